@@ -1,0 +1,164 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+import zoneinfo
+
+from trytond.i18n import gettext
+from trytond.model import (
+    DeactivableMixin, ModelSQL, ModelView, Unique, fields)
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+
+from .exceptions import BranchValidationError
+
+
+TIMEZONES = [(z, z) for z in sorted(zoneinfo.available_timezones())]
+
+
+class Branch(DeactivableMixin, ModelSQL, ModelView):
+    "A shop of the chain: its warehouse, prices, managers and terminals"
+    __name__ = 'retail.branch'
+
+    name = fields.Char("Name", required=True, translate=False)
+    code = fields.Char(
+        "Code", required=True, strip=True,
+        help="A short code that identifies the branch (e.g. BXL1).")
+    company = fields.Many2One('company.company', "Company", required=True)
+    warehouse = fields.Many2One(
+        'stock.location', "Warehouse", required=True,
+        domain=[('type', '=', 'warehouse')],
+        help="The warehouse whose stock this branch sells.")
+    address = fields.Many2One(
+        'party.address', "Address",
+        domain=[('party', '=', Eval('address_party', -1))])
+    address_party = fields.Function(
+        fields.Many2One('party.party', "Address Party",
+            context={'company': Eval('company', -1)}, depends={'company'}),
+        'on_change_with_address_party')
+    timezone = fields.Selection(
+        TIMEZONES, "Time Zone", sort=False, required=True,
+        help="Used for the business day of sales, receipts and reports.")
+    price_list = fields.Many2One(
+        'product.price_list', "Price List",
+        domain=[('company', 'in', [Eval('company', -1), None])],
+        help="The prices the terminals of this branch sell at. "
+        "Empty means the products' list prices.")
+    managers = fields.Many2Many(
+        'retail.branch-res.user', 'branch', 'user', "Managers",
+        help="The users who manage this branch in the back office.")
+    terminals = fields.One2Many('sale.point', 'branch', "Terminals")
+    employees = fields.Many2Many(
+        'company.employee-retail.branch', 'branch', 'employee', "Employees",
+        domain=[('company', '=', Eval('company', -1))])
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('code_unique', Unique(t, t.code),
+                'retail.msg_branch_code_unique'),
+            ('warehouse_unique', Unique(t, t.warehouse),
+                'retail.msg_branch_warehouse_unique'),
+            ]
+        cls._order.insert(0, ('code', 'ASC'))
+
+    @staticmethod
+    def default_company():
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_timezone(cls):
+        pool = Pool()
+        Company = pool.get('company.company')
+        company_id = cls.default_company()
+        if company_id is not None and company_id >= 0:
+            company = Company(company_id)
+            if getattr(company, 'timezone', None):
+                return company.timezone
+        return 'UTC'
+
+    @fields.depends('company')
+    def on_change_with_address_party(self, name=None):
+        return self.company.party if self.company else None
+
+    def get_rec_name(self, name):
+        return f'[{self.code}] {self.name}'
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        _, operator, operand, *extra = clause
+        if operator.startswith('!') or operator.startswith('not '):
+            bool_op = 'AND'
+        else:
+            bool_op = 'OR'
+        return [bool_op,
+            ('code', operator, operand, *extra),
+            ('name', operator, operand, *extra),
+            ]
+
+    @classmethod
+    def validate_fields(cls, branches, field_names):
+        super().validate_fields(branches, field_names)
+        if field_names & {'timezone', 'warehouse'}:
+            for branch in branches:
+                if branch.warehouse and branch.warehouse.type != 'warehouse':
+                    raise BranchValidationError(gettext(
+                            'retail.msg_branch_warehouse_type',
+                            location=branch.warehouse.rec_name,
+                            branch=branch.rec_name))
+                if branch.timezone not in zoneinfo.available_timezones():
+                    raise BranchValidationError(gettext(
+                            'retail.msg_branch_timezone_invalid',
+                            timezone=branch.timezone,
+                            branch=branch.rec_name))
+
+    @classmethod
+    def write(cls, *args):
+        super().write(*args)
+        cls._clear_rule_cache()
+
+    @classmethod
+    def create(cls, vlist):
+        branches = super().create(vlist)
+        cls._clear_rule_cache()
+        return branches
+
+    @classmethod
+    def delete(cls, branches):
+        super().delete(branches)
+        cls._clear_rule_cache()
+
+    @classmethod
+    def _clear_rule_cache(cls):
+        # Record rules depend on the branches of a user
+        Pool().get('res.user')._get_branches_cache.clear()
+
+
+class BranchManager(ModelSQL):
+    "Branch - Manager"
+    __name__ = 'retail.branch-res.user'
+    branch = fields.Many2One(
+        'retail.branch', "Branch", required=True, ondelete='CASCADE')
+    user = fields.Many2One(
+        'res.user', "User", required=True, ondelete='CASCADE')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('branch_user_unique', Unique(t, t.branch, t.user),
+                'retail.msg_branch_code_unique'),
+            ]
+
+    @classmethod
+    def create(cls, vlist):
+        records = super().create(vlist)
+        Pool().get('retail.branch')._clear_rule_cache()
+        return records
+
+    @classmethod
+    def delete(cls, records):
+        super().delete(records)
+        Pool().get('retail.branch')._clear_rule_cache()

@@ -1,0 +1,108 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+import re
+
+from trytond.i18n import gettext
+from trytond.model import Unique, fields
+from trytond.pool import PoolMeta
+from trytond.pyson import Eval
+
+from .exceptions import ReceiptPrefixError
+
+RECEIPT_PREFIX = re.compile(r'^[A-Z0-9]{1,6}$')
+
+
+class POS(metaclass=PoolMeta):
+    "Terminal: a point of sale of a branch"
+    __name__ = 'sale.point'
+
+    branch = fields.Many2One(
+        'retail.branch', "Branch", required=True, ondelete='RESTRICT',
+        domain=[('company', '=', Eval('company', -1))],
+        help="The shop the terminal stands in.")
+    receipt_prefix = fields.Char(
+        "Receipt Prefix", required=True, size=6,
+        help="1 to 6 capital letters or digits that start every receipt "
+        "number of this terminal (e.g. BXL1).")
+
+    # Filled by the sync service
+    device_state = fields.Selection([
+            ('unenrolled', "Not Enrolled"),
+            ('enrolled', "Enrolled"),
+            ('revoked', "Revoked"),
+            ], "Device State", readonly=True)
+    device_last_seen = fields.Timestamp("Last Seen", readonly=True)
+    device_app_version = fields.Char("App Version", readonly=True)
+    device_cursor = fields.Char("Sync Cursor", readonly=True)
+    device_pending_operations = fields.Integer(
+        "Pending Operations", readonly=True,
+        help="Operations waiting on the device, as it last reported.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('receipt_prefix_unique', Unique(t, t.receipt_prefix),
+                'retail.msg_pos_receipt_prefix_unique'),
+            ]
+        cls.storage_location.domain = [
+            cls.storage_location.domain or (),
+            ('parent', 'child_of', Eval('branch_warehouse', -1)),
+            ]
+        cls.storage_location.depends = (
+            set(getattr(cls.storage_location, 'depends', set()))
+            | {'branch_warehouse'})
+
+    branch_warehouse = fields.Function(
+        fields.Many2One('stock.location', "Branch Warehouse"),
+        'on_change_with_branch_warehouse')
+
+    @classmethod
+    def default_device_state(cls):
+        return 'unenrolled'
+
+    @fields.depends('branch', '_parent_branch.warehouse')
+    def on_change_with_branch_warehouse(self, name=None):
+        return self.branch.warehouse if self.branch else None
+
+    @fields.depends(
+        'branch', 'storage_location', '_parent_branch.warehouse')
+    def on_change_branch(self):
+        if self.branch and self.branch.warehouse:
+            warehouse = self.branch.warehouse
+            if not self.storage_location:
+                self.storage_location = warehouse.storage_location
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if values.get('receipt_prefix'):
+            values['receipt_prefix'] = values['receipt_prefix'].strip().upper()
+        return values
+
+    @classmethod
+    def validate_fields(cls, points, field_names):
+        super().validate_fields(points, field_names)
+        if 'receipt_prefix' in field_names:
+            for point in points:
+                if not RECEIPT_PREFIX.match(point.receipt_prefix or ''):
+                    raise ReceiptPrefixError(gettext(
+                            'retail.msg_pos_receipt_prefix_invalid',
+                            prefix=point.receipt_prefix,
+                            terminal=point.rec_name))
+
+
+class POSSale(metaclass=PoolMeta):
+    __name__ = 'sale.point.sale'
+
+    branch = fields.Function(
+        fields.Many2One('retail.branch', "Branch"),
+        'get_branch', searcher='search_branch')
+
+    def get_branch(self, name):
+        return self.point.branch.id if self.point else None
+
+    @classmethod
+    def search_branch(cls, name, clause):
+        return [('point.branch' + clause[0][len(name):], *clause[1:])]
