@@ -1,0 +1,3 @@
+from iot_proxy.cli import main
+
+raise SystemExit(main())

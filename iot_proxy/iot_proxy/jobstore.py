@@ -1,0 +1,182 @@
+"""The persistent print queue: one SQLite file in the proxy's data directory.
+
+A job is committed (synchronous=FULL) before the HTTP answer says it was
+accepted, so an accepted job survives a crash or a restart. Job ids are unique:
+the same id sent twice is stored once and printed once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PENDING = ("queued", "printing", "waiting")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL UNIQUE,
+    printer TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    data BLOB NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    printed REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (printer, state, seq);
+"""
+
+
+class JobConflict(Exception):
+    """The job id exists with different content."""
+
+
+@dataclass
+class Job:
+    seq: int
+    job_id: str
+    printer: str
+    kind: str
+    digest: str
+    data: bytes
+    state: str
+    attempts: int
+    message: str
+    created: float
+    updated: float
+    printed: float | None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id, "printer": self.printer, "job_type": self.kind,
+            "status": self.state, "attempts": self.attempts, "message": self.message,
+            "created": self.created, "updated": self.updated, "printed_at": self.printed,
+            "bytes": len(self.data),
+        }
+
+
+class JobStore:
+    """Thread-safe access to the job table."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _row(self, row: tuple[Any, ...] | None) -> Job | None:
+        return Job(*row) if row else None
+
+    _COLS = ("seq, job_id, printer, kind, digest, data, state, attempts, message, created, "
+             "updated, printed")
+
+    def recover(self) -> int:
+        """After a restart, a job caught in 'printing' is printed again (at least once)."""
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE jobs SET state='queued', message='proxy restarted while printing; "
+                "printing again', updated=? WHERE state='printing'", (time.time(),))
+            return cur.rowcount
+
+    def add(self, job_id: str, printer: str, kind: str, digest: str,
+            data: bytes) -> tuple[Job, bool]:
+        """Store a job; returns (job, created). Same id + same digest: the stored job."""
+        now = time.time()
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {self._COLS} FROM jobs WHERE job_id=?", (job_id,)).fetchone()
+            if row:
+                job = self._row(row)
+                assert job
+                if job.digest != digest or job.printer != printer:
+                    raise JobConflict(job_id)
+                return job, False
+            self._db.execute(
+                "INSERT INTO jobs (job_id, printer, kind, digest, data, state, created, updated)"
+                " VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
+                (job_id, printer, kind, digest, data, now, now))
+            row = self._db.execute(
+                f"SELECT {self._COLS} FROM jobs WHERE job_id=?", (job_id,)).fetchone()
+        job = self._row(row)
+        assert job
+        return job, True
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._row(self._db.execute(
+                f"SELECT {self._COLS} FROM jobs WHERE job_id=?", (job_id,)).fetchone())
+
+    def next_pending(self, printer: str) -> Job | None:
+        with self._lock:
+            return self._row(self._db.execute(
+                f"SELECT {self._COLS} FROM jobs WHERE printer=? AND state IN "
+                "('queued','printing','waiting') ORDER BY seq LIMIT 1", (printer,)).fetchone())
+
+    def pending_count(self, printer: str | None = None) -> int:
+        with self._lock:
+            if printer is None:
+                row = self._db.execute("SELECT count(*) FROM jobs WHERE state IN "
+                                       "('queued','printing','waiting')").fetchone()
+            else:
+                row = self._db.execute("SELECT count(*) FROM jobs WHERE printer=? AND state IN "
+                                       "('queued','printing','waiting')", (printer,)).fetchone()
+        return int(row[0])
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM jobs").fetchone()[0])
+
+    def mark(self, job_id: str, state: str, message: str = "", *,
+             attempt: bool = False) -> Job | None:
+        now = time.time()
+        with self._lock:
+            self._db.execute(
+                "UPDATE jobs SET state=?, message=?, updated=?, attempts=attempts+?, "
+                "printed=CASE WHEN ?='done' THEN ? ELSE printed END WHERE job_id=?",
+                (state, message, now, 1 if attempt else 0, state, now, job_id))
+            return self._row(self._db.execute(
+                f"SELECT {self._COLS} FROM jobs WHERE job_id=?", (job_id,)).fetchone())
+
+    def cancel(self, job_id: str) -> Job | None:
+        """Cancel a job that has not started printing; returns the job as it is now."""
+        now = time.time()
+        with self._lock:
+            self._db.execute(
+                "UPDATE jobs SET state='cancelled', message='cancelled', updated=? "
+                "WHERE job_id=? AND state IN ('queued','waiting')", (now, job_id))
+            return self._row(self._db.execute(
+                f"SELECT {self._COLS} FROM jobs WHERE job_id=?", (job_id,)).fetchone())
+
+    def list(self, printer: str | None = None, limit: int = 50) -> list[Job]:
+        with self._lock:
+            if printer:
+                rows = self._db.execute(
+                    f"SELECT {self._COLS} FROM jobs WHERE printer=? ORDER BY seq DESC LIMIT ?",
+                    (printer, limit)).fetchall()
+            else:
+                rows = self._db.execute(
+                    f"SELECT {self._COLS} FROM jobs ORDER BY seq DESC LIMIT ?",
+                    (limit,)).fetchall()
+        return [Job(*r) for r in rows]
+
+    def purge(self, older_than_days: float) -> int:
+        """Forget finished jobs after the retention period (their ids may then be reused)."""
+        cutoff = time.time() - older_than_days * 86400
+        with self._lock:
+            cur = self._db.execute(
+                "DELETE FROM jobs WHERE state IN ('done','cancelled') AND updated < ?", (cutoff,))
+            return cur.rowcount
