@@ -1,0 +1,231 @@
+// Barcode parsing: GTIN (EAN-13, UPC-A, EAN-8, UPC-E, GTIN-14) with check
+// digits, in-store variable-measure codes (prefix 2x with an embedded weight
+// or price) and GS1 element strings (GS1-128, GS1 DataMatrix) carrying a GTIN,
+// a lot, an expiry date and a net weight. Pure functions, no dependencies.
+
+export const GS = '\u001d'; // FNC1 as transmitted by scanners
+
+// GS1 mod-10 check digit of the digits preceding it.
+export function gtinCheckDigit(body) {
+  let sum = 0;
+  for (let i = body.length - 1, w = 3; i >= 0; i -= 1, w = 4 - w) {
+    sum += (body.charCodeAt(i) - 48) * w;
+  }
+  return (10 - (sum % 10)) % 10;
+}
+
+export function isValidGtin(code) {
+  if (!/^\d+$/.test(code) || ![8, 12, 13, 14].includes(code.length)) return false;
+  return gtinCheckDigit(code.slice(0, -1)) === code.charCodeAt(code.length - 1) - 48;
+}
+
+// The canonical key of a GTIN for lookups: GTIN-8 stays 8 digits, UPC-A,
+// EAN-13 and GTIN-14 with a leading 0 become 13 digits.
+export function normalizeGtin(code) {
+  if (code.length === 12) return `0${code}`;
+  if (code.length === 14 && code[0] === '0') return code.slice(1);
+  return code;
+}
+
+// Expand a UPC-E (8 digits, number system 0 or 1) into its UPC-A.
+export function upcEToUpcA(code) {
+  if (!/^[01]\d{7}$/.test(code)) return null;
+  const ns = code[0];
+  const d = code.slice(1, 7);
+  const check = code[7];
+  let body;
+  const last = d[5];
+  if (last <= '2') body = `${d.slice(0, 2)}${last}0000${d.slice(2, 5)}`;
+  else if (last === '3') body = `${d.slice(0, 3)}00000${d.slice(3, 5)}`;
+  else if (last === '4') body = `${d.slice(0, 4)}00000${d[4]}`;
+  else body = `${d.slice(0, 5)}0000${last}`;
+  const upcA = `${ns}${body}${check}`;
+  return isValidGtin(upcA) ? upcA : null;
+}
+
+// Default in-store layouts: 2 prefix digits, 5 item digits, 5 value digits,
+// check digit. Overridden by the terminal's settings from the server.
+export const DEFAULT_VARIABLE_RULES = [
+  { prefix: '21', kind: 'weight', itemDigits: 5, valueDigits: 5, decimals: 3 },
+  { prefix: '22', kind: 'weight', itemDigits: 5, valueDigits: 5, decimals: 3 },
+  { prefix: '23', kind: 'price', itemDigits: 5, valueDigits: 5, decimals: 2 },
+  { prefix: '24', kind: 'price', itemDigits: 5, valueDigits: 5, decimals: 2 },
+];
+
+// The catalog key a variable-measure barcode's item is filed under: the
+// barcode with its value zeroed (what a product's "PLU barcode" holds).
+export function variableItemKey(rule, item) {
+  const body = `${rule.prefix}${item}`.padEnd(12, '0');
+  return `${body}${gtinCheckDigit(body)}`;
+}
+
+export function matchVariableRule(code, rules = DEFAULT_VARIABLE_RULES) {
+  if (code.length !== 13) return null;
+  for (const rule of rules) {
+    if (!code.startsWith(rule.prefix)) continue;
+    const start = rule.prefix.length;
+    const item = code.slice(start, start + rule.itemDigits);
+    const valueStart = start + rule.itemDigits + (rule.valueCheck ? 1 : 0);
+    const value = code.slice(valueStart, valueStart + rule.valueDigits);
+    if (value.length !== rule.valueDigits) continue;
+    return { rule, item, value: Number(value), key: variableItemKey(rule, item) };
+  }
+  return null;
+}
+
+// GS1 Application Identifiers: fixed total length (AI + data) by the first
+// two digits (GS1 General Specifications, "predefined length" table).
+const PREDEFINED = {
+  '00': 20, '01': 16, '02': 16, '03': 16, '04': 18, '11': 8, '12': 8, '13': 8,
+  '14': 8, '15': 8, '16': 8, '17': 8, '18': 8, '19': 8, '20': 4, '31': 10,
+  '32': 10, '33': 10, '34': 10, '35': 10, '36': 10, '41': 16,
+};
+
+// Length of the AI itself for the variable-length ones.
+function aiLength(s, i) {
+  const two = s.slice(i, i + 2);
+  if (['10', '21', '22', '30', '37'].includes(two) || (two >= '90' && two <= '99')) return 2;
+  if (['23', '24', '25', '40', '42'].includes(two)) return 3;
+  return 4; // 39xx, 70xx, 71xx, 80xx, 81xx, 82xx
+}
+
+// Fixed lengths (data only) for some 3-4 digit AIs.
+const FIXED_DATA = { 7003: 10, 8001: 14, 8005: 6, 8006: 18, 8026: 18, 4321: 1, 4322: 1, 4323: 1, 4324: 10, 4325: 10, 4326: 6 };
+
+// Strip a symbology identifier (]C1 GS1-128, ]d2 DataMatrix, ]Q3 QR, ]e0)
+// and detect whether the content is a GS1 element string.
+export function stripSymbology(raw) {
+  const m = /^\](C1|d2|Q3|e0|J1)/.exec(raw);
+  if (m) return { text: raw.slice(3), gs1: true };
+  return { text: raw, gs1: false };
+}
+
+// Parse an element string: "(01)…(17)…(10)…" or raw with FNC1 separators.
+export function parseGs1(input) {
+  let s = input;
+  const out = {};
+  if (s.startsWith('(')) {
+    const re = /\((\d{2,4})\)([^(]*)/g;
+    let m;
+    while ((m = re.exec(s))) out[m[1]] = m[2].replace(GS, '');
+    return Object.keys(out).length ? out : null;
+  }
+  if (s.startsWith(GS)) s = s.slice(1);
+  let i = 0;
+  while (i < s.length) {
+    if (s[i] === GS) {
+      i += 1;
+      continue;
+    }
+    const two = s.slice(i, i + 2);
+    if (!/^\d\d$/.test(two)) return null;
+    let ai;
+    let end;
+    if (PREDEFINED[two]) {
+      const total = PREDEFINED[two];
+      const len = two >= '31' && two <= '36' ? 4 : two === '41' ? 3 : 2;
+      ai = s.slice(i, i + len);
+      end = i + total;
+      if (end > s.length) return null;
+    } else {
+      const len = aiLength(s, i);
+      ai = s.slice(i, i + len);
+      if (FIXED_DATA[ai]) {
+        end = i + len + FIXED_DATA[ai];
+      } else {
+        const gs = s.indexOf(GS, i + len);
+        end = gs === -1 ? s.length : gs;
+      }
+    }
+    out[ai] = s.slice(i + ai.length, end);
+    i = end;
+  }
+  return Object.keys(out).length ? out : null;
+}
+
+// YYMMDD to an ISO date; day 00 means the last day of the month. The century
+// follows the GS1 sliding window around `today`.
+export function gs1Date(yymmdd, today = new Date()) {
+  if (!/^\d{6}$/.test(yymmdd)) return null;
+  const yy = Number(yymmdd.slice(0, 2));
+  const mm = Number(yymmdd.slice(2, 4));
+  let dd = Number(yymmdd.slice(4, 6));
+  if (mm < 1 || mm > 12) return null;
+  const cur = today.getUTCFullYear();
+  const century = Math.floor(cur / 100) * 100;
+  let year = century + yy;
+  const diff = year - cur;
+  if (diff >= 51) year -= 100;
+  else if (diff <= -50) year += 100;
+  const last = new Date(Date.UTC(year, mm, 0)).getUTCDate();
+  if (dd === 0) dd = last;
+  if (dd > last) return null;
+  return `${year}-${String(mm).padStart(2, '0')}-${String(dd).padStart(2, '0')}`;
+}
+
+// A receipt number printed on receipts: PREFIX-000123 (at least 6 digits).
+export const RECEIPT_NUMBER = /^[A-Z0-9]{1,6}-\d{6,10}$/;
+
+// Classify anything a scanner or the keyboard produced.
+//   {type: 'gtin', gtin, keys: [lookup keys]}
+//   {type: 'variable', kind: 'weight'|'price', key, quantity (milli) | amount (minor)}
+//   {type: 'gs1', gtin, keys, lot, expiry, quantity}
+//   {type: 'receipt', number}
+//   {type: 'invalid', raw, reason} | {type: 'text', raw}
+export function parseBarcode(raw, { rules = DEFAULT_VARIABLE_RULES, today } = {}) {
+  const trimmed = String(raw).replace(/[\r\n]+$/, '').trim();
+  const { text, gs1 } = stripSymbology(trimmed);
+  if (!text) return { type: 'invalid', raw, reason: 'empty' };
+  if (RECEIPT_NUMBER.test(text)) return { type: 'receipt', number: text };
+  const looksGs1 = gs1 || text.startsWith('(') || text.includes(GS)
+    || (/^01\d{14}(1[0-9]|2[01]|3\d)/.test(text) && text.length > 16);
+  if (looksGs1) {
+    const ai = parseGs1(text);
+    if (!ai) return { type: 'invalid', raw, reason: 'gs1' };
+    const gtin = ai['01'] || ai['02'];
+    if (gtin && !isValidGtin(gtin)) return { type: 'invalid', raw, reason: 'check-digit' };
+    const result = { type: 'gs1', ai, gtin: gtin || null, keys: gtin ? [normalizeGtin(gtin)] : [] };
+    if (ai['10']) result.lot = ai['10'];
+    if (ai['21']) result.serial = ai['21'];
+    const exp = ai['17'] || ai['15'];
+    if (exp) result.expiry = gs1Date(exp, today);
+    for (const k of Object.keys(ai)) {
+      if (/^310\d$/.test(k)) {
+        // Net weight in kg with the AI's 4th digit as decimals -> milli
+        const dec = Number(k[3]);
+        result.quantity = dec <= 3 ? Number(ai[k]) * 10 ** (3 - dec) : Math.round(Number(ai[k]) / 10 ** (dec - 3));
+      }
+      if (/^392\d$/.test(k)) {
+        result.price = { value: Number(ai[k]), decimals: Number(k[3]) };
+      }
+    }
+    return result;
+  }
+  if (/^\d+$/.test(text)) {
+    if ([8, 12, 13, 14].includes(text.length)) {
+      if (!isValidGtin(text)) {
+        if (text.length === 8) {
+          const a = upcEToUpcA(text);
+          if (a) return { type: 'gtin', gtin: text, keys: [normalizeGtin(a)] };
+        }
+        return { type: 'invalid', raw, reason: 'check-digit' };
+      }
+      if (text.length === 13) {
+        const v = matchVariableRule(text, rules);
+        if (v) {
+          const r = { type: 'variable', kind: v.rule.kind, key: v.key, gtin: text, keys: [text] };
+          if (v.rule.kind === 'weight') r.quantity = v.value * 10 ** (3 - v.rule.decimals);
+          else r.amount = { value: v.value, decimals: v.rule.decimals };
+          return r;
+        }
+      }
+      const keys = [normalizeGtin(text)];
+      if (text.length === 8) {
+        const a = upcEToUpcA(text);
+        if (a) keys.push(normalizeGtin(a));
+      }
+      return { type: 'gtin', gtin: text, keys };
+    }
+  }
+  return { type: 'text', raw: text };
+}
