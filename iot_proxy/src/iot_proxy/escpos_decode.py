@@ -192,8 +192,9 @@ class Decoder:
             elif name == "codepage":
                 self.codec = codec_for_table(n)
                 self._cmd("codepage", n=n, codec=self.codec)
-            elif name == "mode":
+            elif name == "mode":  # ESC ! n: print mode (font, bold, double h/w, underline)
                 self.style["bold"] = bool(n & 0x08)
+                self.style["size"] = (2 if n & 0x20 else 1, 2 if n & 0x10 else 1)
                 self._cmd("mode", n=n)
             else:
                 self._cmd(name, n=n)

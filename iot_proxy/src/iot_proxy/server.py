@@ -485,14 +485,16 @@ class Api:
         return ws
 
 
+API_KEY = web.AppKey("api", Api)
+
+
 def create_app(proxy: Proxy, token: str = "") -> web.Application:
     """The aiohttp application; devices start with the app and stop with it."""
     app = web.Application(
         middlewares=[make_security_middleware(proxy.config, token), errors_middleware],
         client_max_size=8 * 1024 * 1024)
     api = Api(proxy)
-    app["api"] = api
-    app["proxy"] = proxy
+    app[API_KEY] = api
     r = app.router
     r.add_get("/status", api.status)
     r.add_get("/devices", api.devices)

@@ -71,6 +71,11 @@ class PrinterState:
         return 0x12
 
 
+def _only_status_queries(chunk: bytes) -> bool:
+    return len(chunk) % 3 == 0 and all(
+        chunk[i:i + 2] == b"\x10\x04" for i in range(0, len(chunk), 3))
+
+
 class _Session:
     """One connection: decode, answer status queries, commit confirmed jobs."""
 
@@ -98,7 +103,9 @@ class _Session:
         segment = self.raw[self.committed:upto]
         self.committed = upto
         decoded = decode(segment)
-        if any(c["cmd"] != "status_query" for c in decoded.commands) or decoded.text:
+        # Status queries are transport chatter, not part of what gets printed.
+        decoded.commands = [c for c in decoded.commands if c["cmd"] != "status_query"]
+        if decoded.commands or decoded.text:
             self.owner._record(VirtualJob(segment, decoded))
 
 
@@ -145,6 +152,8 @@ class VirtualPrinter(_EmulatorBase):
         self._conns: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
         self._running = False
+        #: Number of upcoming jobs during which the printer "loses power" mid-stream.
+        self.drop_next = 0
 
     def start(self) -> VirtualPrinter:
         """Power on (again, on the same port if it had one)."""
@@ -212,6 +221,9 @@ class VirtualPrinter(_EmulatorBase):
                 with self.lock:
                     if not self._running:
                         break
+                    if self.drop_next > 0 and not _only_status_queries(chunk):
+                        self.drop_next -= 1
+                        break  # power lost mid-job: nothing of it is confirmed
                     answer = session.feed(chunk)
                     if answer:
                         conn.sendall(answer)
