@@ -1,0 +1,48 @@
+// The whole IndexedDB schema in one place (Dexie 4). Add a version, never
+// edit a published one: Dexie migrates from whatever the device has.
+import Dexie from 'dexie';
+
+export const DB_NAME = 'retail-pos';
+
+// Which stores the client creates (records keyed by a device UUID, pushed
+// through the outbox) and which it caches from the server (replaced by pulls).
+// `encrypted` stores hold their payload in `enc` (AES-GCM, see services/vault).
+export const STORES = {
+  meta: { origin: 'local', encrypted: false, doc: 'device, vault, counters, cursor, settings' },
+  catalog: { origin: 'server', encrypted: 'sensitive kinds', doc: 'bootstrap pages, one record per page' },
+  changes: { origin: 'server', encrypted: 'sensitive kinds', doc: 'delta records applied over the pages' },
+  sales: { origin: 'device', encrypted: true, doc: 'the journal: sales, returns and voids' },
+  outbox: { origin: 'device', encrypted: true, doc: 'operations not yet acknowledged by the server' },
+  quarantine: { origin: 'device', encrypted: true, doc: 'operations the server rejected' },
+  held: { origin: 'device', encrypted: true, doc: 'parked orders' },
+  sessions: { origin: 'device', encrypted: true, doc: 'cash sessions and their transfers' },
+  customers: { origin: 'device', encrypted: true, doc: 'customers created or edited here' },
+  audit: { origin: 'device', encrypted: true, doc: 'manager overrides and other sensitive actions' },
+};
+
+// Kinds of server records that are personal data, stored encrypted.
+export const SENSITIVE_KINDS = new Set(['employee', 'customer']);
+
+export function openDatabase(name = DB_NAME, options) {
+  const db = new Dexie(name, options);
+  db.version(1).stores({
+    meta: 'key',
+    catalog: 'id',
+    changes: '[kind+id]',
+    sales: 'uuid, number, sessionUuid, createdAt',
+    outbox: 'seq, &uuid',
+    quarantine: 'uuid, seq',
+    held: 'uuid, createdAt',
+    sessions: 'uuid, state, openedAt',
+    customers: 'uuid',
+    audit: '++id, at',
+  });
+  return db;
+}
+
+// Counters of the device live in one meta record, written in the same
+// transaction as the record that consumes them.
+export const COUNTERS_KEY = 'counters';
+export function emptyCounters() {
+  return { key: COUNTERS_KEY, receipt: 0, operation: 0 };
+}

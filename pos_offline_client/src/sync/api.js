@@ -1,0 +1,155 @@
+// The retail_sync HTTP API (docs/sync-protocol.md, version 1). Everything
+// that knows the wire format's URLs, headers and status codes is here.
+export const PROTOCOL_VERSION = 'v1';
+export const MAX_PUSH = 500;
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || code || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+
+  // 5xx (503 = database busy) and 429 are worth retrying with the same body.
+  get retryable() {
+    return this.status >= 500 || this.status === 429 || this.status === 408;
+  }
+
+  get revoked() {
+    return this.status === 401;
+  }
+}
+
+export class NetworkError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'NetworkError';
+    this.retryable = true;
+  }
+}
+
+export function apiBase(serverUrl, database) {
+  const root = String(serverUrl || '').replace(/\/+$/, '');
+  return `${root}/${encodeURIComponent(database)}/retail_sync/${PROTOCOL_VERSION}/`;
+}
+
+export class SyncApi {
+  constructor({ serverUrl = '', database, deviceKey = null, appVersion = '0', fetchImpl, timeout = 15000 }) {
+    this.base = apiBase(serverUrl, database);
+    this.deviceKey = deviceKey;
+    this.appVersion = appVersion;
+    this.fetch = fetchImpl || globalThis.fetch.bind(globalThis);
+    this.timeout = timeout;
+  }
+
+  async request(method, path, { body, auth = true, timeout = this.timeout } = {}) {
+    const headers = { Accept: 'application/json' };
+    if (auth) {
+      if (!this.deviceKey) throw new ApiError(401, 'unauthorized', 'Not enrolled');
+      headers.Authorization = `Bearer ${this.deviceKey}`;
+    }
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeout);
+    let response;
+    try {
+      response = await this.fetch(this.base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: controller.signal,
+        cache: 'no-store',
+        credentials: 'omit',
+      });
+    } catch (error) {
+      throw new NetworkError(error?.name === 'AbortError' ? 'timeout' : String(error?.message || error));
+    } finally {
+      clearTimeout(timer);
+    }
+    let data = null;
+    const text = await response.text().catch(() => '');
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = null;
+      }
+    }
+    if (!response.ok) {
+      const err = data?.error || {};
+      throw new ApiError(response.status, err.code || null, err.message || text.slice(0, 200));
+    }
+    if (data === null) throw new ApiError(response.status, 'bad_response', 'Not JSON');
+    return data;
+  }
+
+  enroll(code, deviceName) {
+    return this.request('POST', 'enroll', {
+      auth: false,
+      body: { code, app_version: this.appVersion, device_name: deviceName },
+    });
+  }
+
+  bootstrap(page, limit = 2000) {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (page) q.set('page', page);
+    return this.request('GET', `bootstrap?${q}`, { timeout: 60000 });
+  }
+
+  changes(cursor, limit = 1000) {
+    const q = new URLSearchParams({ cursor, limit: String(limit) });
+    return this.request('GET', `changes?${q}`, { timeout: 30000 });
+  }
+
+  push({ terminal, pendingOperations, cursor, operations }) {
+    return this.request('POST', 'push', {
+      body: {
+        terminal,
+        app_version: this.appVersion,
+        pending_operations: pendingOperations,
+        cursor,
+        operations,
+      },
+      timeout: 60000,
+    });
+  }
+
+  status({ pendingOperations, cursor }, timeout = 4000) {
+    return this.request('POST', 'status', {
+      body: { app_version: this.appVersion, pending_operations: pendingOperations, cursor },
+      timeout,
+    });
+  }
+
+  receipts() {
+    return this.request('GET', 'receipts');
+  }
+
+  // Not in protocol v1 (see PROTOCOL-NEEDS.md): a receipt of this terminal's
+  // branch by number, for returns of sales made on another till. Answers
+  // null when the server does not offer it.
+  async lookupReceipt(number) {
+    try {
+      return await this.request('GET', `receipts/${encodeURIComponent(number)}`, { timeout: 5000 });
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 404 || error.status === 400 || error.status === 405)) return null;
+      throw error;
+    }
+  }
+}
+
+// The QR code of an enrollment: {"v":1,"database":"shop","code":"K7QM-3XRT","url":...}
+export function parseEnrollmentPayload(text) {
+  const raw = String(text || '').trim();
+  if (raw.startsWith('{')) {
+    try {
+      const data = JSON.parse(raw);
+      if (data && data.code) return { code: String(data.code).toUpperCase(), database: data.database || null, url: data.url || null };
+    } catch {
+      return null;
+    }
+  }
+  const code = raw.toUpperCase().replace(/\s+/g, '');
+  return code ? { code, database: null, url: null } : null;
+}

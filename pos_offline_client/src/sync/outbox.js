@@ -1,0 +1,68 @@
+// The durable outbox. An operation (a sale, a return, a cash movement...) is
+// committed in ONE IndexedDB transaction with its journal record, its receipt
+// number and its per-terminal operation sequence, before anything is printed.
+// It leaves the outbox only when the server has acknowledged it.
+import { COUNTERS_KEY, emptyCounters } from '../db/schema.js';
+import { uuid as makeUuid } from '../lib/uuid.js';
+
+export function formatReceiptNumber(prefix, n) {
+  return `${prefix}-${String(n).padStart(6, '0')}`;
+}
+
+export function isoNow(date = new Date()) {
+  // ISO 8601 with the local offset, as the protocol asks.
+  const off = -date.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const abs = Math.abs(off);
+  const pad = (n, w = 2) => String(n).padStart(w, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+export async function readCounters(db) {
+  return (await db.meta.get(COUNTERS_KEY)) || emptyCounters();
+}
+
+// Commit one operation.
+//   type: wire operation type; employee: id; terminal: id
+//   receipt: true when the operation consumes a receipt number
+//   build({receiptNumber, sequence, uuid, clientTime}) -> {payload, journal?, extra?}
+//     journal: {clear: {...indexed fields}, secret: {...}} stored in `sales`
+//     extra: async (tx, encrypted) => writes to other stores (already encrypted)
+//     secrets: {name: value} encrypted before the transaction and passed to extra
+// Returns {uuid, sequence, receiptNumber}.
+export async function commitOperation({ db, vault, type, terminal, employee, receipt = false, build, stores = [], now = () => new Date() }) {
+  const opUuid = makeUuid();
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const counters = await readCounters(db);
+    const receiptNumber = receipt ? counters.receipt + 1 : null;
+    const sequence = counters.operation + 1;
+    const date = now();
+    const clientTime = isoNow(date);
+    const built = await build({ receiptNumber, sequence, uuid: opUuid, clientTime, date });
+    const operation = {
+      uuid: opUuid, type, terminal, sequence, client_time: clientTime, employee, payload: built.payload,
+    };
+    const encOp = await vault.encrypt(operation);
+    const encJournal = built.journal ? await vault.encrypt(built.journal.secret) : null;
+    const secrets = {};
+    for (const [k, v] of Object.entries(built.secrets || {})) secrets[k] = await vault.encrypt(v);
+    const tables = [db.meta, db.outbox, db.sales, ...stores.map((s) => db[s])];
+    const ok = await db.transaction('rw', tables, async () => {
+      const current = (await db.meta.get(COUNTERS_KEY)) || emptyCounters();
+      if (current.receipt !== counters.receipt || current.operation !== counters.operation) return false;
+      await db.meta.put({ ...current, receipt: receipt ? receiptNumber : current.receipt, operation: sequence });
+      await db.outbox.add({ seq: sequence, uuid: opUuid, type, createdAt: date.getTime(), attempts: 0, enc: encOp });
+      if (built.journal) {
+        await db.sales.add({ ...built.journal.clear, uuid: opUuid, createdAt: date.getTime(), synced: false, enc: encJournal });
+      }
+      if (built.extra) await built.extra(secrets);
+      return true;
+    });
+    if (ok) return { uuid: opUuid, sequence, receiptNumber, clientTime, operation };
+  }
+  throw new Error('Could not reserve a receipt number');
+}
+
+export async function pendingCount(db) {
+  return db.outbox.count();
+}

@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freshDb, testVault } from './helpers.js';
+import { Catalog, chooseLot } from '../src/services/catalog.js';
+import { bootstrap, getCursor, loadCatalog, pullChanges } from '../src/sync/pull.js';
+import { parseBarcode } from '../src/services/barcode.js';
+
+function product(id, extra = {}) {
+  return { id, name: `Product ${id}`, code: `SKU${id}`, salable: true, gross_price: '1.0000', taxes: [], barcodes: [], ...extra };
+}
+
+function pagedApi(pages, { failAt = -1 } = {}) {
+  let calls = 0;
+  return {
+    calls: () => calls,
+    async bootstrap(token) {
+      calls += 1;
+      const i = token ? Number(token) : 0;
+      if (i === failAt) {
+        failAt = -1;
+        throw Object.assign(new Error('cut'), { name: 'NetworkError' });
+      }
+      const last = i === pages.length - 1;
+      return { records: pages[i], next_page: last ? null : String(i + 1), cursor: last ? 'v1.9.0' : null };
+    },
+  };
+}
+
+test('barcode, code and UPC lookups go through in-memory maps', () => {
+  const c = new Catalog();
+  c.putRecords({ product: [product(1, { barcodes: ['4006381333931'] }), product(2, { barcodes: ['036000291452'] })] });
+  assert.equal(c.lookup(parseBarcode('4006381333931').keys).id, 1);
+  assert.equal(c.lookup(parseBarcode('036000291452').keys).id, 2);
+  assert.equal(c.lookup(parseBarcode('0036000291452').keys).id, 2);
+  assert.equal(c.byCode('sku2').id, 2);
+  c.applyChange({ kind: 'product', id: 1, op: 'delete' });
+  assert.equal(c.lookup(['4006381333931']), null);
+});
+
+test('name search matches word prefixes, accents ignored, exact codes first', () => {
+  const c = new Catalog();
+  c.putRecords({ product: [
+    product(1, { name: 'Crème fraîche 20 cl' }), product(2, { name: 'Fresh cream' }),
+    product(3, { name: 'Ice cream vanilla', code: 'CRE' }), product(4, { name: 'Archived cream', salable: false }),
+  ] });
+  assert.deepEqual(c.search('creme').map((p) => p.id), [1]);
+  assert.deepEqual(c.search('cream').map((p) => p.id), [2, 3]);
+  assert.deepEqual(c.search('cre').map((p) => p.id), [3, 1, 2]);
+  assert.deepEqual(c.search('van ice').map((p) => p.id), [3]);
+  assert.deepEqual(c.search('sku2').map((p) => p.id), [2]);
+});
+
+test('FEFO: the first-expiring lot in stock; expired lots are refused', () => {
+  const c = new Catalog();
+  c.putRecords({
+    product: [product(1)],
+    lot: [
+      { id: 10, number: 'L10', product: 1, expiration_date: '2026-03-01' },
+      { id: 11, number: 'L11', product: 1, expiration_date: '2026-03-20' },
+      { id: 12, number: 'L12', product: 1, expiration_date: '2026-03-15' },
+      { id: 13, number: 'L13', product: 1, expiration_date: '2026-03-12' },
+    ],
+    stock: [{ id: 1, product: 1, quantity: '9', lots: [{ lot: 10, quantity: '3' }, { lot: 11, quantity: '3' }, { lot: 12, quantity: '3' }, { lot: 13, quantity: '0' }] }],
+  });
+  assert.equal(chooseLot(c, 1, '2026-03-10').lot.id, 12);
+  assert.equal(chooseLot(c, 1, '2026-02-10').lot.id, 10);
+  const late = chooseLot(c, 1, '2026-04-01');
+  assert.equal(late.lot, null);
+  assert.equal(late.expired.id, 10);
+  assert.equal(c.lotByNumber(1, 'L11').id, 11);
+});
+
+test('bootstrap stores one record per page and resumes after a cut', async () => {
+  const db = await freshDb();
+  const vault = await testVault();
+  const pages = [
+    { tax: [{ id: 1, rate: '0.21' }], product: [product(1), product(2)] },
+    { product: [product(3), product(4)] },
+    { product: [product(5)], employee: [{ id: 7, name: 'Alice Secret', pin_hash: 'x' }] },
+  ];
+  const api = pagedApi(pages, { failAt: 2 });
+  const catalog = new Catalog();
+  await assert.rejects(bootstrap({ api, db, vault, catalog }));
+  assert.equal(await db.catalog.count(), 2);
+  const progress = [];
+  const state = await bootstrap({ api, db, vault, catalog, onProgress: (p) => progress.push(p) });
+  assert.equal(state.done, true);
+  assert.equal(state.records, 7);
+  assert.equal(await db.catalog.count(), 3);
+  assert.equal(await getCursor(db), 'v1.9.0');
+  assert.equal(catalog.size, 5);
+  assert.equal(catalog.get('employee', 7).name, 'Alice Secret');
+  // Personal data is encrypted at rest
+  const raw = JSON.stringify(await db.catalog.toArray(), (k, v) => (v instanceof Uint8Array ? [...v] : v));
+  assert.ok(!raw.includes('Alice'));
+  const fresh = new Catalog();
+  await loadCatalog({ db, vault, catalog: fresh });
+  assert.equal(fresh.size, 5);
+  assert.equal(fresh.get('employee', 7).name, 'Alice Secret');
+});
+
+test('delta pulls apply upserts and deletes and store the cursor with them', async () => {
+  const db = await freshDb();
+  const vault = await testVault();
+  const catalog = new Catalog();
+  await bootstrap({ api: pagedApi([{ product: [product(1), product(2)] }]), db, vault, catalog });
+  const changes = [
+    { kind: 'product', id: 1, op: 'upsert', data: product(1, { name: 'Renamed' }) },
+    { kind: 'product', id: 2, op: 'delete', data: null },
+    { kind: 'customer', id: 5, op: 'upsert', data: { id: 5, name: 'Bob Private' } },
+  ];
+  const api = {
+    async changes(cursor) {
+      const page = changes.splice(0, 2);
+      return { changes: page, cursor: `${cursor}+`, has_more: changes.length > 0 };
+    },
+  };
+  assert.equal(await pullChanges({ api, db, vault, catalog }), 3);
+  assert.equal(await getCursor(db), 'v1.9.0++');
+  assert.equal(catalog.get('product', 1).name, 'Renamed');
+  assert.equal(catalog.get('product', 2), null);
+  const again = new Catalog();
+  await loadCatalog({ db, vault, catalog: again });
+  assert.equal(again.get('product', 1).name, 'Renamed');
+  assert.equal(again.get('product', 2), null);
+  assert.equal(again.get('customer', 5).name, 'Bob Private');
+  const raw = JSON.stringify(await db.changes.toArray());
+  assert.ok(!raw.includes('Bob'));
+});
