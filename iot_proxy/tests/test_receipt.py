@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from conftest import receipt
 from PIL import Image
 
 from iot_proxy.config import PrinterConfig
@@ -14,8 +15,6 @@ from iot_proxy.errors import ValidationError
 from iot_proxy.escpos_decode import decode
 from iot_proxy.money import Currency, parse_amount
 from iot_proxy.receipt import parse_receipt, render_receipt, sample_receipt
-
-from conftest import receipt
 
 
 def render(data: dict, **cfg_kw) -> tuple:

@@ -146,8 +146,21 @@ class JobStore:
         with self._lock:
             self._db.execute(
                 "UPDATE jobs SET state=?, message=?, updated=?, attempts=attempts+?, "
-                "printed=CASE WHEN ?='done' THEN ? ELSE printed END WHERE job_id=?",
+                "printed=CASE WHEN ?='done' THEN ? ELSE printed END "
+                "WHERE job_id=? AND state != 'cancelled'",
                 (state, message, now, 1 if attempt else 0, state, now, job_id))
+            return self._row(self._db.execute(
+                f"SELECT {self._COLS} FROM jobs WHERE job_id=?", (job_id,)).fetchone())
+
+    def claim(self, job_id: str) -> Job | None:
+        """Move a queued/waiting job to 'printing'; None if it was cancelled meanwhile."""
+        now = time.time()
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE jobs SET state='printing', message='printing', updated=? "
+                "WHERE job_id=? AND state IN ('queued','waiting','printing')", (now, job_id))
+            if cur.rowcount != 1:
+                return None
             return self._row(self._db.execute(
                 f"SELECT {self._COLS} FROM jobs WHERE job_id=?", (job_id,)).fetchone())
 

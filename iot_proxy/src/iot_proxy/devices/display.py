@@ -18,6 +18,7 @@ from ..errors import ValidationError
 from ..events import EventHub
 from ..money import Currency, parse_amount
 from .base import Device
+from .printer import release
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +143,7 @@ class DisplayDevice(Device):
 
     def close(self) -> None:
         if self._printer is not None:
-            with contextlib.suppress(Exception):
-                self._printer.close()
+            release(self._printer)
             self._printer = None
 
     def _ensure_open(self) -> Any:

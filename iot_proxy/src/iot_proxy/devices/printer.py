@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..config import PrinterConfig, QueueConfig
@@ -27,6 +27,10 @@ from .base import Device
 log = logging.getLogger(__name__)
 
 DLE_EOT = b"\x10\x04"
+
+
+class _Cancelled(Exception):
+    pass
 
 
 class NotReady(DeviceUnavailable):
@@ -51,6 +55,17 @@ def make_transport(cfg: PrinterConfig) -> Any:
     if cfg.transport == "dummy":
         return ep.Dummy(profile=profile)
     raise ValueError(f"unknown transport {cfg.transport!r}")
+
+
+def release(p: Any) -> None:
+    """Close a python-escpos printer even if its device is already gone."""
+    with contextlib.suppress(Exception):
+        p.close()
+    dev = getattr(p, "_device", None)
+    if dev:
+        with contextlib.suppress(Exception):
+            dev.close()
+        p._device = False  # or Escpos.__del__ tries again on a dead device
 
 
 def parse_status(s1: int, s2: int, s4: int) -> dict[str, Any]:
@@ -155,10 +170,18 @@ class PrinterDevice(Device):
             self.hub.publish({"type": "job", **job.public()})
 
     def _print(self, job: Job) -> None:
-        self._publish_job(self.store.mark(job.job_id, "printing", "", attempt=False))
-        self.set_status(state="printing", queue=self.store.pending_count(self.name))
+        def claim() -> None:
+            # Last moment before bytes leave: a job cancelled meanwhile is not printed.
+            claimed = self.store.claim(job.job_id)
+            if claimed is None:
+                raise _Cancelled
+            self._publish_job(claimed)
+            self.set_status(state="printing", queue=self.store.pending_count(self.name))
+
         try:
-            self.print_now(job.data)
+            self.print_now(job.data, before_send=claim)
+        except _Cancelled:
+            return
         except Exception as exc:
             message = describe(exc)
             self._backoff = min(max(self._backoff * 2, self.queue_cfg.retry_initial),
@@ -177,7 +200,7 @@ class PrinterDevice(Device):
         self.set_status(state="idle", connected=True, error=None,
                         queue=self.store.pending_count(self.name))
 
-    def print_now(self, data: bytes) -> None:
+    def print_now(self, data: bytes, before_send: Callable[[], None] | None = None) -> None:
         """Send one job: status check, the bytes, delivery confirmation (blocking)."""
         with self.session() as p:
             if self.cfg.status:
@@ -185,6 +208,8 @@ class PrinterDevice(Device):
                 reason = not_ready_reason(st)
                 if reason:
                     raise NotReady(reason)
+            if before_send is not None:
+                before_send()
             p._raw(data)
             if self.cfg.status:
                 self.confirm(p)
@@ -205,8 +230,7 @@ class PrinterDevice(Device):
                 p.device.reset_input_buffer()
             yield p
         finally:
-            with contextlib.suppress(Exception):
-                p.close()
+            release(p)
 
     def _read_byte(self, p: Any, timeout: float) -> int:
         if self.transport == "dummy":
