@@ -235,10 +235,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_escpos(record: logging.LogRecord) -> bool:
+    """python-escpos logs every open/close at INFO on the root logger: keep warnings only."""
+    return not (record.levelno < logging.WARNING and record.name == "root"
+                and f"{os.sep}escpos{os.sep}" in record.pathname)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_quiet_escpos)
     try:
         return int(args.func(args))
     except (ConfigError, ValidationError) as exc:

@@ -42,7 +42,7 @@ class VirtualJob:
     def summary(self) -> str:
         skip = {"align", "size", "barcode_height", "barcode_width", "barcode_font",
                 "barcode_hri", "feed", "init", "mode", "font", "underline", "invert",
-                "status_query"}
+                "status_query", "upside_down", "smoothing"}
         lines = []
         for c in self.commands:
             if c["cmd"] in skip:
