@@ -202,10 +202,8 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
                 "\"https://pos.example.com\" (no wildcard, no path)")
     if server.host in ("", "*"):
         raise ConfigError("[server] host must be an address; 127.0.0.1 is the default")
-    if not is_loopback_host(server.host) and not server.pairing_token:
-        # Listening beyond loopback is allowed only with a pairing token; the CLI
-        # creates one in the data directory when none is configured.
-        pass
+    # Listening beyond loopback is allowed only with a pairing token: `serve` creates
+    # one in the data directory when none is configured (see server.load_token).
     if cfg.queue.retry_initial <= 0 or cfg.queue.retry_max < cfg.queue.retry_initial:
         raise ConfigError("[queue] need 0 < retry_initial <= retry_max")
 

@@ -118,6 +118,7 @@ class PrinterDevice(Device):
         self._backoff = 0.0
         self._next_attempt = 0.0
         self._last_probe = 0.0
+        self._last_purge = time.monotonic()
         self.dummy_output: list[bytes] = []
         self._status.update(state="idle", online=None, paper=None, cover_open=None,
                             queue=0, language=cfg.language, paper_width=cfg.paper_width)
@@ -150,6 +151,9 @@ class PrinterDevice(Device):
         job = self.store.next_pending(self.name)
         if job is None:
             self._status_if_changed(state="idle", queue=0)
+            if time.monotonic() - self._last_purge > 3600:
+                self._last_purge = time.monotonic()
+                self.store.purge(self.queue_cfg.retention_days)
             interval = self.queue_cfg.poll_interval
             self.wait(interval if interval > 0 else 1.0)
             if (interval > 0 and time.monotonic() - self._last_probe >= interval
