@@ -1,0 +1,248 @@
+// Boot: open the database, enroll or unlock the vault, load the catalog into
+// memory, start the device's single sync engine and show the till.
+import './ui/styles.css';
+import { openDatabase, emptyCounters } from './db/schema.js';
+import { setLanguage, t } from './lib/i18n.js';
+import { Catalog } from './services/catalog.js';
+import { DEFAULT_VARIABLE_RULES } from './services/barcode.js';
+import { DEFAULT_PROXY, HardwareProxy } from './services/hardware.js';
+import { Register } from './services/register.js';
+import { WedgeReader } from './services/scanner.js';
+import { createVault, openVault } from './services/vault.js';
+import { SyncApi, parseEnrollmentPayload } from './sync/api.js';
+import { SyncEngine } from './sync/engine.js';
+import { bootstrap, bootstrapState, loadCatalog } from './sync/pull.js';
+import { PosUI } from './ui/app.js';
+
+export const APP_VERSION = import.meta.env?.VITE_APP_VERSION || '0.1.0';
+
+class Metrics {
+  constructor() {
+    this.scans = [];
+    this.searches = [];
+    this.readyAt = null;
+  }
+
+  scan(ms) {
+    this.scans.push(ms);
+  }
+
+  search(ms) {
+    this.searches.push(ms);
+  }
+}
+
+class App {
+  constructor() {
+    this.db = openDatabase();
+    this.catalog = new Catalog();
+    this.metrics = new Metrics();
+    this.status = { online: null, pending: 0, lastSyncAt: null, quarantined: 0, persisted: false, revoked: false };
+    this.settings = { proxy: DEFAULT_PROXY, variableRules: DEFAULT_VARIABLE_RULES, browserPrint: true };
+    this.channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('retail-pos') : null;
+    this.device = null;
+    this.vault = null;
+    this.engine = null;
+  }
+
+  async start() {
+    setLanguage(navigator.language);
+    registerServiceWorker();
+    await this.db.open();
+    const stored = await this.db.meta.get('settings');
+    if (stored) Object.assign(this.settings, stored.value);
+    this.hardware = new HardwareProxy(this.settings.proxy);
+    this.ui = null;
+    this.status.persisted = await persistStorage();
+    this.device = (await this.db.meta.get('device')) || null;
+    this.reader = new WedgeReader({ target: window, onScan: (code) => this.onScan(code) });
+    this.reader.start();
+    this.hardware.onScan((code) => this.onScan(code));
+    this.channel?.addEventListener('message', (e) => this.onMessage(e.data));
+    if (!this.device) {
+      this.makeUi();
+      const params = new URLSearchParams(location.search);
+      this.ui.showEnroll({ database: params.get('db') || (await this.db.meta.get('lastDatabase'))?.value || '' });
+      return;
+    }
+    await this.open();
+  }
+
+  makeUi() {
+    this.register = new Register({ db: this.db, vault: this.vault, catalog: this.catalog, device: this.device || {} });
+    if (this.ui) document.removeEventListener('keydown', this.ui.onKey);
+    this.ui = new PosUI(this);
+  }
+
+  api() {
+    return new SyncApi({ serverUrl: this.device.serverUrl, database: this.device.database, deviceKey: this.device.deviceKey, appVersion: APP_VERSION });
+  }
+
+  async enroll({ text, database, deviceName }) {
+    const parsed = parseEnrollmentPayload(text);
+    if (!parsed) throw new Error(t('Type the enrollment code'));
+    const db = parsed.database || database;
+    if (!db) throw new Error(t('Type the database name'));
+    const serverUrl = parsed.url || location.origin;
+    const api = new SyncApi({ serverUrl, database: db, appVersion: APP_VERSION });
+    const r = await api.enroll(parsed.code, deviceName || 'POS');
+    const vault = await createVault(r.device_key);
+    const device = {
+      key: 'device', serverUrl, database: r.database || db, deviceKey: r.device_key, terminal: r.terminal,
+      branch: r.branch, enrolledAt: Date.now(), vault,
+    };
+    const counters = emptyCounters();
+    // A terminal enrolled again continues its numbering (see PROTOCOL-NEEDS.md).
+    if (Number.isInteger(r.last_receipt_number)) counters.receipt = r.last_receipt_number;
+    if (Number.isInteger(r.last_sequence)) counters.operation = r.last_sequence;
+    await this.db.transaction('rw', this.db.meta, async () => {
+      const existing = await this.db.meta.get('counters');
+      await this.db.meta.put(device);
+      await this.db.meta.put({ key: 'lastDatabase', value: device.database });
+      if (!existing || existing.receipt < counters.receipt) await this.db.meta.put(existing ? { ...existing, receipt: Math.max(existing.receipt, counters.receipt), operation: Math.max(existing.operation, counters.operation) } : counters);
+    });
+    this.device = device;
+    await this.open();
+  }
+
+  async open() {
+    this.vault = await openVault(this.device.vault, this.device.deviceKey);
+    this.makeUi();
+    const state = await bootstrapState(this.db);
+    if (!state?.done) {
+      this.ui.showBootstrap();
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await bootstrap({ api: this.api(), db: this.db, vault: this.vault, catalog: this.catalog, onProgress: (p) => this.ui.bootstrapProgress(p) });
+          break;
+        } catch (error) {
+          const text = document.getElementById('boot-text');
+          if (text) text.textContent = t('Interrupted ({reason}); resuming…', { reason: error.message });
+          await new Promise((r) => setTimeout(r, Math.min(30000, 1000 * 2 ** attempt)));
+        }
+      }
+    } else {
+      await loadCatalog({ db: this.db, vault: this.vault, catalog: this.catalog });
+    }
+    this.metrics.readyAt = performance.now();
+    this.startEngine();
+    await this.refreshStatus();
+    const remembered = Number(sessionStorage.getItem('pos-employee'));
+    const employee = remembered ? this.catalog.get('employee', remembered) : null;
+    if (employee) {
+      this.ui.employee = employee;
+      if (await this.register.currentSession()) this.ui.showCheckout();
+      else await this.ui.loggedIn(employee);
+    } else {
+      this.ui.showLogin();
+    }
+    this.metrics.interactiveAt = performance.now();
+    setInterval(() => this.refreshStatus(), 5000);
+  }
+
+  startEngine() {
+    this.engine = new SyncEngine({
+      db: this.db, vault: this.vault, api: this.api(), catalog: this.catalog, terminal: this.device.terminal.id,
+      backoff: { base: 1000, cap: 30000 },
+      onState: (s) => {
+        this.status = { ...this.status, ...pick(s) };
+        this.channel?.postMessage({ type: 'state', state: pick(s) });
+        this.renderStatus();
+      },
+      onAcknowledged: () => {
+        this.refreshStatus();
+        this.channel?.postMessage({ type: 'outbox' });
+      },
+      onChanges: () => this.channel?.postMessage({ type: 'catalog' }),
+    });
+    this.engine.start();
+  }
+
+  onMessage(msg) {
+    if (!msg) return;
+    if (msg.type === 'state' && !this.engine?.state.leader) {
+      this.status = { ...this.status, ...msg.state };
+      this.refreshStatus();
+    } else if (msg.type === 'kick' && this.engine?.state.leader) {
+      this.engine.kick();
+    } else if (msg.type === 'outbox') {
+      this.refreshStatus();
+    } else if (msg.type === 'catalog' && this.vault) {
+      loadCatalog({ db: this.db, vault: this.vault, catalog: this.catalog });
+    }
+  }
+
+  forceSync() {
+    if (this.engine?.state.leader) this.engine.kick();
+    else this.channel?.postMessage({ type: 'kick' });
+  }
+
+  kickSoon() {
+    clearTimeout(this.kickTimer);
+    this.kickTimer = setTimeout(() => this.forceSync(), 300);
+  }
+
+  async refreshStatus() {
+    if (!this.device) return;
+    this.status.pending = await this.db.outbox.count();
+    this.status.quarantined = await this.db.quarantine.filter((q) => !q.seen).count();
+    this.renderStatus();
+  }
+
+  renderStatus() {
+    this.ui?.renderStatus(this.status);
+  }
+
+  async acknowledgeQuarantine() {
+    await this.db.quarantine.toCollection().modify({ seen: true });
+    await this.refreshStatus();
+  }
+
+  async lookupRemoteReceipt(number) {
+    try {
+      const r = await this.api().lookupReceipt(number);
+      return r?.order ? r : null;
+    } catch {
+      return null;
+    }
+  }
+
+  onScan(code) {
+    const t0 = performance.now();
+    const ui = this.ui;
+    if (!ui) return;
+    Promise.resolve(ui.handleCode(code)).then(() => {
+      this.metrics.scan(performance.now() - t0);
+      requestAnimationFrame(() => {
+        this.metrics.lastFrame = performance.now() - t0;
+      });
+    });
+  }
+}
+
+function pick(s) {
+  return { online: s.online, lastSyncAt: s.lastSyncAt, lastError: s.lastError, revoked: s.revoked, leader: s.leader };
+}
+
+async function persistStorage() {
+  try {
+    if (!navigator.storage?.persist) return false;
+    if (await navigator.storage.persisted()) return true;
+    return await navigator.storage.persist();
+  } catch {
+    return false;
+  }
+}
+
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator) || import.meta.env?.DEV) return;
+  navigator.serviceWorker.register(`${import.meta.env.BASE_URL}sw.js`, { scope: import.meta.env.BASE_URL }).catch(() => {});
+}
+
+const app = new App();
+window.pos = app;
+app.start().catch((error) => {
+  document.getElementById('screen').textContent = `${t('The POS could not start')}: ${error.message}`;
+  console.error(error);
+});
+

@@ -1,0 +1,335 @@
+// The till's business actions, without any DOM: login, sessions, sales,
+// returns, voids, parked orders, customers, reports. Every action that the
+// server must know about is committed with its outbox entry (sync/outbox).
+// Depends on: db (Dexie), vault, catalog, device {terminal, branch, prefix}.
+import { formatDecimal, parseDecimal, PRICE_DIGITS, QTY_DIGITS } from '../lib/money.js';
+import { uuid } from '../lib/uuid.js';
+import { commitOperation, formatReceiptNumber } from '../sync/outbox.js';
+import { salePayload } from '../sync/wire.js';
+import { RATE_DIGITS, computeOrder, percentToBp } from './pricing.js';
+import { verifyPin } from './pin.js';
+
+export const PERMISSION_DEFAULTS = {
+  role: null, max_discount: '0', allow_refund: false, allow_void: false, allow_price_override: false,
+  allow_open_drawer: false, allow_close_session: false, allow_manager_override: false,
+};
+
+export class Register {
+  constructor({ db, vault, catalog, device }) {
+    Object.assign(this, { db, vault, catalog, device });
+    this.taxCache = null;
+    this.taxVersion = -1;
+  }
+
+  // -- reference data ------------------------------------------------------
+  company() {
+    return this.catalog.all('company')[0] || null;
+  }
+
+  currency() {
+    const company = this.company();
+    const branch = this.catalog.get('branch', this.device.branch?.id);
+    const code = [branch?.currency, company?.currency].find((c) => typeof c === 'string' && /^[A-Z]{3}$/.test(c));
+    const digits = Number.isInteger(company?.currency_digits) ? company.currency_digits : 2;
+    return { code: code || this.device.currency || 'EUR', digits };
+  }
+
+  taxes() {
+    if (this.taxVersion !== this.catalog.version || !this.taxCache) {
+      const m = new Map();
+      for (const t of this.catalog.all('tax')) {
+        m.set(t.id, { type: t.type === 'fixed' ? 'fixed' : 'percentage', rate: t.rate ? parseDecimal(t.rate, RATE_DIGITS) : 0, name: t.name });
+      }
+      this.taxCache = m;
+      this.taxVersion = this.catalog.version;
+    }
+    return this.taxCache;
+  }
+
+  pricingOptions() {
+    return { taxes: this.taxes(), currencyDigits: this.currency().digits };
+  }
+
+  totals(order) {
+    return computeOrder(order, this.pricingOptions());
+  }
+
+  paymentMethods() {
+    return this.catalog.all('payment_method').sort((a, b) => (b.cash === true) - (a.cash === true) || a.id - b.id);
+  }
+
+  transferTypes() {
+    return this.catalog.all('cash_transfer_type');
+  }
+
+  employees() {
+    return this.catalog.all('employee').filter((e) => e.pin_hash).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  permissions(employee) {
+    return { ...PERMISSION_DEFAULTS, ...(employee?.permissions || {}) };
+  }
+
+  can(employee, flag) {
+    return Boolean(this.permissions(employee)[flag]);
+  }
+
+  maxDiscountBp(employee) {
+    return percentToBp(this.permissions(employee).max_discount || '0');
+  }
+
+  async checkPin(employeeId, pin) {
+    const e = this.catalog.get('employee', employeeId);
+    if (!e) return null;
+    return (await verifyPin(pin, e.pin_hash)) ? e : null;
+  }
+
+  today() {
+    const d = new Date();
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  }
+
+  receiptNumber(n) {
+    return formatReceiptNumber(this.device.terminal.receipt_prefix, n);
+  }
+
+  commit(args) {
+    return commitOperation({ db: this.db, vault: this.vault, terminal: this.device.terminal.id, ...args });
+  }
+
+  // -- cash sessions -------------------------------------------------------
+  async currentSession() {
+    const rec = await this.db.sessions.where('state').equals('open').first();
+    if (!rec) return null;
+    return { uuid: rec.uuid, state: rec.state, openedAt: rec.openedAt, ...(await this.vault.decrypt(rec.enc)) };
+  }
+
+  async saveSession(session, state) {
+    const { uuid: id, openedAt } = session;
+    const secret = { ...session };
+    delete secret.uuid;
+    delete secret.state;
+    return { uuid: id, state, openedAt, enc: await this.vault.encrypt(secret) };
+  }
+
+  async openSession(openingMinor, employee) {
+    const { digits } = this.currency();
+    const session = { uuid: uuid(), openedAt: Date.now(), opening: openingMinor, employee: employee.id, transfers: [], counted: null, closedAt: null };
+    const rec = await this.saveSession(session, 'open');
+    await this.commit({
+      type: 'session_open', employee: employee.id, stores: ['sessions'],
+      build: () => ({ payload: { opening_amount: formatDecimal(openingMinor, digits) }, extra: async () => this.db.sessions.put(rec) }),
+    });
+    return session;
+  }
+
+  async cashMove(kind, amountMinor, transferType, note, employee) {
+    const session = await this.currentSession();
+    if (!session) throw new Error('no-session');
+    const { digits } = this.currency();
+    session.transfers.push({ kind, amount: amountMinor, type: transferType, note, at: Date.now(), employee: employee.id });
+    const rec = await this.saveSession(session, 'open');
+    await this.commit({
+      type: kind, employee: employee.id, stores: ['sessions'],
+      build: () => ({
+        payload: { amount: formatDecimal(amountMinor, digits), transfer_type: transferType, note: note || '' },
+        extra: async () => this.db.sessions.put(rec),
+      }),
+    });
+  }
+
+  async closeSession(countedMinor, denominations, employee) {
+    const session = await this.currentSession();
+    if (!session) throw new Error('no-session');
+    const report = await this.report(session);
+    const { digits } = this.currency();
+    Object.assign(session, { counted: countedMinor, denominations, closedAt: Date.now(), closedBy: employee.id });
+    const rec = await this.saveSession(session, 'closed');
+    await this.commit({
+      type: 'session_close', employee: employee.id, stores: ['sessions'],
+      build: () => ({ payload: { counted_cash: formatDecimal(countedMinor, digits) }, extra: async () => this.db.sessions.put(rec) }),
+    });
+    return { ...report, counted: countedMinor, difference: countedMinor - report.expectedCash, closedAt: session.closedAt };
+  }
+
+  // X (mid-shift) and Z (close) figures, computed from the local journal.
+  async report(session) {
+    const entries = await this.db.sales.where('sessionUuid').equals(session.uuid).toArray();
+    const methods = new Map(this.paymentMethods().map((m) => [m.id, m]));
+    const r = {
+      session: session.uuid, openedAt: session.openedAt, opening: session.opening,
+      sales: 0, salesTotal: 0, returns: 0, returnsTotal: 0, voids: 0, discounts: 0, tax: 0,
+      payments: new Map(), cashIn: 0, cashOut: 0, cashPayments: 0, lastReceipt: null,
+    };
+    for (const entry of entries) {
+      const j = await this.vault.decrypt(entry.enc);
+      if (j.kind === 'void') {
+        r.voids += 1;
+        continue;
+      }
+      if (j.kind === 'return') {
+        r.returns += 1;
+        r.returnsTotal += j.totals.total;
+      } else {
+        r.sales += 1;
+        r.salesTotal += j.totals.total;
+      }
+      r.discounts += j.totals.discount;
+      r.tax += j.totals.tax;
+      for (const p of j.order.payments) {
+        r.payments.set(p.method, (r.payments.get(p.method) || 0) + p.amount);
+        if (methods.get(p.method)?.cash) r.cashPayments += p.amount;
+      }
+      if (!r.lastReceipt || entry.number > r.lastReceipt) r.lastReceipt = entry.number;
+    }
+    for (const t of session.transfers || []) {
+      if (t.kind === 'cash_in') r.cashIn += t.amount;
+      else r.cashOut += t.amount;
+    }
+    r.net = r.salesTotal + r.returnsTotal;
+    r.expectedCash = r.opening + r.cashPayments + r.cashIn - r.cashOut;
+    r.payments = [...r.payments].map(([method, amount]) => ({ method, name: methods.get(method)?.name || String(method), amount }));
+    return r;
+  }
+
+  // -- sales ---------------------------------------------------------------
+  // Commit a paid order: journal + receipt number + outbox, in one transaction.
+  async commitSale(order, employee, { heldUuid = null } = {}) {
+    const session = await this.currentSession();
+    if (!session) throw new Error('no-session');
+    const { digits } = this.currency();
+    const type = order.kind === 'return' ? 'return' : 'sale';
+    let journal;
+    const result = await this.commit({
+      type, employee: employee.id, receipt: true, stores: heldUuid ? ['held'] : [],
+      build: ({ receiptNumber, clientTime }) => {
+        const { payload, computed } = salePayload(order, { receiptNumber, taxes: this.taxes(), digits });
+        const number = this.receiptNumber(receiptNumber);
+        const totals = {
+          total: computed.total, tax: computed.tax, discount: computed.discount, paid: computed.paid,
+          change: computed.change, taxes: computed.taxes,
+        };
+        journal = {
+          kind: type, number, receiptNumber, clientTime, employee: { id: employee.id, name: employee.name },
+          order: stripOrder(order), totals, lines: computed.lines.map((c) => ({
+            uuid: c.line.uuid, amount: c.amount, unitGrossPrice: c.unitGrossPrice, tax: c.tax,
+          })),
+        };
+        return {
+          payload,
+          journal: { clear: { number, sessionUuid: session.uuid, kind: type }, secret: journal },
+          extra: heldUuid ? async () => this.db.held.delete(heldUuid) : undefined,
+        };
+      },
+    });
+    return { ...result, journal };
+  }
+
+  // Abandon an order that has lines: consumes a receipt number (protocol
+  // "void"), so the audit trail shows it.
+  async voidOrder(order, employee, reason, { heldUuid = null } = {}) {
+    const session = await this.currentSession();
+    return this.commit({
+      type: 'void', employee: employee.id, receipt: true, stores: heldUuid ? ['held'] : [],
+      build: ({ receiptNumber }) => ({
+        payload: { receipt_number: receiptNumber, reason: reason || '' },
+        journal: {
+          clear: { number: this.receiptNumber(receiptNumber), sessionUuid: session?.uuid ?? '', kind: 'void' },
+          secret: { kind: 'void', number: this.receiptNumber(receiptNumber), reason, order: stripOrder(order), employee: { id: employee.id, name: employee.name } },
+        },
+        extra: heldUuid ? async () => this.db.held.delete(heldUuid) : undefined,
+      }),
+    });
+  }
+
+  async findReceipt(number) {
+    const entry = await this.db.sales.where('number').equals(number).first();
+    if (!entry) return null;
+    return { uuid: entry.uuid, synced: entry.synced, ...(await this.vault.decrypt(entry.enc)) };
+  }
+
+  // Quantities already returned against a receipt, by original line uuid.
+  async returnedQuantities(number) {
+    const out = new Map();
+    const all = await this.db.sales.where('createdAt').above(0).toArray();
+    for (const e of all) {
+      if (e.kind !== 'return') continue;
+      const j = await this.vault.decrypt(e.enc);
+      if (j.order.originalReceipt !== number) continue;
+      for (const l of j.order.lines) {
+        if (l.voided || !l.returnOf) continue;
+        out.set(l.returnOf, (out.get(l.returnOf) || 0) + Math.abs(l.quantity));
+      }
+    }
+    return out;
+  }
+
+  async lastReceipt() {
+    const e = await this.db.sales.orderBy('createdAt').last();
+    return e ? { uuid: e.uuid, ...(await this.vault.decrypt(e.enc)) } : null;
+  }
+
+  // -- parked orders -------------------------------------------------------
+  async park(order, employee) {
+    const rec = { uuid: order.uuid, createdAt: Date.now(), enc: await this.vault.encrypt({ order: stripOrder(order), employee: employee.name, total: this.totals(order).total }) };
+    await this.db.held.put(rec);
+  }
+
+  async heldOrders() {
+    const recs = await this.db.held.orderBy('createdAt').toArray();
+    return Promise.all(recs.map(async (r) => ({ uuid: r.uuid, createdAt: r.createdAt, ...(await this.vault.decrypt(r.enc)) })));
+  }
+
+  async deleteHeld(id) {
+    await this.db.held.delete(id);
+  }
+
+  // -- customers -----------------------------------------------------------
+  async localCustomers() {
+    const recs = await this.db.customers.toArray();
+    return Promise.all(recs.map(async (r) => ({ uuid: r.uuid, ...(await this.vault.decrypt(r.enc)) })));
+  }
+
+  async searchCustomers(query, limit = 20) {
+    const q = String(query || '').toLowerCase().trim();
+    const local = await this.localCustomers();
+    const seen = new Set(local.map((c) => c.uuid));
+    const all = [...local, ...this.catalog.all('customer').filter((c) => !seen.has(c.uuid))];
+    return all.filter((c) => !q || [c.name, c.email, c.phone].some((f) => f && String(f).toLowerCase().includes(q))).slice(0, limit);
+  }
+
+  async createCustomer(fields, employee) {
+    const id = uuid();
+    const customer = { uuid: id, id: null, name: fields.name, email: fields.email || '', phone: fields.phone || '', version: 0 };
+    const enc = await this.vault.encrypt(customer);
+    await this.commit({
+      type: 'customer', employee: employee.id, stores: ['customers'],
+      build: () => ({
+        payload: { customer: null, customer_uuid: id, base_version: 0, fields: { name: customer.name, email: customer.email, phone: customer.phone } },
+        extra: async () => this.db.customers.put({ uuid: id, enc }),
+      }),
+    });
+    return customer;
+  }
+
+  // -- audit ---------------------------------------------------------------
+  async audit(action, detail) {
+    await this.db.audit.add({ at: Date.now(), enc: await this.vault.encrypt({ action, ...detail }) });
+  }
+
+  async auditLog() {
+    const recs = await this.db.audit.orderBy('at').toArray();
+    return Promise.all(recs.map(async (r) => ({ at: r.at, ...(await this.vault.decrypt(r.enc)) })));
+  }
+}
+
+function stripOrder(order) {
+  return JSON.parse(JSON.stringify(order));
+}
+
+export function formatQtyWire(milli) {
+  return formatDecimal(milli, QTY_DIGITS);
+}
+export function formatPriceWire(p) {
+  return formatDecimal(p, PRICE_DIGITS);
+}
