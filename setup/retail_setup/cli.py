@@ -1,0 +1,213 @@
+"""The suite's set-up command: databases, demo and scale data, the server.
+
+Every error a person can make or meet here (a wrong URI, an unreachable
+database, a port in use, a missing binary) ends in one line that says what
+is wrong and what to do, and a non-zero exit, never a traceback."""
+import argparse
+import os
+import sys
+import time
+
+from . import VAR, SetupError, addon_modules
+from . import server as srv
+
+DEFAULT_PORT = 8000
+DEFAULT_NAME = 'retail'
+DEMO_MODULES = ['stock_lot_sled', 'product_attribute']
+CONFIG = os.path.join(VAR, 'trytond.conf')
+ADMIN_PASSWORD = 'retail-admin'
+
+
+def _modules():
+    return addon_modules() + DEMO_MODULES
+
+
+def _config_for(args):
+    backend, uri = srv.parse_db_uri(args.db)
+    if backend == 'postgresql':
+        from .pg import check_postgresql_uri
+        check_postgresql_uri(uri)
+    if args.config:
+        if not os.path.isfile(args.config):
+            raise SetupError(
+                f"The configuration file {args.config} does not exist: copy "
+                "trytond.conf.example and edit it.")
+        return backend, uri, args.config
+    port = getattr(args, 'port', None) or DEFAULT_PORT
+    srv.write_config(CONFIG, uri, port)
+    return backend, uri, CONFIG
+
+
+def prepare_database(backend, uri, config_path, name, demo=True,
+        products=0, say=print):
+    """Create and initialize a database with the suite when missing;
+    return True when it was created"""
+    if srv.database_exists(backend, uri, name):
+        return False
+    say(f"Creating database '{name}' ({backend})")
+    srv.create_database(backend, uri, name)
+    try:
+        start = time.monotonic()
+        srv.initialize_database(config_path, name, ADMIN_PASSWORD,
+            modules=_modules())
+        say(f"Modules installed in {time.monotonic() - start:.0f}s")
+        if demo:
+            start = time.monotonic()
+            summary = load_demo(config_path, name, say=say)
+            _write_summary(name, summary)
+            say(f"Demo data loaded in {time.monotonic() - start:.0f}s")
+        if products:
+            from .scale import create_products
+            create_products(config_path, name, products, say=say)
+    except BaseException:
+        # A half-made database would be taken for a good one next time
+        srv.drop_database(backend, uri, name)
+        raise
+    return True
+
+
+def load_demo(config_path, name, say=print):
+    from proteus import config as pconfig
+
+    from . import demo
+    config = pconfig.set_trytond(database=name, config_file=config_path)
+    return demo.load(config, ADMIN_PASSWORD, say=say)
+
+
+def _summary_path(name):
+    return os.path.join(VAR, f'demo-{name}.txt')
+
+
+def _write_summary(name, summary):
+    lines = ["Back-office logins (login / password / role / branches):"]
+    for login, password, role, branches, _ in summary['logins']:
+        lines.append(f"  {login:<12} {password:<13} {role:<14} {branches}")
+    lines.append("POS employees and their demo PINs:")
+    for employee, role, branches, pin in summary['employees']:
+        lines.append(f"  {employee:<16} PIN {pin}  {role:<14} {branches}")
+    lines.append("Terminals: " + ", ".join(summary['terminals']))
+    with open(_summary_path(name), 'w') as fp:
+        fp.write('\n'.join(lines) + '\n')
+
+
+def cmd_start(args):
+    backend, uri, config_path = _config_for(args)
+    started = time.monotonic()
+    prepare_database(backend, uri, config_path, args.name,
+        demo=not args.no_demo, products=args.products)
+    srv.assemble_web_root()
+    process = srv.TrytondProcess(config_path, args.port, [args.name])
+    process.start()
+    print()
+    print(f"The retail back office is ready at {process.url} "
+        f"(database '{args.name}', {backend}), "
+        f"in {time.monotonic() - started:.1f}s.")
+    if os.path.exists(os.path.join(srv.WEB_ROOT, 'pos')):
+        print(f"The POS is at {process.url}pos/")
+    if os.path.exists(_summary_path(args.name)):
+        with open(_summary_path(args.name)) as fp:
+            print(fp.read().rstrip())
+    print(f"Log: {process.log_path}. Stop with Ctrl-C.")
+    if args.detach:
+        print(f"Running in the background (pid {process.process.pid}).")
+        return 0
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        print("\nStopping…")
+        process.stop()
+        return 0
+
+
+def cmd_create_db(args):
+    backend, uri, config_path = _config_for(args)
+    if srv.database_exists(backend, uri, args.name):
+        raise SetupError(
+            f"The database '{args.name}' exists already: choose another "
+            "name for the new tenant.")
+    prepare_database(backend, uri, config_path, args.name,
+        demo=args.demo, products=args.products)
+    print(f"Database '{args.name}' is ready; trytond serves every database "
+        "of the server: log in to it from the back office's login screen.")
+    return 0
+
+
+def cmd_scale(args):
+    backend, uri, config_path = _config_for(args)
+    if not srv.database_exists(backend, uri, args.name):
+        raise SetupError(
+            f"The database '{args.name}' does not exist: create it first "
+            "with 'setup/start' or 'setup/retail create-db'.")
+    from .scale import create_products
+    create_products(config_path, args.name, args.products)
+    return 0
+
+
+def _positive(value):
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number")
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return number
+
+
+def _port(value):
+    number = _positive(value)
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port")
+    return number
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='setup/retail',
+        description="Install, run and fill the retail suite")
+    sub = parser.add_subparsers(dest='command', required=True)
+
+    def common(p, port=False):
+        p.add_argument('--db', default=os.environ.get('RETAIL_DB_URI'),
+            help="database server URI: sqlite:// (default) or "
+            "postgresql://USER:PASSWORD@HOST:PORT/")
+        p.add_argument('--name', default=DEFAULT_NAME,
+            help="database (tenant) name (default: %(default)s)")
+        p.add_argument('--config', help="use this trytond configuration "
+            "file instead of writing var/trytond.conf")
+        if port:
+            p.add_argument('--port', type=_port, default=DEFAULT_PORT,
+                help="HTTP port on 127.0.0.1 (default: %(default)s)")
+
+    p = sub.add_parser('start', help="create the database with demo data "
+        "when missing and serve the back office")
+    common(p, port=True)
+    p.add_argument('--products', type=_positive, default=0,
+        help="also create N scale-test product variants")
+    p.add_argument('--no-demo', action='store_true',
+        help="an empty database instead of the demo chain")
+    p.add_argument('--detach', action='store_true',
+        help="leave the server running in the background")
+    p.set_defaults(func=cmd_start)
+
+    p = sub.add_parser('create-db', help="add a tenant database")
+    common(p)
+    p.add_argument('--demo', action='store_true', help="with demo data")
+    p.add_argument('--products', type=_positive, default=0)
+    p.set_defaults(func=cmd_create_db)
+
+    p = sub.add_parser('scale', help="create N product variants in bulk")
+    common(p)
+    p.add_argument('--products', type=_positive, required=True)
+    p.set_defaults(func=cmd_scale)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except SetupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,381 @@
+"""A believable demo chain: two branches, three terminals, a supermarket and
+a boutique catalog, customers, employees of every role with known PINs.
+
+Loaded through proteus, as a manager would key it in, so every rule of the
+modules applies to it."""
+import datetime as dt
+from decimal import Decimal
+
+from .barcodes import ean13
+
+DEMO_PASSWORD = 'retail-demo'
+# (name, login or None, role, branches, PIN)
+EMPLOYEES = [
+    ("Alice Martin", 'cashier.bxl', 'Cashier', ['BXL'], '2580'),
+    ("Bruno Peeters", None, 'Cashier', ['BXL'], '1357'),
+    ("Chloé Janssens", 'manager.bxl', 'Store Manager', ['BXL'], '4826'),
+    ("Dirk Claes", None, 'Cashier', ['ANT'], '3691'),
+    ("Eva Maes", 'manager.ant', 'Store Manager', ['ANT'], '7254'),
+    ("Sam Admin", None, 'Super Admin', ['BXL', 'ANT'], '9513'),
+    ]
+BRANCHES = [
+    # code, name, city, terminals (prefix, name)
+    ('BXL', "Brussels Central", "Brussels",
+        [('BXL1', "Brussels Till 1"), ('BXL2', "Brussels Till 2")]),
+    ('ANT', "Antwerp Meir", "Antwerp", [('ANT1', "Antwerp Till 1")]),
+    ]
+# Fresh produce sold by weight: name, PLU, price per kg
+PRODUCE = [
+    ("Bananas", '4011', '1.99'), ("Jonagold Apples", '4133', '2.79'),
+    ("Vine Tomatoes", '4664', '3.49'), ("Carrots", '4562', '1.29'),
+    ("Red Peppers", '4088', '4.99'), ("Lemons", '4053', '3.20'),
+    ]
+# Dairy with lots and expiry: name, EAN first 12, price, shelf life days
+DAIRY = [
+    ("Whole Milk 1 L", '541234500001', '1.29', 10),
+    ("Greek Yogurt 500 g", '541234500002', '2.49', 21),
+    ("Gouda Young 400 g", '541234500003', '4.95', 60),
+    ("Butter 250 g", '541234500004', '2.89', 45),
+    ("Fresh Cream 200 ml", '541234500005', '1.59', 14),
+    ]
+# Packaged goods: name, EAN first 12, price, category
+PACKAGED = [
+    ("Spaghetti 500 g", '800123400001', '1.49', "Grocery"),
+    ("Penne Rigate 500 g", '800123400002', '1.49', "Grocery"),
+    ("Arabica Coffee Beans 1 kg", '871234500001', '13.90', "Grocery"),
+    ("Dark Chocolate 72% 100 g", '541234500101', '2.35', "Grocery"),
+    ("Speculoos Biscuits 250 g", '541234500102', '1.99', "Grocery"),
+    ("Basmati Rice 1 kg", '500123400001', '3.29', "Grocery"),
+    ("Extra Virgin Olive Oil 750 ml", '800123400003', '8.99', "Grocery"),
+    ("Sparkling Water 1.5 L", '541234500201', '0.79', "Beverages"),
+    ("Orange Juice 1 L", '541234500202', '2.69', "Beverages"),
+    ("Belgian Blond Beer 33 cl", '541234500203', '1.65', "Beverages"),
+    ("Red Wine Côtes du Rhône 75 cl", '300123400001', '7.49', "Beverages"),
+    ("Laundry Detergent 2 L", '400123400001', '9.95', "Household"),
+    ]
+CUSTOMERS = [
+    ("Marie Dubois", "marie.dubois@example.com", "+32 470 12 34 56"),
+    ("Jan Vermeulen", "jan.vermeulen@example.com", "+32 475 98 76 54"),
+    ("Sofia Rossi", "sofia.rossi@example.com", "+32 486 11 22 33"),
+    ("Café Central SRL", "orders@cafe-central.example.com", "+32 2 555 01 02"),
+    ]
+
+
+def load(config, admin_password, say=print):
+    """Load the demo data into the database of the proteus config"""
+    from proteus import Model, Wizard
+    from trytond.modules.account.tests.tools import (
+        create_chart, create_fiscalyear, create_tax, get_accounts)
+    from trytond.modules.account_invoice.tests.tools import (
+        set_fiscalyear_invoice_sequences)
+
+    Currency = Model.get('currency.currency')
+    Party = Model.get('party.party')
+    User = Model.get('res.user')
+
+    say("Demo: company and accounting")
+    eur, = Currency.find([('code', '=', 'EUR')]) or [Currency(
+            name="Euro", code='EUR', symbol="€", rounding=Decimal('0.01'),
+            digits=2)]
+    if eur.id is None or eur.id < 0:
+        eur.save()
+    company_config = Wizard('company.company.config')
+    company_config.execute('company')
+    company = company_config.form
+    party = Party(name="Nord & Co Retail")
+    party.save()
+    company.party = party
+    company.currency = eur
+    company_config.execute('add')
+    config._context = User.get_preferences(True, {})
+    Company = Model.get('company.company')
+    company, = Company.find()
+
+    fiscalyear = set_fiscalyear_invoice_sequences(create_fiscalyear(company))
+    fiscalyear.click('create_period')
+    create_chart(company)
+    accounts = get_accounts(company)
+    vat_food = create_tax(Decimal('.06'))
+    vat_food.name = vat_food.description = "VAT 6%"
+    vat_food.save()
+    vat_std = create_tax(Decimal('.21'))
+    vat_std.name = vat_std.description = "VAT 21%"
+    vat_std.save()
+
+    Category = Model.get('product.category')
+    food_acc = Category(name="Food (VAT 6%)", accounting=True)
+    food_acc.account_revenue = accounts['revenue']
+    food_acc.account_expense = accounts['expense']
+    food_acc.customer_taxes.append(vat_food)
+    food_acc.save()
+    std_acc = Category(name="General (VAT 21%)", accounting=True)
+    std_acc.account_revenue = accounts['revenue']
+    std_acc.account_expense = accounts['expense']
+    std_acc.customer_taxes.append(vat_std)
+    std_acc.save()
+    categories = {}
+    for name in ["Fresh Produce", "Dairy", "Grocery", "Beverages",
+            "Household", "Shirts", "Shoes"]:
+        categories[name] = Category(name=name)
+        categories[name].save()
+
+    say("Demo: branches, warehouses and terminals")
+    Location = Model.get('stock.location')
+    Branch = Model.get('retail.branch')
+    POS = Model.get('sale.point')
+    Journal = Model.get('account.journal')
+    SequenceStrict = Model.get('ir.sequence.strict')
+    SequenceType = Model.get('ir.sequence.type')
+    PriceList = Model.get('product.price_list')
+    Address = Model.get('party.address')
+    Country = Model.get('country.country')
+
+    default_wh, = Location.find([('code', '=', 'WH')])
+    customer_loc, = Location.find([('code', '=', 'CUS')])
+    supplier_loc, = Location.find([('code', '=', 'SUP')])
+    journal_revenue, = Journal.find([('type', '=', 'revenue')], limit=1)
+    pos_sequence_type, = SequenceType.find([('name', '=', "POS")], limit=1)
+    belgium = Country(name="Belgium", code='BE')
+    belgium.save()
+
+    antwerp_prices = PriceList(name="Antwerp prices", price='list_price')
+    line = antwerp_prices.lines.new()
+    line.formula = 'unit_price * Decimal("1.05")'
+    antwerp_prices.save()
+
+    branches, terminals = {}, {}
+    for code, name, city, tills in BRANCHES:
+        if code == 'BXL':
+            warehouse = default_wh
+            warehouse.name = f"{name} Warehouse"
+            warehouse.code = code
+            warehouse.save()
+        else:
+            storage = Location(name=f"{name} Storage", type='storage')
+            storage.save()
+            input_ = Location(name=f"{name} Input", type='storage')
+            input_.save()
+            output = Location(name=f"{name} Output", type='storage')
+            output.save()
+            warehouse = Location(
+                name=f"{name} Warehouse", type='warehouse', code=code,
+                storage_location=storage, input_location=input_,
+                output_location=output)
+            warehouse.save()
+            for loc in (storage, input_, output):
+                loc.parent = warehouse
+                loc.save()
+        address = Address(party=company.party, city=city,
+            street=f"{name} 1", country=belgium)
+        address.save()
+        branch = Branch(name=name, code=code, warehouse=warehouse,
+            timezone='Europe/Brussels', address=address)
+        if code == 'ANT':
+            branch.price_list = antwerp_prices
+        branch.save()
+        branches[code] = branch
+        for prefix, till_name in tills:
+            sequence = SequenceStrict(name=till_name,
+                sequence_type=pos_sequence_type, company=company,
+                prefix=f'{prefix}-', padding=6)
+            sequence.save()
+            pos = POS(name=till_name, branch=branch, receipt_prefix=prefix,
+                journal=journal_revenue, sequence=sequence,
+                storage_location=warehouse.storage_location,
+                customer_location=customer_loc)
+            pos.save()
+            terminals[prefix] = pos
+
+    say("Demo: payment methods")
+    PaymentMethod = Model.get('sale.point.payment.method')
+    Account = Model.get('account.account')
+    for name, cash in [("Cash", True), ("Card", False),
+            ("Mobile Wallet", False)]:
+        if cash:
+            account = accounts['cash']
+        else:
+            account, = accounts['cash'].duplicate(default={'name': name})
+        PaymentMethod(name=name, account=account, cash=cash).save()
+
+    say("Demo: supermarket and boutique catalog")
+    Uom = Model.get('product.uom')
+    Template = Model.get('product.template')
+    unit, = Uom.find([('name', '=', "Unit")])
+    kg, = Uom.find([('name', '=', "Kilogram")])
+    stock_lines = []  # (product, quantity, unit, lot expiry or None)
+
+    def make_template(name, uom, price, category, account_category,
+            code=None, ean=None, lot=False, shelf_days=None):
+        template = Template(name=name, default_uom=uom, type='goods',
+            salable=True, list_price=Decimal(price),
+            account_category=account_category)
+        template.categories.append(Category(category.id))
+        if lot:
+            template.lot_required = ['storage', 'customer']
+            template.shelf_life_state = 'optional'
+            template.shelf_life_time = shelf_days
+        template.save()
+        product, = template.products
+        if code:
+            product.suffix_code = code
+        if ean:
+            identifier = product.identifiers.new(type='ean', code=ean)
+        product.save()
+        return product
+
+    for name, plu, price in PRODUCE:
+        product = make_template(name, kg, price, categories["Fresh Produce"],
+            food_acc, code=f'PLU{plu}')
+        stock_lines.append((product, Decimal('60'), kg, None))
+    today = dt.date.today()
+    for name, code12, price, days in DAIRY:
+        product = make_template(name, unit, price, categories["Dairy"],
+            food_acc, code=f'D{code12}', ean=ean13(code12), lot=True,
+            shelf_days=days)
+        # Two lots: one expiring soon, one later; FEFO takes the first
+        stock_lines.append((product, Decimal('24'), unit,
+                today + dt.timedelta(days=max(2, days // 4))))
+        stock_lines.append((product, Decimal('36'), unit,
+                today + dt.timedelta(days=days)))
+    for name, code12, price, category in PACKAGED:
+        account_category = food_acc if category in (
+            "Grocery", "Beverages") and "Beer" not in name and \
+            "Wine" not in name else std_acc
+        product = make_template(name, unit, price, categories[category],
+            account_category, code=f'G{code12}', ean=ean13(code12))
+        stock_lines.append((product, Decimal('48'), unit, None))
+
+    AttributeSet = Model.get('product.attribute.set')
+    Attribute = Model.get('product.attribute')
+    size = Attribute(name='size', string="Size", type_='selection',
+        selection="S:S\nM:M\nL:L\nXL:XL")
+    size.save()
+    colour = Attribute(name='colour', string="Colour", type_='selection',
+        selection="white:White\nblue:Light Blue\npink:Pink\nblack:Black\n"
+        "brown:Brown")
+    colour.save()
+    shoe_size = Attribute(name='shoe_size', string="Shoe Size",
+        type_='selection',
+        selection="\n".join(f"{s}:{s}" for s in range(38, 45)))
+    shoe_size.save()
+    clothing = AttributeSet(name="Clothing")
+    clothing.attributes.extend([size, colour])
+    clothing.save()
+    footwear = AttributeSet(name="Footwear")
+    footwear.attributes.extend([shoe_size, Attribute(colour.id)])
+    footwear.save()
+
+    ean_seq = [541299900000]
+
+    def next_ean():
+        ean_seq[0] += 1
+        return ean13(str(ean_seq[0]))
+
+    boutique = [
+        ("Oxford Shirt", 'OXF', '49.95', categories["Shirts"], clothing,
+            [('size', ['S', 'M', 'L', 'XL']),
+                ('colour', ['white', 'blue', 'pink'])]),
+        ("Leather Derby Shoes", 'DRB', '119.00', categories["Shoes"],
+            footwear,
+            [('shoe_size', [str(s) for s in range(38, 45)]),
+                ('colour', ['black', 'brown'])]),
+        ]
+    for name, code, price, category, attribute_set, axes in boutique:
+        template = Template(name=name, default_uom=unit, type='goods',
+            salable=True, list_price=Decimal(price), code=code,
+            account_category=std_acc, attribute_set=attribute_set)
+        template.categories.append(Category(category.id))
+        (axis1, values1), (axis2, values2) = axes
+        first = True
+        for v1 in values1:
+            for v2 in values2:
+                if first:
+                    product = template.products[0]
+                    first = False
+                else:
+                    product = template.products.new()
+                product.suffix_code = f'-{v1}-{v2}'.upper()
+                product.attributes = {axis1: v1, axis2: v2}
+                product.identifiers.new(type='ean', code=next_ean())
+        template.save()
+        for product in template.products:
+            stock_lines.append((product, Decimal('6'), unit, None))
+
+    say("Demo: opening stock with lots and expiry dates")
+    Move = Model.get('stock.move')
+    Lot = Model.get('stock.lot')
+    moves = []
+    for branch in branches.values():
+        for product, quantity, uom, expiry in stock_lines:
+            move = Move(product=product, unit=uom, quantity=float(quantity),
+                from_location=supplier_loc,
+                to_location=branch.warehouse.storage_location,
+                unit_price=(product.template.list_price * Decimal('0.6')
+                    ).quantize(Decimal('0.0001')),
+                currency=eur, effective_date=today)
+            if expiry:
+                lot = Lot(number=f'L{expiry:%y%m%d}-{product.id}-'
+                    f'{branch.code}', product=product,
+                    shelf_life_expiration_date=expiry)
+                lot.save()
+                move.lot = lot
+            moves.append(move)
+    Move.save(moves)
+    Move.click(moves, 'do')
+
+    say("Demo: customers")
+    for name, email, phone in CUSTOMERS:
+        customer = Party(name=name)
+        customer.contact_mechanisms.new(type='email', value=email)
+        customer.contact_mechanisms.new(type='mobile', value=phone)
+        customer.save()
+
+    say("Demo: users and employees with PINs")
+    Employee = Model.get('company.employee')
+    Role = Model.get('retail.pos.role')
+    Group = Model.get('res.group')
+    roles = {r.name: r for r in Role.find([])}
+    groups = {g.name: g for g in Group.find([('name', 'in', [
+                    "Retail Cashier", "Retail Store Manager", "POS",
+                    "Stock", "Sales"])])}
+    logins = [('admin', admin_password, "Super Admin", "all branches", None)]
+    for name, login, role, branch_codes, pin in EMPLOYEES:
+        employee_party = Party(name=name)
+        employee_party.save()
+        employee = Employee(party=employee_party, company=company,
+            pos_role=roles[role])
+        employee.branches.extend(
+            [Branch(branches[c].id) for c in branch_codes])
+        employee.pos_pin = pin
+        employee.save()
+        if login:
+            user = User(name=name, login=login, password=DEMO_PASSWORD)
+            user.companies.append(Company(company.id))
+            user.company = company
+            user.employees.append(Employee(employee.id))
+            user.employee = employee
+            group_name = ("Retail Store Manager" if role == "Store Manager"
+                else "Retail Cashier")
+            user.groups.append(Group(groups[group_name].id))
+            if role == "Store Manager":
+                user.groups.append(Group(groups["Stock"].id))
+            user.save()
+            if role == "Store Manager":
+                for c in branch_codes:
+                    branch = Branch(branches[c].id)
+                    branch.managers.append(User(user.id))
+                    branch.save()
+            logins.append((login, DEMO_PASSWORD, role,
+                    ', '.join(branch_codes), pin))
+    admin, = User.find([('login', '=', 'admin')])
+    admin.employees.append(Employee.find(
+            [('party.name', '=', "Sam Admin")])[0])
+    admin.employee = admin.employees[0]
+    admin.save()
+    config._context = User.get_preferences(True, {})
+    return {
+        'logins': logins,
+        'employees': [(n, r, ', '.join(b), p)
+            for n, _, r, b, p in EMPLOYEES],
+        'terminals': sorted(terminals),
+        }
