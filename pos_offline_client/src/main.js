@@ -37,7 +37,7 @@ class App {
     this.db = openDatabase();
     this.catalog = new Catalog();
     this.metrics = new Metrics();
-    this.status = { online: null, pending: 0, lastSyncAt: null, quarantined: 0, persisted: false, revoked: false };
+    this.status = { online: null, pending: 0, lastSyncAt: Number(localStorage.getItem('pos-last-sync')) || null, quarantined: 0, persisted: false, revoked: false };
     this.settings = { proxy: DEFAULT_PROXY, variableRules: DEFAULT_VARIABLE_RULES, browserPrint: true };
     this.channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('retail-pos') : null;
     this.device = null;
@@ -145,7 +145,8 @@ class App {
       db: this.db, vault: this.vault, api: this.api(), catalog: this.catalog, terminal: this.device.terminal.id,
       backoff: { base: 1000, cap: 30000 },
       onState: (s) => {
-        this.status = { ...this.status, ...pick(s) };
+        if (s.lastSyncAt) localStorage.setItem('pos-last-sync', String(s.lastSyncAt));
+        this.status = { ...this.status, ...pick(s), lastSyncAt: s.lastSyncAt || this.status.lastSyncAt };
         this.channel?.postMessage({ type: 'state', state: pick(s) });
         this.renderStatus();
       },

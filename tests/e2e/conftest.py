@@ -1,0 +1,99 @@
+"""Fixtures of the POS end-to-end tests: Debian's Chromium driven by
+Playwright, and a back office to sync with.
+
+The back office is a real trytond on PostgreSQL from tests/support/servers.py.
+For working on the POS alone, POS_E2E_BACKEND=mock runs the same tests
+against pos_offline_client/bench/mock-server.mjs instead.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENT = ROOT / 'pos_offline_client'
+CHROMIUM = '/usr/bin/chromium'
+CHROMIUM_ARGS = [
+    '--headless=new', '--no-sandbox', '--disable-gpu',
+    '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run']
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class MockBackend:
+    "The protocol stand-in, with the demo data it generates"
+    employees = {'cashier': (7, '1357'), 'manager': (8, '2468')}
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f'http://127.0.0.1:{self.port}/'
+        self.database = 'demo'
+        self.process = subprocess.Popen(
+            ['node', str(CLIENT / 'bench' / 'mock-server.mjs'),
+                '--port', str(self.port), '--products', '500'],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(self.url + 'pos/', timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+
+    def enrollment_code(self):
+        return 'DEMO-CODE'
+
+    def received(self):
+        with urllib.request.urlopen(self.url + '__mock/received') as r:
+            return json.load(r)
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture(scope='session')
+def pos_dist():
+    if not (CLIENT / 'dist' / 'index.html').exists():
+        if not shutil.which('npm'):
+            pytest.skip('the POS is not built and npm is missing')
+        subprocess.run(['npm', 'run', 'build'], cwd=CLIENT, check=True)
+    return CLIENT / 'dist'
+
+
+@pytest.fixture(scope='session')
+def backend(pos_dist):
+    if os.environ.get('POS_E2E_BACKEND') == 'mock':
+        b = MockBackend()
+        yield b
+        b.close()
+        return
+    servers = pytest.importorskip(
+        'tests.support.servers', reason='tests/support/servers.py missing')
+    with servers.PostgresServer() as pg, \
+            servers.TrytondServer(pg.uri, 'pos_e2e', demo=True) as server:
+        if not hasattr(server, 'enrollment_code'):
+            pytest.skip('TrytondServer gives no enrollment code yet')
+        yield server
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip('playwright.sync_api')
+    if not os.path.exists(CHROMIUM):
+        pytest.skip('Debian chromium is not installed')
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
