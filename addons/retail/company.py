@@ -6,7 +6,7 @@ import hmac
 import secrets
 from decimal import Decimal
 
-from trytond.config import config
+from trytond import config
 from trytond.i18n import gettext
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
@@ -165,7 +165,7 @@ class Employee(metaclass=PoolMeta):
     def get_pos_pin_set(cls, employees, name):
         result = {}
         with without_check_access():
-            for sub in grouped_slice(employees):
+            for sub in grouped_slice(employees, 1000):
                 for employee in cls.browse(sub):
                     result[employee.id] = bool(employee.pos_pin_hash)
         return result

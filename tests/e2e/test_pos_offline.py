@@ -192,6 +192,15 @@ def test_offline_shift_loses_and_doubles_nothing(backend, browser):
     shot(page, 'return')
     pay(page, (cash, None))
     sold += 1
+    # a customer created offline and attached
+    scan(page, a)
+    page.keyboard.press('F3')
+    page.fill('#new-customer-name', 'Zoe Privatename')
+    page.fill('#new-customer-email', 'zoe@example.org')
+    page.click('#create-customer')
+    page.wait_for_selector('.customer')
+    pay(page, (card, None))
+    sold += 1
     while sold < 20:
         scan(page, [a, b, c][sold % 3])
         if sold % 2:
@@ -204,6 +213,7 @@ def test_offline_shift_loses_and_doubles_nothing(backend, browser):
     assert sum(1 for j in local if not j['synced']) == 20
     assert page.get_attribute('#unsynced', 'data-count') == '20'
     shot(page, 'offline')
+    assert_encrypted_at_rest(page, local, 'Zoe Privatename')
 
     # Bring the server back
     context.set_offline(False)
@@ -217,6 +227,36 @@ def test_offline_shift_loses_and_doubles_nothing(backend, browser):
     check_server(backend, page, local)
     assert not errors, errors
     context.close()
+
+
+def assert_encrypted_at_rest(page, local, customer_name):
+    "The raw IndexedDB holds no customer name and no sale total in clear"
+    raw = page.evaluate("""() => new Promise((resolve, reject) => {
+        const req = indexedDB.open('retail-pos');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+            const db = req.result;
+            const names = [...db.objectStoreNames];
+            const tx = db.transaction(names, 'readonly');
+            const out = {};
+            for (const n of names) {
+                const r = tx.objectStore(n).getAll();
+                r.onsuccess = () => { out[n] = r.result; };
+            }
+            tx.oncomplete = () => {
+                const text = JSON.stringify(out, (k, v) => (v instanceof Uint8Array
+                    ? String.fromCharCode(...v) : v));
+                db.close();
+                resolve(text);
+            };
+        };
+    })""")
+    assert customer_name not in raw
+    assert 'Privatename' not in raw
+    for j in local:
+        minor = abs(j['total'])
+        text = f'{minor // 100}.{minor % 100:02d}'
+        assert f'"total":"{text}"' not in raw and f'"total":{j["total"]}' not in raw, text
 
 
 def check_server(backend, page, local):

@@ -1,0 +1,203 @@
+"""Run every test of the suite, on SQLite and on a real PostgreSQL 15.
+
+- each addon's Tryton tests (module tests and proteus scenarios) on SQLite,
+  then again on a PostgreSQL server started here for the run;
+- the Python test suites (the hardware proxy's, and the cross-component
+  tests under tests/, end to end included) with that server available
+  through RETAIL_TEST_PG_URI;
+- the POS client's unit tests (npm test).
+The server is stopped at the end, also when tests fail.  The last line is
+the total, "N passed, N failed, N skipped"."""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+from . import ROOT, VAR, SetupError, addon_modules
+from .pg import PostgresServer
+
+PY = sys.executable
+
+
+class Totals:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+        self.suites = []
+
+    def add(self, name, passed, failed, skipped, seconds, ok):
+        if not ok and not failed:
+            # A suite that crashed before counting counts as one failure
+            failed = 1
+        self.passed += passed
+        self.failed += failed
+        self.skipped += skipped
+        self.suites.append((name, passed, failed, skipped, seconds))
+
+
+def _run(cmd, env=None, cwd=ROOT, timeout=None):
+    print(f"$ {' '.join(cmd)}", flush=True)
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, errors='replace')
+    output = []
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        output.append(line)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    return proc.returncode, ''.join(output), time.monotonic() - start
+
+
+def _unittest_counts(output):
+    ran = sum(int(n) for n in re.findall(r'^Ran (\d+) tests?', output, re.M))
+    failed = sum(int(n) for n in re.findall(
+            r'(?:failures|errors)=(\d+)', output))
+    skipped = sum(int(n) for n in re.findall(r'skipped=(\d+)', output))
+    return ran - failed - skipped, failed, skipped
+
+
+def _pytest_counts(output):
+    tail = output.strip().splitlines()[-1] if output.strip() else ''
+    def n(word):
+        m = re.search(rf'(\d+) {word}', tail)
+        return int(m.group(1)) if m else 0
+    return n('passed'), n('failed') + n('error'), n('skipped')
+
+
+def addon_test_modules(addon):
+    tests = os.path.join(ROOT, 'addons', addon, 'tests')
+    return [f'trytond.modules.{addon}.tests.{f[:-3]}'
+        for f in sorted(os.listdir(tests))
+        if f.startswith('test_') and f.endswith('.py')]
+
+
+def run_addons(totals, backend, env_extra, addons):
+    for addon in addons:
+        modules = addon_test_modules(addon)
+        if not modules:
+            continue
+        env = dict(os.environ, **env_extra)
+        code, output, seconds = _run(
+            [PY, '-m', 'unittest', *modules], env=env)
+        passed, failed, skipped = _unittest_counts(output)
+        totals.add(f'{addon} ({backend})', passed, failed, skipped,
+            seconds, code == 0)
+
+
+def run_pytest(totals, name, paths, env):
+    paths = [p for p in paths if os.path.isdir(os.path.join(ROOT, p))]
+    if not paths:
+        return
+    code, output, seconds = _run(
+        [PY, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', *paths],
+        env=env)
+    if code == 5:  # no test collected
+        code = 0
+    passed, failed, skipped = _pytest_counts(output)
+    totals.add(name, passed, failed, skipped, seconds, code == 0)
+
+
+def run_npm(totals):
+    pos = os.path.join(ROOT, 'pos_offline_client')
+    if not os.path.isfile(os.path.join(pos, 'package.json')):
+        return
+    code, output, seconds = _run(['npm', 'test', '--silent'], cwd=pos)
+    m = re.findall(r'^(?:ℹ |# )pass (\d+)', output, re.M)
+    f = re.findall(r'^(?:ℹ |# )fail (\d+)', output, re.M)
+    s = re.findall(r'^(?:ℹ |# )skipped (\d+)', output, re.M)
+    if m:
+        passed = sum(map(int, m))
+        failed = sum(map(int, f))
+        skipped = sum(map(int, s))
+    else:
+        vm = re.search(r'Tests\s+(?:(\d+) failed \| )?(\d+) passed'
+            r'(?: \| (\d+) skipped)?', output)
+        failed = int(vm.group(1) or 0) if vm else 0
+        passed = int(vm.group(2)) if vm else 0
+        skipped = int(vm.group(3) or 0) if vm else 0
+    totals.add('pos_offline_client (npm test)', passed, failed, skipped,
+        seconds, code == 0)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='setup/test')
+    parser.add_argument('--sqlite-only', action='store_true',
+        help="skip PostgreSQL (quick local runs)")
+    parser.add_argument('--addons', help="comma-separated addons to test")
+    parser.add_argument('--no-pytest', action='store_true')
+    parser.add_argument('--no-npm', action='store_true')
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    totals = Totals()
+    addons = args.addons.split(',') if args.addons else addon_modules()
+    cache = os.path.join(VAR, 'test-cache')
+    # A fresh cache per run: it must never hide a module change
+    shutil.rmtree(cache, ignore_errors=True)
+    os.makedirs(cache)
+    base_env = {
+        'PYTHONPATH': os.pathsep.join(filter(None, [
+                    ROOT, os.path.join(ROOT, 'setup'),
+                    os.environ.get('PYTHONPATH')])),
+        'TRYTOND_CONFIG': '',
+        }
+    os.environ.pop('TRYTOND_DATABASE_URI', None)
+    os.environ.pop('TRYTOND_CONFIG', None)
+
+    try:
+        run_addons(totals, 'SQLite', dict(base_env,
+                DB_NAME=':memory:', DB_CACHE=os.path.join(cache, 'sqlite')),
+            addons)
+        if args.sqlite_only:
+            pg = None
+        else:
+            pg = PostgresServer(reuse_env=False).start()
+        try:
+            pg_env = {}
+            if pg:
+                pg_env = {
+                    'TRYTOND_DATABASE_URI': pg.uri,
+                    'DB_NAME': 'test',
+                    'DB_CACHE': pg.uri.rstrip('/'),
+                    'RETAIL_TEST_PG_URI': pg.uri,
+                    'PGHOST': '127.0.0.1', 'PGPORT': str(pg.port),
+                    'PGUSER': 'postgres',
+                    }
+                run_addons(totals, 'PostgreSQL', dict(base_env, **pg_env),
+                    addons)
+            if not args.no_pytest:
+                env = dict(os.environ, **base_env)
+                env.update({k: v for k, v in pg_env.items()
+                        if k == 'RETAIL_TEST_PG_URI'})
+                run_pytest(totals, 'iot_proxy (pytest)', ['iot_proxy/tests'],
+                    env)
+                run_pytest(totals, 'tests/ (pytest)', ['tests'], env)
+        finally:
+            if pg:
+                pg.stop()
+        if not args.no_npm:
+            run_npm(totals)
+    except SetupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    print()
+    print(f"{'suite':<36} {'passed':>7} {'failed':>7} {'skipped':>8} "
+        f"{'seconds':>8}")
+    for name, passed, failed, skipped, seconds in totals.suites:
+        print(f"{name:<36} {passed:>7} {failed:>7} {skipped:>8} "
+            f"{seconds:>8.1f}")
+    print(f"Wall time: {time.monotonic() - started:.0f}s")
+    print(f"{totals.passed} passed, {totals.failed} failed, "
+        f"{totals.skipped} skipped")
+    return 1 if totals.failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

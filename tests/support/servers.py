@@ -1,0 +1,101 @@
+"""Real servers for cross-component tests and benchmarks.
+
+    with PostgresServer() as pg:
+        with TrytondServer(pg.uri, 'e2e', demo=True) as trytond:
+            trytond.url        # http://127.0.0.1:PORT/  (sao at /, POS at /pos/)
+
+PostgresServer reuses the server of the test runner when
+RETAIL_TEST_PG_URI is set; otherwise it starts its own.  TrytondServer
+creates the database with the suite's modules (and the demo chain), writes
+a configuration in a temporary directory and runs trytond until the block
+ends; the database is dropped afterwards unless keep=True."""
+import os
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+                __file__))))
+sys.path.insert(0, os.path.join(ROOT, 'setup'))
+
+from retail_setup import cli, server  # noqa: E402
+from retail_setup.pg import PostgresServer, free_port  # noqa: E402
+
+__all__ = ['PostgresServer', 'TrytondServer', 'free_port']
+
+
+class TrytondServer:
+
+    def __init__(self, db_uri, database, demo=True, products=0, port=None,
+            keep=False, extra_config=None):
+        self.backend, self.db_uri = server.parse_db_uri(db_uri)
+        self.database = database
+        self.demo = demo
+        self.products = products
+        self.port = port or free_port()
+        self.keep = keep
+        self.extra_config = extra_config
+        self.process = None
+        self.directory = None
+
+    @property
+    def url(self):
+        return f'http://127.0.0.1:{self.port}/'
+
+    @property
+    def config_path(self):
+        return os.path.join(self.directory, 'trytond.conf')
+
+    def start(self):
+        self.directory = tempfile.mkdtemp(prefix='retail-trytond-')
+        server.write_config(self.config_path, self.db_uri, self.port,
+            db_path=os.path.join(self.directory, 'db'),
+            extra=self.extra_config)
+        server.drop_database(self.backend, self.db_uri, self.database,
+            db_path=os.path.join(self.directory, 'db'))
+        if self.backend == 'sqlite':
+            server.create_database(self.backend, self.db_uri, self.database,
+                db_path=os.path.join(self.directory, 'db'))
+            server.initialize_database(self.config_path, self.database,
+                cli.ADMIN_PASSWORD, modules=cli._modules())
+            if self.demo:
+                cli.load_demo(self.config_path, self.database, say=_quiet)
+        else:
+            cli.prepare_database(self.backend, self.db_uri, self.config_path,
+                self.database, demo=self.demo, products=self.products,
+                say=_quiet)
+        server.assemble_web_root()
+        self.process = server.TrytondProcess(self.config_path, self.port,
+            [self.database],
+            log_path=os.path.join(self.directory, 'trytond.log'))
+        self.process.start()
+        return self
+
+    def stop(self):
+        if self.process:
+            self.process.stop()
+            self.process = None
+
+    def restart(self):
+        "Stop and start the same server on the same port and database"
+        self.stop()
+        self.process = server.TrytondProcess(self.config_path, self.port,
+            [self.database],
+            log_path=os.path.join(self.directory, 'trytond.log'))
+        self.process.start()
+        return self
+
+    def close(self):
+        self.stop()
+        if not self.keep:
+            server.drop_database(self.backend, self.db_uri, self.database,
+                db_path=os.path.join(self.directory, 'db'))
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _quiet(*args, **kwargs):
+    pass

@@ -1,0 +1,118 @@
+"""The back office as a user meets it: trytond on a real PostgreSQL with the
+demo chain, sao at /, and the roles' rights through the JSON-RPC API."""
+import base64
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.support.servers import TrytondServer
+
+
+class Client:
+    def __init__(self, url, database):
+        self.url = url
+        self.database = database
+        self.auth = None
+
+    def call(self, method, *params):
+        request = urllib.request.Request(
+            f'{self.url}{self.database}/rpc/',
+            data=json.dumps({'id': 1, 'method': method,
+                    'params': list(params)}).encode(),
+            headers={'Content-Type': 'application/json'})
+        if self.auth:
+            request.add_header('Authorization', self.auth)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer = json.loads(response.read())
+        if answer.get('error'):
+            raise RPCError(answer['error'])
+        return answer['result']
+
+    def login(self, login, password):
+        user_id, session, *_ = self.call(
+            'common.db.login', login, {'password': password}, 'en')
+        token = base64.b64encode(
+            f'{login}:{user_id}:{session}'.encode()).decode()
+        self.auth = f'Session {token}'
+        self.context = self.call('model.res.user.get_preferences', True, {})
+        return self
+
+    def model(self, model, method, *args):
+        return self.call(f'model.{model}.{method}', *args, self.context)
+
+
+class RPCError(Exception):
+    pass
+
+
+@pytest.fixture(scope='module')
+def backoffice(postgres):
+    with TrytondServer(postgres.uri, 'backoffice_test', demo=True) as server:
+        yield server
+
+
+def test_sao_served_at_root(backoffice):
+    with urllib.request.urlopen(backoffice.url, timeout=30) as response:
+        page = response.read().decode()
+    assert 'tryton-sao' in page
+
+
+def test_admin_sees_the_demo_chain(backoffice):
+    admin = Client(backoffice.url, backoffice.database).login(
+        'admin', 'retail-admin')
+    branches = admin.model('retail.branch', 'search_read', [], 0, None,
+        [['code', 'ASC']], ['code', 'name'])
+    assert [b['code'] for b in branches] == ['ANT', 'BXL']
+    terminals = admin.model('sale.point', 'search_read', [], 0, None,
+        [['receipt_prefix', 'ASC']], ['receipt_prefix', 'branch.code'])
+    assert [(t['receipt_prefix'], t['branch.']['code']) for t in terminals] \
+        == [('ANT1', 'ANT'), ('BXL1', 'BXL'), ('BXL2', 'BXL')]
+    menus = admin.model('ir.ui.menu', 'search_read',
+        [['parent', '=', None]], 0, None, None, ['name'])
+    assert "Retail" in [m['name'] for m in menus]
+    retail, = [m for m in menus if m['name'] == "Retail"]
+    children = admin.model('ir.ui.menu', 'search_read',
+        [['parent', '=', retail['id']]], 0, None, None, ['name'])
+    names = {m['name'] for m in children}
+    assert {"Branches", "Terminals", "Employees & PINs"} <= names
+
+
+def test_manager_sees_only_own_branch_terminals(backoffice):
+    manager = Client(backoffice.url, backoffice.database).login(
+        'manager.bxl', 'retail-demo')
+    terminals = manager.model('sale.point', 'search_read', [], 0, None,
+        None, ['receipt_prefix'])
+    assert sorted(t['receipt_prefix'] for t in terminals) == ['BXL1', 'BXL2']
+
+
+def test_manager_cannot_manage_branches(backoffice):
+    manager = Client(backoffice.url, backoffice.database).login(
+        'manager.bxl', 'retail-demo')
+    branch, = manager.model('retail.branch', 'search',
+        [['code', '=', 'BXL']], 0, None, None)
+    with pytest.raises(RPCError):
+        manager.model('retail.branch', 'write', [branch], {'name': "X"})
+
+
+def test_cashier_cannot_write_products(backoffice):
+    cashier = Client(backoffice.url, backoffice.database).login(
+        'cashier.bxl', 'retail-demo')
+    product, *_ = cashier.model('product.template', 'search', [], 0, 1,
+        None)
+    with pytest.raises(RPCError):
+        cashier.model('product.template', 'write', [product],
+            {'name': "Changed"})
+
+
+def test_pin_hash_not_readable_by_admin(backoffice):
+    admin = Client(backoffice.url, backoffice.database).login(
+        'admin', 'retail-admin')
+    employees = admin.model('company.employee', 'search', [], 0, None, None)
+    assert employees
+    with pytest.raises(RPCError):
+        admin.model('company.employee', 'read', employees, ['pos_pin_hash'])
+    values = admin.model('company.employee', 'read', employees,
+        ['pos_pin', 'pos_pin_set'])
+    assert all(v['pos_pin'] is None and v['pos_pin_set'] for v in values)
