@@ -1,0 +1,9 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+
+# Tryton 8.0 registers models in tryton.cfg; HTTP routes are added to
+# trytond.wsgi.app when the module is imported (as trytond.ir and trytond.res
+# do with their routes).
+from . import routes
+
+__all__ = ['routes']

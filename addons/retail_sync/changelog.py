@@ -1,0 +1,462 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""The change log: every modification of data a terminal needs appends, in
+the same transaction, a row (kind, record, branch) that pulls read with a
+cursor.  Models are extended through the pool and log in on_modification."""
+from sql import Null
+from sql.operators import Or
+
+from trytond import backend
+from trytond.model import Index, ModelSQL, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction
+
+# A cursor is "v1.<transaction>.<id>": the last change row delivered, in
+# (transaction, id) order.  See docs/sync-protocol.md.
+CURSOR_MAX_ID = 2 ** 62
+
+
+def format_cursor(txid, id_):
+    return f'v1.{int(txid)}.{int(id_)}'
+
+
+def parse_cursor(cursor):
+    try:
+        version, txid, id_ = cursor.split('.')
+        if version != 'v1':
+            raise ValueError(cursor)
+        return int(txid), int(id_)
+    except (AttributeError, ValueError):
+        raise ValueError(cursor)
+
+
+def in_(column, ids):
+    return fields.SQL_OPERATORS['in'](column, list(ids))
+
+
+class BigInteger(fields.Integer):
+    "A 64-bit integer (transaction ids grow past 2**31)"
+    _sql_type = 'BIGINT'
+
+
+def is_postgresql():
+    return backend.name == 'postgresql'
+
+
+class Change(ModelSQL):
+    "Sync Change: a record of a kind changed, for a branch or for all"
+    __name__ = 'retail.sync.change'
+
+    kind = fields.Char("Kind", required=True)
+    record = fields.Integer("Record", required=True)
+    branch = fields.Many2One(
+        'retail.branch', "Branch", ondelete='CASCADE',
+        help="Empty for data shared by all branches.")
+    txid = BigInteger(
+        "Transaction", required=True,
+        help="The database transaction that logged the change "
+        "(0 on SQLite where writers are serialised).")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.txid, Index.Range()), (t.id, Index.Range())),
+                })
+
+    @classmethod
+    def current_txid(cls):
+        "The id of the writing transaction, as a 64-bit integer"
+        if not is_postgresql():
+            return 0
+        cursor = Transaction().connection.cursor()
+        cursor.execute('SELECT pg_current_xact_id()::text::bigint')
+        return cursor.fetchone()[0]
+
+    @classmethod
+    def horizon(cls):
+        """Return the transaction id below which every transaction has
+        finished (committed or rolled back), or None when all writes are
+        serialised (SQLite)."""
+        if not is_postgresql():
+            return None
+        cursor = Transaction().connection.cursor()
+        cursor.execute(
+            'SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint')
+        return cursor.fetchone()[0]
+
+    @classmethod
+    def start_cursor(cls):
+        """The cursor that follows a snapshot read now: every change of a
+        transaction not finished yet comes after it."""
+        horizon = cls.horizon()
+        if horizon is not None:
+            return format_cursor(horizon - 1, CURSOR_MAX_ID)
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                table.id, order_by=[table.id.desc], limit=1))
+        row = cursor.fetchone()
+        return format_cursor(0, row[0] if row else 0)
+
+    @classmethod
+    def log(cls, kind, ids, branches=None):
+        """Append changes of records of kind.
+        branches: None for shared data, or a dict {record id: [branch ids]}
+        """
+        if not ids:
+            return
+        transaction = Transaction()
+        txid = cls.current_txid()
+        table = cls.__table__()
+        user = transaction.user
+        values = []
+        for id_ in sorted(set(ids)):
+            if branches is None:
+                values.append([kind, id_, Null, txid, user])
+            else:
+                for branch in sorted(set(branches.get(id_) or [])):
+                    values.append([kind, id_, branch, txid, user])
+        if not values:
+            return
+        cursor = transaction.connection.cursor()
+        for sub in grouped_slice(values, 1000):
+            cursor.execute(*table.insert(
+                    [table.kind, table.record, table.branch, table.txid,
+                        table.create_uid],
+                    [list(v) for v in sub]))
+
+    @classmethod
+    def changes_after(cls, cursor_value, branch, limit):
+        """Return up to limit change rows (id, kind, record, txid) after the
+        cursor, visible to branch, and whether more may follow."""
+        txid, last_id = parse_cursor(cursor_value)
+        table = cls.__table__()
+        where = (
+            (table.txid > txid)
+            | ((table.txid == txid) & (table.id > last_id)))
+        horizon = cls.horizon()
+        if horizon is not None:
+            # Never pass a transaction that may still commit rows below
+            where &= table.txid < horizon
+        where &= Or([table.branch == Null, table.branch == branch])
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                table.id, table.kind, table.record, table.txid,
+                where=where, order_by=[table.txid.asc, table.id.asc],
+                limit=limit + 1))
+        rows = cursor.fetchall()
+        return rows[:limit], len(rows) > limit
+
+
+def branches_of_locations(location_ids):
+    "Return {location id: branch id} for locations inside a branch warehouse"
+    pool = Pool()
+    Location = pool.get('stock.location')
+    Branch = pool.get('retail.branch')
+    location_ids = [i for i in set(location_ids) if i is not None]
+    if not location_ids:
+        return {}
+    location = Location.__table__()
+    warehouse = Location.__table__()
+    branch = Branch.__table__()
+    cursor = Transaction().connection.cursor()
+    result = {}
+    for sub in grouped_slice(location_ids, 1000):
+        cursor.execute(*location
+            .join(warehouse, condition=(
+                    (location.left >= warehouse.left)
+                    & (location.right <= warehouse.right)))
+            .join(branch, condition=branch.warehouse == warehouse.id)
+            .select(location.id, branch.id,
+                where=in_(location.id, sub)))
+        result.update(cursor)
+    return result
+
+
+def branch_locations(branch):
+    "Return the ids of the locations of the branch's warehouse"
+    pool = Pool()
+    Location = pool.get('stock.location')
+    location = Location.__table__()
+    warehouse = Location.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*location.join(warehouse, condition=(
+                (location.left >= warehouse.left)
+                & (location.right <= warehouse.right))).select(
+            location.id, where=warehouse.id == branch.warehouse.id))
+    return [i for i, in cursor]
+
+
+class ChangeLogMixin:
+    "Log create, write and delete of the model in the sync change log"
+    __slots__ = ()
+    # (kind, method name returning {kind: ids} or {kind: {id: branches}})
+    _sync_kind = None
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        """Return a list of (kind, ids, branches) to log; branches is None
+        for shared data or a dict {id: [branch ids]}"""
+        return [(cls._sync_kind, [r.id for r in records], None)]
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        if Transaction().context.get('_retail_sync_nolog'):
+            return
+        Change = Pool().get('retail.sync.change')
+        for kind, ids, branches in cls._sync_changes(
+                records, mode, field_names):
+            Change.log(kind, ids, branches)
+
+
+def _template_products(template_ids):
+    pool = Pool()
+    Product = pool.get('product.product')
+    product = Product.__table__()
+    cursor = Transaction().connection.cursor()
+    ids = []
+    for sub in grouped_slice(template_ids, 1000):
+        cursor.execute(*product.select(
+                product.id, where=in_(product.template, sub)))
+        ids.extend(i for i, in cursor)
+    return ids
+
+
+class Template(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'product.template'
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        if mode == 'create':
+            return []  # its products log themselves
+        return [('product', _template_products([r.id for r in records]),
+                None)]
+
+
+class Product(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'product.product'
+    _sync_kind = 'product'
+
+
+class _ProductValueMixin(ChangeLogMixin):
+    "A price stored per product or per template"
+    __slots__ = ()
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        products = [r.product.id for r in records if r.product]
+        templates = [
+            r.template.id for r in records if r.template and not r.product]
+        return [('product', products + _template_products(templates), None)]
+
+
+class ProductListPrice(_ProductValueMixin, metaclass=PoolMeta):
+    __name__ = 'product.list_price'
+
+
+class ProductGrossPrice(_ProductValueMixin, metaclass=PoolMeta):
+    __name__ = 'product.gross_price'
+
+
+class ProductIdentifier(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'product.identifier'
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        return [('product', [r.product.id for r in records], None)]
+
+
+class Category(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'product.category'
+    _sync_kind = 'category'
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        changes = super()._sync_changes(records, mode, field_names)
+        if mode == 'write' and field_names and (
+                field_names & {'customer_taxes', 'taxes_parent', 'parent'}):
+            # The taxes of the products of an accounting category
+            Template = Pool().get('product.template')
+            templates = Template.search([
+                    ('account_category', 'in', [r.id for r in records]),
+                    ])
+            changes.append(('product', _template_products(
+                        [t.id for t in templates]), None))
+        return changes
+
+
+class Uom(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'product.uom'
+    _sync_kind = 'uom'
+
+
+class Tax(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'account.tax'
+    _sync_kind = 'tax'
+
+
+def _price_list_branches(price_list_ids):
+    Branch = Pool().get('retail.branch')
+    result = {}
+    with Transaction().set_context(active_test=False):
+        for branch in Branch.search(
+                [('price_list', 'in', list(price_list_ids))]):
+            result.setdefault(branch.price_list.id, []).append(branch.id)
+    return result
+
+
+class PriceList(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'product.price_list'
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        ids = [r.id for r in records]
+        return [('price_list', ids, _price_list_branches(ids))]
+
+
+class PriceListLine(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'product.price_list.line'
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        ids = list({r.price_list.id for r in records})
+        return [('price_list', ids, _price_list_branches(ids))]
+
+
+class PaymentMethod(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'sale.point.payment.method'
+    _sync_kind = 'payment_method'
+
+
+class CashTransferType(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'sale.point.cash.transfer.type'
+    _sync_kind = 'cash_transfer_type'
+
+
+class Lot(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'stock.lot'
+    _sync_kind = 'lot'
+
+
+class Move(ChangeLogMixin, metaclass=PoolMeta):
+    "Stock levels per branch follow the done moves"
+    __name__ = 'stock.move'
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        if mode == 'write' and field_names is not None:
+            relevant = {'state', 'quantity', 'internal_quantity', 'product',
+                'from_location', 'to_location', 'lot', 'unit'}
+            if not (field_names & relevant):
+                return []
+        records = [r for r in records
+            if r.state == 'done' or mode == 'write']
+        if not records:
+            return []
+        location2branch = branches_of_locations(
+            [r.from_location.id for r in records]
+            + [r.to_location.id for r in records])
+        branches = {}
+        for move in records:
+            for location in [move.from_location, move.to_location]:
+                branch = location2branch.get(location.id)
+                if branch:
+                    branches.setdefault(move.product.id, set()).add(branch)
+        return [('stock', list(branches), branches)]
+
+
+class Party(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'party.party'
+    _sync_kind = 'customer'
+
+
+class ContactMechanism(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'party.contact_mechanism'
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        return [('customer', [r.party.id for r in records], None)]
+
+
+def _employee_branches(employee_ids):
+    EmployeeBranch = Pool().get('company.employee-retail.branch')
+    table = EmployeeBranch.__table__()
+    cursor = Transaction().connection.cursor()
+    result = {}
+    for sub in grouped_slice(employee_ids, 1000):
+        cursor.execute(*table.select(table.employee, table.branch,
+                where=in_(table.employee, sub)))
+        for employee, branch in cursor:
+            result.setdefault(employee, []).append(branch)
+    return result
+
+
+class Employee(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'company.employee'
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        ids = [r.id for r in records]
+        return [('employee', ids, _employee_branches(ids))]
+
+
+class EmployeeBranch(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'company.employee-retail.branch'
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        # Also log the branch it leaves: the employee then arrives there as
+        # a delete
+        branches = {}
+        for record in records:
+            branches.setdefault(record.employee.id, []).append(
+                record.branch.id)
+        return [('employee', list(branches), branches)]
+
+
+class PosRole(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'retail.pos.role'
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        Employee = Pool().get('company.employee')
+        with Transaction().set_context(active_test=False):
+            employees = Employee.search(
+                [('pos_role', 'in', [r.id for r in records])])
+        ids = [e.id for e in employees]
+        return [('employee', ids, _employee_branches(ids))]
+
+
+class Branch(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'retail.branch'
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        changes = [('branch', [r.id for r in records],
+                {r.id: [r.id] for r in records})]
+        if mode != 'delete' and (
+                field_names is None or 'price_list' in field_names):
+            lists = {}
+            for record in records:
+                if record.price_list:
+                    lists.setdefault(record.price_list.id, []).append(
+                        record.id)
+            changes.append(('price_list', list(lists), lists))
+        return changes
+
+
+class Terminal(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'sale.point'
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        if mode == 'write' and field_names is not None and field_names <= {
+                'device_state', 'device_last_seen', 'device_app_version',
+                'device_cursor', 'device_pending_operations'}:
+            return []
+        return [('terminal', [r.id for r in records],
+                {r.id: [r.branch.id] for r in records if r.branch})]

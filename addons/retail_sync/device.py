@@ -1,0 +1,279 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"Device enrollment and keys"
+import datetime as dt
+import hashlib
+import hmac
+import io
+import json
+import secrets
+
+from trytond import config
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.model.exceptions import AccessError
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+ENROLLMENT_TTL = config.getint('retail_sync', 'enrollment_ttl', default=900)
+# Unambiguous letters and digits (no 0/O, 1/I/L)
+CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789'
+
+
+def digest(secret):
+    "SHA-256 of a high-entropy secret (codes and keys are random, not chosen)"
+    return hashlib.sha256(secret.encode('utf-8')).hexdigest()
+
+
+def new_code():
+    raw = ''.join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f'{raw[:4]}-{raw[4:]}'
+
+
+def normalize_code(code):
+    code = ''.join(c for c in (code or '').upper() if c.isalnum())
+    return f'{code[:4]}-{code[4:]}'
+
+
+def qr_svg(text):
+    "Return the QR code of text as SVG bytes"
+    import qrcode
+    import qrcode.image.svg
+    image = qrcode.make(
+        text, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
+    output = io.BytesIO()
+    image.save(output)
+    return output.getvalue()
+
+
+class Device(ModelSQL, ModelView):
+    "Sync Device: the enrollment and key of a terminal"
+    __name__ = 'retail.sync.device'
+
+    terminal = fields.Many2One(
+        'sale.point', "Terminal", required=True, ondelete='CASCADE',
+        readonly=True)
+    branch = fields.Function(
+        fields.Many2One('retail.branch', "Branch"), 'get_branch')
+    state = fields.Selection([
+            ('pending', "Waiting for Enrollment"),
+            ('active', "Active"),
+            ('revoked', "Revoked"),
+            ], "State", readonly=True, required=True)
+    code_hash = fields.Char("Code Hash", readonly=True)
+    code_expires = fields.Timestamp("Code Expires", readonly=True)
+    key_hash = fields.Char("Key Hash", readonly=True)
+    key_hint = fields.Char(
+        "Key Hint", readonly=True,
+        help="The first characters of the key, to recognise it.")
+    enrolled_at = fields.Timestamp("Enrolled At", readonly=True)
+    revoked_at = fields.Timestamp("Revoked At", readonly=True)
+    device_name = fields.Char("Device Name", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.key_hash, Index.Equality())),
+                Index(t, (t.code_hash, Index.Equality())),
+                })
+        cls._order.insert(0, ('id', 'DESC'))
+
+    @classmethod
+    def default_state(cls):
+        return 'pending'
+
+    def get_branch(self, name):
+        return self.terminal.branch.id
+
+    @classmethod
+    def new_enrollment(cls, terminal):
+        "Create a pending enrollment of terminal; return (device, code)"
+        code = new_code()
+        device = cls(
+            terminal=terminal, state='pending', code_hash=digest(code),
+            code_expires=dt.datetime.now()
+            + dt.timedelta(seconds=ENROLLMENT_TTL))
+        device.save()
+        return device, code
+
+    @classmethod
+    def enroll(cls, code, device_name=None):
+        """Exchange a one-time code for a key; return (device, key) or
+        (None, None)"""
+        devices = cls.search([
+                ('code_hash', '=', digest(normalize_code(code))),
+                ('state', '=', 'pending'),
+                ], limit=1)
+        if not devices:
+            return None, None
+        device, = devices
+        if device.code_expires < dt.datetime.now():
+            cls.write([device], {'code_hash': None})
+            return None, None
+        terminal = device.terminal
+        # One active key per terminal: a new enrollment replaces the old one
+        others = cls.search([
+                ('terminal', '=', terminal.id),
+                ('state', '=', 'active'),
+                ])
+        now = dt.datetime.now()
+        if others:
+            cls.write(others, {'state': 'revoked', 'revoked_at': now})
+        key = f'rsk_{terminal.id}_{secrets.token_urlsafe(32)}'
+        cls.write([device], {
+                'state': 'active',
+                'code_hash': None,
+                'key_hash': digest(key),
+                'key_hint': key[:10],
+                'enrolled_at': now,
+                'device_name': device_name,
+                })
+        Terminal = Pool().get('sale.point')
+        Terminal.write([terminal], {'device_state': 'enrolled'})
+        return device, key
+
+    @classmethod
+    def authenticate(cls, key):
+        "Return the active device of key or None"
+        if not key or not key.startswith('rsk_'):
+            return None
+        devices = cls.search([
+                ('key_hash', '=', digest(key)),
+                ], limit=1)
+        if not devices:
+            return None
+        device, = devices
+        if device.state != 'active' or not hmac.compare_digest(
+                device.key_hash, digest(key)):
+            return None
+        return device
+
+    @classmethod
+    def revoke(cls, terminals):
+        devices = cls.search([
+                ('terminal', 'in', [t.id for t in terminals]),
+                ('state', 'in', ['active', 'pending']),
+                ])
+        cls.write(devices, {
+                'state': 'revoked', 'code_hash': None,
+                'revoked_at': dt.datetime.now()})
+
+
+class Terminal(metaclass=PoolMeta):
+    __name__ = 'sale.point'
+
+    sync_devices = fields.One2Many(
+        'retail.sync.device', 'terminal', "Devices", readonly=True)
+    receipt_report = fields.Function(
+        fields.Text("Receipt Numbers"), 'get_receipt_report')
+    sync_sequence = fields.Integer(
+        "Last Operation Sequence", readonly=True,
+        help="The highest operation sequence number received.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'sync_enroll': {
+                    'invisible': ~Eval('id', -1) | (Eval('id', -1) < 0),
+                    'depends': ['id'],
+                    },
+                'sync_revoke': {
+                    'invisible': Eval('device_state') != 'enrolled',
+                    'depends': ['device_state'],
+                    },
+                })
+
+    @classmethod
+    def default_sync_sequence(cls):
+        return 0
+
+    @classmethod
+    @ModelView.button_action('retail_sync.wizard_enroll')
+    def sync_enroll(cls, terminals):
+        pass
+
+    @classmethod
+    @ModelView.button
+    def sync_revoke(cls, terminals):
+        Device = Pool().get('retail.sync.device')
+        Device.revoke(terminals)
+        cls.write(list(terminals), {'device_state': 'revoked'})
+
+    def get_receipt_report(self, name):
+        Operation = Pool().get('retail.sync.operation')
+        report = Operation.receipt_report(self)
+        lines = []
+        if report['first'] is None:
+            return gettext('retail_sync.msg_receipts_none')
+        lines.append(gettext('retail_sync.msg_receipts_range',
+                first=report['first'], last=report['last'],
+                count=report['count']))
+        if report['gaps']:
+            lines.append(gettext('retail_sync.msg_receipts_gaps',
+                    gaps=', '.join(
+                        f'{a}-{b}' if a != b else str(a)
+                        for a, b in report['gaps'])))
+        if report['duplicates']:
+            lines.append(gettext('retail_sync.msg_receipts_duplicates',
+                    duplicates=', '.join(
+                        f"{d['number']} (×{d['count']})"
+                        for d in report['duplicates'])))
+        if not report['gaps'] and not report['duplicates']:
+            lines.append(gettext('retail_sync.msg_receipts_complete'))
+        return '\n'.join(lines)
+
+    @classmethod
+    def check_modification(cls, mode, points, values=None, external=False):
+        super().check_modification(
+            mode, points, values=values, external=external)
+        if mode == 'write' and external and values and (
+                values.keys() & {'device_state'}):
+            raise AccessError(gettext('retail_sync.msg_device_state_readonly'))
+
+
+class EnrollStart(ModelView):
+    "Enrollment Code"
+    __name__ = 'retail.sync.enroll.start'
+
+    terminal = fields.Many2One('sale.point', "Terminal", readonly=True)
+    code = fields.Char("Enrollment Code", readonly=True)
+    expires = fields.Timestamp("Expires", readonly=True)
+    qr_code = fields.Binary("QR Code", readonly=True)
+
+
+class Enroll(Wizard):
+    "Create an enrollment code for a terminal"
+    __name__ = 'retail.sync.enroll'
+    start_state = 'create_code'
+    create_code = StateTransition()
+    show = StateView('retail.sync.enroll.start',
+        'retail_sync.enroll_start_view_form', [
+            Button("Close", 'end', 'tryton-close', default=True),
+            ])
+
+    def transition_create_code(self):
+        Device = Pool().get('retail.sync.device')
+        device, code = Device.new_enrollment(self.record)
+        self.show.terminal = self.record
+        self.show.code = code
+        self.show.expires = device.code_expires
+        payload = {'v': 1, 'database': Transaction().database.name,
+            'code': code}
+        url = config.get('retail_sync', 'public_url')
+        if url:
+            payload['url'] = url
+        self.show.qr_code = qr_svg(json.dumps(payload, separators=(',', ':')))
+        return 'show'
+
+    def default_show(self, fields):
+        return {
+            'terminal': self.show.terminal.id,
+            'code': self.show.code,
+            'expires': self.show.expires,
+            'qr_code': self.show.qr_code,
+            }

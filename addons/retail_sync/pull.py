@@ -1,0 +1,509 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""What a terminal receives: the records of each kind, serialised for the
+wire, scoped to the shared catalog and the terminal's branch."""
+import base64
+import json
+from collections import defaultdict
+from decimal import Decimal
+
+from sql import Null
+from sql.aggregate import Sum
+from sql.conditionals import Case
+
+from trytond.pool import Pool
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction, without_check_access
+
+from .changelog import branch_locations, format_cursor, in_
+
+KINDS = [
+    'branch', 'terminal', 'company', 'uom', 'category', 'tax',
+    'payment_method', 'cash_transfer_type', 'price_list', 'product', 'lot',
+    'stock', 'employee', 'customer',
+    ]
+
+
+def dec(value):
+    "A Decimal as a plain decimal string"
+    if value is None:
+        return None
+    if not isinstance(value, Decimal):
+        value = Decimal(str(value))
+    text = format(value, 'f')
+    if '.' in text:
+        text = text.rstrip('0').rstrip('.') if 'E' not in text else text
+    return text or '0'
+
+
+def money(value):
+    if value is None:
+        return None
+    return format(Decimal(value), 'f')
+
+
+class Scope:
+    "The terminal a pull serves and what it may see"
+
+    def __init__(self, terminal):
+        self.terminal = terminal
+        self.branch = terminal.branch
+        self.company = terminal.company
+        self._locations = None
+
+    @property
+    def locations(self):
+        if self._locations is None:
+            self._locations = branch_locations(self.branch)
+        return self._locations
+
+
+def _ids_after(model_name, after, limit, domain=None):
+    Model = Pool().get(model_name)
+    table = Model.__table__()
+    cursor = Transaction().connection.cursor()
+    where = table.id > after
+    if domain is not None:
+        where &= domain(table)
+    cursor.execute(*table.select(
+            table.id, where=where, order_by=[table.id.asc], limit=limit))
+    return [i for i, in cursor]
+
+
+def _browse(model_name, ids):
+    Model = Pool().get(model_name)
+    with Transaction().set_context(active_test=False):
+        records = Model.browse(ids)
+        existing = {r.id for r in Model.search([('id', 'in', ids)])}
+    return [r for r in records if r.id in existing]
+
+
+def _simple(model_name, ids, to_dict, visible=None):
+    result = dict.fromkeys(ids)
+    for record in _browse(model_name, ids):
+        if getattr(record, 'active', True) is False:
+            continue
+        if visible and not visible(record):
+            continue
+        result[record.id] = to_dict(record)
+    return result
+
+
+# Each serializer: (ids, scope) -> {id: data or None (delete)}
+
+def ser_branch(ids, scope):
+    def to_dict(b):
+        return {'id': b.id, 'code': b.code, 'name': b.name,
+            'timezone': b.timezone,
+            'price_list': b.price_list.id if b.price_list else None,
+            'currency': b.company.currency.code,
+            'company': b.company.id}
+    return _simple('retail.branch', ids, to_dict,
+        lambda b: b.id == scope.branch.id)
+
+
+def ser_terminal(ids, scope):
+    def to_dict(t):
+        return {'id': t.id, 'name': t.name,
+            'receipt_prefix': t.receipt_prefix,
+            'tax_included': bool(t.tax_included), 'branch': t.branch.id}
+    return _simple('sale.point', ids, to_dict,
+        lambda t: t.id == scope.terminal.id)
+
+
+def ser_company(ids, scope):
+    def to_dict(c):
+        return {'id': c.id, 'name': c.rec_name, 'currency': c.currency.code,
+            'currency_digits': c.currency.digits}
+    return _simple('company.company', ids, to_dict,
+        lambda c: c.id == scope.company.id)
+
+
+def ser_uom(ids, scope):
+    def to_dict(u):
+        return {'id': u.id, 'name': u.name, 'symbol': u.symbol,
+            'rounding': dec(u.rounding), 'digits': u.digits,
+            'category': u.category.id}
+    return _simple('product.uom', ids, to_dict)
+
+
+def ser_category(ids, scope):
+    def to_dict(c):
+        return {'id': c.id, 'name': c.name,
+            'parent': c.parent.id if c.parent else None}
+    return _simple('product.category', ids, to_dict)
+
+
+def ser_tax(ids, scope):
+    def to_dict(t):
+        return {'id': t.id, 'name': t.name, 'type': t.type,
+            'rate': dec(t.rate), 'amount': dec(t.amount)}
+    return _simple('account.tax', ids, to_dict,
+        lambda t: t.company == scope.company)
+
+
+def ser_payment_method(ids, scope):
+    def to_dict(m):
+        return {'id': m.id, 'name': m.name, 'cash': bool(m.cash)}
+    return _simple('sale.point.payment.method', ids, to_dict,
+        lambda m: m.company == scope.company)
+
+
+def ser_cash_transfer_type(ids, scope):
+    def to_dict(t):
+        return {'id': t.id, 'name': t.name}
+    return _simple('sale.point.cash.transfer.type', ids, to_dict,
+        lambda t: t.company == scope.company)
+
+
+def ser_price_list(ids, scope):
+    def to_dict(p):
+        return {'id': p.id, 'name': p.name,
+            'lines': [{
+                    'product': line_.product.id if line_.product else None,
+                    'category': (
+                        line_.category.id if line_.category else None),
+                    'quantity': dec(line_.quantity),
+                    'formula': line_.formula,
+                    } for line_ in p.lines]}
+    price_list = scope.branch.price_list
+    return _simple('product.price_list', ids, to_dict,
+        lambda p: price_list is not None and p.id == price_list.id)
+
+
+def ser_lot(ids, scope):
+    def to_dict(lot):
+        return {'id': lot.id, 'number': lot.number,
+            'product': lot.product.id,
+            'expiration_date': (lot.expiration_date.isoformat()
+                if getattr(lot, 'expiration_date', None) else None)}
+    return _simple('stock.lot', ids, to_dict)
+
+
+def ser_customer(ids, scope):
+    def to_dict(p):
+        email = phone = None
+        for mechanism in p.contact_mechanisms:
+            if mechanism.type == 'email' and not email:
+                email = mechanism.value
+            elif mechanism.type in {'phone', 'mobile'} and not phone:
+                phone = mechanism.value
+        return {'id': p.id, 'uuid': p.retail_uuid, 'name': p.name,
+            'email': email, 'phone': phone,
+            'version': p.retail_version or 0}
+    return _simple('party.party', ids, to_dict)
+
+
+def ser_employee(ids, scope):
+    branch_id = scope.branch.id
+    result = dict.fromkeys(ids)
+    with without_check_access():
+        for employee in _browse('company.employee', ids):
+            if not employee.active:
+                continue
+            if branch_id not in [b.id for b in employee.branches]:
+                continue
+            permissions = employee.get_pos_permissions()
+            result[employee.id] = {
+                'id': employee.id, 'name': employee.rec_name,
+                'pin_hash': employee.pos_pin_hash,
+                'permissions': {
+                    k: (dec(v) if isinstance(v, Decimal) else v)
+                    for k, v in permissions.items()},
+                }
+    return result
+
+
+def product_prices(product_ids, company_id):
+    "Return {product: (list_price, gross_price)} of the products"
+    pool = Pool()
+    Product = pool.get('product.product')
+    ListPrice = pool.get('product.list_price')
+    GrossPrice = pool.get('product.gross_price')
+    product = Product.__table__()
+    cursor = Transaction().connection.cursor()
+    result = {}
+    for Value, field in [(ListPrice, 'list_price'),
+            (GrossPrice, 'gross_price')]:
+        value = Value.__table__()
+        tvalue = Value.__table__()
+        for sub in grouped_slice(product_ids, 1000):
+            query = product.join(value, 'LEFT', condition=(
+                    (value.product == product.id)
+                    & (value.company == company_id))
+                ).join(tvalue, 'LEFT', condition=(
+                    (tvalue.template == product.template)
+                    & (tvalue.product == Null)
+                    & (tvalue.company == company_id))
+                ).select(product.id, getattr(value, field),
+                    getattr(tvalue, field),
+                    where=in_(product.id, sub))
+            cursor.execute(*query)
+            for id_, own, template in cursor:
+                price = own if own is not None else template
+                result.setdefault(id_, {})[field] = (
+                    Decimal(str(price)) if price is not None else None)
+    return result
+
+
+def ser_product(ids, scope):
+    pool = Pool()
+    Product = pool.get('product.product')
+    Template = pool.get('product.template')
+    Identifier = pool.get('product.identifier')
+    TemplateCategory = pool.get('product.template-product.category')
+    Category = pool.get('product.category')
+    product = Product.__table__()
+    template = Template.__table__()
+    identifier = Identifier.__table__()
+    tcategory = TemplateCategory.__table__()
+    cursor = Transaction().connection.cursor()
+    company_id = scope.company.id
+    result = dict.fromkeys(ids)
+    rows = []
+    for sub in grouped_slice(ids, 1000):
+        cursor.execute(*product.join(template,
+                condition=product.template == template.id).select(
+                product.id, product.template, template.name, product.code,
+                product.active, template.active, template.salable,
+                template.sale_uom, template.default_uom,
+                template.account_category, template.lot_required,
+                where=in_(product.id, sub)))
+        rows.extend(cursor)
+    barcodes = defaultdict(list)
+    categories = {}
+    template_ids = {r[1] for r in rows}
+    for sub in grouped_slice([r[0] for r in rows], 1000):
+        cursor.execute(*identifier.select(
+                identifier.product, identifier.code,
+                where=in_(identifier.product, sub),
+                order_by=[identifier.sequence.asc, identifier.id.asc]))
+        for id_, code in cursor:
+            barcodes[id_].append(code)
+    for sub in grouped_slice(template_ids, 1000):
+        cursor.execute(*tcategory.select(
+                tcategory.template, tcategory.category,
+                where=in_(tcategory.template, sub),
+                order_by=[tcategory.id.asc]))
+        for template_id, category in cursor:
+            categories.setdefault(template_id, category)
+    taxes = {}
+    account_categories = {r[9] for r in rows if r[9]}
+    if account_categories:
+        with Transaction().set_context(company=company_id):
+            for category in Category.browse(list(account_categories)):
+                taxes[category.id] = sorted(
+                    t.id for t in category.customer_taxes_used)
+    prices = product_prices([r[0] for r in rows], company_id)
+    for (id_, template_id, name, code, active, tactive, salable, sale_uom,
+            default_uom, account_category, lot_required) in rows:
+        if not active or not tactive:
+            continue
+        price = prices.get(id_, {})
+        if isinstance(lot_required, str):
+            try:
+                lot_required = json.loads(lot_required)
+            except ValueError:
+                lot_required = []
+        result[id_] = {
+            'id': id_, 'template': template_id, 'name': name, 'code': code,
+            'salable': bool(salable), 'uom': sale_uom or default_uom,
+            'category': categories.get(template_id),
+            'list_price': dec(price.get('list_price')),
+            'gross_price': dec(price.get('gross_price')),
+            'taxes': taxes.get(account_category, []),
+            'barcodes': barcodes.get(id_, []),
+            'lot_required': bool(lot_required
+                and ({'customer', 'storage'} & set(lot_required))),
+            }
+    return result
+
+
+def stock_quantities(product_ids, locations, by_lot=False, before=None):
+    """Return {product: quantity} (or {(product, lot): quantity}) of done
+    moves in and out of locations"""
+    pool = Pool()
+    Move = pool.get('stock.move')
+    move = Move.__table__()
+    cursor = Transaction().connection.cursor()
+    result = defaultdict(Decimal)
+    if not product_ids or not locations:
+        return result
+    inside = in_(move.to_location, locations)
+    outside = in_(move.from_location, locations)
+    qty = Case(
+        (inside & ~outside, move.internal_quantity),
+        (outside & ~inside, -move.internal_quantity),
+        else_=0)
+    group = [move.product] + ([move.lot] if by_lot else [])
+    for sub in grouped_slice(product_ids, 1000):
+        where = (in_(move.product, sub) & (move.state == 'done')
+            & (inside | outside))
+        cursor.execute(*move.select(*group, Sum(qty),
+                where=where, group_by=group))
+        for row in cursor:
+            key = row[0] if not by_lot else (row[0], row[1])
+            result[key] += Decimal(str(row[-1] or 0))
+    return result
+
+
+def ser_stock(ids, scope):
+    quantities = stock_quantities(ids, scope.locations)
+    lots = stock_quantities(ids, scope.locations, by_lot=True)
+    lot_list = defaultdict(list)
+    for (product, lot), quantity in sorted(lots.items(),
+            key=lambda i: (i[0][0], i[0][1] or 0)):
+        if lot and quantity:
+            lot_list[product].append({'lot': lot, 'quantity': dec(quantity)})
+    return {i: {'id': i, 'product': i, 'quantity': dec(quantities.get(i, 0)),
+            'lots': lot_list.get(i, [])} for i in ids}
+
+
+SERIALIZERS = {
+    'branch': ser_branch,
+    'terminal': ser_terminal,
+    'company': ser_company,
+    'uom': ser_uom,
+    'category': ser_category,
+    'tax': ser_tax,
+    'payment_method': ser_payment_method,
+    'cash_transfer_type': ser_cash_transfer_type,
+    'price_list': ser_price_list,
+    'product': ser_product,
+    'lot': ser_lot,
+    'stock': ser_stock,
+    'employee': ser_employee,
+    'customer': ser_customer,
+    }
+
+
+def _active(table):
+    return table.active == True  # noqa: E712
+
+
+def bootstrap_ids(kind, scope, after, limit):
+    "The ids of kind a bootstrap sends, after an id"
+    pool = Pool()
+    if kind == 'branch':
+        return [scope.branch.id] if after < scope.branch.id else []
+    if kind == 'terminal':
+        return [scope.terminal.id] if after < scope.terminal.id else []
+    if kind == 'company':
+        return [scope.company.id] if after < scope.company.id else []
+    if kind == 'price_list':
+        price_list = scope.branch.price_list
+        return [price_list.id] if price_list and after < price_list.id else []
+    if kind == 'employee':
+        EmployeeBranch = pool.get('company.employee-retail.branch')
+        table = EmployeeBranch.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(table.employee,
+                where=(table.branch == scope.branch.id)
+                & (table.employee > after),
+                order_by=[table.employee.asc], limit=limit))
+        return [i for i, in cursor]
+    if kind == 'stock':
+        Move = pool.get('stock.move')
+        move = Move.__table__()
+        cursor = Transaction().connection.cursor()
+        locations = scope.locations
+        cursor.execute(*move.select(move.product,
+                where=(move.product > after) & (move.state == 'done')
+                & (in_(move.to_location, locations)
+                    | in_(move.from_location, locations)),
+                group_by=[move.product],
+                order_by=[move.product.asc], limit=limit))
+        return [i for i, in cursor]
+    model = {
+        'uom': 'product.uom',
+        'category': 'product.category',
+        'tax': 'account.tax',
+        'payment_method': 'sale.point.payment.method',
+        'cash_transfer_type': 'sale.point.cash.transfer.type',
+        'product': 'product.product',
+        'lot': 'stock.lot',
+        'customer': 'party.party',
+        }[kind]
+    domain = None
+    if 'active' in Pool().get(model)._fields:
+        domain = _active
+    return _ids_after(model, after, limit, domain)
+
+
+def encode_token(data):
+    raw = json.dumps(data, separators=(',', ':')).encode('utf-8')
+    return base64.urlsafe_b64encode(raw).decode('ascii').rstrip('=')
+
+
+def decode_token(token):
+    try:
+        padding = '=' * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(token + padding))
+        if data.get('v') != 1:
+            raise ValueError(token)
+        return data
+    except (ValueError, TypeError, AttributeError):
+        raise ValueError(token)
+
+
+def bootstrap_page(scope, token, limit):
+    """Return (records, next_token, cursor) of one bootstrap page.
+    The token holds the cursor taken when the bootstrap started, the kind
+    and the last id sent: a page can be asked again, after any cut."""
+    Change = Pool().get('retail.sync.change')
+    if token:
+        state = decode_token(token)
+        cursor, kind_index, after = state['c'], state['k'], state['a']
+    else:
+        cursor, kind_index, after = Change.start_cursor(), 0, 0
+    records = {}
+    remaining = limit
+    while kind_index < len(KINDS) and remaining > 0:
+        kind = KINDS[kind_index]
+        ids = bootstrap_ids(kind, scope, after, remaining)
+        if ids:
+            data = SERIALIZERS[kind](ids, scope)
+            records.setdefault(kind, []).extend(
+                data[i] for i in ids if data.get(i) is not None)
+            after = ids[-1]
+        if len(ids) < remaining:
+            # This kind is exhausted
+            kind_index, after = kind_index + 1, 0
+        remaining -= len(ids)
+    if kind_index >= len(KINDS):
+        return records, None, cursor
+    return records, encode_token(
+        {'v': 1, 'c': cursor, 'k': kind_index, 'a': after}), None
+
+
+def delta(scope, cursor_value, limit):
+    "Return (changes, cursor, has_more) after cursor"
+    Change = Pool().get('retail.sync.change')
+    rows, has_more = Change.changes_after(
+        cursor_value, scope.branch.id, limit)
+    if not rows:
+        return [], cursor_value, False
+    last = rows[-1]
+    new_cursor = format_cursor(last[3], last[0])
+    # Each record once, in its state now
+    by_kind = defaultdict(dict)
+    order = []
+    for id_, kind, record, _ in rows:
+        if record not in by_kind[kind]:
+            by_kind[kind][record] = None
+            order.append((kind, record))
+    data = {}
+    for kind, records in by_kind.items():
+        serializer = SERIALIZERS.get(kind)
+        if serializer:
+            data[kind] = serializer(list(records), scope)
+    changes = []
+    for kind, record in order:
+        if kind not in data:
+            continue
+        value = data[kind].get(record)
+        changes.append({
+                'kind': kind, 'id': record,
+                'op': 'upsert' if value is not None else 'delete',
+                'data': value})
+    return changes, new_cursor, has_more

@@ -1,0 +1,772 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""Applying pushed operations: each in its own savepoint, once per
+(terminal, uuid), recorded as Tryton POS sales, payments, cash transfers,
+sessions, customers and stock moves."""
+import datetime as dt
+import json
+import logging
+import zoneinfo
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from itertools import count
+
+from trytond import backend
+from trytond.exceptions import UserError, UserWarning
+from trytond.model import Model
+from trytond.model.exceptions import ValidationError
+from trytond.modules.product import round_price
+from trytond.pool import Pool
+from trytond.transaction import Transaction, TransactionError
+
+from .pull import dec, money, product_prices, ser_customer, stock_quantities
+from .sync import OPERATION_TYPES
+
+logger = logging.getLogger(__name__)
+MAX_OPERATIONS = 500
+_savepoints = count()
+
+
+class Rejected(Exception):
+    "An operation the server cannot apply: it goes to the quarantine"
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@contextmanager
+def savepoint():
+    transaction = Transaction()
+    cursor = transaction.connection.cursor()
+    name = f'retail_sync_{next(_savepoints)}'
+    cursor.execute(f'SAVEPOINT {name}')
+    try:
+        yield
+    except BaseException:
+        cursor.execute(f'ROLLBACK TO SAVEPOINT {name}')
+        cursor.execute(f'RELEASE SAVEPOINT {name}')
+        # Records read or made inside the savepoint are gone
+        transaction.cache.clear()
+        raise
+    else:
+        cursor.execute(f'RELEASE SAVEPOINT {name}')
+
+
+def to_decimal(value, name):
+    if isinstance(value, float) or isinstance(value, bool):
+        raise Rejected('invalid_payload',
+            f"{name} must be a decimal string, not a binary float.")
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, TypeError):
+        raise Rejected('invalid_payload', f"{name} is not a decimal: {value!r}")
+
+
+def to_int(value, name, required=True):
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Rejected('invalid_payload', f"{name} must be an integer.")
+    return value
+
+
+def parse_time(value):
+    try:
+        time = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise Rejected('invalid_payload', f"Bad client_time: {value!r}")
+    if time.tzinfo is None:
+        time = time.replace(tzinfo=dt.timezone.utc)
+    return time
+
+
+class Batch:
+    "What the operations of one push share"
+
+    def __init__(self, terminal):
+        self.terminal = terminal
+        self.branch = terminal.branch
+        self.company = terminal.company
+        self.sales = []
+        self.lot_stock = {}
+        self.prices = {}
+        self.oversold = set()
+        self._locations = None
+
+    @property
+    def locations(self):
+        if self._locations is None:
+            from .changelog import branch_locations
+            self._locations = branch_locations(self.branch)
+        return self._locations
+
+
+class Push(Model):
+    "Sync Push: applies the operations pushed by terminals"
+    __name__ = 'retail.sync.push'
+
+    @classmethod
+    def lock_terminal(cls, terminal, values):
+        """Serialise pushes of a terminal: the update waits for a concurrent
+        push of the same terminal and, on PostgreSQL, fails to serialise
+        after it commits so the whole request is retried and sees its
+        operations."""
+        Terminal = Pool().get('sale.point')
+        table = Terminal.__table__()
+        cursor = Transaction().connection.cursor()
+        columns = [table.device_last_seen]
+        row = [dt.datetime.now()]
+        for name, value in values.items():
+            columns.append(getattr(table, name))
+            row.append(value)
+        cursor.execute(*table.update(columns, row,
+                where=table.id == terminal.id))
+
+    @classmethod
+    def push(cls, terminal, operations):
+        "Apply operations of terminal; return the result of each"
+        pool = Pool()
+        Operation = pool.get('retail.sync.operation')
+        batch = Batch(terminal)
+
+        uuids = [o['uuid'] for o in operations]
+        known = {}
+        for sub in [uuids[i:i + 500] for i in range(0, len(uuids), 500)]:
+            for operation in Operation.search([
+                        ('terminal', '=', terminal.id),
+                        ('uuid', 'in', sub),
+                        ]):
+                known[operation.uuid] = operation
+
+        results = {}
+        to_create = []
+        for data in sorted(operations, key=lambda o: o.get('sequence') or 0):
+            uuid = data['uuid']
+            if uuid in known:
+                results[uuid] = known[uuid].answer()
+                continue
+            if uuid in results:
+                # The same uuid twice in a batch
+                results[uuid] = dict(results[uuid], status='duplicate',
+                    first_status=results[uuid]['status'])
+                continue
+            values, answer = cls.apply(batch, data)
+            to_create.append(values)
+            results[uuid] = answer
+        cls.post_batch(batch)
+        for answer in results.values():
+            result = answer.get('result')
+            if (answer['status'] == 'accepted' and result
+                    and result.get('sale') in batch.oversold):
+                result['flags'] = sorted(set(result['flags']) | {'oversell'})
+        for values in to_create:
+            answer = results[values['uuid']]
+            answer_first = {k: v for k, v in answer.items()
+                if k in {'result', 'reason'}}
+            values['first_result'] = json.dumps(answer_first)
+            values['result'] = (json.dumps(answer['result'])
+                if 'result' in answer else None)
+        if to_create:
+            Operation.create(to_create)
+        sequences = [o.get('sequence') for o in operations
+            if isinstance(o.get('sequence'), int)]
+        if sequences and max(sequences) > (terminal.sync_sequence or 0):
+            cls.lock_terminal(terminal, {'sync_sequence': max(sequences)})
+        return [results[o['uuid']] for o in operations]
+
+    @classmethod
+    def operation_values(cls, terminal, data):
+        values = {
+            'terminal': terminal.id,
+            'uuid': data['uuid'],
+            'type': (data.get('type') if data.get('type') in {
+                    t for t, _ in OPERATION_TYPES} else None),
+            'sequence': (data.get('sequence')
+                if isinstance(data.get('sequence'), int) else None),
+            'payload': json.dumps(data, sort_keys=True),
+            'replays': 0,
+            }
+        try:
+            values['client_time'] = parse_time(
+                data.get('client_time')).astimezone(
+                dt.timezone.utc).replace(tzinfo=None)
+        except Rejected:
+            pass
+        employee = data.get('employee')
+        if isinstance(employee, int) and not isinstance(employee, bool):
+            Employee = Pool().get('company.employee')
+            if Employee.search([('id', '=', employee)]):
+                values['employee'] = employee
+        payload = data.get('payload')
+        if (data.get('type') in {'sale', 'return', 'void'}
+                and isinstance(payload, dict)
+                and isinstance(payload.get('receipt_number'), int)):
+            values['receipt_number'] = payload['receipt_number']
+        return values
+
+    @classmethod
+    def apply(cls, batch, data):
+        "Apply one operation; return (operation values, answer)"
+        values = cls.operation_values(batch.terminal, data)
+        try:
+            with savepoint():
+                result = cls.handle(batch, data)
+        except (backend.DatabaseOperationalError, TransactionError):
+            raise
+        except Rejected as e:
+            reason = {'code': e.code, 'message': e.message}
+        except (UserError, UserWarning, ValidationError) as e:
+            reason = {'code': 'error', 'message': str(e.message)
+                if hasattr(e, 'message') else str(e)}
+        except Exception as e:
+            logger.exception("sync operation %s failed", data.get('uuid'))
+            reason = {'code': 'error', 'message': f"{type(e).__name__}: {e}"}
+        else:
+            values['state'] = 'accepted'
+            values['first_state'] = 'accepted'
+            if isinstance(result.get('sale'), int):
+                values['sale'] = result['sale']
+            return values, {
+                'uuid': data['uuid'], 'status': 'accepted', 'result': result}
+        values.update(state='rejected', first_state='rejected',
+            reason_code=reason['code'], reason=reason['message'])
+        return values, {
+            'uuid': data['uuid'], 'status': 'rejected', 'reason': reason}
+
+    @classmethod
+    def replay(cls, operation, data):
+        "Apply again a quarantined operation"
+        Operation = Pool().get('retail.sync.operation')
+        batch = Batch(operation.terminal)
+        values, answer = cls.apply(batch, data)
+        cls.post_batch(batch)
+        write = {'replays': (operation.replays or 0) + 1,
+            'payload': json.dumps(data, sort_keys=True)}
+        if answer['status'] == 'accepted':
+            write.update(state='accepted', reason_code=None, reason=None,
+                result=json.dumps(answer['result']),
+                sale=values.get('sale'))
+            if 'receipt_number' in values:
+                write['receipt_number'] = values['receipt_number']
+        else:
+            write.update(reason_code=answer['reason']['code'],
+                reason=answer['reason']['message'])
+        Operation.write([operation], write)
+        return answer
+
+    @classmethod
+    def handle(cls, batch, data):
+        type_ = data.get('type')
+        if not isinstance(data.get('payload'), dict):
+            raise Rejected('invalid_payload', "payload must be an object.")
+        handler = getattr(cls, f'handle_{type_}', None)
+        if handler is None:
+            raise Rejected('invalid_payload', f"Unknown type {type_!r}.")
+        client_time = parse_time(data.get('client_time'))
+        employee = data.get('employee')
+        if employee is not None:
+            Employee = Pool().get('company.employee')
+            if (not isinstance(employee, int)
+                    or not Employee.search([('id', '=', employee)])):
+                raise Rejected('unknown_employee',
+                    f"Employee {employee!r} does not exist.")
+        return handler(batch, data, data['payload'], client_time)
+
+    # Helpers
+
+    @classmethod
+    def business_date(cls, batch, client_time):
+        zone = zoneinfo.ZoneInfo(batch.branch.timezone or 'UTC')
+        return client_time.astimezone(zone).date()
+
+    @classmethod
+    def utc(cls, client_time):
+        return client_time.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    @classmethod
+    def get_product(cls, product_id):
+        Product = Pool().get('product.product')
+        to_int(product_id, 'product')
+        with Transaction().set_context(active_test=False):
+            products = Product.search([('id', '=', product_id)])
+        if not products:
+            raise Rejected('unknown_product',
+                f"Product {product_id} does not exist.")
+        return products[0]
+
+    @classmethod
+    def fefo_lot(cls, batch, product, quantity):
+        """The first-expiring lot of product with stock in the branch, or
+        the first-expiring lot when none has stock; None without lots"""
+        Lot = Pool().get('stock.lot')
+        if product.id not in batch.lot_stock:
+            lots = Lot.search([('product', '=', product.id)])
+            if not lots:
+                batch.lot_stock[product.id] = None
+            else:
+                quantities = stock_quantities(
+                    [product.id], batch.locations, by_lot=True)
+                batch.lot_stock[product.id] = sorted([
+                        [lot.expiration_date or dt.date.max, lot.id,
+                            quantities.get((product.id, lot.id),
+                                Decimal(0))]
+                        for lot in lots])
+        lots = batch.lot_stock[product.id]
+        if not lots:
+            return None
+        for entry in lots:
+            if entry[2] >= quantity:
+                entry[2] -= quantity
+                return entry[1]
+        for entry in lots:
+            if entry[2] > 0:
+                entry[2] -= quantity
+                return entry[1]
+        return lots[0][1]
+
+    @classmethod
+    def server_price(cls, batch, product, quantity):
+        "Return (price, tax_included) the server would charge"
+        key = product.id
+        if key not in batch.prices:
+            price_list = batch.branch.price_list
+            prices = product_prices([product.id], batch.company.id).get(
+                product.id, {})
+            if price_list:
+                with Transaction().set_context(company=batch.company.id):
+                    price = price_list.compute(
+                        product, quantity, product.sale_uom)
+                batch.prices[key] = (price, False)
+            elif (batch.terminal.tax_included
+                    and prices.get('gross_price') is not None):
+                batch.prices[key] = (prices['gross_price'], True)
+            else:
+                batch.prices[key] = (prices.get('list_price'), False)
+        return batch.prices[key]
+
+    @classmethod
+    def flag(cls, sale, kind, product=None, expected=None, actual=None,
+            batch=None):
+        return {
+            'sale': sale, 'kind': kind,
+            'product': product.id if product else None,
+            'expected': expected, 'actual': actual,
+            'terminal': batch.terminal.id if batch else None,
+            'branch': batch.branch.id if batch else None,
+            }
+
+    # Operations
+
+    @classmethod
+    def handle_sale(cls, batch, data, payload, client_time, sign=1):
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        Method = pool.get('sale.point.payment.method')
+        Tax = pool.get('account.tax')
+        Operation = pool.get('retail.sync.operation')
+        Flag = pool.get('retail.sync.sale.flag')
+        terminal = batch.terminal
+        receipt_number = to_int(payload.get('receipt_number'),
+            'receipt_number')
+        lines = payload.get('lines')
+        if not isinstance(lines, list) or not lines:
+            raise Rejected('invalid_payload', "A sale needs lines.")
+        date = cls.business_date(batch, client_time)
+        currency = batch.company.currency
+        flags = []
+        line_values = []
+        total = Decimal(0)
+        with Transaction().set_context(company=batch.company.id):
+            for i, line in enumerate(lines):
+                if not isinstance(line, dict):
+                    raise Rejected('invalid_payload', f"Line {i} is bad.")
+                product = cls.get_product(line.get('product'))
+                quantity = to_decimal(line.get('quantity'), 'quantity')
+                if sign < 0 and quantity > 0:
+                    quantity = -quantity
+                price = to_decimal(line.get('price'), 'price')
+                base = to_decimal(line.get('unit_price', line.get('price')),
+                    'unit_price')
+                taxes = product.customer_taxes_used
+                if terminal.tax_included:
+                    gross = price
+                    list_price = round_price(Tax.reverse_compute(
+                            gross, taxes, date=date))
+                else:
+                    list_price = price
+                    tax_amount = sum(t['amount'] for t in Tax.compute(
+                            taxes, list_price, 1, date=date))
+                    gross = round_price(list_price + tax_amount)
+                lot = line.get('lot')
+                if lot is not None:
+                    Lot = pool.get('stock.lot')
+                    lots = Lot.search([
+                            ('id', '=', to_int(lot, 'lot')),
+                            ('product', '=', product.id),
+                            ])
+                    if not lots:
+                        raise Rejected('unknown_lot',
+                            f"Lot {lot} of product {product.id} "
+                            "does not exist.")
+                elif quantity > 0 and product.type != 'service':
+                    lot = cls.fefo_lot(batch, product, quantity)
+                discount = line.get('discount')
+                line_values.append({
+                        'product': product.id,
+                        'quantity': float(quantity),
+                        'unit_list_price': list_price,
+                        'unit_gross_price': gross,
+                        'base_price': base,
+                        'discount': (json.dumps(discount, sort_keys=True)
+                            if discount else None),
+                        'lot': lot,
+                        })
+                total += currency.round(quantity * gross)
+                if not (product.active and product.template.active):
+                    flags.append(cls.flag(None, 'archived_product', product,
+                            batch=batch))
+                expected, included = cls.server_price(
+                    batch, product, quantity)
+                compared = base
+                if terminal.tax_included and not included:
+                    compared = round_price(Tax.reverse_compute(
+                            base, taxes, date=date))
+                if expected is not None and abs(
+                        expected - compared) >= Decimal('0.005'):
+                    flags.append(cls.flag(None, 'price_drift', product,
+                            expected=dec(expected), actual=dec(compared),
+                            batch=batch))
+        payments = payload.get('payments')
+        if not isinstance(payments, list):
+            raise Rejected('invalid_payload', "payments must be a list.")
+        payment_values = []
+        paid = Decimal(0)
+        for payment in payments:
+            method_id = to_int(payment.get('method'), 'method')
+            methods = Method.search([
+                    ('id', '=', method_id),
+                    ('company', '=', batch.company.id),
+                    ])
+            if not methods:
+                raise Rejected('unknown_method',
+                    f"Payment method {method_id} does not exist.")
+            amount = to_decimal(payment.get('amount'), 'amount')
+            paid += amount
+            payment_values.append({'method': method_id, 'amount': amount})
+        if paid != total:
+            raise Rejected('unbalanced_payment',
+                f"Payments {money(paid)} do not match the total "
+                f"{money(total)}.")
+        if Operation.search([
+                    ('terminal', '=', terminal.id),
+                    ('receipt_number', '=', receipt_number),
+                    ], limit=1):
+            flags.append(cls.flag(None, 'duplicate_receipt',
+                    actual=str(receipt_number), batch=batch))
+        number = f'{terminal.receipt_prefix}-{receipt_number:06d}'
+        sale, = Sale.create([{
+                    'company': batch.company.id,
+                    'point': terminal.id,
+                    'employee': data.get('employee'),
+                    'date': date,
+                    'number': number,
+                    'receipt_number': receipt_number,
+                    'client_time': cls.utc(client_time),
+                    'original_receipt': payload.get('original_receipt'),
+                    'state': 'done',
+                    'lines': [('create', line_values)],
+                    'payments': [('create', payment_values)],
+                    }])
+        for flag in flags:
+            flag['sale'] = sale.id
+        if flags:
+            Flag.create(flags)
+        batch.sales.append(sale)
+        cls.count_corrections(batch, sale, client_time)
+        return {'sale': sale.id, 'number': number,
+            'flags': sorted({f['kind'] for f in flags})}
+
+    @classmethod
+    def handle_return(cls, batch, data, payload, client_time):
+        return cls.handle_sale(batch, data, payload, client_time, sign=-1)
+
+    @classmethod
+    def handle_void(cls, batch, data, payload, client_time):
+        receipt_number = to_int(payload.get('receipt_number'),
+            'receipt_number')
+        return {'receipt_number': receipt_number, 'voided': True}
+
+    @classmethod
+    def _transfer(cls, batch, payload, client_time, amount, type_id=None):
+        pool = Pool()
+        Transfer = pool.get('sale.point.cash.transfer')
+        TransferType = pool.get('sale.point.cash.transfer.type')
+        type_id = type_id or to_int(payload.get('transfer_type'),
+            'transfer_type')
+        if not TransferType.search([('id', '=', type_id)]):
+            raise Rejected('invalid_payload',
+                f"Cash transfer type {type_id} does not exist.")
+        transfer, = Transfer.create([{
+                    'point': batch.terminal.id,
+                    'type': type_id,
+                    'amount': amount,
+                    'date': cls.business_date(batch, client_time),
+                    }])
+        Transfer.post([transfer])
+        return transfer
+
+    @classmethod
+    def handle_cash_in(cls, batch, data, payload, client_time, sign=1):
+        amount = to_decimal(payload.get('amount'), 'amount')
+        if amount <= 0:
+            raise Rejected('invalid_payload', "amount must be positive.")
+        transfer = cls._transfer(batch, payload, client_time, sign * amount)
+        return {'transfer': transfer.id, 'session': transfer.session.id}
+
+    @classmethod
+    def handle_cash_out(cls, batch, data, payload, client_time):
+        return cls.handle_cash_in(batch, data, payload, client_time, sign=-1)
+
+    @classmethod
+    def handle_session_open(cls, batch, data, payload, client_time):
+        Session = Pool().get('sale.point.cash.session')
+        session = Session.get_current(batch.terminal)
+        return {'session': session.id,
+            'start_amount': money(session.start_amount)}
+
+    @classmethod
+    def handle_session_close(cls, batch, data, payload, client_time):
+        pool = Pool()
+        Session = pool.get('sale.point.cash.session')
+        Configuration = pool.get('retail.sync.configuration')
+        counted = to_decimal(payload.get('counted_cash'), 'counted_cash')
+        sessions = Session.search([
+                ('point', '=', batch.terminal.id),
+                ('state', '=', 'open'),
+                ], limit=1)
+        if not sessions:
+            raise Rejected('no_open_session',
+                "The terminal has no open cash session.")
+        session, = sessions
+        expected = session.start_amount + session.balance
+        difference = counted - expected
+        if difference:
+            config = Configuration(1)
+            if not config.cash_difference_type:
+                raise Rejected('not_configured',
+                    "No cash difference type is configured "
+                    "(Retail › Configuration › Sync).")
+            cls._transfer(batch, payload, client_time, difference,
+                type_id=config.cash_difference_type.id)
+            session = Session(session.id)
+        session.end_amount = counted
+        session.save()
+        Session.close([session])
+        return {'session': session.id, 'expected': money(expected),
+            'counted': money(counted), 'difference': money(difference)}
+
+    @classmethod
+    def handle_customer(cls, batch, data, payload, client_time):
+        pool = Pool()
+        Party = pool.get('party.party')
+        Mechanism = pool.get('party.contact_mechanism')
+        fields_ = payload.get('fields')
+        if not isinstance(fields_, dict):
+            raise Rejected('invalid_payload', "fields must be an object.")
+        allowed = {'name', 'email', 'phone'}
+        if set(fields_) - allowed:
+            raise Rejected('invalid_payload',
+                f"Unknown fields: {sorted(set(fields_) - allowed)}")
+        party = None
+        with Transaction().set_context(active_test=False):
+            if payload.get('customer') is not None:
+                parties = Party.search(
+                    [('id', '=', to_int(payload['customer'], 'customer'))])
+                if not parties:
+                    raise Rejected('unknown_customer',
+                        f"Customer {payload['customer']} does not exist.")
+                party, = parties
+            elif payload.get('customer_uuid'):
+                parties = Party.search(
+                    [('retail_uuid', '=', str(payload['customer_uuid']))])
+                if parties:
+                    party, = parties
+        stamp = cls.utc(client_time).isoformat()
+        if party is None:
+            if not fields_.get('name'):
+                raise Rejected('invalid_payload', "A customer needs a name.")
+            party = Party(name=fields_['name'],
+                retail_uuid=payload.get('customer_uuid'), retail_version=0,
+                retail_field_times='{}')
+            party.save()
+        times = json.loads(party.retail_field_times or '{}')
+        applied, ignored = [], []
+        for name, value in sorted(fields_.items()):
+            if times.get(name) and times[name] > stamp:
+                ignored.append(name)
+                continue
+            times[name] = stamp
+            applied.append(name)
+            if name == 'name':
+                party.name = value
+            else:
+                types = ['email'] if name == 'email' else ['phone', 'mobile']
+                mechanisms = [m for m in party.contact_mechanisms
+                    if m.type in types]
+                if mechanisms:
+                    if value:
+                        Mechanism.write(mechanisms[:1], {'value': value})
+                    else:
+                        Mechanism.delete(mechanisms[:1])
+                elif value:
+                    Mechanism.create([{'party': party.id,
+                                'type': types[0], 'value': value}])
+        party.retail_field_times = json.dumps(times, sort_keys=True)
+        party.retail_version = (party.retail_version or 0) + 1
+        party.save()
+        record = ser_customer([party.id], None)[party.id]
+        return {'customer': party.id, 'version': party.retail_version,
+            'data': record, 'ignored_fields': ignored}
+
+    @classmethod
+    def adjustment_location(cls):
+        pool = Pool()
+        Configuration = pool.get('retail.sync.configuration')
+        Location = pool.get('stock.location')
+        config = Configuration(1)
+        if config.adjustment_location:
+            return config.adjustment_location
+        locations = Location.search([('type', '=', 'lost_found')], limit=1)
+        if not locations:
+            raise Rejected('not_configured',
+                "No lost and found location for count adjustments.")
+        return locations[0]
+
+    @classmethod
+    def adjust(cls, batch, product, quantity, date, origin, lot=None):
+        "Book quantity (signed, positive = more stock) for the branch"
+        Move = Pool().get('stock.move')
+        if not quantity:
+            return None
+        storage = batch.terminal.storage_location
+        other = cls.adjustment_location()
+        from_, to = (other, storage) if quantity > 0 else (storage, other)
+        move, = Move.create([{
+                    'product': product.id,
+                    'unit': product.default_uom.id,
+                    'quantity': float(abs(quantity)),
+                    'from_location': from_.id,
+                    'to_location': to.id,
+                    'effective_date': date,
+                    'company': batch.company.id,
+                    'origin': str(origin),
+                    'lot': lot,
+                    }])
+        Move.do([move])
+        return move
+
+    @classmethod
+    def handle_stock_count(cls, batch, data, payload, client_time):
+        pool = Pool()
+        Count = pool.get('retail.sync.stock.count')
+        SaleLine = pool.get('sale.point.sale.line')
+        lines = payload.get('lines')
+        if not isinstance(lines, list) or not lines:
+            raise Rejected('invalid_payload', "A count needs lines.")
+        counted_at = cls.utc(client_time)
+        date = cls.business_date(batch, client_time)
+        adjustments = []
+        for line in lines:
+            product = cls.get_product(line.get('product'))
+            counted = to_decimal(line.get('quantity'), 'quantity')
+            lot = to_int(line.get('lot'), 'lot', required=False)
+            ledger = stock_quantities(
+                [product.id], batch.locations).get(product.id, Decimal(0))
+            # Sales recorded with a time after the count are not in what
+            # was counted: put them back to get the ledger at count time
+            later = SaleLine.search([
+                    ('product', '=', product.id),
+                    ('sale.point.branch', '=', batch.branch.id),
+                    ('sale.client_time', '>', counted_at),
+                    ('sale.state', '=', 'posted'),
+                    ])
+            expected = ledger + sum(
+                (Decimal(str(line_.quantity)) for line_ in later), Decimal(0))
+            count, = Count.create([{
+                        'branch': batch.branch.id,
+                        'product': product.id,
+                        'lot': lot,
+                        'counted_at': counted_at,
+                        'quantity': float(counted),
+                        'expected': float(expected),
+                        }])
+            difference = counted - expected
+            cls.adjust(batch, product, difference, date, count, lot=lot)
+            adjustments.append({'product': product.id,
+                    'quantity': dec(difference), 'count': count.id})
+        return {'adjustments': adjustments}
+
+    @classmethod
+    def count_corrections(cls, batch, sale, client_time):
+        """A sale made before a count but recorded after it was already in
+        what was counted: the count's adjustment absorbs it"""
+        Count = Pool().get('retail.sync.stock.count')
+        counted_after = cls.utc(client_time)
+        for line in sale.lines:
+            if line.product.type == 'service':
+                continue
+            counts = Count.search([
+                    ('branch', '=', batch.branch.id),
+                    ('product', '=', line.product.id),
+                    ('counted_at', '>', counted_after),
+                    ], order=[('counted_at', 'ASC'), ('id', 'ASC')], limit=1)
+            if counts:
+                count, = counts
+                cls.adjust(batch, line.product,
+                    Decimal(str(line.quantity)), count.counted_at.date(),
+                    count)
+
+    @classmethod
+    def post_batch(cls, batch):
+        """Post the stock and account moves of the sales of the batch, all at
+        once; a sale that cannot be posted stays recorded and is flagged"""
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        Flag = pool.get('retail.sync.sale.flag')
+        if not batch.sales:
+            return
+        sales = Sale.browse([s.id for s in batch.sales])
+        try:
+            with savepoint():
+                Sale.post(sales)
+        except (backend.DatabaseOperationalError, TransactionError):
+            raise
+        except Exception:
+            for sale in sales:
+                try:
+                    with savepoint():
+                        Sale.post([Sale(sale.id)])
+                except (backend.DatabaseOperationalError, TransactionError):
+                    raise
+                except Exception as e:
+                    Flag.create([cls.flag(sale.id, 'posting_error',
+                                actual=str(getattr(e, 'message', e))[:500],
+                                batch=batch)])
+        # Oversell: the branch stock of a sold product went negative
+        products = {line_.product.id for s in sales for line_ in s.lines
+            if line_.quantity > 0 and line_.product.type != 'service'}
+        quantities = stock_quantities(list(products), batch.locations)
+        flags = []
+        for sale in sales:
+            for line in sale.lines:
+                if (line.product.id in products
+                        and quantities.get(line.product.id, 0) < 0):
+                    flags.append(cls.flag(sale.id, 'oversell', line.product,
+                            actual=dec(quantities[line.product.id]),
+                            batch=batch))
+        if flags:
+            Flag.create(flags)
+        batch.sales = []
+        batch.oversold |= {f['sale'] for f in flags}

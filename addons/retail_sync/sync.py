@@ -1,0 +1,256 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"Pushed operations (with their quarantine), request log, flags, counts"
+import json
+from collections import Counter
+
+from sql.aggregate import Count
+
+from trytond.i18n import gettext
+from trytond.model import (
+    Index, ModelSingleton, ModelSQL, ModelView, Unique, fields)
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+
+from .exceptions import ReplayError
+
+OPERATION_TYPES = [
+    (None, ""),
+    ('sale', "Sale"),
+    ('return', "Return"),
+    ('void', "Void"),
+    ('cash_in', "Cash In"),
+    ('cash_out', "Cash Out"),
+    ('session_open', "Session Open"),
+    ('session_close', "Session Close"),
+    ('customer', "Customer"),
+    ('stock_count', "Stock Count"),
+    ]
+
+
+class Configuration(ModelSingleton, ModelSQL, ModelView):
+    "Sync Configuration"
+    __name__ = 'retail.sync.configuration'
+
+    cash_difference_type = fields.Many2One(
+        'sale.point.cash.transfer.type', "Cash Difference Type",
+        help="The cash transfer type that books the difference between "
+        "the counted and the expected cash when a session closes.")
+    adjustment_location = fields.Many2One(
+        'stock.location', "Count Adjustment Location",
+        domain=[('type', '=', 'lost_found')],
+        help="Where stock count adjustments come from and go to. "
+        "Empty means the first lost and found location.")
+
+
+class Operation(ModelSQL, ModelView):
+    "Sync Operation: one operation pushed by a terminal"
+    __name__ = 'retail.sync.operation'
+    _rec_name = 'uuid'
+
+    terminal = fields.Many2One(
+        'sale.point', "Terminal", required=True, readonly=True,
+        ondelete='RESTRICT')
+    uuid = fields.Char("UUID", required=True, readonly=True)
+    sequence = fields.Integer("Sequence", readonly=True)
+    type = fields.Selection(OPERATION_TYPES, "Type", readonly=True)
+    client_time = fields.Timestamp("Client Time", readonly=True)
+    employee = fields.Many2One(
+        'company.employee', "Employee", readonly=True, ondelete='SET NULL')
+    receipt_number = fields.Integer("Receipt Number", readonly=True)
+    payload = fields.Text(
+        "Payload", states={
+            'readonly': Eval('state') != 'rejected',
+            },
+        help="The operation as the terminal sent it (JSON). "
+        "It can be corrected before a replay.")
+    state = fields.Selection([
+            ('accepted', "Accepted"),
+            ('rejected', "Rejected"),
+            ], "State", readonly=True, required=True)
+    reason_code = fields.Char("Reason Code", readonly=True)
+    reason = fields.Text("Reason", readonly=True)
+    result = fields.Text("Result", readonly=True)
+    first_result = fields.Text(
+        "First Result", readonly=True,
+        help="The answer given to the terminal the first time.")
+    first_state = fields.Selection([
+            ('accepted', "Accepted"),
+            ('rejected', "Rejected"),
+            ], "First State", readonly=True)
+    replays = fields.Integer("Replays", readonly=True)
+    sale = fields.Many2One(
+        'sale.point.sale', "Sale", readonly=True, ondelete='SET NULL')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('terminal_uuid_unique', Unique(t, t.terminal, t.uuid),
+                'retail_sync.msg_operation_unique'),
+            ]
+        cls._sql_indexes.update({
+                Index(t, (t.terminal, Index.Range()),
+                    (t.receipt_number, Index.Range())),
+                Index(t, (t.state, Index.Equality(cardinality='low')),
+                    where=t.state == 'rejected'),
+                })
+        cls._order = [('id', 'DESC')]
+        cls._buttons.update({
+                'replay': {
+                    'invisible': Eval('state') != 'rejected',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_replays(cls):
+        return 0
+
+    def answer(self):
+        "The first answer, as given again to a replay of the terminal"
+        answer = {'uuid': self.uuid, 'status': 'duplicate',
+            'first_status': self.first_state}
+        first = json.loads(self.first_result or '{}')
+        answer.update(first)
+        return answer
+
+    @classmethod
+    @ModelView.button
+    def replay(cls, operations):
+        "Apply again rejected operations (after their cause was fixed)"
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        for operation in operations:
+            if operation.state != 'rejected':
+                continue
+            try:
+                data = json.loads(operation.payload)
+            except ValueError:
+                raise ReplayError(gettext(
+                        'retail_sync.msg_replay_invalid_json',
+                        operation=operation.rec_name))
+            Push.replay(operation, data)
+
+    @classmethod
+    def receipt_report(cls, terminal):
+        """Return the receipt numbers received from terminal: first, last,
+        count, gaps (inclusive ranges) and duplicates"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                table.receipt_number, Count(table.id),
+                where=(table.terminal == terminal.id)
+                & (table.receipt_number != None),  # noqa: E711
+                group_by=[table.receipt_number],
+                order_by=[table.receipt_number]))
+        counts = dict(cursor)
+        report = {
+            'terminal': terminal.id,
+            'receipt_prefix': terminal.receipt_prefix,
+            'first': None, 'last': None, 'count': 0,
+            'gaps': [], 'duplicates': [],
+            }
+        if not counts:
+            return report
+        numbers = sorted(counts)
+        # Receipt numbers start at 1: a missing first receipt is a gap too
+        first, last = 1, numbers[-1]
+        report.update(first=numbers[0], last=last,
+            count=sum(counts.values()))
+        expected = first
+        for number in numbers:
+            if number > expected:
+                report['gaps'].append([expected, number - 1])
+            expected = max(expected, number + 1)
+        report['duplicates'] = [
+            {'number': n, 'count': c} for n, c in sorted(counts.items())
+            if c > 1]
+        return report
+
+
+class Request(ModelSQL, ModelView):
+    "Sync Request: the audit log of the sync API"
+    __name__ = 'retail.sync.request'
+
+    terminal = fields.Many2One(
+        'sale.point', "Terminal", readonly=True, ondelete='CASCADE')
+    endpoint = fields.Char("Endpoint", readonly=True)
+    status = fields.Integer("HTTP Status", readonly=True)
+    operations = fields.Integer("Operations", readonly=True)
+    accepted = fields.Integer("Accepted", readonly=True)
+    duplicates = fields.Integer("Duplicates", readonly=True)
+    rejected = fields.Integer("Rejected", readonly=True)
+    records = fields.Integer("Records Sent", readonly=True)
+    bytes_in = fields.Integer("Bytes In", readonly=True)
+    bytes_out = fields.Integer("Bytes Out", readonly=True)
+    duration = fields.Integer("Duration (ms)", readonly=True)
+    app_version = fields.Char("App Version", readonly=True)
+    cursor = fields.Char("Cursor", readonly=True)
+    remote_addr = fields.Char("Remote Address", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('id', 'DESC')]
+
+
+class SaleFlag(ModelSQL, ModelView):
+    "Sale Flag: a synced sale that differs from what the server expected"
+    __name__ = 'retail.sync.sale.flag'
+
+    sale = fields.Many2One(
+        'sale.point.sale', "Sale", readonly=True, ondelete='CASCADE')
+    terminal = fields.Many2One('sale.point', "Terminal", readonly=True)
+    branch = fields.Many2One('retail.branch', "Branch", readonly=True)
+    kind = fields.Selection([
+            ('price_drift', "Price Drift"),
+            ('oversell', "Oversell"),
+            ('archived_product', "Archived Product"),
+            ('duplicate_receipt', "Duplicate Receipt Number"),
+            ('posting_error', "Posting Error"),
+            ], "Kind", readonly=True, required=True)
+    product = fields.Many2One('product.product', "Product", readonly=True)
+    expected = fields.Char("Expected", readonly=True)
+    actual = fields.Char("Actual", readonly=True)
+    note = fields.Text("Note")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('id', 'DESC')]
+
+    @staticmethod
+    def kinds(flags):
+        return sorted(Counter(f.kind for f in flags))
+
+
+class StockCount(ModelSQL, ModelView):
+    "Stock Count: a count made at a terminal and its adjustment"
+    __name__ = 'retail.sync.stock.count'
+
+    operation = fields.Many2One(
+        'retail.sync.operation', "Operation", readonly=True,
+        ondelete='CASCADE')
+    branch = fields.Many2One('retail.branch', "Branch", readonly=True)
+    product = fields.Many2One('product.product', "Product", readonly=True)
+    lot = fields.Many2One('stock.lot', "Lot", readonly=True)
+    counted_at = fields.Timestamp("Counted At", readonly=True)
+    quantity = fields.Float("Counted Quantity", readonly=True)
+    expected = fields.Float(
+        "Expected Quantity", readonly=True,
+        help="The ledger at the time of the count.")
+    moves = fields.One2Many(
+        'stock.move', 'origin', "Adjustment Moves", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(
+            Index(t, (t.branch, Index.Equality()),
+                (t.product, Index.Equality()),
+                (t.counted_at, Index.Range())))
+        cls._order = [('counted_at', 'DESC'), ('id', 'DESC')]

@@ -1,0 +1,175 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"The sync API through trytond's real WSGI application and database"
+import datetime as dt
+import unittest
+
+from trytond.modules.company.tests import set_company
+from trytond.modules.retail_sync.tests.tools import (
+    Api, committed, sale_op, setup_shop)
+from trytond.pool import Pool
+from trytond.tests.test_tryton import TestCase, activate_module, drop_db
+
+
+def new_code(terminal_id, expired=False):
+    pool = Pool()
+    Device = pool.get('retail.sync.device')
+    Terminal = pool.get('sale.point')
+    device, code = Device.new_enrollment(Terminal(terminal_id))
+    if expired:
+        Device.write([device], {
+                'code_expires': dt.datetime.now() - dt.timedelta(seconds=1)})
+    return code
+
+
+class SyncApiTestCase(TestCase):
+    "Test the sync API"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_module(['retail_sync'])
+        cls.shop = committed(setup_shop)
+
+        def second():
+            Company = Pool().get('company.company')
+            with set_company(Company(cls.shop.company)):
+                return setup_shop(code='S2', prefix='S2A',
+                    company=Company(cls.shop.company))
+        cls.shop2 = committed(second)
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        drop_db()
+
+    def enroll(self, shop):
+        code = committed(lambda: new_code(shop.terminal))
+        status, data = Api().post('enroll', {
+                'code': code, 'app_version': '1.0.0',
+                'device_name': "test"})
+        self.assertEqual(status, 200, data)
+        return data['device_key'], code
+
+    def test_enrollment_gives_a_key_once(self):
+        "A one-time code is exchanged for a key bound to the terminal"
+        key, code = self.enroll(self.shop)
+        self.assertTrue(key.startswith(f'rsk_{self.shop.terminal}_'))
+        status, data = Api().post('enroll', {'code': code})
+        self.assertEqual(status, 401)
+        self.assertEqual(data['error']['code'], 'unauthorized')
+
+        def check():
+            Device = Pool().get('retail.sync.device')
+            devices = Device.search([('key_hash', '!=', None)])
+            self.assertTrue(all(key not in (d.key_hash or '')
+                    and d.key_hash != key for d in devices))
+            Terminal = Pool().get('sale.point')
+            self.assertEqual(
+                Terminal(self.shop.terminal).device_state, 'enrolled')
+        committed(check)
+
+    def test_expired_code_is_refused(self):
+        "An expired enrollment code answers 401"
+        code = committed(lambda: new_code(self.shop.terminal, expired=True))
+        status, _ = Api().post('enroll', {'code': code})
+        self.assertEqual(status, 401)
+
+    def test_unknown_and_revoked_keys_401(self):
+        "Unknown or revoked keys answer 401"
+        status, _ = Api('rsk_1_nope').get('receipts')
+        self.assertEqual(status, 401)
+        status, _ = Api().get('receipts')
+        self.assertEqual(status, 401)
+        key, _ = self.enroll(self.shop2)
+        self.assertEqual(Api(key).get('receipts')[0], 200)
+
+        def revoke():
+            Terminal = Pool().get('sale.point')
+            Terminal.sync_revoke([Terminal(self.shop2.terminal)])
+        committed(revoke)
+        self.assertEqual(Api(key).get('receipts')[0], 401)
+
+    def test_key_of_other_terminal_403(self):
+        "A key of terminal X pushing for terminal Y answers 403"
+        key, _ = self.enroll(self.shop)
+        op = sale_op(self.shop2, 1)
+        status, data = Api(key).push([op])
+        self.assertEqual(status, 403)
+        self.assertEqual(data['error']['code'], 'forbidden')
+        status, _ = Api(key).push([], terminal=self.shop2.terminal)
+        self.assertEqual(status, 403)
+
+    def test_bootstrap_delta_push_and_receipts(self):
+        "An enrolled terminal bootstraps, pulls deltas and pushes sales"
+        key, _ = self.enroll(self.shop)
+        api = Api(key)
+        response = api.client.get(api.url('bootstrap'),
+            query_string={'limit': 3}, headers=api.headers())
+        self.assertEqual(response.headers['Content-Encoding'], 'gzip')
+        token, kinds, cursor = None, set(), None
+        while True:
+            params = {'limit': 3}
+            if token:
+                params['page'] = token
+            status, page = api.get('bootstrap', **params)
+            self.assertEqual(status, 200, page)
+            kinds |= set(page['records'])
+            if page['next_page'] is None:
+                cursor = page['cursor']
+                break
+            token = page['next_page']
+        self.assertTrue({'product', 'branch', 'terminal', 'employee',
+                'payment_method', 'tax'} <= kinds, kinds)
+
+        status, data = api.get('changes', cursor=cursor)
+        self.assertEqual((status, data['changes']), (200, []))
+
+        ops = [sale_op(self.shop, n) for n in (1, 2)]
+        status, data = api.push(ops, app_version='1.0.1',
+            pending_operations=2, terminal=self.shop.terminal)
+        self.assertEqual(status, 200, data)
+        self.assertEqual([r['status'] for r in data['results']],
+            ['accepted', 'accepted'])
+        # The answer was lost: the device pushes the same batch again
+        status, again = api.push(ops)
+        self.assertEqual([r['status'] for r in again['results']],
+            ['duplicate', 'duplicate'])
+        self.assertEqual([r['result'] for r in again['results']],
+            [r['result'] for r in data['results']])
+
+        # The sales changed the branch stock: a delta carries it
+        status, data = api.get('changes', cursor=cursor)
+        self.assertIn('stock', {c['kind'] for c in data['changes']})
+
+        status, report = api.get('receipts')
+        self.assertEqual((report['gaps'], report['duplicates']), ([], []))
+        self.assertEqual(report['last'], 2)
+
+        def check():
+            pool = Pool()
+            Request = pool.get('retail.sync.request')
+            Terminal = pool.get('sale.point')
+            terminal = Terminal(self.shop.terminal)
+            self.assertEqual(terminal.device_app_version, '1.0.1')
+            self.assertTrue(terminal.device_last_seen)
+            pushes = Request.search([('endpoint', '=', 'push'),
+                    ('terminal', '=', terminal.id)])
+            self.assertEqual({(r.accepted, r.duplicates) for r in pushes},
+                {(2, 0), (0, 2)})
+            self.assertTrue(all(r.bytes_in and r.bytes_out for r in pushes))
+        committed(check)
+
+    def test_bad_cursor_400(self):
+        "A malformed cursor answers 400"
+        key, _ = self.enroll(self.shop)
+        status, data = Api(key).get('changes', cursor='garbage')
+        self.assertEqual(status, 400)
+
+
+def load_tests(loader, tests, pattern):
+    suite = unittest.TestSuite()
+    suite.addTests(loader.loadTestsFromTestCase(SyncApiTestCase))
+    return suite
+

@@ -1,0 +1,124 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""Concurrent transactions on PostgreSQL: out-of-order commits and the same
+batch pushed twice at once.  SQLite serialises writers, so these rules hold
+there by construction and the tests are skipped."""
+import threading
+import unittest
+
+from trytond import backend
+from trytond.modules.retail_sync.tests.tools import (
+    Api, committed, enroll, sale_op, setup_shop)
+from trytond.pool import Pool
+from trytond.tests.test_tryton import (
+    DB_NAME, TestCase, activate_module, drop_db)
+from trytond.transaction import Transaction
+
+TIMEOUT = 60
+
+
+@unittest.skipIf(backend.name != 'postgresql',
+    "needs concurrent writers (PostgreSQL); SQLite serialises them")
+class SyncConcurrencyTestCase(TestCase):
+    "Test the sync rules under concurrent transactions"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_module(['retail_sync'])
+        cls.shop = committed(setup_shop)
+        cls.key = committed(lambda: enroll(cls.shop.terminal))
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        drop_db()
+
+    def test_cursor_never_skips_a_later_commit_with_lower_id(self):
+        "Two transactions commit out of order: the cursor skips neither"
+        pool = Pool(DB_NAME)
+        api = Api(self.key)
+        status, data = api.get('changes', cursor='v1.0.0', limit=5000)
+        cursor = data['cursor']
+        while data['has_more']:
+            status, data = api.get('changes', cursor=cursor, limit=5000)
+            cursor = data['cursor']
+
+        logged = threading.Event()
+        release = threading.Event()
+        ids = {}
+
+        def slow_writer():
+            with Transaction().start(DB_NAME, 0) as transaction:
+                Change = pool.get('retail.sync.change')
+                Change.log('category', [900001])
+                ids['slow'] = self.last_change_id()
+                logged.set()
+                release.wait(TIMEOUT)
+                transaction.commit()
+
+        thread = threading.Thread(target=slow_writer)
+        thread.start()
+        try:
+            self.assertTrue(logged.wait(TIMEOUT))
+            # A second transaction logs later (higher id) and commits first
+
+            def fast_writer():
+                pool.get('retail.sync.change').log('category', [900002])
+                ids['fast'] = self.last_change_id()
+            committed(fast_writer)
+            self.assertLess(ids['slow'], ids['fast'])
+
+            status, data = api.get('changes', cursor=cursor)
+            self.assertEqual(status, 200)
+            # Neither is delivered while the older transaction runs, so the
+            # cursor cannot pass the slow one's row
+            self.assertEqual(data['changes'], [])
+            self.assertEqual(data['cursor'], cursor)
+        finally:
+            release.set()
+            thread.join(TIMEOUT)
+        status, data = api.get('changes', cursor=cursor)
+        self.assertEqual([c['id'] for c in data['changes']],
+            [900001, 900002])
+        self.assertTrue(all(c['op'] == 'delete' for c in data['changes']))
+
+    def last_change_id(self):
+        Change = Pool(DB_NAME).get('retail.sync.change')
+        table = Change.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                table.id, order_by=[table.id.desc], limit=1))
+        return cursor.fetchone()[0]
+
+    def test_same_batch_pushed_twice_at_once(self):
+        "Two pushes of the same batch at once record one sale"
+        ops = [sale_op(self.shop, n) for n in (101, 102, 103)]
+        barrier = threading.Barrier(2)
+        answers = []
+
+        def push():
+            api = Api(self.key)
+            barrier.wait(TIMEOUT)
+            answers.append(api.push(ops))
+
+        threads = [threading.Thread(target=push) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(TIMEOUT)
+        self.assertEqual([status for status, _ in answers], [200, 200])
+        statuses = sorted(tuple(r['status'] for r in data['results'])
+            for _, data in answers)
+        self.assertEqual(statuses, [
+                ('accepted',) * 3, ('duplicate',) * 3])
+        results = [[r['result'] for r in data['results']]
+            for _, data in answers]
+        self.assertEqual(results[0], results[1])
+
+        def count():
+            Sale = Pool().get('sale.point.sale')
+            return Sale.search([('receipt_number', 'in', [101, 102, 103]),
+                    ('point', '=', self.shop.terminal)], count=True)
+        self.assertEqual(committed(count), 3)

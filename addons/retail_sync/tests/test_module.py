@@ -1,0 +1,452 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+import datetime as dt
+import json
+from decimal import Decimal
+
+from trytond.modules.retail_sync.pull import Scope, bootstrap_page, delta
+from trytond.modules.retail_sync.tests.tools import (
+    operation, sale_op, setup_shop)
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
+
+UTC = dt.timezone.utc
+
+
+def at(hour, minute=0):
+    today = dt.date.today()
+    return dt.datetime(today.year, today.month, today.day, hour, minute,
+        tzinfo=UTC)
+
+
+class RetailSyncTestCase(ModuleTestCase):
+    "Test Retail Sync module"
+    module = 'retail_sync'
+
+    # Helpers
+
+    def shop(self, **kwargs):
+        shop = setup_shop(**kwargs)
+        Transaction().set_context(company=shop.company)
+        return shop
+
+    def terminal(self, shop):
+        return Pool().get('sale.point')(shop.terminal)
+
+    def push(self, shop, operations):
+        Push = Pool().get('retail.sync.push')
+        with Transaction().set_context(company=shop.company):
+            return Push.push(self.terminal(shop), operations)
+
+    def pull(self, shop, cursor, limit=1000):
+        return delta(Scope(self.terminal(shop)), cursor, limit)
+
+    def cursor_now(self):
+        return Pool().get('retail.sync.change').start_cursor()
+
+    def stock(self, shop, product):
+        from trytond.modules.retail_sync.pull import stock_quantities
+        from trytond.modules.retail_sync.changelog import branch_locations
+        Branch = Pool().get('retail.branch')
+        return stock_quantities(
+            [product], branch_locations(Branch(shop.branch)))[product]
+
+    def receive(self, shop, product, quantity, lot=None):
+        "Receive stock in the branch's storage"
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Location = pool.get('stock.location')
+        Product = pool.get('product.product')
+        supplier, = Location.search([('type', '=', 'supplier')], limit=1)
+        terminal = self.terminal(shop)
+        move, = Move.create([{
+                    'product': product,
+                    'unit': Product(product).default_uom.id,
+                    'quantity': quantity,
+                    'from_location': supplier.id,
+                    'to_location': terminal.storage_location.id,
+                    'effective_date': dt.date.today(),
+                    'company': shop.company,
+                    'unit_price': Decimal('1'),
+                    'currency': terminal.company.currency.id,
+                    'lot': lot,
+                    }])
+        Move.do([move])
+        return move
+
+    # 2. Change log
+
+    @with_transaction()
+    def test_change_log_catalog_changes(self):
+        "Creates, writes, price changes, barcodes and archives are logged"
+        pool = Pool()
+        Product = pool.get('product.product')
+        Template = pool.get('product.template')
+        Identifier = pool.get('product.identifier')
+        shop = self.shop()
+        cursor = self.cursor_now()
+        product = Product(shop.products[0])
+        Template.write([product.template], {'list_price': Decimal('11')})
+        Identifier.create([{'product': product.id, 'code': 'X-1'}])
+        changes, cursor2, more = self.pull(shop, cursor)
+        self.assertFalse(more)
+        self.assertEqual(
+            [(c['kind'], c['id'], c['op']) for c in changes],
+            [('product', product.id, 'upsert')])
+        data = changes[0]['data']
+        self.assertEqual(data['list_price'], '11')
+        self.assertIn('X-1', data['barcodes'])
+
+        Template.write([product.template], {'active': False})
+        changes, cursor3, _ = self.pull(shop, cursor2)
+        self.assertEqual([(c['id'], c['op']) for c in changes],
+            [(product.id, 'delete')])
+        # Nothing new: same cursor, no change
+        self.assertEqual(self.pull(shop, cursor3)[:2], ([], cursor3))
+
+    @with_transaction()
+    def test_change_log_delete_propagates(self):
+        "A deleted record arrives as a delete"
+        pool = Pool()
+        Category = pool.get('product.category')
+        shop = self.shop()
+        category = Category(name="Temporary")
+        category.save()
+        cursor = self.cursor_now()
+        Category.delete([category])
+        changes, _, _ = self.pull(shop, cursor)
+        self.assertEqual([(c['kind'], c['op']) for c in changes],
+            [('category', 'delete')])
+
+    @with_transaction()
+    def test_change_log_branch_scope(self):
+        "A terminal receives the shared catalog and only its branch's data"
+        pool = Pool()
+        Category = pool.get('product.category')
+        Employee = pool.get('company.employee')
+        shop1 = self.shop()
+        shop2 = setup_shop(code='S2', prefix='S2A',
+            company=pool.get('company.company')(shop1.company))
+        cursor = self.cursor_now()
+        self.receive(shop1, shop1.products[0], 5)
+        Employee.write([Employee(shop1.employee)], {'pos_max_discount': 5})
+        Category(name="Shared").save()
+        kinds1 = {c['kind'] for c in self.pull(shop1, cursor)[0]}
+        kinds2 = {c['kind'] for c in self.pull(shop2, cursor)[0]}
+        self.assertEqual(kinds1, {'stock', 'employee', 'category'})
+        self.assertEqual(kinds2, {'category'})
+        stock, = [c for c in self.pull(shop1, cursor)[0]
+            if c['kind'] == 'stock']
+        self.assertEqual(stock['data']['quantity'], '5')
+
+    @with_transaction()
+    def test_change_log_employee_leaves_branch(self):
+        "An employee removed from the branch arrives there as a delete"
+        pool = Pool()
+        Employee = pool.get('company.employee')
+        shop = self.shop()
+        cursor = self.cursor_now()
+        Employee.write([Employee(shop.employee)], {'branches': [
+                    ('remove', [shop.branch])]})
+        changes, _, _ = self.pull(shop, cursor)
+        self.assertIn(('employee', shop.employee, 'delete'),
+            [(c['kind'], c['id'], c['op']) for c in changes])
+
+    # 3. Pull
+
+    @with_transaction()
+    def test_bootstrap_paged_resumes_and_ends_with_cursor(self):
+        "Bootstrap pages can be asked again and end with a cursor"
+        pool = Pool()
+        Template = pool.get('product.template')
+        shop = self.shop(products=5)
+        scope = Scope(self.terminal(shop))
+        token, pages, products = None, 0, []
+        while True:
+            records, next_token, cursor = bootstrap_page(scope, token, 2)
+            again = bootstrap_page(scope, token, 2)
+            self.assertEqual(again[0], records)  # a cut page resumes
+            products += [p['id'] for p in records.get('product', [])]
+            pages += 1
+            if next_token is None:
+                break
+            self.assertIsNone(cursor)
+            token = next_token
+        self.assertEqual(sorted(products), sorted(shop.products))
+        self.assertTrue(cursor.startswith('v1.'))
+        self.assertGreater(pages, 3)
+        Template.write([pool.get('product.product')(
+                    shop.products[0]).template], {'name': "Renamed"})
+        changes, _, _ = self.pull(shop, cursor)
+        self.assertEqual([c['id'] for c in changes], [shop.products[0]])
+
+    @with_transaction()
+    def test_delta_pages_are_bounded(self):
+        "A delta page holds at most limit change rows"
+        pool = Pool()
+        Template = pool.get('product.template')
+        shop = self.shop(products=5)
+        cursor = self.cursor_now()
+        for product in pool.get('product.product').browse(shop.products):
+            Template.write([product.template], {'list_price': Decimal(3)})
+        seen = []
+        while True:
+            changes, cursor, more = self.pull(shop, cursor, limit=2)
+            self.assertLessEqual(len(changes), 2)
+            seen += [c['id'] for c in changes]
+            if not more:
+                break
+        self.assertEqual(sorted(set(seen)), sorted(shop.products))
+
+    # 4. Push
+
+    @with_transaction()
+    def test_push_replay_answers_first_result(self):
+        "A replayed operation is a duplicate answered with the first result"
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        shop = self.shop()
+        op = sale_op(shop, 1)
+        first, = self.push(shop, [op])
+        second, = self.push(shop, [op])
+        self.assertEqual(first['status'], 'accepted')
+        self.assertEqual(second['status'], 'duplicate')
+        self.assertEqual(second['first_status'], 'accepted')
+        self.assertEqual(second['result'], first['result'])
+        self.assertEqual(Sale.search([], count=True), 1)
+
+    @with_transaction()
+    def test_push_rejected_goes_to_quarantine_and_replays(self):
+        "A rejected operation is kept with its reason and can be replayed"
+        pool = Pool()
+        Operation = pool.get('retail.sync.operation')
+        shop = self.shop()
+        bad = sale_op(shop, 1, lines=[{'product': 999999, 'quantity': '1',
+                    'unit_price': '12', 'price': '12'}])
+        good = sale_op(shop, 2)
+        results = self.push(shop, [bad, good])
+        self.assertEqual([r['status'] for r in results],
+            ['rejected', 'accepted'])
+        self.assertEqual(results[0]['reason']['code'], 'unknown_product')
+        conflict, = Operation.search([('state', '=', 'rejected')])
+        self.assertEqual(json.loads(conflict.payload)['uuid'], bad['uuid'])
+        # A manager fixes the payload and replays it
+        data = json.loads(conflict.payload)
+        data['payload']['lines'][0]['product'] = shop.products[1]
+        conflict.payload = json.dumps(data)
+        conflict.save()
+        Operation.replay([conflict])
+        self.assertEqual(conflict.state, 'accepted')
+        self.assertTrue(conflict.sale)
+        # The device's replay still gets the first answer
+        again, = self.push(shop, [bad])
+        self.assertEqual(again['status'], 'duplicate')
+        self.assertEqual(again['first_status'], 'rejected')
+
+    @with_transaction()
+    def test_push_bad_operations_are_rejected_not_fatal(self):
+        "Floats for money, unbalanced payments, unknown types are rejected"
+        shop = self.shop()
+        float_money = sale_op(shop, 1, lines=[{'product': shop.products[0],
+                    'quantity': '1', 'unit_price': 12.0, 'price': 12.0}],
+            payments=[{'method': shop.cash, 'amount': '12'}])
+        unbalanced = sale_op(shop, 2, payments=[
+                {'method': shop.cash, 'amount': '1.00'}])
+        unknown = operation(shop, 'teleport', {}, sequence=3)
+        results = self.push(shop, [float_money, unbalanced, unknown])
+        self.assertEqual([r['reason']['code'] for r in results],
+            ['invalid_payload', 'unbalanced_payment', 'invalid_payload'])
+
+    # 5. Sales
+
+    @with_transaction()
+    def test_sale_posted_with_split_payments_and_discount(self):
+        "A sale is posted at once with stock and account moves"
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        shop = self.shop()
+        self.receive(shop, shop.products[0], 10)
+        op = sale_op(shop, 7, lines=[
+                {'product': shop.products[0], 'quantity': '2',
+                    'unit_price': '12.00', 'price': '10.80',
+                    'discount': {'type': 'percent', 'value': '10'}}],
+            payments=[{'method': shop.cash, 'amount': '1.60'},
+                {'method': shop.card, 'amount': '20.00'}])
+        result, = self.push(shop, [op])
+        self.assertEqual(result['status'], 'accepted', result)
+        sale = Sale(result['result']['sale'])
+        self.assertEqual(sale.state, 'posted')
+        self.assertEqual(sale.number, f'{shop.prefix}-000007')
+        self.assertEqual(sale.receipt_number, 7)
+        self.assertEqual(sale.total, Decimal('21.60'))
+        self.assertEqual(len(sale.payments), 2)
+        self.assertEqual(sale.move.state, 'posted')
+        line, = sale.lines
+        self.assertEqual(line.base_price, Decimal('12.00'))
+        self.assertEqual(json.loads(line.discount)['value'], '10')
+        move, = line.moves
+        self.assertEqual(move.state, 'done')
+        self.assertEqual(self.stock(shop, shop.products[0]), 8)
+        # A discount is not a price drift
+        self.assertEqual(result['result']['flags'], [])
+
+    @with_transaction()
+    def test_sale_fefo_lot(self):
+        "Without a lot, the first-expiring lot with stock is taken"
+        pool = Pool()
+        Lot = pool.get('stock.lot')
+        Sale = pool.get('sale.point.sale')
+        shop = self.shop()
+        product = shop.products[0]
+        today = dt.date.today()
+        late, early, empty = Lot.create([
+                {'number': 'L-LATE', 'product': product,
+                    'expiration_date': today + dt.timedelta(days=30)},
+                {'number': 'L-EARLY', 'product': product,
+                    'expiration_date': today + dt.timedelta(days=5)},
+                {'number': 'L-EMPTY', 'product': product,
+                    'expiration_date': today + dt.timedelta(days=1)},
+                ])
+        self.receive(shop, product, 3, lot=late.id)
+        self.receive(shop, product, 3, lot=early.id)
+        result, = self.push(shop, [sale_op(shop, 1)])
+        line, = Sale(result['result']['sale']).lines
+        self.assertEqual(line.lot, early)
+        self.assertEqual(line.moves[0].lot, early)
+        chosen = sale_op(shop, 2)
+        chosen['payload']['lines'][0]['lot'] = late.id
+        result, = self.push(shop, [chosen])
+        line, = Sale(result['result']['sale']).lines
+        self.assertEqual(line.lot, late)
+
+    @with_transaction()
+    def test_sale_is_a_fact(self):
+        "Price drift, negative stock and archived products flag a sale"
+        pool = Pool()
+        Product = pool.get('product.product')
+        Template = pool.get('product.template')
+        Flag = pool.get('retail.sync.sale.flag')
+        shop = self.shop()
+        product = Product(shop.products[1])
+        Template.write([product.template], {'active': False})
+        op = sale_op(shop, 1, lines=[{'product': product.id,
+                    'quantity': '1', 'unit_price': '9.99', 'price': '9.99'}])
+        result, = self.push(shop, [op])
+        self.assertEqual(result['status'], 'accepted')
+        self.assertEqual(result['result']['flags'],
+            ['archived_product', 'oversell', 'price_drift'])
+        self.assertEqual(Flag.search([], count=True), 3)
+        # The server keeps its price: catalog and prices are the server's
+        product = Product(product.id)
+        self.assertEqual(product.template.gross_price, Decimal('12'))
+
+    @with_transaction()
+    def test_return_void_and_cash(self):
+        "Returns, voids, cash in/out and session close with counted cash"
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        Session = pool.get('sale.point.cash.session')
+        shop = self.shop()
+        self.receive(shop, shop.products[0], 5)
+        ops = [
+            operation(shop, 'session_open', {'opening_amount': '0'}, 1),
+            sale_op(shop, 1, sequence=2),
+            sale_op(shop, 2, sequence=3, type_='return',
+                original_receipt=f'{shop.prefix}-000001', lines=[{
+                        'product': shop.products[0], 'quantity': '-1',
+                        'unit_price': '12.00', 'price': '12.00'}],
+                payments=[{'method': shop.cash, 'amount': '-12.00'}]),
+            operation(shop, 'void', {'receipt_number': 3,
+                    'reason': "customer left"}, 4),
+            operation(shop, 'cash_in', {'amount': '50.00',
+                    'transfer_type': shop.transfer_type}, 5),
+            operation(shop, 'cash_out', {'amount': '20.00',
+                    'transfer_type': shop.transfer_type}, 6),
+            operation(shop, 'session_close', {'counted_cash': '41.00'}, 7),
+            ]
+        results = self.push(shop, ops)
+        self.assertEqual([r['status'] for r in results], ['accepted'] * 7,
+            results)
+        refund = Sale(results[2]['result']['sale'])
+        self.assertEqual(refund.total, Decimal('-12.00'))
+        self.assertEqual(refund.state, 'posted')
+        self.assertEqual(self.stock(shop, shop.products[0]), 4)
+        close = results[6]['result']
+        # 24 - 12 + 50 - 20 = 42 expected, 41 counted
+        self.assertEqual(close['expected'], '42.00')
+        self.assertEqual(close['difference'], '-1.00')
+        self.assertEqual(Session(close['session']).state, 'closed')
+
+    # 6. Receipts
+
+    @with_transaction()
+    def test_receipt_gaps_and_duplicates(self):
+        "The receipt report lists gaps and duplicates per terminal"
+        pool = Pool()
+        Operation = pool.get('retail.sync.operation')
+        shop = self.shop()
+        terminal = self.terminal(shop)
+        self.push(shop, [sale_op(shop, 1), sale_op(shop, 2)])
+        report = Operation.receipt_report(terminal)
+        self.assertEqual((report['gaps'], report['duplicates']), ([], []))
+        self.assertIn("No gap", terminal.receipt_report)
+        self.push(shop, [sale_op(shop, 5), sale_op(shop, 5, sequence=6),
+                operation(shop, 'void', {'receipt_number': 6}, 7)])
+        report = Operation.receipt_report(terminal)
+        self.assertEqual(report['gaps'], [[3, 4]])
+        self.assertEqual(report['duplicates'], [{'number': 5, 'count': 2}])
+        self.assertEqual(report['last'], 6)
+
+    # 7. Conflict rules
+
+    @with_transaction()
+    def test_customer_merge_field_by_field_last_writer_wins(self):
+        "Customers merge field by field by client time, with a version"
+        shop = self.shop()
+        create = operation(shop, 'customer', {
+                'customer_uuid': 'c-1', 'fields': {
+                    'name': "Ana", 'phone': '+32 1', 'email': 'a@x.org'}},
+            1, client_time=at(10))
+        result, = self.push(shop, [create])
+        customer = result['result']['customer']
+        self.assertEqual(result['result']['version'], 1)
+        # A later phone change from one till, an older name change from
+        # another that was offline
+        newer = operation(shop, 'customer', {'customer': customer,
+                'fields': {'phone': '+32 2'}}, 2, client_time=at(12))
+        older = operation(shop, 'customer', {'customer': customer,
+                'fields': {'phone': '+32 3', 'name': "Anna"}}, 3,
+            client_time=at(11))
+        results = self.push(shop, [newer, older])
+        merged = results[1]['result']
+        self.assertEqual(merged['ignored_fields'], ['phone'])
+        self.assertEqual(merged['data']['phone'], '+32 2')
+        self.assertEqual(merged['data']['name'], "Anna")
+        self.assertEqual(merged['data']['email'], 'a@x.org')
+        self.assertEqual(merged['version'], 3)
+
+    @with_transaction()
+    def test_stock_count_is_an_adjustment_at_count_time(self):
+        "A count adjusts the ledger as of its time; late sales still count"
+        shop = self.shop()
+        product = shop.products[0]
+        self.receive(shop, product, 10)
+        # 10:00 sale (pushed late), 11:00 count of 8, 12:00 sale of 1
+        count = operation(shop, 'stock_count', {'lines': [
+                    {'product': product, 'quantity': '8'}]}, 2,
+            client_time=at(11))
+        result, = self.push(shop, [count])
+        self.assertEqual(result['result']['adjustments'][0]['quantity'],
+            '-2')
+        self.assertEqual(self.stock(shop, product), 8)
+        early = sale_op(shop, 1, sequence=1, client_time=at(10))
+        late = sale_op(shop, 2, sequence=3, client_time=at(12),
+            lines=[{'product': product, 'quantity': '1',
+                    'unit_price': '12.00', 'price': '12.00'}])
+        self.push(shop, [early, late])
+        # The early sale was in what was counted; the late one is not
+        self.assertEqual(self.stock(shop, product), 7)
+
+
+del ModuleTestCase
