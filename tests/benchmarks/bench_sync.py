@@ -209,6 +209,10 @@ def run(args):
         accepted += sum(r['status'] == 'accepted' for r in data['results'])
         rejected = [r for r in data['results'] if r['status'] == 'rejected']
         assert not rejected, rejected[:3]
+        if (i // args.batch) % 4 == 3:
+            print(f"  {accepted} sales pushed, "
+                f"{accepted / (time.monotonic() - started):.1f} sales/s",
+                flush=True)
     figures['push_s'] = time.monotonic() - started
     push_rate = accepted / figures['push_s']
     print(f"push: {accepted} sales of 3 lines posted in "

@@ -192,7 +192,10 @@ class Api:
         data = response.get_data()
         if response.headers.get('Content-Encoding') == 'gzip':
             data = gzip.decompress(data)
-        return json.loads(data) if data else None
+        try:
+            return json.loads(data) if data else None
+        except ValueError:
+            return {'raw': data.decode('utf-8', 'replace')[:2000]}
 
     def get(self, path, key=None, **params):
         response = self.client.get(
