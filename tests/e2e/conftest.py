@@ -33,7 +33,8 @@ def free_port():
 
 class MockBackend:
     "The protocol stand-in, with the demo data it generates"
-    employees = {'cashier': (7, '1357'), 'manager': (8, '2468')}
+    employees = {'cashier': ('Alice Cashier', '1357'),
+        'manager': ('Bob Manager', '2468')}
 
     def __init__(self):
         self.port = free_port()
@@ -62,6 +63,64 @@ class MockBackend:
         self.process.wait(10)
 
 
+ENROLL_SCRIPT = """
+import sys
+from trytond.config import config
+config.update_etc(sys.argv[1])
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+pool = Pool(sys.argv[2])
+pool.init()
+with Transaction().start(sys.argv[2], 0, context={}) as transaction:
+    POS = pool.get('sale.point')
+    Device = pool.get('retail.sync.device')
+    terminal, = POS.search([('receipt_prefix', '=', sys.argv[3])])
+    _, code = Device.new_enrollment(terminal)
+    transaction.commit()
+print(code)
+"""
+
+
+class TrytondBackend:
+    "A real back office with the demo chain (setup/retail_setup/demo.py)"
+    employees = {'cashier': ('Bruno Peeters', '1357'),
+        'manager': ('Chloé Janssens', '4826')}
+
+    def __init__(self, pg, server):
+        self.pg = pg
+        self.server = server
+        self.url = server.url
+        self.database = server.database
+
+    def enrollment_code(self, prefix='BXL1'):
+        import sys
+        out = subprocess.run(
+            [sys.executable, '-c', ENROLL_SCRIPT, self.server.config_path,
+                self.database, prefix],
+            check=True, capture_output=True, text=True)
+        return out.stdout.strip().splitlines()[-1]
+
+    def pos_sales(self, ids):
+        "{sale id: {total, lots}} as the server recorded them"
+        import psycopg
+        from decimal import ROUND_HALF_EVEN, Decimal
+        uri = self.pg.uri.rstrip('/') + '/' + self.database
+        result = {i: {'total': Decimal(0), 'lots': []} for i in ids}
+        with psycopg.connect(uri) as conn:
+            for sale, qty, price, line in conn.execute(
+                    'SELECT sale, quantity, unit_gross_price, id '
+                    'FROM sale_point_sale_line WHERE sale = ANY(%s)',
+                    [list(ids)]):
+                result[sale]['total'] += (Decimal(str(qty)) * price).quantize(
+                    Decimal('0.01'), rounding=ROUND_HALF_EVEN)
+                for lot, in conn.execute(
+                        'SELECT lot FROM stock_move WHERE origin = %s '
+                        'AND lot IS NOT NULL',
+                        [f'sale.point.sale.line,{line}']):
+                    result[sale]['lots'].append(lot)
+        return result
+
+
 @pytest.fixture(scope='session')
 def pos_dist():
     if not (CLIENT / 'dist' / 'index.html').exists():
@@ -82,9 +141,7 @@ def backend(pos_dist):
         'tests.support.servers', reason='tests/support/servers.py missing')
     with servers.PostgresServer() as pg, \
             servers.TrytondServer(pg.uri, 'pos_e2e', demo=True) as server:
-        if not hasattr(server, 'enrollment_code'):
-            pytest.skip('TrytondServer gives no enrollment code yet')
-        yield server
+        yield TrytondBackend(pg, server)
 
 
 @pytest.fixture

@@ -20,6 +20,11 @@ def shot(page, name):
     page.screenshot(path=str(SCREENSHOTS / f'pos-{name}.png'))
 
 
+def employee_id(page, name):
+    return page.evaluate(
+        "(name) => pos.register.employees().find(e => e.name === name).id", name)
+
+
 def login(page, employee_id, pin):
     page.click(f"[data-employee='{employee_id}']")
     page.fill('#pin', pin)
@@ -89,8 +94,8 @@ def test_offline_shift_loses_and_doubles_nothing(backend, browser):
     page = context.new_page()
     errors = []
     page.on('pageerror', lambda e: errors.append(str(e)))
-    cashier_id, cashier_pin = backend.employees['cashier']
-    manager_id, manager_pin = backend.employees['manager']
+    cashier_name, cashier_pin = backend.employees['cashier']
+    manager_name, manager_pin = backend.employees['manager']
 
     # Enroll and bootstrap
     page.goto(backend.url + f'pos/?db={backend.database}')
@@ -99,6 +104,8 @@ def test_offline_shift_loses_and_doubles_nothing(backend, browser):
     page.click('#enroll-submit')
     page.wait_for_selector('[data-employee]', timeout=120_000)
     shot(page, 'login')
+    cashier_id = employee_id(page, cashier_name)
+    manager_id = employee_id(page, manager_name)
     login(page, cashier_id, cashier_pin)
     page.wait_for_selector('#float')
     page.fill('#float', '100.00')
