@@ -47,16 +47,22 @@ def run(backend_uri, name, products, directory):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--products', type=int, default=100_000)
+    parser.add_argument('--one', help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as directory:
-        results = {}
-        made, seconds = run('sqlite://', 'bench_scale', args.products,
-            directory)
-        results['SQLite'] = (made, seconds)
-        with PostgresServer(reuse_env=False) as pg:
-            made, seconds = run(pg.uri, 'bench_scale', args.products,
-                directory)
-            results['PostgreSQL'] = (made, seconds)
+    if args.one:
+        # One backend per process: trytond's configuration is global
+        with tempfile.TemporaryDirectory() as directory:
+            print(*run(args.one, 'bench_scale', args.products, directory))
+        return
+    import subprocess
+    results = {}
+    with PostgresServer(reuse_env=False) as pg:
+        for backend, uri in [('SQLite', 'sqlite://'), ('PostgreSQL', pg.uri)]:
+            out = subprocess.run([sys.executable, __file__, '--one', uri,
+                    '--products', str(args.products)],
+                capture_output=True, text=True, check=True)
+            made, seconds = out.stdout.split()[-2:]
+            results[backend] = (int(made), float(seconds))
     print(f"{'backend':<12} {'variants':>9} {'seconds':>8} {'variants/s':>11}")
     for backend, (made, seconds) in results.items():
         print(f"{backend:<12} {made:>9} {seconds:>8.1f} {made / seconds:>11.0f}")
