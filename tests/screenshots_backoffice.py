@@ -36,12 +36,8 @@ def main(url, database, outdir):
         page.locator('text=Branches').first.dblclick()
         page.wait_for_timeout(3000)
         page.screenshot(path=f'{outdir}/backoffice-branch-list.png')
-        page.locator('text=Brussels Central').first.click()
-        page.keyboard.press('Enter')
-        page.wait_for_timeout(2000)
-        if not page.locator('text=Price List >> visible=true').count():
-            page.locator('[title*="Switch"]:visible').first.click()
-        page.wait_for_selector('text=Price List >> visible=true',
+        page.locator('td:has-text("Brussels Central")').first.dblclick()
+        page.wait_for_selector('text=Managers >> visible=true',
             timeout=60000)
         page.wait_for_timeout(4000)
         page.screenshot(path=f'{outdir}/backoffice-branch-form.png')

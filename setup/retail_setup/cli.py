@@ -39,13 +39,14 @@ def _config_for(args):
 
 
 def prepare_database(backend, uri, config_path, name, demo=True,
-        products=0, say=print):
+        products=0, say=print, db_path=None):
     """Create and initialize a database with the suite when missing;
-    return True when it was created"""
-    if srv.database_exists(backend, uri, name):
+    return True when it was created.  db_path: where SQLite files go when
+    not var/db"""
+    if srv.database_exists(backend, uri, name, db_path=db_path):
         return False
     say(f"Creating database '{name}' ({backend})")
-    srv.create_database(backend, uri, name)
+    srv.create_database(backend, uri, name, db_path=db_path)
     try:
         start = time.monotonic()
         srv.initialize_database(config_path, name, ADMIN_PASSWORD,
@@ -61,7 +62,7 @@ def prepare_database(backend, uri, config_path, name, demo=True,
             create_products(config_path, name, products, say=say)
     except BaseException:
         # A half-made database would be taken for a good one next time
-        srv.drop_database(backend, uri, name)
+        srv.drop_database(backend, uri, name, db_path=db_path)
         raise
     return True
 

@@ -45,25 +45,23 @@ class TrytondServer:
     def config_path(self):
         return os.path.join(self.directory, 'trytond.conf')
 
+    @property
+    def db_path(self):
+        return os.path.join(self.directory, 'db')
+
     def start(self):
         self.directory = tempfile.mkdtemp(prefix='retail-trytond-')
         server.write_config(self.config_path, self.db_uri, self.port,
-            db_path=os.path.join(self.directory, 'db'),
-            extra=self.extra_config)
+            db_path=self.db_path, extra=self.extra_config)
         server.drop_database(self.backend, self.db_uri, self.database,
-            db_path=os.path.join(self.directory, 'db'))
-        if self.backend == 'sqlite':
-            server.create_database(self.backend, self.db_uri, self.database,
-                db_path=os.path.join(self.directory, 'db'))
-            server.initialize_database(self.config_path, self.database,
-                cli.ADMIN_PASSWORD, modules=cli._modules())
-            if self.demo:
-                cli.load_demo(self.config_path, self.database, say=_quiet)
-        else:
-            cli.prepare_database(self.backend, self.db_uri, self.config_path,
-                self.database, demo=self.demo, products=self.products,
-                say=_quiet)
+            db_path=self.db_path)
+        cli.prepare_database(self.backend, self.db_uri, self.config_path,
+            self.database, demo=self.demo, products=self.products,
+            say=_quiet, db_path=self.db_path)
         server.assemble_web_root()
+        return self._run()
+
+    def _run(self):
         self.process = server.TrytondProcess(self.config_path, self.port,
             [self.database],
             log_path=os.path.join(self.directory, 'trytond.log'))
@@ -78,17 +76,13 @@ class TrytondServer:
     def restart(self):
         "Stop and start the same server on the same port and database"
         self.stop()
-        self.process = server.TrytondProcess(self.config_path, self.port,
-            [self.database],
-            log_path=os.path.join(self.directory, 'trytond.log'))
-        self.process.start()
-        return self
+        return self._run()
 
     def close(self):
         self.stop()
         if not self.keep:
             server.drop_database(self.backend, self.db_uri, self.database,
-                db_path=os.path.join(self.directory, 'db'))
+                db_path=self.db_path)
 
     def __enter__(self):
         return self.start()

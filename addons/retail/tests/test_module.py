@@ -11,6 +11,7 @@ from trytond.modules.company.tests import (
 from trytond.modules.retail.company import check_pin, hash_pin, pin_is_trivial
 from trytond.modules.retail.exceptions import (
     BranchValidationError, PinValidationError, ReceiptPrefixError)
+from trytond.modules.retail.tests.views import unrenderable_tree_columns
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
@@ -89,6 +90,11 @@ class RetailTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertTrue(pin_is_trivial(pin), pin)
         for pin in ['2580', '1357', '4821']:
             self.assertFalse(pin_is_trivial(pin), pin)
+
+    @with_transaction()
+    def test_tree_views_renderable(self):
+        "Every list column has a widget the web client can draw"
+        self.assertEqual(unrenderable_tree_columns('retail'), [])
 
     @with_transaction()
     def test_branch_terminals(self):

@@ -7,6 +7,7 @@ from decimal import Decimal
 from trytond.modules.retail_sync.pull import Scope, bootstrap_page, delta
 from trytond.modules.retail_sync.tests.tools import (
     operation, sale_op, setup_shop)
+from trytond.modules.retail.tests.views import unrenderable_tree_columns
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
@@ -76,6 +77,11 @@ class RetailSyncTestCase(ModuleTestCase):
         return move
 
     # 2. Change log
+
+    @with_transaction()
+    def test_tree_views_renderable(self):
+        "Every list column has a widget the web client can draw"
+        self.assertEqual(unrenderable_tree_columns('retail_sync'), [])
 
     @with_transaction()
     def test_change_log_catalog_changes(self):
