@@ -108,19 +108,11 @@ def run_npm(totals):
     if not os.path.isfile(os.path.join(pos, 'package.json')):
         return
     code, output, seconds = _run(['npm', 'test', '--silent'], cwd=pos)
-    m = re.findall(r'^(?:ℹ |# )pass (\d+)', output, re.M)
-    f = re.findall(r'^(?:ℹ |# )fail (\d+)', output, re.M)
-    s = re.findall(r'^(?:ℹ |# )skipped (\d+)', output, re.M)
-    if m:
-        passed = sum(map(int, m))
-        failed = sum(map(int, f))
-        skipped = sum(map(int, s))
-    else:
-        vm = re.search(r'Tests\s+(?:(\d+) failed \| )?(\d+) passed'
-            r'(?: \| (\d+) skipped)?', output)
-        failed = int(vm.group(1) or 0) if vm else 0
-        passed = int(vm.group(2)) if vm else 0
-        skipped = int(vm.group(3) or 0) if vm else 0
+    # node's test runner closes with "ℹ pass N", "ℹ fail N", "ℹ skipped N"
+    def count(word):
+        return sum(int(n) for n in re.findall(
+                rf'^(?:ℹ |# ){word} (\d+)', output, re.M))
+    passed, failed, skipped = count('pass'), count('fail'), count('skipped')
     totals.add('pos_offline_client (npm test)', passed, failed, skipped,
         seconds, code == 0)
 
