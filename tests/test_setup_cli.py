@@ -52,6 +52,21 @@ def test_missing_config_file():
     assert_one_line_error(result, "does not exist", "trytond.conf.example")
 
 
+def test_start_on_a_port_in_use_changes_nothing(tmp_path):
+    config = os.path.join(ROOT, 'var', 'trytond.conf')
+    before = os.path.getmtime(config) if os.path.exists(config) else None
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = run_cli('start', '--port', str(port), '--name', 'never_made')
+    assert_one_line_error(result, f"Port {port}", "--port")
+    assert not os.path.exists(
+        os.path.join(ROOT, 'var', 'db', 'never_made.sqlite'))
+    after = os.path.getmtime(config) if os.path.exists(config) else None
+    assert before == after
+
+
 def test_invalid_port():
     result = run_cli('start', '--port', '70000')
     assert result.returncode != 0

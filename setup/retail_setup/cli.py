@@ -92,6 +92,12 @@ def _write_summary(name, summary):
 
 
 def cmd_start(args):
+    from .pg import port_in_use
+    if port_in_use(args.port):
+        # Before anything is created or written
+        raise SetupError(
+            f"Port {args.port} on 127.0.0.1 is already in use: stop the "
+            "program using it or choose another with --port.")
     backend, uri, config_path = _config_for(args)
     started = time.monotonic()
     prepare_database(backend, uri, config_path, args.name,
