@@ -116,3 +116,25 @@ def test_pin_hash_not_readable_by_admin(backoffice):
     values = admin.model('company.employee', 'read', employees,
         ['pos_pin', 'pos_pin_set'])
     assert all(v['pos_pin'] is None and v['pos_pin_set'] for v in values)
+
+
+def test_demo_catalog(backoffice):
+    "The demo is a believable supermarket and boutique catalog"
+    from retail_setup.barcodes import is_valid_ean13
+    admin = Client(backoffice.url, backoffice.database).login(
+        'admin', 'retail-admin')
+    identifiers = admin.model('product.identifier', 'search_read',
+        [['type', '=', 'ean']], 0, None, None, ['code'])
+    assert len(identifiers) >= 40
+    assert all(is_valid_ean13(i['code']) for i in identifiers)
+    by_weight = admin.model('product.template', 'search_read',
+        [['default_uom.name', '=', "Kilogram"]], 0, None, None, ['name'])
+    assert "Bananas" in {t['name'] for t in by_weight}
+    lots = admin.model('stock.lot', 'search_read', [], 0, None, None,
+        ['shelf_life_expiration_date'])
+    assert lots and all(l['shelf_life_expiration_date'] for l in lots)
+    shirts = admin.model('product.product', 'search_read',
+        [['template.name', '=', "Oxford Shirt"]], 0, None, None,
+        ['attributes'])
+    assert len(shirts) == 12  # 4 sizes x 3 colours
+    assert {s['attributes']['size'] for s in shirts} == {'S', 'M', 'L', 'XL'}
