@@ -68,6 +68,14 @@ class App {
     await this.open();
   }
 
+  // Settings of this till (hardware proxy, ...), kept in IndexedDB.
+  async saveSettings(changes) {
+    Object.assign(this.settings, changes);
+    const stored = (await this.db.meta.get('settings'))?.value || {};
+    await this.db.meta.put({ key: 'settings', value: { ...stored, ...changes } });
+    if (changes.proxy) this.hardware.configure(this.settings.proxy);
+  }
+
   makeUi() {
     this.register = new Register({ db: this.db, vault: this.vault, catalog: this.catalog, device: this.device || {} });
     if (this.ui) document.removeEventListener('keydown', this.ui.onKey);
@@ -113,7 +121,7 @@ class App {
       this.ui.showBootstrap();
       for (let attempt = 0; ; attempt += 1) {
         try {
-          await bootstrap({ api: this.api(), db: this.db, vault: this.vault, catalog: this.catalog, onProgress: (p) => this.ui.bootstrapProgress(p) });
+          await bootstrap({ api: this.api(), db: this.db, vault: this.vault, catalog: this.catalog, limit: this.settings.bootstrapLimit, onProgress: (p) => this.ui.bootstrapProgress(p) });
           break;
         } catch (error) {
           const text = document.getElementById('boot-text');

@@ -14,6 +14,25 @@ export class HardwareProxy {
     this.ws = null;
   }
 
+  // New settings take effect at once; the scanner socket reconnects.
+  configure(settings) {
+    this.settings = { ...DEFAULT_PROXY, ...settings };
+    this.available = null;
+    if (this.ws) {
+      const ws = this.ws;
+      this.ws = null;
+      ws.onclose = null;
+      ws.close();
+      if (this.listeners.size) this.connect(1000);
+    }
+  }
+
+  static async probe(settings, deps) {
+    const r = await new HardwareProxy(settings, deps).status();
+    if (r.ok) r.message = r.message || `iot-proxy ${r.data?.version || ''}`.trim();
+    return r;
+  }
+
   headers() {
     const h = { 'Content-Type': 'application/json' };
     if (this.settings.token) h.Authorization = `Bearer ${this.settings.token}`;
@@ -90,10 +109,28 @@ export class HardwareProxy {
   }
 }
 
+// How the locale writes amounts of this currency, in the proxy's terms
+// (symbol and its side, separators), e.g. fr-BE EUR: "27,24 €".
+export function proxyCurrency(code, digits, locale = 'en') {
+  try {
+    const parts = new Intl.NumberFormat(locale, { style: 'currency', currency: code }).formatToParts(-1234.5);
+    const at = (type) => parts.findIndex((p) => p.type === type);
+    const symbol = parts[at('currency')]?.value;
+    const out = { symbol: symbol || code, position: at('currency') < at('integer') ? 'before' : 'after', decimals: digits };
+    const dec = parts[at('decimal')]?.value;
+    const group = parts[at('group')]?.value;
+    if (dec) out.decimal_separator = dec;
+    if (group) out.thousands_separator = group.replace(/\s/gu, ' ');
+    return out;
+  } catch {
+    return { symbol: code, decimals: digits };
+  }
+}
+
 // The proxy's structured receipt from a committed sale (decimal strings).
 export function toProxyReceipt(r) {
   return {
-    currency: { symbol: r.currencySymbol || r.currency, decimals: r.digits },
+    currency: r.locale ? proxyCurrency(r.currency, r.digits, r.locale) : { symbol: r.currencySymbol || r.currency, decimals: r.digits },
     header: { title: r.shop, lines: r.headerLines || [] },
     meta: r.meta.map(([label, value]) => ({ label, value })),
     lines: r.lines.map((l) => ({

@@ -697,8 +697,13 @@ export class PosUI {
     this.newOrder();
     this.app.refreshStatus();
     this.app.kickSoon();
-    if (order.payments.some((p) => p.cash)) this.app.hardware.openDrawer().then((r) => { if (!r.ok) this.toast(t('Drawer: {m}', { m: r.message }), 'warn'); });
-    await this.printReceipt(result.journal, result.uuid);
+    // One thing at a time on the printer's line: the drawer (kicked through
+    // the printer) first, so the cashier can give change, then the receipt.
+    if (order.payments.some((p) => p.cash)) {
+      const r = await this.app.hardware.openDrawer();
+      if (!r.ok) this.toast(t('Drawer: {m}', { m: r.message }), 'warn');
+    }
+    await this.printReceipt(result.journal, `receipt-${result.uuid}`);
   }
 
   receiptData(j) {
@@ -716,7 +721,7 @@ export class PosUI {
     });
     const terminal = this.app.device.terminal;
     return {
-      number: j.number, currency: code, digits, shop: this.app.device.branch?.name || '', headerLines: [terminal.name],
+      number: j.number, currency: code, digits, locale: getLocale(), shop: this.app.device.branch?.name || '', headerLines: [terminal.name],
       meta: [[t('Receipt'), j.number], [t('Date'), formatDateTime(new Date())], [t('Cashier'), j.employee.name],
         ...(j.order.customer ? [[t('Customer'), j.order.customer.name]] : []),
         ...(j.order.originalReceipt ? [[t('Return of'), j.order.originalReceipt]] : [])],
@@ -729,10 +734,16 @@ export class PosUI {
     };
   }
 
+  // jobId is the proxy's idempotency key: the same sale's receipt sent
+  // twice (a lost answer, a retry) prints once; a reprint has its own id.
   async printReceipt(journal, jobId) {
     const data = this.receiptData(journal);
-    const r = await this.app.hardware.printReceipt(toProxyReceipt(data), `receipt-${jobId}-${Date.now()}`);
-    if (r.ok) return;
+    const r = await this.app.hardware.printReceipt(toProxyReceipt(data), jobId);
+    this.lastPrint = { jobId, ok: r.ok, status: r.data?.status || null, message: r.message, browser: !r.ok };
+    if (r.ok) {
+      if (r.data?.status === 'waiting') this.toast(t('Printer: {m}. The receipt will print when the printer is back.', { m: r.message }), 'warn', 5000);
+      return;
+    }
     if (this.app.settings.browserPrint !== false) printHtml(receiptHtml(data, this.money.bind(this)));
     this.toast(t('Printer: {m}. Printed by the browser; reprint from the menu.', { m: r.message || t('not available') }), 'warn', 5000);
   }
@@ -744,6 +755,7 @@ export class PosUI {
       ['Cash in', () => this.cashMove('cash_in')],
       ['Cash out', () => this.cashMove('cash_out')],
       ['Open drawer', () => this.openDrawer()],
+      ['Hardware proxy', () => this.proxySettings()],
       ['X report', () => this.xReport()],
       ['Close session (Z report)', () => this.closeSession()],
       ['Switch cashier', () => this.lock()],
@@ -766,7 +778,32 @@ export class PosUI {
   async reprint() {
     const last = await this.reg.lastReceipt();
     if (!last || last.kind === 'void') return this.toast(t('No receipt to reprint'));
-    await this.printReceipt(last, `${last.uuid}-copy`);
+    await this.printReceipt(last, `receipt-${last.uuid}-copy-${Date.now()}`);
+  }
+
+  // Where the hardware proxy listens (iot_proxy, 127.0.0.1:8070 by default),
+  // its printer and drawer names and pairing token; "Test" asks its status.
+  async proxySettings() {
+    const current = this.app.hardware.settings;
+    const fields = [['url', t('Address')], ['printer', t('Printer')], ['drawer', t('Drawer')], ['token', t('Pairing token')]];
+    const inputs = Object.fromEntries(fields.map(([k]) => [k, h('input', { id: `proxy-${k}`, value: current[k] || '', autocomplete: 'off', ...(k === 'token' ? { type: 'password' } : {}) })]));
+    const msg = h('p', { id: 'proxy-status' });
+    const values = () => Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value.trim()]));
+    const saved = await openModal((box, close) => {
+      const test = async () => {
+        msg.textContent = t('Asking the proxy…');
+        const r = await this.app.hardware.constructor.probe(values());
+        msg.textContent = r.ok ? t('Proxy answers: {m}', { m: r.message }) : t('Proxy does not answer: {m}', { m: r.message });
+      };
+      box.append(h('h2', {}, t('Hardware proxy')),
+        h('div', { class: 'form' }, fields.map(([k, label]) => h('label', {}, label, inputs[k]))), msg,
+        h('div', { class: 'actions' }, h('button', { onclick: () => close(null) }, t('Cancel')),
+          h('button', { id: 'proxy-test', onclick: test }, t('Test')),
+          h('button', { class: 'primary', id: 'proxy-save', onclick: () => close(values()) }, t('Save'))));
+    }, { className: 'wide' });
+    if (!saved) return;
+    await this.app.saveSettings({ proxy: { ...current, ...saved } });
+    this.toast(t('Saved'), 'ok');
   }
 
   async openDrawer() {
