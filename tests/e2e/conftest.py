@@ -33,10 +33,10 @@ def free_port():
 
 class MockBackend:
     "The protocol stand-in, with the demo data it generates"
-    employees = {'cashier': ('Alice Cashier', '1357'),
-        'manager': ('Bob Manager', '2468')}
 
     def __init__(self):
+        self.employees = {'cashier': ('Alice Cashier', '1357'),
+            'manager': ('Bob Manager', '2468')}
         self.port = free_port()
         self.url = f'http://127.0.0.1:{self.port}/'
         self.database = 'demo'
@@ -51,7 +51,7 @@ class MockBackend:
             except OSError:
                 time.sleep(0.1)
 
-    def enrollment_code(self):
+    def enrollment_code(self, prefix=None):
         return 'DEMO-CODE'
 
     def received(self):
@@ -63,70 +63,51 @@ class MockBackend:
         self.process.wait(10)
 
 
-ENROLL_SCRIPT = """
-import sys
-from trytond.config import config
-config.update_etc(sys.argv[1])
-from trytond.pool import Pool
-from trytond.transaction import Transaction
-pool = Pool(sys.argv[2])
-pool.init()
-with Transaction().start(sys.argv[2], 0, context={}) as transaction:
-    POS = pool.get('sale.point')
-    Device = pool.get('retail.sync.device')
-    terminal, = POS.search([('receipt_prefix', '=', sys.argv[3])])
-    _, code = Device.new_enrollment(terminal)
-    transaction.commit()
-print(code)
-"""
-
-
 class TrytondBackend:
-    "A real back office with the demo chain (setup/retail_setup/demo.py)"
-    employees = {'cashier': ('Bruno Peeters', '1357'),
-        'manager': ('Chloé Janssens', '4826')}
+    """A real back office with the demo chain (setup/retail_setup/demo.py):
+    its people and PINs come from the demo, enrollment codes from the store
+    manager's button, sales and cash sessions from trytond's RPC API
+    (tests/e2e/backoffice.py)"""
 
     def __init__(self, pg, server):
+        from tests.e2e.backoffice import Backoffice
         self.pg = pg
         self.server = server
+        self.office = Backoffice(server)
         self.url = server.url
         self.database = server.database
+        self.employees = {'cashier': self.office.cashier('BXL'),
+            'manager': self.office.manager('BXL')}
 
     def enrollment_code(self, prefix='BXL1'):
-        import sys
-        out = subprocess.run(
-            [sys.executable, '-c', ENROLL_SCRIPT, self.server.config_path,
-                self.database, prefix],
-            check=True, capture_output=True, text=True)
-        return out.stdout.strip().splitlines()[-1]
+        return self.office.enrollment_code(prefix)
 
     def pos_sales(self, ids):
-        "{sale id: {total, lots}} as the server recorded them"
-        import psycopg
-        from decimal import ROUND_HALF_EVEN, Decimal
-        uri = self.pg.uri.rstrip('/') + '/' + self.database
-        result = {i: {'total': Decimal(0), 'lots': []} for i in ids}
-        with psycopg.connect(uri) as conn:
-            for sale, qty, price, line in conn.execute(
-                    'SELECT sale, quantity, unit_gross_price, id '
-                    'FROM sale_point_sale_line WHERE sale = ANY(%s)',
-                    [list(ids)]):
-                result[sale]['total'] += (Decimal(str(qty)) * price).quantize(
-                    Decimal('0.01'), rounding=ROUND_HALF_EVEN)
-                for lot, in conn.execute(
-                        'SELECT lot FROM stock_move WHERE origin = %s '
-                        'AND lot IS NOT NULL',
-                        [f'sale.point.sale.line,{line}']):
-                    result[sale]['lots'].append(lot)
-        return result
+        return self.office.pos_sales(ids)
+
+    def cash_sessions(self, prefix):
+        return self.office.cash_sessions(prefix)
+
+
+def _stale(built):
+    "The bundle is missing or older than a source it is built from"
+    if not built.exists():
+        return True
+    sources = [CLIENT / 'index.html', CLIENT / 'vite.config.js',
+        CLIENT / 'package-lock.json', *(CLIENT / 'src').rglob('*'),
+        *(CLIENT / 'public').rglob('*')]
+    newest = max(p.stat().st_mtime for p in sources if p.is_file())
+    return newest > built.stat().st_mtime
 
 
 @pytest.fixture(scope='session')
 def pos_dist():
-    if not (CLIENT / 'dist' / 'index.html').exists():
+    "The POS bundle the server serves at /pos/, rebuilt when out of date"
+    if _stale(CLIENT / 'dist' / 'index.html'):
         if not shutil.which('npm'):
             pytest.skip('the POS is not built and npm is missing')
-        subprocess.run(['npm', 'run', 'build'], cwd=CLIENT, check=True)
+        subprocess.run(['npm', 'run', 'build'], cwd=CLIENT, check=True,
+            stdout=subprocess.DEVNULL)
     return CLIENT / 'dist'
 
 

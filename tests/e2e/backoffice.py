@@ -1,0 +1,209 @@
+"""The back office as the POS tests and benchmark meet it: the demo chain's
+people (setup/retail_setup/demo.py) and trytond's JSON-RPC API, used the
+way a manager uses the web client.
+
+    office = Backoffice(server)             # a tests/support TrytondServer
+    office.enrollment_code('BXL1')          # the "Enrollment Code" button
+    office.cashier('BXL'), office.manager('BXL')   # (name, PIN) of the demo
+    office.pos_sales([12, 13])              # totals and lots as recorded
+    office.cash_sessions('BXL1')            # the terminal's cash sessions
+
+Everything goes through the same RPC the web client uses (no SQL, no
+trytond in this process: its configuration is global), so a test sees what
+a manager sees and a schema change in the modules does not break it."""
+import base64
+import json
+import urllib.request
+from decimal import Decimal
+
+from retail_setup.cli import ADMIN_PASSWORD
+from retail_setup.demo import DEMO_PASSWORD, EMPLOYEES
+
+from tests.support import servers  # noqa: F401  (puts setup/ on sys.path)
+
+
+def employee(role, branch):
+    "(name, PIN) of the first demo employee with this role in this branch"
+    for name, _login, r, branches, pin in EMPLOYEES:
+        if r == role and branch in branches:
+            return name, pin
+    raise LookupError(f"no {role} in branch {branch} in the demo")
+
+
+def manager_login(branch):
+    for _name, login, role, branches, _pin in EMPLOYEES:
+        if role == 'Store Manager' and branch in branches and login:
+            return login
+    raise LookupError(f"no store manager with a login in branch {branch}")
+
+
+class RPCError(Exception):
+    pass
+
+
+class Client:
+    "A JSON-RPC session of one user, as sao opens it"
+
+    def __init__(self, url, database):
+        self.url = url
+        self.database = database
+        self.auth = None
+        self.context = {}
+
+    def call(self, method, *params):
+        request = urllib.request.Request(
+            f'{self.url}{self.database}/rpc/',
+            data=json.dumps({'id': 1, 'method': method,
+                    'params': list(params)}).encode(),
+            headers={'Content-Type': 'application/json'})
+        if self.auth:
+            request.add_header('Authorization', self.auth)
+        with urllib.request.urlopen(request, timeout=120) as response:
+            answer = json.loads(response.read())
+        if answer.get('error'):
+            raise RPCError(answer['error'])
+        return answer['result']
+
+    def login(self, login, password):
+        user_id, session, *_ = self.call(
+            'common.db.login', login, {'password': password}, 'en')
+        token = base64.b64encode(
+            f'{login}:{user_id}:{session}'.encode()).decode()
+        self.auth = f'Session {token}'
+        self.context = self.call('model.res.user.get_preferences', True, {})
+        return self
+
+    def model(self, model, method, *args):
+        return self.call(f'model.{model}.{method}', *args, self.context)
+
+    def search_read(self, model, domain, fields, order=None):
+        return self.model(model, 'search_read', domain, 0, None, order,
+            fields)
+
+    def wizard(self, name, state, record_model, record_id, data=None):
+        "Run one state of a wizard launched from a record's button"
+        context = dict(self.context, active_model=record_model,
+            active_id=record_id, active_ids=[record_id])
+        session, _start, _end = self.call(f'wizard.{name}.create', context)
+        try:
+            return self.call(f'wizard.{name}.execute', session, data or {},
+                state, context)
+        finally:
+            self.call(f'wizard.{name}.delete', session, context)
+
+
+def _decimal(value):
+    "Decimals come over JSON-RPC as {'__class__': 'Decimal', 'decimal': ..}"
+    if isinstance(value, dict) and value.get('__class__') == 'Decimal':
+        return Decimal(value['decimal'])
+    return Decimal(str(value)) if value is not None else None
+
+
+class Backoffice:
+    "The demo chain in a running trytond (tests/support/servers.py)"
+
+    def __init__(self, server):
+        self.server = server
+        self.url = server.url
+        self.database = server.database
+        self._admin = None
+
+    def client(self, login, password):
+        return Client(self.url, self.database).login(login, password)
+
+    @property
+    def admin(self):
+        if self._admin is None:
+            self._admin = self.client('admin', ADMIN_PASSWORD)
+        return self._admin
+
+    @staticmethod
+    def cashier(branch='BXL'):
+        return employee('Cashier', branch)
+
+    @staticmethod
+    def manager(branch='BXL'):
+        return employee('Store Manager', branch)
+
+    def terminal(self, prefix):
+        terminal, = self.admin.search_read('sale.point',
+            [('receipt_prefix', '=', prefix)], ['id', 'branch.code'])
+        return terminal
+
+    def enrollment_code(self, prefix='BXL1'):
+        """A one-time code made by the branch's store manager with the
+        terminal's "Enrollment Code" button (wizard retail.sync.enroll)"""
+        terminal = self.terminal(prefix)
+        manager = self.client(manager_login(terminal['branch.']['code']),
+            DEMO_PASSWORD)
+        result = manager.wizard('retail.sync.enroll', 'create_code',
+            'sale.point', terminal['id'])
+        return result['view']['defaults']['code']
+
+    def cash_difference_type(self, name="Cash difference"):
+        """The cash transfer type that books a counted-cash difference at
+        session close (Retail › Configuration › Sync), set up as an
+        administrator would when the chain has none: the terminals'
+        journal and an expense account"""
+        config = self.admin.model('retail.sync.configuration', 'read', [1],
+            ['cash_difference_type'])[0]
+        if config['cash_difference_type']:
+            return config['cash_difference_type']
+        journal = self.admin.search_read('sale.point', [],
+            ['journal'])[0]['journal']
+        account, = self.admin.model('account.account', 'search',
+            [('type.expense', '=', True), ('closed', '!=', True)], 0, 1,
+            None)
+        type_id, = self.admin.model('sale.point.cash.transfer.type',
+            'create', [{'name': name, 'journal': journal,
+                    'account': account}])
+        self.admin.model('retail.sync.configuration', 'write', [1],
+            {'cash_difference_type': type_id})
+        return type_id
+
+    def pos_sales(self, ids):
+        "{sale id: {number, total, lots}} as the server recorded them"
+        ids = list(ids)
+        sales = self.admin.model('sale.point.sale', 'read', ids,
+            ['number', 'total', 'state', 'lines'])
+        line_sale = {}
+        for s in sales:
+            for line in s['lines']:
+                line_sale[f'sale.point.sale.line,{line}'] = s['id']
+        result = {s['id']: {'number': s['number'], 'state': s['state'],
+                'total': _decimal(s['total']), 'lots': []} for s in sales}
+        if line_sale:
+            moves = self.admin.search_read('stock.move',
+                [('origin', 'in', list(line_sale)), ('lot', '!=', None)],
+                ['origin', 'lot'])
+            for move in moves:
+                result[line_sale[move['origin']]]['lots'].append(move['lot'])
+        return result
+
+    def payments_by_method(self, sale_ids):
+        "{method id: total paid} over these POS sales"
+        totals = {}
+        for p in self.admin.search_read('sale.point.payment',
+                [('sale', 'in', list(sale_ids))], ['amount', 'method']):
+            totals[p['method']] = totals.get(p['method'], Decimal(0)) \
+                + _decimal(p['amount'])
+        return totals
+
+    def cash_sessions(self, prefix):
+        """The terminal's cash sessions, oldest first: state, start amount,
+        balance, end amount, cash payments (the only ones a session holds)
+        and cash transfers"""
+        sessions = self.admin.search_read('sale.point.cash.session',
+            [('point.receipt_prefix', '=', prefix)],
+            ['state', 'start_amount', 'balance', 'end_amount'],
+            [('id', 'ASC')])
+        for s in sessions:
+            for key in ('start_amount', 'balance', 'end_amount'):
+                s[key] = _decimal(s[key])
+            s['payments'] = [dict(p, amount=_decimal(p['amount']))
+                for p in self.admin.search_read('sale.point.payment',
+                    [('session', '=', s['id'])], ['amount', 'method', 'sale'])]
+            s['transfers'] = [dict(t, amount=_decimal(t['amount']))
+                for t in self.admin.search_read('sale.point.cash.transfer',
+                    [('session', '=', s['id'])], ['amount', 'type', 'state'])]
+        return sessions
