@@ -7,8 +7,8 @@ import json
 from collections import defaultdict
 from decimal import Decimal
 
-from sql import Null
-from sql.aggregate import Sum
+from sql import Literal, Null
+from sql.aggregate import Count, Sum
 from sql.conditionals import Case
 
 from trytond.pool import Pool
@@ -34,6 +34,20 @@ def dec(value):
     if '.' in text:
         text = text.rstrip('0').rstrip('.') if 'E' not in text else text
     return text or '0'
+
+
+def id_slices(column, ids, size=1000):
+    """Yield SQL conditions that select the ids: one range when the ids are
+    dense (a bootstrap page), chunks of IN lists otherwise; a range may
+    select more rows, callers keep only the ids they asked for"""
+    ids = sorted(set(ids))
+    if not ids:
+        return
+    if len(ids) > 100 and ids[-1] - ids[0] < 4 * len(ids):
+        yield (column >= ids[0]) & (column <= ids[-1])
+        return
+    for sub in grouped_slice(ids, size):
+        yield in_(column, list(sub))
 
 
 def money(value):
@@ -227,7 +241,8 @@ def product_prices(product_ids, company_id):
             (GrossPrice, 'gross_price')]:
         value = Value.__table__()
         tvalue = Value.__table__()
-        for sub in grouped_slice(product_ids, 1000):
+        wanted = set(product_ids)
+        for where in id_slices(product.id, product_ids):
             query = product.join(value, 'LEFT', condition=(
                     (value.product == product.id)
                     & (value.company == company_id))
@@ -237,9 +252,11 @@ def product_prices(product_ids, company_id):
                     & (tvalue.company == company_id))
                 ).select(product.id, getattr(value, field),
                     getattr(tvalue, field),
-                    where=in_(product.id, sub))
+                    where=where)
             cursor.execute(*query)
             for id_, own, template in cursor:
+                if id_ not in wanted:
+                    continue
                 price = own if own is not None else template
                 result.setdefault(id_, {})[field] = (
                     Decimal(str(price)) if price is not None else None)
@@ -261,32 +278,33 @@ def ser_product(ids, scope):
     company_id = scope.company.id
     result = dict.fromkeys(ids)
     rows = []
-    for sub in grouped_slice(ids, 1000):
+    wanted = set(ids)
+    for where in id_slices(product.id, ids):
         cursor.execute(*product.join(template,
                 condition=product.template == template.id).select(
                 product.id, product.template, template.name, product.code,
                 product.active, template.active, template.salable,
                 template.sale_uom, template.default_uom,
                 template.account_category, template.lot_required,
-                where=in_(product.id, sub)))
-        rows.extend(cursor)
+                where=where))
+        rows.extend(r for r in cursor if r[0] in wanted)
     barcodes = defaultdict(list)
     categories = {}
     template_ids = {r[1] for r in rows}
-    for sub in grouped_slice([r[0] for r in rows], 1000):
+    for where in id_slices(identifier.product, [r[0] for r in rows]):
         cursor.execute(*identifier.select(
                 identifier.product, identifier.code,
-                where=in_(identifier.product, sub),
+                where=where,
                 order_by=[identifier.sequence.asc, identifier.id.asc]))
         for id_, code in cursor:
             barcodes[id_].append(code)
-    for sub in grouped_slice(template_ids, 1000):
+    for where in id_slices(tcategory.template, template_ids):
         cursor.execute(*tcategory.select(
                 tcategory.template, tcategory.category,
-                where=in_(tcategory.template, sub),
-                order_by=[tcategory.id.asc]))
+                where=where, order_by=[tcategory.id.asc]))
         for template_id, category in cursor:
-            categories.setdefault(template_id, category)
+            if template_id in template_ids:
+                categories.setdefault(template_id, category)
     taxes = {}
     account_categories = {r[9] for r in rows if r[9]}
     if account_categories:
@@ -336,20 +354,25 @@ def stock_quantities(product_ids, locations, by_lot=False, before=None):
         (outside & ~inside, -move.internal_quantity),
         else_=0)
     group = [move.product] + ([move.lot] if by_lot else [])
-    for sub in grouped_slice(product_ids, 1000):
-        where = (in_(move.product, sub) & (move.state == 'done')
-            & (inside | outside))
+    wanted = set(product_ids)
+    for products in id_slices(move.product, product_ids):
+        where = products & (move.state == 'done') & (inside | outside)
         cursor.execute(*move.select(*group, Sum(qty),
                 where=where, group_by=group))
         for row in cursor:
+            if row[0] not in wanted:
+                continue
             key = row[0] if not by_lot else (row[0], row[1])
             result[key] += Decimal(str(row[-1] or 0))
     return result
 
 
 def ser_stock(ids, scope):
-    quantities = stock_quantities(ids, scope.locations)
+    # One query by lot; the product's quantity is the sum of its lots
     lots = stock_quantities(ids, scope.locations, by_lot=True)
+    quantities = defaultdict(Decimal)
+    for (product, _), quantity in lots.items():
+        quantities[product] += quantity
     lot_list = defaultdict(list)
     for (product, lot), quantity in sorted(lots.items(),
             key=lambda i: (i[0][0], i[0][1] or 0)):
@@ -381,53 +404,85 @@ def _active(table):
     return table.active == True  # noqa: E712
 
 
-def bootstrap_ids(kind, scope, after, limit):
-    "The ids of kind a bootstrap sends, after an id"
+BOOTSTRAP_MODELS = {
+    'uom': 'product.uom',
+    'category': 'product.category',
+    'tax': 'account.tax',
+    'payment_method': 'sale.point.payment.method',
+    'cash_transfer_type': 'sale.point.cash.transfer.type',
+    'product': 'product.product',
+    'lot': 'stock.lot',
+    'customer': 'party.party',
+    }
+
+
+def _bootstrap_query(kind, scope, after):
+    "Return (table, id column, where, group_by) of the ids of kind"
     pool = Pool()
-    if kind == 'branch':
-        return [scope.branch.id] if after < scope.branch.id else []
-    if kind == 'terminal':
-        return [scope.terminal.id] if after < scope.terminal.id else []
-    if kind == 'company':
-        return [scope.company.id] if after < scope.company.id else []
-    if kind == 'price_list':
-        price_list = scope.branch.price_list
-        return [price_list.id] if price_list and after < price_list.id else []
     if kind == 'employee':
         EmployeeBranch = pool.get('company.employee-retail.branch')
         table = EmployeeBranch.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*table.select(table.employee,
-                where=(table.branch == scope.branch.id)
-                & (table.employee > after),
-                order_by=[table.employee.asc], limit=limit))
-        return [i for i, in cursor]
+        return table, table.employee, (
+            (table.branch == scope.branch.id) & (table.employee > after)), None
     if kind == 'stock':
         Move = pool.get('stock.move')
         move = Move.__table__()
-        cursor = Transaction().connection.cursor()
         locations = scope.locations
-        cursor.execute(*move.select(move.product,
-                where=(move.product > after) & (move.state == 'done')
-                & (in_(move.to_location, locations)
-                    | in_(move.from_location, locations)),
-                group_by=[move.product],
-                order_by=[move.product.asc], limit=limit))
-        return [i for i, in cursor]
-    model = {
-        'uom': 'product.uom',
-        'category': 'product.category',
-        'tax': 'account.tax',
-        'payment_method': 'sale.point.payment.method',
-        'cash_transfer_type': 'sale.point.cash.transfer.type',
-        'product': 'product.product',
-        'lot': 'stock.lot',
-        'customer': 'party.party',
-        }[kind]
-    domain = None
-    if 'active' in Pool().get(model)._fields:
-        domain = _active
-    return _ids_after(model, after, limit, domain)
+        return move, move.product, (
+            (move.product > after) & (move.state == 'done')
+            & (in_(move.to_location, locations)
+                | in_(move.from_location, locations))), [move.product]
+    Model = pool.get(BOOTSTRAP_MODELS[kind])
+    table = Model.__table__()
+    where = table.id > after
+    if 'active' in Model._fields:
+        where &= _active(table)
+    return table, table.id, where, None
+
+
+def _single(kind, scope):
+    if kind == 'branch':
+        return scope.branch.id
+    if kind == 'terminal':
+        return scope.terminal.id
+    if kind == 'company':
+        return scope.company.id
+    if kind == 'price_list':
+        price_list = scope.branch.price_list
+        return price_list.id if price_list else None
+    raise KeyError(kind)
+
+
+def bootstrap_ids(kind, scope, after, limit):
+    "The ids of kind a bootstrap sends, after an id"
+    if kind in {'branch', 'terminal', 'company', 'price_list'}:
+        id_ = _single(kind, scope)
+        return [id_] if id_ is not None and after < id_ else []
+    table, column, where, group_by = _bootstrap_query(kind, scope, after)
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*table.select(column, where=where, group_by=group_by,
+            order_by=[column.asc], limit=limit))
+    return [i for i, in cursor]
+
+
+def bootstrap_count(kind, scope):
+    "The number of records of kind a bootstrap sends"
+    if kind in {'branch', 'terminal', 'company', 'price_list'}:
+        return int(_single(kind, scope) is not None)
+    table, column, where, group_by = _bootstrap_query(kind, scope, 0)
+    cursor = Transaction().connection.cursor()
+    if group_by:
+        query = table.select(column, where=where, group_by=group_by)
+        cursor.execute(*query.select(Count(Literal(1))))
+    else:
+        cursor.execute(*table.select(Count(column), where=where))
+    return cursor.fetchone()[0]
+
+
+def bootstrap_total(scope):
+    """The number of records a bootstrap sends, counted when it starts (a
+    progress estimate: records may come and go while it runs)"""
+    return sum(bootstrap_count(kind, scope) for kind in KINDS)
 
 
 def encode_token(data):
@@ -447,15 +502,20 @@ def decode_token(token):
 
 
 def bootstrap_page(scope, token, limit):
-    """Return (records, next_token, cursor) of one bootstrap page.
-    The token holds the cursor taken when the bootstrap started, the kind
-    and the last id sent: a page can be asked again, after any cut."""
+    """Return (records, next_token, cursor, total) of one bootstrap page.
+    The token holds the cursor taken when the bootstrap started, the kind,
+    the last id sent and the total: a page can be asked again, after any
+    cut."""
     Change = Pool().get('retail.sync.change')
     if token:
         state = decode_token(token)
         cursor, kind_index, after = state['c'], state['k'], state['a']
+        total = state.get('t')
+        if total is None:
+            total = bootstrap_total(scope)
     else:
         cursor, kind_index, after = Change.start_cursor(), 0, 0
+        total = bootstrap_total(scope)
     records = {}
     remaining = limit
     while kind_index < len(KINDS) and remaining > 0:
@@ -471,9 +531,10 @@ def bootstrap_page(scope, token, limit):
             kind_index, after = kind_index + 1, 0
         remaining -= len(ids)
     if kind_index >= len(KINDS):
-        return records, None, cursor
+        return records, None, cursor, total
     return records, encode_token(
-        {'v': 1, 'c': cursor, 'k': kind_index, 'a': after}), None
+        {'v': 1, 'c': cursor, 'k': kind_index, 'a': after, 't': total}
+        ), None, total
 
 
 def delta(scope, cursor_value, limit):

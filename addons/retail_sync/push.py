@@ -14,17 +14,26 @@ from itertools import count
 from trytond import backend
 from trytond.exceptions import UserError, UserWarning
 from trytond.model import Model
-from trytond.model.exceptions import ValidationError
+from trytond.model.exceptions import SQLConstraintError, ValidationError
 from trytond.modules.product import round_price
 from trytond.pool import Pool
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, TransactionError
 
+from .changelog import in_
 from .pull import dec, money, product_prices, ser_customer, stock_quantities
 from .sync import OPERATION_TYPES
 
 logger = logging.getLogger(__name__)
 MAX_OPERATIONS = 500
+POST_CHUNK = 50
 _savepoints = count()
+
+
+class ConcurrentPush(Exception):
+    """A concurrent push of the same terminal committed some of these
+    operations first: the request starts again and answers them as
+    duplicates with their first result"""
 
 
 class Rejected(Exception):
@@ -39,7 +48,13 @@ class Rejected(Exception):
 @contextmanager
 def savepoint():
     transaction = Transaction()
-    cursor = transaction.connection.cursor()
+    connection = transaction.connection
+    cursor = connection.cursor()
+    if backend.name == 'sqlite' and not connection.in_transaction:
+        # Outside a transaction SQLite's SAVEPOINT starts one that RELEASE
+        # commits: open the transaction the Python driver would have opened
+        # at the first write, so that the request stays atomic
+        cursor.execute('BEGIN IMMEDIATE')
     name = f'retail_sync_{next(_savepoints)}'
     cursor.execute(f'SAVEPOINT {name}')
     try:
@@ -94,6 +109,81 @@ class Batch:
         self.prices = {}
         self.oversold = set()
         self._locations = None
+        # Sales checked but not created yet: created together by
+        # Push.flush_sales, one create call per model for the batch
+        self.pending = []
+        self.rejected_sales = []
+        self.values = None
+        self.products = {}
+        self.price_data = {}
+        self.lot_products = set()
+        self.employees = set()
+        self.methods = None
+        self.receipts = set()
+        self.taxes = {}
+
+    def preload(self, operations):
+        """Read at once what the operations refer to: products with their
+        prices and lots, employees, payment methods, receipt numbers"""
+        pool = Pool()
+        Product = pool.get('product.product')
+        Employee = pool.get('company.employee')
+        Lot = pool.get('stock.lot')
+        Operation = pool.get('retail.sync.operation')
+        product_ids, employee_ids, receipts = set(), set(), set()
+        for data in operations:
+            employee = data.get('employee')
+            if isinstance(employee, int) and not isinstance(employee, bool):
+                employee_ids.add(employee)
+            payload = data.get('payload')
+            if not isinstance(payload, dict):
+                continue
+            if isinstance(payload.get('receipt_number'), int):
+                receipts.add(payload['receipt_number'])
+            for line in payload.get('lines') or []:
+                if isinstance(line, dict) and isinstance(
+                        line.get('product'), int):
+                    product_ids.add(line['product'])
+        new_products = [i for i in product_ids if i not in self.products]
+        if new_products:
+            with Transaction().set_context(active_test=False):
+                for product in Product.search(
+                        [('id', 'in', new_products)]):
+                    self.products[product.id] = product
+            self.price_data.update(product_prices(
+                    list(self.products), self.company.id))
+            lot = Lot.__table__()
+            cursor = Transaction().connection.cursor()
+            for sub in grouped_slice(new_products, 1000):
+                cursor.execute(*lot.select(lot.product,
+                        where=in_(lot.product, sub), group_by=[lot.product]))
+                self.lot_products.update(p for p, in cursor)
+        if employee_ids - self.employees:
+            with Transaction().set_context(active_test=False):
+                self.employees.update(e.id for e in Employee.search(
+                        [('id', 'in', list(employee_ids))]))
+        if receipts:
+            table = Operation.__table__()
+            cursor = Transaction().connection.cursor()
+            for sub in grouped_slice(sorted(receipts), 1000):
+                cursor.execute(*table.select(table.receipt_number,
+                        where=(table.terminal == self.terminal.id)
+                        & in_(table.receipt_number, sub)))
+                self.receipts.update(n for n, in cursor)
+
+    def method(self, method_id):
+        if self.methods is None:
+            Method = Pool().get('sale.point.payment.method')
+            self.methods = {m.id: m for m in Method.search([
+                        ('company', '=', self.company.id)])}
+        return self.methods.get(method_id)
+
+    def customer_taxes(self, product):
+        key = product.template.account_category
+        key = key.id if key else ('template', product.template.id)
+        if key not in self.taxes:
+            self.taxes[key] = product.customer_taxes_used
+        return self.taxes[key]
 
     @property
     def locations(self):
@@ -140,21 +230,33 @@ class Push(Model):
                         ]):
                 known[operation.uuid] = operation
 
+        batch.preload([o for o in operations if o['uuid'] not in known])
         results = {}
         to_create = []
+        repeated = []
         for data in sorted(operations, key=lambda o: o.get('sequence') or 0):
             uuid = data['uuid']
             if uuid in known:
                 results[uuid] = known[uuid].answer()
                 continue
             if uuid in results:
-                # The same uuid twice in a batch
-                results[uuid] = dict(results[uuid], status='duplicate',
-                    first_status=results[uuid]['status'])
+                repeated.append(uuid)
                 continue
+            if data.get('type') not in {'sale', 'return'}:
+                # What follows may depend on the sales before it
+                cls.flush_sales(batch)
             values, answer = cls.apply(batch, data)
             to_create.append(values)
             results[uuid] = answer
+        cls.flush_sales(batch)
+        for entry in batch.rejected_sales:
+            uuid = entry['values']['uuid']
+            results[uuid] = {
+                'uuid': uuid, 'status': 'rejected', 'reason': entry['rejected']}
+        for uuid in repeated:
+            # The same uuid twice in a batch
+            results[uuid] = dict(results[uuid], status='duplicate',
+                first_status=results[uuid]['status'])
         cls.post_batch(batch)
         for answer in results.values():
             result = answer.get('result')
@@ -163,13 +265,20 @@ class Push(Model):
                 result['flags'] = sorted(set(result['flags']) | {'oversell'})
         for values in to_create:
             answer = results[values['uuid']]
+            if (answer['status'] == 'accepted'
+                    and isinstance(answer['result'].get('sale'), int)):
+                values['sale'] = answer['result']['sale']
             answer_first = {k: v for k, v in answer.items()
                 if k in {'result', 'reason'}}
             values['first_result'] = json.dumps(answer_first)
             values['result'] = (json.dumps(answer['result'])
                 if 'result' in answer else None)
         if to_create:
-            Operation.create(to_create)
+            try:
+                with savepoint():
+                    Operation.create(to_create)
+            except (backend.DatabaseIntegrityError, SQLConstraintError) as e:
+                raise ConcurrentPush(str(e)) from e
         sequences = [o.get('sequence') for o in operations
             if isinstance(o.get('sequence'), int)]
         if sequences and max(sequences) > (terminal.sync_sequence or 0):
@@ -177,7 +286,7 @@ class Push(Model):
         return [results[o['uuid']] for o in operations]
 
     @classmethod
-    def operation_values(cls, terminal, data):
+    def operation_values(cls, terminal, data, employees):
         values = {
             'terminal': terminal.id,
             'uuid': data['uuid'],
@@ -195,10 +304,9 @@ class Push(Model):
         except Rejected:
             pass
         employee = data.get('employee')
-        if isinstance(employee, int) and not isinstance(employee, bool):
-            Employee = Pool().get('company.employee')
-            if Employee.search([('id', '=', employee)]):
-                values['employee'] = employee
+        if (isinstance(employee, int) and not isinstance(employee, bool)
+                and employee in employees):
+            values['employee'] = employee
         payload = data.get('payload')
         if (data.get('type') in {'sale', 'return', 'void'}
                 and isinstance(payload, dict)
@@ -209,7 +317,8 @@ class Push(Model):
     @classmethod
     def apply(cls, batch, data):
         "Apply one operation; return (operation values, answer)"
-        values = cls.operation_values(batch.terminal, data)
+        values = cls.operation_values(batch.terminal, data, batch.employees)
+        batch.values = values
         try:
             with savepoint():
                 result = cls.handle(batch, data)
@@ -226,8 +335,6 @@ class Push(Model):
         else:
             values['state'] = 'accepted'
             values['first_state'] = 'accepted'
-            if isinstance(result.get('sale'), int):
-                values['sale'] = result['sale']
             return values, {
                 'uuid': data['uuid'], 'status': 'accepted', 'result': result}
         values.update(state='rejected', first_state='rejected',
@@ -240,14 +347,19 @@ class Push(Model):
         "Apply again a quarantined operation"
         Operation = Pool().get('retail.sync.operation')
         batch = Batch(operation.terminal)
+        batch.preload([data])
         values, answer = cls.apply(batch, data)
+        cls.flush_sales(batch)
+        if batch.rejected_sales:
+            answer = {'uuid': data['uuid'], 'status': 'rejected',
+                'reason': batch.rejected_sales[0]['rejected']}
         cls.post_batch(batch)
         write = {'replays': (operation.replays or 0) + 1,
             'payload': json.dumps(data, sort_keys=True)}
         if answer['status'] == 'accepted':
             write.update(state='accepted', reason_code=None, reason=None,
                 result=json.dumps(answer['result']),
-                sale=values.get('sale'))
+                sale=answer['result'].get('sale'))
             if 'receipt_number' in values:
                 write['receipt_number'] = values['receipt_number']
         else:
@@ -267,9 +379,8 @@ class Push(Model):
         client_time = parse_time(data.get('client_time'))
         employee = data.get('employee')
         if employee is not None:
-            Employee = Pool().get('company.employee')
-            if (not isinstance(employee, int)
-                    or not Employee.search([('id', '=', employee)])):
+            if (not isinstance(employee, int) or isinstance(employee, bool)
+                    or employee not in batch.employees):
                 raise Rejected('unknown_employee',
                     f"Employee {employee!r} does not exist.")
         return handler(batch, data, data['payload'], client_time)
@@ -286,9 +397,11 @@ class Push(Model):
         return client_time.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
     @classmethod
-    def get_product(cls, product_id):
+    def get_product(cls, product_id, batch=None):
         Product = Pool().get('product.product')
         to_int(product_id, 'product')
+        if batch is not None and product_id in batch.products:
+            return batch.products[product_id]
         with Transaction().set_context(active_test=False):
             products = Product.search([('id', '=', product_id)])
         if not products:
@@ -301,6 +414,9 @@ class Push(Model):
         """The first-expiring lot of product with stock in the branch, or
         the first-expiring lot when none has stock; None without lots"""
         Lot = Pool().get('stock.lot')
+        if product.id in batch.products and (
+                product.id not in batch.lot_products):
+            return None
         if product.id not in batch.lot_stock:
             lots = Lot.search([('product', '=', product.id)])
             if not lots:
@@ -332,8 +448,10 @@ class Push(Model):
         key = product.id
         if key not in batch.prices:
             price_list = batch.branch.price_list
-            prices = product_prices([product.id], batch.company.id).get(
-                product.id, {})
+            if product.id not in batch.price_data:
+                batch.price_data.update(
+                    product_prices([product.id], batch.company.id))
+            prices = batch.price_data.get(product.id, {})
             if price_list:
                 with Transaction().set_context(company=batch.company.id):
                     price = price_list.compute(
@@ -362,11 +480,7 @@ class Push(Model):
     @classmethod
     def handle_sale(cls, batch, data, payload, client_time, sign=1):
         pool = Pool()
-        Sale = pool.get('sale.point.sale')
-        Method = pool.get('sale.point.payment.method')
         Tax = pool.get('account.tax')
-        Operation = pool.get('retail.sync.operation')
-        Flag = pool.get('retail.sync.sale.flag')
         terminal = batch.terminal
         receipt_number = to_int(payload.get('receipt_number'),
             'receipt_number')
@@ -382,14 +496,14 @@ class Push(Model):
             for i, line in enumerate(lines):
                 if not isinstance(line, dict):
                     raise Rejected('invalid_payload', f"Line {i} is bad.")
-                product = cls.get_product(line.get('product'))
+                product = cls.get_product(line.get('product'), batch)
                 quantity = to_decimal(line.get('quantity'), 'quantity')
                 if sign < 0 and quantity > 0:
                     quantity = -quantity
                 price = to_decimal(line.get('price'), 'price')
                 base = to_decimal(line.get('unit_price', line.get('price')),
                     'unit_price')
-                taxes = product.customer_taxes_used
+                taxes = batch.customer_taxes(product)
                 if terminal.tax_included:
                     gross = price
                     list_price = round_price(Tax.reverse_compute(
@@ -444,12 +558,10 @@ class Push(Model):
         payment_values = []
         paid = Decimal(0)
         for payment in payments:
+            if not isinstance(payment, dict):
+                raise Rejected('invalid_payload', "A payment is bad.")
             method_id = to_int(payment.get('method'), 'method')
-            methods = Method.search([
-                    ('id', '=', method_id),
-                    ('company', '=', batch.company.id),
-                    ])
-            if not methods:
+            if batch.method(method_id) is None:
                 raise Rejected('unknown_method',
                     f"Payment method {method_id} does not exist.")
             amount = to_decimal(payment.get('amount'), 'amount')
@@ -459,14 +571,15 @@ class Push(Model):
             raise Rejected('unbalanced_payment',
                 f"Payments {money(paid)} do not match the total "
                 f"{money(total)}.")
-        if Operation.search([
-                    ('terminal', '=', terminal.id),
-                    ('receipt_number', '=', receipt_number),
-                    ], limit=1):
+        if receipt_number in batch.receipts:
             flags.append(cls.flag(None, 'duplicate_receipt',
                     actual=str(receipt_number), batch=batch))
         number = f'{terminal.receipt_prefix}-{receipt_number:06d}'
-        sale, = Sale.create([{
+        result = {'sale': None, 'number': number,
+            'flags': sorted({f['kind'] for f in flags})}
+        # The device's receipt number is the sale's number: no sequence
+        batch.pending.append({
+                'sale': {
                     'company': batch.company.id,
                     'point': terminal.id,
                     'employee': data.get('employee'),
@@ -476,17 +589,84 @@ class Push(Model):
                     'client_time': cls.utc(client_time),
                     'original_receipt': payload.get('original_receipt'),
                     'state': 'done',
-                    'lines': [('create', line_values)],
-                    'payments': [('create', payment_values)],
-                    }])
-        for flag in flags:
-            flag['sale'] = sale.id
+                    },
+                'lines': line_values,
+                'payments': payment_values,
+                'flags': flags,
+                'client_time': cls.utc(client_time),
+                'result': result,
+                'values': batch.values,
+                'receipt_number': receipt_number,
+                })
+        batch.receipts.add(receipt_number)
+        return result
+
+    @classmethod
+    def create_sales(cls, batch, entries):
+        "Create the sales of entries with one create call per model"
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        Line = pool.get('sale.point.sale.line')
+        Payment = pool.get('sale.point.payment')
+        Flag = pool.get('retail.sync.sale.flag')
+        sales = Sale.create([e['sale'] for e in entries])
+        lines, payments, flags = [], [], []
+        for entry, sale in zip(entries, sales):
+            lines.extend(dict(v, sale=sale.id) for v in entry['lines'])
+            payments.extend(dict(v, sale=sale.id) for v in entry['payments'])
+            flags.extend(dict(f, sale=sale.id) for f in entry['flags'])
+        Line.create(lines)
+        Payment.create(payments)
         if flags:
             Flag.create(flags)
-        batch.sales.append(sale)
-        cls.count_corrections(batch, sale, client_time)
-        return {'sale': sale.id, 'number': number,
-            'flags': sorted({f['kind'] for f in flags})}
+        sales = Sale.browse([s.id for s in sales])
+        # The checks Sale.create would have made with lines and payments
+        Sale.validate(sales)
+        cls.count_corrections(batch, sales, entries)
+        return sales
+
+    @classmethod
+    def flush_sales(cls, batch):
+        """Create the pending sales of the batch together; if that fails,
+        one by one, each in its savepoint: a sale that cannot be created
+        is rejected"""
+        entries, batch.pending = batch.pending, []
+        if not entries:
+            return
+        try:
+            with savepoint():
+                sales = cls.create_sales(batch, entries)
+        except (backend.DatabaseOperationalError, TransactionError):
+            raise
+        except Exception:
+            sales = []
+            for entry in entries:
+                try:
+                    with savepoint():
+                        sale, = cls.create_sales(batch, [entry])
+                except (backend.DatabaseOperationalError, TransactionError):
+                    raise
+                except Exception as e:
+                    if not isinstance(e, (UserError, UserWarning,
+                                ValidationError)):
+                        logger.exception("sync sale %s failed",
+                            entry['values']['uuid'])
+                    message = str(getattr(e, 'message', e))
+                    entry['values'].update(state='rejected',
+                        first_state='rejected', reason_code='error',
+                        reason=message)
+                    entry['rejected'] = {'code': 'error', 'message': message}
+                    continue
+                sales.append(sale)
+        else:
+            entries = list(entries)
+        created = iter(sales)
+        for entry in entries:
+            if entry.get('rejected'):
+                continue
+            entry['result']['sale'] = next(created).id
+        batch.sales.extend(sales)
+        batch.rejected_sales.extend(e for e in entries if e.get('rejected'))
 
     @classmethod
     def handle_return(cls, batch, data, payload, client_time):
@@ -709,24 +889,33 @@ class Push(Model):
         return {'adjustments': adjustments}
 
     @classmethod
-    def count_corrections(cls, batch, sale, client_time):
+    def count_corrections(cls, batch, sales, entries):
         """A sale made before a count but recorded after it was already in
         what was counted: the count's adjustment absorbs it"""
         Count = Pool().get('retail.sync.stock.count')
-        counted_after = cls.utc(client_time)
-        for line in sale.lines:
-            if line.product.type == 'service':
-                continue
-            counts = Count.search([
-                    ('branch', '=', batch.branch.id),
-                    ('product', '=', line.product.id),
-                    ('counted_at', '>', counted_after),
-                    ], order=[('counted_at', 'ASC'), ('id', 'ASC')], limit=1)
-            if counts:
-                count, = counts
-                cls.adjust(batch, line.product,
-                    Decimal(str(line.quantity)), count.counted_at.date(),
-                    count)
+        earliest = min(e['client_time'] for e in entries)
+        table = Count.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(table.id, where=(
+                    table.branch == batch.branch.id)
+                & (table.counted_at > earliest), limit=1))
+        if not cursor.fetchone():
+            return
+        for sale, entry in zip(sales, entries):
+            for line in sale.lines:
+                if line.product.type == 'service':
+                    continue
+                counts = Count.search([
+                        ('branch', '=', batch.branch.id),
+                        ('product', '=', line.product.id),
+                        ('counted_at', '>', entry['client_time']),
+                        ], order=[('counted_at', 'ASC'), ('id', 'ASC')],
+                    limit=1)
+                if counts:
+                    count, = counts
+                    cls.adjust(batch, line.product,
+                        Decimal(str(line.quantity)), count.counted_at.date(),
+                        count)
 
     @classmethod
     def post_batch(cls, batch):
@@ -737,7 +926,20 @@ class Push(Model):
         Flag = pool.get('retail.sync.sale.flag')
         if not batch.sales:
             return
-        sales = Sale.browse([s.id for s in batch.sales])
+        ids = [s.id for s in batch.sales]
+        sales = Sale.browse(ids)
+        for chunk in grouped_slice(ids, POST_CHUNK):
+            cls._post_chunk(batch, list(chunk))
+        cls.flag_oversell(batch, sales)
+
+    @classmethod
+    def _post_chunk(cls, batch, ids):
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        Flag = pool.get('retail.sync.sale.flag')
+        # Records browsed together read together, but instantiating each
+        # costs O(len(ids)) in trytond: chunks keep that linear
+        sales = Sale.browse(ids)
         try:
             with savepoint():
                 Sale.post(sales)
@@ -754,7 +956,11 @@ class Push(Model):
                     Flag.create([cls.flag(sale.id, 'posting_error',
                                 actual=str(getattr(e, 'message', e))[:500],
                                 batch=batch)])
-        # Oversell: the branch stock of a sold product went negative
+
+    @classmethod
+    def flag_oversell(cls, batch, sales):
+        "Flag the sales of products whose branch stock went negative"
+        Flag = Pool().get('retail.sync.sale.flag')
         products = {line_.product.id for s in sales for line_ in s.lines
             if line_.quantity > 0 and line_.product.type != 'service'}
         quantities = stock_quantities(list(products), batch.locations)

@@ -1,20 +1,27 @@
 # This file is part of the retail suite.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
 "The sync API: see docs/sync-protocol.md"
+import copy
 import datetime as dt
 import gzip
 import json
+import logging
+import random
 import time
 from functools import wraps
 
-from trytond.protocols.wrappers import (
-    HTTPStatus, Response, with_pool, with_transaction)
-from trytond.transaction import Transaction
+from trytond import backend
+from trytond.config import config
+from trytond.pool import Pool
+from trytond.protocols.wrappers import HTTPStatus, Response
+from trytond.transaction import Transaction, TransactionError
 from trytond.wsgi import app
 
 from .changelog import parse_cursor
 from .pull import Scope, bootstrap_page, decode_token, delta
-from .push import MAX_OPERATIONS
+from .push import MAX_OPERATIONS, ConcurrentPush
+
+logger = logging.getLogger(__name__)
 
 PREFIX = '/<database_name>/retail_sync/v1'
 MAX_PUSH_BYTES = 32 * 1024 * 1024
@@ -36,7 +43,10 @@ def json_response(request, data, status=HTTPStatus.OK):
     body = json.dumps(data, separators=(',', ':')).encode('utf-8')
     headers = {'Vary': 'Accept-Encoding', 'Cache-Control': 'no-store'}
     if 'gzip' in (request.headers.get('Accept-Encoding') or ''):
-        body = gzip.compress(body, compresslevel=5)
+        # Level 1 on large bodies (bootstrap pages): 3 times faster than
+        # level 5 for a few percent more bytes
+        body = gzip.compress(body,
+            compresslevel=1 if len(body) > 1_000_000 else 5)
         headers['Content-Encoding'] = 'gzip'
     return Response(body, status=status, headers=headers,
         content_type='application/json')
@@ -67,6 +77,124 @@ def device_key(request):
     if scheme.lower() != 'bearer' or not key.strip():
         return None
     return key.strip()
+
+
+def error_response(request, status, code, message, headers=None):
+    response = json_response(request, {'error': {
+                'code': code, 'message': message},
+            'server_time': server_time()}, status)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+_learned_locks = {}
+
+# How long a request waits for the locks a concurrent push of the same
+# terminal holds before answering 503 (the device retries later)
+LOCK_WAIT = 30
+
+
+def sync_transaction(func):
+    """Run the endpoint in a database transaction, as trytond's with_pool
+    and with_transaction do, with these differences:
+
+    - a lock or serialisation failure is retried with a growing pause until
+      LOCK_WAIT seconds have passed; this includes the table locks taken with
+      NOWAIT when the transaction starts again after a TransactionError
+      (trytond retries them only 5 times in 0.3 s while a concurrent push
+      may hold them for seconds);
+    - a unique violation on (terminal, uuid) means a concurrent push of the
+      same operations committed first: the request starts again and answers
+      them as duplicates;
+    - any error left answers JSON (503 or 500), never the 400 "Unable to get
+      RPC method" that with_pool makes of any exception of a JSON request
+      that is not JSON-RPC."""
+    from trytond.worker import run_task
+
+    @wraps(func)
+    def wrapper(request, database_name, **kwargs):
+        try:
+            pool = sync_pool(database_name, request)
+        except backend.DatabaseOperationalError:
+            logger.warning("sync: database %s unavailable", database_name,
+                exc_info=True)
+            return error_response(request, HTTPStatus.SERVICE_UNAVAILABLE,
+                'unavailable', "The database is not available.",
+                {'Retry-After': '5'})
+        if pool is None:
+            return error_response(request, HTTPStatus.NOT_FOUND,
+                'not_found', "Unknown database.")
+        deadline = time.monotonic() + LOCK_WAIT
+        # Start with the locks this endpoint needed last time: without them
+        # a push posting sales would do its work, fail to lock the sequence
+        # and start again
+        learned = _learned_locks.setdefault(
+            (database_name, func.__name__), {})
+        extras = copy.deepcopy(learned)
+        attempt = 0
+        while True:
+            try:
+                with Transaction().start(database_name, 0, readonly=False,
+                        context={'_request': request.context},
+                        **extras) as transaction:
+                    try:
+                        response = func(request, pool, **kwargs)
+                    except TransactionError as e:
+                        transaction.rollback()
+                        transaction.tasks.clear()
+                        e.fix(extras)
+                        learned.clear()
+                        learned.update(copy.deepcopy(extras))
+                        continue
+                    except (backend.DatabaseOperationalError,
+                            ConcurrentPush):
+                        transaction.rollback()
+                        transaction.tasks.clear()
+                        raise
+                    transaction.commit()
+                while transaction.tasks:
+                    run_task(pool, transaction.tasks.pop())
+                return response
+            except (backend.DatabaseOperationalError, ConcurrentPush) as e:
+                if isinstance(e, backend.DatabaseTimeoutError):
+                    logger.warning("sync: statement timeout", exc_info=True)
+                    return error_response(request,
+                        HTTPStatus.SERVICE_UNAVAILABLE, 'busy',
+                        "The server is busy, retry later.",
+                        {'Retry-After': '5'})
+                attempt += 1
+                if time.monotonic() >= deadline:
+                    logger.warning("sync: gave up after %s attempts",
+                        attempt, exc_info=True)
+                    return error_response(request,
+                        HTTPStatus.SERVICE_UNAVAILABLE, 'busy',
+                        "Another request of this terminal holds the data, "
+                        "retry later.", {'Retry-After': '2'})
+                logger.debug("sync: retry %s (%s)", attempt, e)
+                time.sleep(min(0.02 * attempt, 0.5) * random.uniform(1, 1.5))
+            except Exception:
+                logger.exception("sync: %s failed", request.path)
+                return error_response(request,
+                    HTTPStatus.INTERNAL_SERVER_ERROR, 'server_error',
+                    "The server failed to handle the request.")
+    return wrapper
+
+
+def sync_pool(database_name, request):
+    "The initialised pool of database_name or None if it does not exist"
+    database_list = Pool.database_list()
+    if database_name not in database_list:
+        with Transaction().start(None, 0, readonly=True) as transaction:
+            hostname = config.get_hostname(request.host)
+            if database_name not in transaction.database.list(
+                    hostname=hostname):
+                return None
+    pool = Pool(database_name)
+    if database_name not in database_list:
+        with Transaction().start(database_name, 0, readonly=True):
+            pool.init()
+    return pool
 
 
 def api(endpoint_name, authenticated=True):
@@ -141,8 +269,7 @@ def status_values(body, log):
 
 
 @app.route(PREFIX + '/enroll', methods={'POST'})
-@with_pool
-@with_transaction(readonly=False)
+@sync_transaction
 @api('enroll', authenticated=False)
 def enroll(request, pool, terminal, log):
     Device = pool.get('retail.sync.device')
@@ -159,8 +286,13 @@ def enroll(request, pool, terminal, log):
     terminal = device.terminal
     log['terminal'] = terminal.id
     update_status(pool, terminal, status_values(body, log))
+    Operation = pool.get('retail.sync.operation')
+    last_receipt, last_sequence = Operation.last_numbers(terminal)
     return {
         'device_key': key,
+        # A device enrolled again for the terminal continues from these
+        'last_receipt_number': last_receipt,
+        'last_sequence': last_sequence,
         'terminal': {'id': terminal.id, 'name': terminal.name,
             'receipt_prefix': terminal.receipt_prefix},
         'branch': {'id': terminal.branch.id, 'code': terminal.branch.code,
@@ -179,8 +311,7 @@ def _limit(request, default, maximum):
 
 
 @app.route(PREFIX + '/bootstrap', methods={'GET'})
-@with_pool
-@with_transaction(readonly=False)
+@sync_transaction
 @api('bootstrap')
 def bootstrap(request, pool, terminal, log):
     limit = _limit(request, 2000, 20000)
@@ -191,7 +322,7 @@ def bootstrap(request, pool, terminal, log):
         except ValueError:
             raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request',
                 "Bad page token.")
-    records, next_page, cursor = bootstrap_page(
+    records, next_page, cursor, total = bootstrap_page(
         Scope(terminal), token, limit)
     log['records'] = sum(len(v) for v in records.values())
     values = {}
@@ -199,12 +330,11 @@ def bootstrap(request, pool, terminal, log):
         log['cursor'] = values['device_cursor'] = cursor
     update_status(pool, terminal, values)
     return {'records': records, 'next_page': next_page,
-        'cursor': cursor}, HTTPStatus.OK
+        'cursor': cursor, 'total': total}, HTTPStatus.OK
 
 
 @app.route(PREFIX + '/changes', methods={'GET'})
-@with_pool
-@with_transaction(readonly=False)
+@sync_transaction
 @api('changes')
 def changes(request, pool, terminal, log):
     limit = _limit(request, 500, 5000)
@@ -223,8 +353,7 @@ def changes(request, pool, terminal, log):
 
 
 @app.route(PREFIX + '/push', methods={'POST'})
-@with_pool
-@with_transaction(readonly=False)
+@sync_transaction
 @api('push')
 def push(request, pool, terminal, log):
     Push = pool.get('retail.sync.push')
@@ -263,8 +392,7 @@ push.max_request_size = MAX_PUSH_BYTES
 
 
 @app.route(PREFIX + '/status', methods={'POST'})
-@with_pool
-@with_transaction(readonly=False)
+@sync_transaction
 @api('status')
 def status(request, pool, terminal, log):
     body = read_json(request)
@@ -272,9 +400,21 @@ def status(request, pool, terminal, log):
     return {'terminal': terminal.id}, HTTPStatus.OK
 
 
+@app.route(PREFIX + '/receipts/<number>', methods={'GET'})
+@sync_transaction
+@api('receipt')
+def receipt(request, pool, terminal, log, number):
+    Operation = pool.get('retail.sync.operation')
+    data = Operation.lookup_receipt(terminal, number)
+    if data is None:
+        raise ApiError(HTTPStatus.NOT_FOUND, 'not_found',
+            f"No receipt {number} in this company.")
+    log['records'] = 1
+    return data, HTTPStatus.OK
+
+
 @app.route(PREFIX + '/receipts', methods={'GET'})
-@with_pool
-@with_transaction(readonly=False)
+@sync_transaction
 @api('receipts')
 def receipts(request, pool, terminal, log):
     Operation = pool.get('retail.sync.operation')

@@ -4,7 +4,7 @@
 import json
 from collections import Counter
 
-from sql.aggregate import Count
+from sql.aggregate import Count, Max
 
 from trytond.i18n import gettext
 from trytond.model import (
@@ -14,6 +14,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from .exceptions import ReplayError
+from .pull import dec, money
 
 OPERATION_TYPES = [
     (None, ""),
@@ -133,6 +134,83 @@ class Operation(ModelSQL, ModelView):
                         'retail_sync.msg_replay_invalid_json',
                         operation=operation.rec_name))
             Push.replay(operation, data)
+
+    @classmethod
+    def last_numbers(cls, terminal):
+        """Return (last receipt number, last operation sequence) received
+        from terminal, None when nothing was received"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                Max(table.receipt_number), Max(table.sequence),
+                where=table.terminal == terminal.id))
+        receipt, sequence = cursor.fetchone() or (None, None)
+        if terminal.sync_sequence:
+            sequence = max(sequence or 0, terminal.sync_sequence)
+        return receipt, sequence
+
+    @classmethod
+    def lookup_receipt(cls, terminal, number):
+        """Return the sale of receipt number (prefix-number) made at any
+        terminal of the company of terminal, with its lines, payments and
+        the returns already made against it; None if there is none"""
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        sales = Sale.search([
+                ('number', '=', number),
+                ('company', '=', terminal.company.id),
+                ('receipt_number', '!=', None),
+                ], order=[('id', 'ASC')], limit=1)
+        if not sales:
+            return None
+        sale, = sales
+        operations = cls.search([('sale', '=', sale.id)], limit=1)
+        payload = {}
+        if operations:
+            try:
+                payload = json.loads(operations[0].payload).get(
+                    'payload') or {}
+            except (ValueError, AttributeError):
+                payload = {}
+        returns = Sale.search([
+                ('original_receipt', '=', sale.number),
+                ('company', '=', terminal.company.id),
+                ], order=[('id', 'ASC')])
+
+        def lines(sale):
+            return [{
+                    'product': line.product.id,
+                    'quantity': dec(line.quantity),
+                    'unit_price': money(line.base_price
+                        if line.base_price is not None
+                        else line.unit_gross_price),
+                    'price': money(line.unit_gross_price),
+                    'discount': (json.loads(line.discount)
+                        if line.discount else None),
+                    'lot': line.lot.id if line.lot else None,
+                    } for line in sale.lines]
+        return {
+            'receipt': {
+                'sale': sale.id,
+                'number': sale.number,
+                'receipt_number': sale.receipt_number,
+                'terminal': sale.point.id,
+                'branch': sale.point.branch.id if sale.point.branch else None,
+                'date': sale.date.isoformat() if sale.date else None,
+                'client_time': (sale.client_time.isoformat()
+                    if sale.client_time else None),
+                'state': sale.state,
+                'original_receipt': sale.original_receipt,
+                'employee': sale.employee.id if sale.employee else None,
+                'customer': payload.get('customer'),
+                'total': money(sale.total),
+                'lines': lines(sale),
+                'payments': [{'method': p.method.id,
+                        'amount': money(p.amount)} for p in sale.payments],
+                },
+            'returns': [{'number': r.number, 'lines': lines(r)}
+                for r in returns],
+            }
 
     @classmethod
     def receipt_report(cls, terminal):

@@ -3,8 +3,10 @@
 "The sync API through trytond's real WSGI application and database"
 import datetime as dt
 import unittest
+from unittest import mock
 
 from trytond.modules.company.tests import set_company
+from trytond.modules.retail_sync.sync import Operation
 from trytond.modules.retail_sync.tests.tools import (
     Api, committed, sale_op, setup_shop)
 from trytond.pool import Pool
@@ -108,7 +110,7 @@ class SyncApiTestCase(TestCase):
         response = api.client.get(api.url('bootstrap'),
             query_string={'limit': 3}, headers=api.headers())
         self.assertEqual(response.headers['Content-Encoding'], 'gzip')
-        token, kinds, cursor = None, set(), None
+        token, kinds, cursor, sent = None, set(), None, 0
         while True:
             params = {'limit': 3}
             if token:
@@ -116,7 +118,9 @@ class SyncApiTestCase(TestCase):
             status, page = api.get('bootstrap', **params)
             self.assertEqual(status, 200, page)
             kinds |= set(page['records'])
+            sent += sum(len(v) for v in page['records'].values())
             if page['next_page'] is None:
+                self.assertEqual(page['total'], sent)
                 cursor = page['cursor']
                 break
             token = page['next_page']
@@ -160,6 +164,55 @@ class SyncApiTestCase(TestCase):
                 {(2, 0), (0, 2)})
             self.assertTrue(all(r.bytes_in and r.bytes_out for r in pushes))
         committed(check)
+
+    def test_enroll_again_continues_numbering(self):
+        "Enrolling again answers the last receipt number and sequence"
+        key, _ = self.enroll(self.shop2)
+        status, data = Api(key).push([sale_op(self.shop2, 7),
+                sale_op(self.shop2, 8, sequence=9)])
+        self.assertEqual(status, 200, data)
+        code = committed(lambda: new_code(self.shop2.terminal))
+        status, data = Api().post('enroll', {'code': code})
+        self.assertEqual(status, 200, data)
+        self.assertEqual(
+            (data['last_receipt_number'], data['last_sequence']), (8, 9))
+
+    def test_receipt_lookup_for_returns_at_another_till(self):
+        "A till finds a receipt of another till of the company, 404 if none"
+        key2, _ = self.enroll(self.shop2)
+        sale = sale_op(self.shop2, 31)
+        refund = sale_op(self.shop2, 32, type_='return',
+            original_receipt='S2A-000031', lines=[{
+                    'product': self.shop2.products[0], 'quantity': '-1',
+                    'unit_price': '12.00', 'price': '12.00'}],
+            payments=[{'method': self.shop2.cash, 'amount': '-12.00'}])
+        status, data = Api(key2).push([sale, refund])
+        self.assertEqual([r['status'] for r in data['results']],
+            ['accepted', 'accepted'], data)
+        key, _ = self.enroll(self.shop)
+        status, data = Api(key).get('receipts/S2A-000031')
+        self.assertEqual(status, 200, data)
+        receipt = data['receipt']
+        self.assertEqual((receipt['number'], receipt['terminal'],
+                receipt['total']), ('S2A-000031', self.shop2.terminal,
+                '24.00'))
+        self.assertEqual([(line['product'], line['quantity'])
+                for line in receipt['lines']],
+            [(self.shop2.products[0], '2')])
+        self.assertEqual([r['number'] for r in data['returns']],
+            ['S2A-000032'])
+        status, data = Api(key).get('receipts/S2A-999999')
+        self.assertEqual((status, data['error']['code']), (404, 'not_found'))
+
+    def test_unexpected_error_answers_json_500(self):
+        "A server fault answers a JSON 500, not an HTML page"
+        key, _ = self.enroll(self.shop)
+        with mock.patch.object(Operation, 'receipt_report',
+                side_effect=RuntimeError("boom")), self.assertLogs(
+                'trytond.modules.retail_sync.routes', 'ERROR'):
+            status, data = Api(key).get('receipts')
+        self.assertEqual(status, 500)
+        self.assertEqual(data['error']['code'], 'server_error')
 
     def test_bad_cursor_400(self):
         "A malformed cursor answers 400"

@@ -92,10 +92,6 @@ class SyncConcurrencyTestCase(TestCase):
                 table.id, order_by=[table.id.desc], limit=1))
         return cursor.fetchone()[0]
 
-    @unittest.skip("known issue: the second of two simultaneous pushes "
-        "answers 400 'Unable to get RPC method' (an exception masked by "
-        "trytond's with_pool for JSON requests); the first records the "
-        "sales once")
     def test_same_batch_pushed_twice_at_once(self):
         "Two pushes of the same batch at once record one sale"
         ops = [sale_op(self.shop, n) for n in (101, 102, 103)]

@@ -3,10 +3,13 @@
 import datetime as dt
 import json
 from decimal import Decimal
+from unittest import mock
 
+from trytond import backend
+from trytond.modules.retail_sync import changelog
 from trytond.modules.retail_sync.pull import Scope, bootstrap_page, delta
 from trytond.modules.retail_sync.tests.tools import (
-    operation, sale_op, setup_shop)
+    committed, operation, sale_op, setup_shop)
 from trytond.modules.retail.tests.views import unrenderable_tree_columns
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
@@ -21,14 +24,48 @@ def at(hour, minute=0):
         tzinfo=UTC)
 
 
+def own_start_cursor(cls):
+    "The cursor after the changes logged so far, this transaction's included"
+    table = cls.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*table.select(table.id, order_by=[table.id.desc], limit=1))
+    row = cursor.fetchone()
+    return changelog.format_cursor(cls.current_txid(), row[0] if row else 0)
+
+
 class RetailSyncTestCase(ModuleTestCase):
     "Test Retail Sync module"
     module = 'retail_sync'
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # One committed shop for all tests: making a company with its chart
+        # of accounts is most of a test's time; each test rolls back what
+        # it does on top of it
+        cls._shop = committed(lambda: setup_shop(products=5))
+
+    def setUp(self):
+        super().setUp()
+        if backend.name == 'postgresql':
+            # These tests pull in the transaction that made the changes.  On
+            # PostgreSQL a cursor never passes a transaction still running,
+            # this one included, so here the cursor is taken inside it.  The
+            # horizon rule itself is tested with concurrent committed
+            # transactions in test_concurrency.
+            Change = changelog.Change
+            for name, method in [
+                    ('horizon', classmethod(lambda cls: None)),
+                    ('start_cursor', classmethod(own_start_cursor)),
+                    ]:
+                patcher = mock.patch.object(Change, name, method)
+                patcher.start()
+                self.addCleanup(patcher.stop)
+
     # Helpers
 
-    def shop(self, **kwargs):
-        shop = setup_shop(**kwargs)
+    def shop(self):
+        shop = self._shop
         Transaction().set_context(company=shop.company)
         return shop
 
@@ -166,20 +203,25 @@ class RetailSyncTestCase(ModuleTestCase):
         "Bootstrap pages can be asked again and end with a cursor"
         pool = Pool()
         Template = pool.get('product.template')
-        shop = self.shop(products=5)
+        shop = self.shop()
         scope = Scope(self.terminal(shop))
-        token, pages, products = None, 0, []
+        token, pages, products, sent, totals = None, 0, [], 0, set()
         while True:
-            records, next_token, cursor = bootstrap_page(scope, token, 2)
+            records, next_token, cursor, total = bootstrap_page(
+                scope, token, 2)
             again = bootstrap_page(scope, token, 2)
             self.assertEqual(again[0], records)  # a cut page resumes
             products += [p['id'] for p in records.get('product', [])]
+            sent += sum(len(v) for v in records.values())
+            totals.add(total)
             pages += 1
             if next_token is None:
                 break
             self.assertIsNone(cursor)
             token = next_token
         self.assertEqual(sorted(products), sorted(shop.products))
+        # Every page tells the total for a progress bar
+        self.assertEqual(totals, {sent})
         self.assertTrue(cursor.startswith('v1.'))
         self.assertGreater(pages, 3)
         Template.write([pool.get('product.product')(
@@ -192,7 +234,7 @@ class RetailSyncTestCase(ModuleTestCase):
         "A delta page holds at most limit change rows"
         pool = Pool()
         Template = pool.get('product.template')
-        shop = self.shop(products=5)
+        shop = self.shop()
         cursor = self.cursor_now()
         for product in pool.get('product.product').browse(shop.products):
             Template.write([product.template], {'list_price': Decimal(3)})
@@ -206,6 +248,18 @@ class RetailSyncTestCase(ModuleTestCase):
         self.assertEqual(sorted(set(seen)), sorted(shop.products))
 
     # 4. Push
+
+    @with_transaction()
+    def test_push_unique_violation_is_a_concurrent_push(self):
+        "A (terminal, uuid) already recorded by a concurrent push restarts"
+        from trytond.model.exceptions import SQLConstraintError
+        from trytond.modules.retail_sync.push import ConcurrentPush
+        Operation = Pool().get('retail.sync.operation')
+        shop = self.shop()
+        with mock.patch.object(Operation, 'create',
+                side_effect=SQLConstraintError("unique")):
+            with self.assertRaises(ConcurrentPush):
+                self.push(shop, [sale_op(shop, 1)])
 
     @with_transaction()
     def test_push_replay_answers_first_result(self):
