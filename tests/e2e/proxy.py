@@ -148,9 +148,12 @@ class IotProxy:
     def wait_for_jobs(self, count, timeout=30):
         deadline = time.monotonic() + timeout
         while True:
+            lines = list(self.printer.lines)
             jobs = self.jobs()
-            # a job is complete when its blank closing line arrived
-            if len(jobs) >= count and self.printer.lines[-1:] == ['']:
+            # the last job is complete when the blank line closing its
+            # decoded commands ([cut ...], [drawer ...]) arrived
+            if (len(jobs) >= count and lines[-1:] == ['']
+                    and lines[-2:-1] and lines[-2].startswith('[')):
                 return jobs
             if time.monotonic() > deadline:
                 raise AssertionError(f"{len(jobs)} job(s) printed, "

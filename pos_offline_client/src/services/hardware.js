@@ -2,6 +2,8 @@
 // events. Every call answers {ok, canRetry, message}; a failed print never
 // loses a sale, which was committed before printing.
 // Depends on: fetch, WebSocket. Settings: {url, token, printer, drawer}.
+import { t } from '../lib/i18n.js';
+
 export const DEFAULT_PROXY = { url: 'http://127.0.0.1:8070', token: '', printer: 'receipt', drawer: 'drawer' };
 
 export class HardwareProxy {
@@ -51,7 +53,7 @@ export class HardwareProxy {
       return { ok: Boolean(data.ok ?? res.ok), canRetry: Boolean(data.canRetry), message: data.message || '', data };
     } catch (error) {
       this.available = false;
-      return { ok: false, canRetry: true, message: error?.name === 'AbortError' ? 'proxy timeout' : 'proxy unreachable' };
+      return { ok: false, canRetry: true, message: error?.name === 'AbortError' ? t('proxy timeout') : t('proxy unreachable') };
     } finally {
       clearTimeout(timer);
     }

@@ -143,6 +143,8 @@ export default {
   'Printer: {m}. Printed by the browser; reprint from the menu.':
     'Imprimante : {m}. Imprimé par le navigateur ; réimprimez depuis le menu.',
   'not available': 'indisponible',
+  'proxy unreachable': 'proxy injoignable',
+  'proxy timeout': 'le proxy ne répond pas à temps',
   // menu, hardware, cash
   Menu: 'Menu',
   Help: 'Aide',
