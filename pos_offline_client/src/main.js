@@ -9,7 +9,7 @@ import { DEFAULT_PROXY, HardwareProxy } from './services/hardware.js';
 import { Register } from './services/register.js';
 import { WedgeReader } from './services/scanner.js';
 import { createVault, openVault } from './services/vault.js';
-import { SyncApi, parseEnrollmentPayload } from './sync/api.js';
+import { SyncApi, parseEnrollmentPayload, receiptFromWire } from './sync/api.js';
 import { SyncEngine } from './sync/engine.js';
 import { bootstrap, bootstrapState, loadCatalog } from './sync/pull.js';
 import { PosUI } from './ui/app.js';
@@ -210,7 +210,7 @@ class App {
   async lookupRemoteReceipt(number) {
     try {
       const r = await this.api().lookupReceipt(number);
-      return r?.order ? r : null;
+      return r?.order ? r : receiptFromWire(r, this.catalog);
     } catch {
       return null;
     }

@@ -1,5 +1,7 @@
 // The retail_sync HTTP API (docs/sync-protocol.md, version 1). Everything
 // that knows the wire format's URLs, headers and status codes is here.
+import { PRICE_DIGITS, QTY_DIGITS, parseDecimal } from '../lib/money.js';
+
 export const PROTOCOL_VERSION = 'v1';
 export const MAX_PUSH = 500;
 
@@ -126,9 +128,9 @@ export class SyncApi {
     return this.request('GET', 'receipts');
   }
 
-  // Not in protocol v1 (see PROTOCOL-NEEDS.md): a receipt of this terminal's
-  // branch by number, for returns of sales made on another till. Answers
-  // null when the server does not offer it.
+  // A receipt of the company by number, for returns of sales made on
+  // another till (protocol 1.1; read with receiptFromWire). Answers null
+  // when there is none or the server does not offer it (1.0).
   async lookupReceipt(number) {
     try {
       return await this.request('GET', `receipts/${encodeURIComponent(number)}`, { timeout: 5000 });
@@ -152,4 +154,43 @@ export function parseEnrollmentPayload(text) {
   }
   const code = raw.toUpperCase().replace(/\s+/g, '');
   return code ? { code, database: null, url: null } : null;
+}
+
+// A receipt from `GET receipts/<number>` (protocol 1.1: {receipt, returns})
+// as the till's journal holds a sale, for a return at this till. Lines keep
+// the price charged (after discount) so the refund is what was paid; what
+// the server's returns already took back is left out, by product. Line ids
+// are stable (`<number>#<i>`) so returns made here count as well.
+// `catalog` answers get(kind, id). Null when the answer has no receipt.
+export function receiptFromWire(data, catalog) {
+  const rec = data?.receipt;
+  if (!rec || !Array.isArray(rec.lines)) return null;
+  const taken = new Map();
+  for (const ret of data.returns || []) {
+    for (const l of ret.lines || []) {
+      taken.set(l.product, (taken.get(l.product) || 0) + Math.abs(parseDecimal(String(l.quantity), QTY_DIGITS)));
+    }
+  }
+  const lines = [];
+  rec.lines.forEach((l, i) => {
+    const product = catalog.get('product', l.product);
+    let quantity = parseDecimal(String(l.quantity), QTY_DIGITS);
+    const already = Math.min(taken.get(l.product) || 0, quantity);
+    taken.set(l.product, (taken.get(l.product) || 0) - already);
+    quantity -= already;
+    if (quantity <= 0) return;
+    const lot = l.lot ? catalog.get('lot', l.lot) : null;
+    const price = parseDecimal(String(l.price ?? l.unit_price), PRICE_DIGITS);
+    lines.push({
+      uuid: `${rec.number}#${i}`, product: l.product, name: product?.name || `#${l.product}`, code: product?.code || '',
+      quantity, unitPrice: price, listUnitPrice: price, discount: 0, taxes: product?.taxes || [],
+      lot: l.lot ? { id: l.lot, number: lot?.number || String(l.lot), expiry: lot?.expiration_date || null } : null,
+      weighed: false, uom: null, priceOverridden: false, voided: false,
+    });
+  });
+  const customer = rec.customer ? catalog.get('customer', rec.customer) : null;
+  return {
+    kind: 'sale', number: rec.number, remote: true,
+    order: { kind: 'sale', lines, discount: 0, customer: customer ? { id: customer.id, uuid: customer.uuid, name: customer.name } : null, payments: [] },
+  };
 }
