@@ -273,18 +273,50 @@ export class PosUI {
     if (!tbody) return;
     const c = this.reg.totals(this.order);
     const amounts = new Map(c.lines.map((l) => [l.line.uuid, l]));
-    tbody.replaceChildren(...this.order.lines.map((line, i) => {
+    // Rows are kept by line and rebuilt only when what they show changed:
+    // a scan touches one row, not the whole order (scan-to-line latency).
+    if (this.rowsOf !== this.order) {
+      this.rows = new Map();
+      this.rowsOf = this.order;
+    }
+    const digits = this.reg.currency().digits;
+    const rows = this.order.lines.map((line, i) => {
       const comp = amounts.get(line.uuid);
-      const qty = formatQuantity(line.quantity, { locale: getLocale(), digits: line.weighed ? 3 : 0 });
-      return h('tr', {
-        class: `${i === this.order.selected ? 'selected' : ''} ${line.voided ? 'voided' : ''}`,
-        'data-line': String(i), onclick: () => { this.order.selected = i; this.renderOrder(); },
-      },
-      h('td', {}, h('div', {}, line.name), h('small', {}, [line.code, line.lot ? t('Lot {n}', { n: line.lot.number }) : '', line.discount ? t('-{p} %', { p: formatDecimal(line.discount, 2) }) : '', line.priceOverridden ? t('price changed') : ''].filter(Boolean).join(' · '))),
-      h('td', { class: 'num' }, qty),
-      h('td', { class: 'num' }, this.money(divRound(comp ? comp.unitGrossPrice : line.unitPrice, 10 ** (PRICE_DIGITS - this.reg.currency().digits)))),
-      h('td', { class: 'num' }, line.voided ? t('void') : this.money(comp.amount)));
-    }));
+      const cells = [
+        line.name,
+        [line.code, line.lot ? t('Lot {n}', { n: line.lot.number }) : '', line.discount ? t('-{p} %', { p: formatDecimal(line.discount, 2) }) : '', line.priceOverridden ? t('price changed') : ''].filter(Boolean).join(' · '),
+        formatQuantity(line.quantity, { locale: getLocale(), digits: line.weighed ? 3 : 0 }),
+        this.money(divRound(comp ? comp.unitGrossPrice : line.unitPrice, 10 ** (PRICE_DIGITS - digits))),
+        line.voided ? t('void') : this.money(comp.amount),
+      ];
+      const cls = `${i === this.order.selected ? 'selected' : ''} ${line.voided ? 'voided' : ''}`;
+      const sig = JSON.stringify([i, cls, cells]);
+      let tr = this.rows.get(line.uuid);
+      if (!tr || tr.sig !== sig) {
+        tr = h('tr', {
+          class: cls, 'data-line': String(i),
+          onclick: () => { this.order.selected = this.order.lines.findIndex((l) => l.uuid === line.uuid); this.renderOrder(); },
+        },
+        h('td', {}, h('div', {}, cells[0]), h('small', {}, cells[1])),
+        h('td', { class: 'num' }, cells[2]), h('td', { class: 'num' }, cells[3]), h('td', { class: 'num' }, cells[4]));
+        tr.sig = sig;
+        this.rows.set(line.uuid, tr);
+      }
+      return tr;
+    });
+    let child = tbody.firstChild;
+    for (const tr of rows) {
+      if (child === tr) {
+        child = child.nextSibling;
+      } else {
+        tbody.insertBefore(tr, child);
+      }
+    }
+    while (child) {
+      const next = child.nextSibling;
+      child.remove();
+      child = next;
+    }
     const sel = tbody.querySelector('tr.selected');
     if (sel) sel.scrollIntoView({ block: 'nearest' });
     $('#order-kind').replaceChildren(this.order.kind === 'return'
