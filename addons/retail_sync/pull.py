@@ -81,7 +81,7 @@ def _ids_after(model_name, after, limit, domain=None):
         where &= domain(table)
     cursor.execute(*table.select(
             table.id, where=where, order_by=[table.id.asc], limit=limit))
-    return [i for i, in cursor]
+    return [i for i, in cursor.fetchall()]
 
 
 def _browse(model_name, ids):
@@ -254,7 +254,7 @@ def product_prices(product_ids, company_id):
                     getattr(tvalue, field),
                     where=where)
             cursor.execute(*query)
-            for id_, own, template in cursor:
+            for id_, own, template in cursor.fetchall():
                 if id_ not in wanted:
                     continue
                 price = own if own is not None else template
@@ -287,7 +287,7 @@ def ser_product(ids, scope):
                 template.sale_uom, template.default_uom,
                 template.account_category, template.lot_required,
                 where=where))
-        rows.extend(r for r in cursor if r[0] in wanted)
+        rows.extend(r for r in cursor.fetchall() if r[0] in wanted)
     barcodes = defaultdict(list)
     categories = {}
     template_ids = {r[1] for r in rows}
@@ -296,13 +296,13 @@ def ser_product(ids, scope):
                 identifier.product, identifier.code,
                 where=where,
                 order_by=[identifier.sequence.asc, identifier.id.asc]))
-        for id_, code in cursor:
+        for id_, code in cursor.fetchall():
             barcodes[id_].append(code)
     for where in id_slices(tcategory.template, template_ids):
         cursor.execute(*tcategory.select(
                 tcategory.template, tcategory.category,
                 where=where, order_by=[tcategory.id.asc]))
-        for template_id, category in cursor:
+        for template_id, category in cursor.fetchall():
             if template_id in template_ids:
                 categories.setdefault(template_id, category)
     taxes = {}
@@ -359,7 +359,7 @@ def stock_quantities(product_ids, locations, by_lot=False, before=None):
         where = products & (move.state == 'done') & (inside | outside)
         cursor.execute(*move.select(*group, Sum(qty),
                 where=where, group_by=group))
-        for row in cursor:
+        for row in cursor.fetchall():
             if row[0] not in wanted:
                 continue
             key = row[0] if not by_lot else (row[0], row[1])
@@ -462,7 +462,7 @@ def bootstrap_ids(kind, scope, after, limit):
     cursor = Transaction().connection.cursor()
     cursor.execute(*table.select(column, where=where, group_by=group_by,
             order_by=[column.asc], limit=limit))
-    return [i for i, in cursor]
+    return [i for i, in cursor.fetchall()]
 
 
 def bootstrap_count(kind, scope):

@@ -26,7 +26,7 @@ from .sync import OPERATION_TYPES
 
 logger = logging.getLogger(__name__)
 MAX_OPERATIONS = 500
-POST_CHUNK = 50
+POST_CHUNK = 25
 _savepoints = count()
 
 
@@ -631,8 +631,14 @@ class Push(Model):
         one by one, each in its savepoint: a sale that cannot be created
         is rejected"""
         entries, batch.pending = batch.pending, []
-        if not entries:
-            return
+        # Records created together are validated together, and
+        # instantiating each costs O(len(records)) in trytond: chunks keep
+        # the whole linear
+        for i in range(0, len(entries), POST_CHUNK):
+            cls._flush_chunk(batch, entries[i:i + POST_CHUNK])
+
+    @classmethod
+    def _flush_chunk(cls, batch, entries):
         try:
             with savepoint():
                 sales = cls.create_sales(batch, entries)
@@ -921,9 +927,7 @@ class Push(Model):
     def post_batch(cls, batch):
         """Post the stock and account moves of the sales of the batch, all at
         once; a sale that cannot be posted stays recorded and is flagged"""
-        pool = Pool()
-        Sale = pool.get('sale.point.sale')
-        Flag = pool.get('retail.sync.sale.flag')
+        Sale = Pool().get('sale.point.sale')
         if not batch.sales:
             return
         ids = [s.id for s in batch.sales]
@@ -934,12 +938,23 @@ class Push(Model):
 
     @classmethod
     def _post_chunk(cls, batch, ids):
-        pool = Pool()
-        Sale = pool.get('sale.point.sale')
-        Flag = pool.get('retail.sync.sale.flag')
+        Sale = Pool().get('sale.point.sale')
         # Records browsed together read together, but instantiating each
         # costs O(len(ids)) in trytond: chunks keep that linear
         sales = Sale.browse(ids)
+        transaction = Transaction()
+        # POSSaleLine.taxes keeps the taxes of a product while it is set
+        transaction._retail_sync_taxes = {}
+        try:
+            cls._post_sales(batch, sales)
+        finally:
+            del transaction._retail_sync_taxes
+
+    @classmethod
+    def _post_sales(cls, batch, sales):
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        Flag = pool.get('retail.sync.sale.flag')
         try:
             with savepoint():
                 Sale.post(sales)

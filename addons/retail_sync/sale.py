@@ -4,6 +4,7 @@ from trytond.model import Index, fields
 from trytond.modules.product import price_digits
 from trytond.pool import PoolMeta
 from trytond.pyson import Eval
+from trytond.transaction import Transaction
 
 
 class POSSale(metaclass=PoolMeta):
@@ -39,6 +40,19 @@ class POSSaleLine(metaclass=PoolMeta):
     base_price = fields.Numeric(
         "Unit Price before Discount", digits=price_digits, readonly=True)
     discount = fields.Char("Discount", readonly=True)
+
+    @property
+    def taxes(self):
+        # Posting a batch asks the taxes of each line: each time a new
+        # product instance reads them again through its category.  While
+        # Push posts, they are kept per company and product.
+        cache = getattr(Transaction(), '_retail_sync_taxes', None)
+        if cache is None:
+            return super().taxes
+        key = (self.company.id, self.product.id)
+        if key not in cache:
+            cache[key] = super().taxes
+        return cache[key]
 
     @property
     def to_location(self):
