@@ -197,6 +197,25 @@ def load(config, admin_password, say=print):
             account, = accounts['cash'].duplicate(default={'name': name})
         PaymentMethod(name=name, account=account, cash=cash).save()
 
+    # Cash in/out at the till, and the booking of a counted-cash
+    # difference when a session closes
+    TransferType = Model.get('sale.point.cash.transfer.type')
+    transfer_types = {}
+    for name, account_key in [("Cash in", 'cash'), ("Bank deposit", 'cash'),
+            ("Cash difference", 'expense')]:
+        account = accounts[account_key]
+        if name == "Bank deposit":
+            account, = Account.find([('name', '=', "Card")], limit=1)
+        transfer_types[name] = TransferType(name=name,
+            journal=journal_revenue, account=account)
+        transfer_types[name].save()
+    IrModel = Model.get('ir.model')
+    if IrModel.find([('name', '=', 'retail.sync.configuration')]):
+        SyncConfiguration = Model.get('retail.sync.configuration')
+        sync_config = SyncConfiguration(1)
+        sync_config.cash_difference_type = transfer_types["Cash difference"]
+        sync_config.save()
+
     say("Demo: supermarket and boutique catalog")
     Uom = Model.get('product.uom')
     Template = Model.get('product.template')
