@@ -23,8 +23,14 @@ def login(page, employee_id, pin):
 
 
 def scan(page, code):
-    "A keyboard-wedge scanner: a burst of keys ending in Enter"
+    """A keyboard-wedge scanner: a burst of keys ending in Enter; returns
+    once the line is in the cart (the total changed), so a key pressed next
+    (pay, park) never races the scan on a loaded machine"""
+    before = page.get_attribute('#total', 'data-minor')
     page.keyboard.type(code + '\n')
+    page.wait_for_function(
+        "before => document.querySelector('#total')?.dataset.minor !== before",
+        arg=before, timeout=30_000)
 
 
 def total(page):
