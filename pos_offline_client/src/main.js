@@ -9,7 +9,8 @@ import { DEFAULT_PROXY, HardwareProxy } from './services/hardware.js';
 import { Register } from './services/register.js';
 import { WedgeReader } from './services/scanner.js';
 import { createVault, openVault } from './services/vault.js';
-import { SyncApi, parseEnrollmentPayload, receiptFromWire } from './sync/api.js';
+import { ApiError, SyncApi, parseEnrollmentPayload, receiptFromWire } from './sync/api.js';
+import { figuresFromWire } from './sync/wire.js';
 import { SyncEngine } from './sync/engine.js';
 import { bootstrap, bootstrapState, loadCatalog } from './sync/pull.js';
 import { PosUI } from './ui/app.js';
@@ -164,7 +165,8 @@ class App {
         this.channel?.postMessage({ type: 'state', state: pick(s) });
         this.renderStatus();
       },
-      onAcknowledged: () => {
+      onAcknowledged: (acked) => {
+        this.keepServerFigures(acked);
         this.refreshStatus();
         this.channel?.postMessage({ type: 'outbox' });
       },
@@ -213,13 +215,50 @@ class App {
     await this.refreshStatus();
   }
 
-  async lookupRemoteReceipt(number) {
+  // A session_close result carries the server's Z figures (protocol 1.2).
+  async keepServerFigures(acked) {
+    for (const r of acked || []) {
+      const figures = r.type === 'session_close' && r.status !== 'rejected' ? figuresFromWire(r.result?.figures, this.register.currency().digits) : null;
+      if (figures?.uuid) await this.register.saveServerFigures(figures.uuid, figures);
+    }
+  }
+
+  // The server's X/Z figures of a session of this till, once the server
+  // has everything the till recorded: {state: 'pending'} while operations
+  // wait in the outbox or the server does not answer, {state: 'ok',
+  // figures}, or {state: 'unavailable', reason} (a session opened before
+  // protocol 1.2, or a server that does not report figures).
+  async serverFigures(id) {
+    const session = await this.register.sessionByUuid(id);
+    if (!session) return { state: 'unavailable', reason: 'unknown' };
+    if (!session.wire) return { state: 'unavailable', reason: 'session' };
+    if (session.state === 'closed' && session.server) return { state: 'ok', figures: session.server };
+    if (await this.db.outbox.count()) return { state: 'pending' };
+    if (this.status.online === false) return { state: 'pending' };
     try {
-      const r = await this.api().lookupReceipt(number);
-      return r?.order ? r : receiptFromWire(r, this.catalog);
+      const figures = figuresFromWire(await this.api().session(id), this.register.currency().digits);
+      if (!figures) return { state: 'unavailable', reason: 'server' };
+      await this.register.saveServerFigures(id, figures);
+      return { state: 'ok', figures };
+    } catch (error) {
+      if (error instanceof ApiError && !error.retryable) return { state: 'unavailable', reason: error.code || String(error.status) };
+      return { state: 'pending' };
+    }
+  }
+
+  // The server's answer for a receipt (protocol 1.1 {receipt, returns}),
+  // null when it has none or does not answer.
+  async remoteReceipt(number) {
+    try {
+      return await this.api().lookupReceipt(number);
     } catch {
       return null;
     }
+  }
+
+  async lookupRemoteReceipt(number, { localReturns } = {}) {
+    const r = await this.remoteReceipt(number);
+    return r?.order ? r : receiptFromWire(r, this.catalog, { localReturns });
   }
 
   onScan(code) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { receiptFromWire } from '../src/sync/api.js';
+import { receiptFromWire, returnedByProduct, withoutReturned } from '../src/sync/api.js';
 
 const catalog = {
   records: {
@@ -50,4 +50,23 @@ test('what returns at other tills took back is not offered again', () => {
 test('an answer without a receipt is not found', () => {
   assert.equal(receiptFromWire(null, catalog), null);
   assert.equal(receiptFromWire({ error: { code: 'not_found' } }, catalog), null);
+});
+
+test('a return made at this till is counted once, not by the server and the journal both', () => {
+  // BXL2-000031 is in this till's journal: it counts it by line itself
+  const r = receiptFromWire(answer, catalog, { localReturns: new Set(['BXL2-000031']) });
+  assert.equal(r.order.lines[1].quantity, 5000);
+  assert.deepEqual([...returnedByProduct(answer, { localReturns: new Set(['BXL2-000031']) })], []);
+  assert.deepEqual([...returnedByProduct(answer)], [[205, 2000]]);
+});
+
+test('returns at other tills reduce what is left of a receipt of this till', () => {
+  const lines = [
+    { uuid: 'a', product: 101, left: 2000 }, { uuid: 'b', product: 205, left: 3000 }, { uuid: 'c', product: 205, left: 1000 },
+  ];
+  // 3.5 of product 205 went back elsewhere: the first line of 205 is gone, the second keeps 0.5
+  const rest = withoutReturned(lines, new Map([[205, 3500]]));
+  assert.deepEqual(rest.map((l) => [l.uuid, l.left]), [['a', 2000], ['c', 500]]);
+  assert.equal(lines[1].left, 3000, 'the journal lines are left as they were');
+  assert.deepEqual(withoutReturned(lines, new Map()).map((l) => l.left), [2000, 3000, 1000]);
 });

@@ -5,7 +5,7 @@
 import { formatDecimal, parseDecimal, PRICE_DIGITS, QTY_DIGITS } from '../lib/money.js';
 import { uuid } from '../lib/uuid.js';
 import { commitOperation, formatReceiptNumber } from '../sync/outbox.js';
-import { salePayload } from '../sync/wire.js';
+import { auditPayloads, salePayload } from '../sync/wire.js';
 import { RATE_DIGITS, computeOrder, percentToBp } from './pricing.js';
 import { verifyPin } from './pin.js';
 
@@ -104,6 +104,31 @@ export class Register {
     return { uuid: rec.uuid, state: rec.state, openedAt: rec.openedAt, ...(await this.vault.decrypt(rec.enc)) };
   }
 
+  async sessionByUuid(id) {
+    const rec = await this.db.sessions.get(id);
+    if (!rec) return null;
+    return { uuid: rec.uuid, state: rec.state, openedAt: rec.openedAt, ...(await this.vault.decrypt(rec.enc)) };
+  }
+
+  // The session's UUID for the wire: only for a session whose opening told
+  // the server its UUID (opened by this version of the till); one opened
+  // before would be unknown to the server and its operations rejected.
+  wireSession(session) {
+    return session?.wire ? session.uuid : null;
+  }
+
+  // The server's figures of a session (sync/wire.js figuresFromWire), kept
+  // with it: from the session_close result or GET sessions/<uuid>.
+  async saveServerFigures(id, figures) {
+    await this.db.transaction('rw', this.db.sessions, async () => {
+      const rec = await this.db.sessions.get(id);
+      if (!rec) return;
+      const secret = await this.vault.decrypt(rec.enc);
+      secret.server = { ...figures, fetchedAt: Date.now() };
+      await this.db.sessions.put({ ...rec, enc: await this.vault.encrypt(secret) });
+    });
+  }
+
   async saveSession(session, state) {
     const { uuid: id, openedAt } = session;
     const secret = { ...session };
@@ -114,11 +139,11 @@ export class Register {
 
   async openSession(openingMinor, employee) {
     const { digits } = this.currency();
-    const session = { uuid: uuid(), openedAt: Date.now(), opening: openingMinor, employee: employee.id, transfers: [], counted: null, closedAt: null };
+    const session = { uuid: uuid(), openedAt: Date.now(), opening: openingMinor, employee: employee.id, transfers: [], counted: null, closedAt: null, wire: true };
     const rec = await this.saveSession(session, 'open');
     await this.commit({
       type: 'session_open', employee: employee.id, stores: ['sessions'],
-      build: () => ({ payload: { opening_amount: formatDecimal(openingMinor, digits) }, extra: async () => this.db.sessions.put(rec) }),
+      build: () => ({ payload: { session: session.uuid, opening_amount: formatDecimal(openingMinor, digits) }, extra: async () => this.db.sessions.put(rec) }),
     });
     return session;
   }
@@ -132,7 +157,7 @@ export class Register {
     await this.commit({
       type: kind, employee: employee.id, stores: ['sessions'],
       build: () => ({
-        payload: { amount: formatDecimal(amountMinor, digits), transfer_type: transferType, note: note || '' },
+        payload: withSession({ amount: formatDecimal(amountMinor, digits), transfer_type: transferType, note: note || '' }, this.wireSession(session)),
         extra: async () => this.db.sessions.put(rec),
       }),
     });
@@ -147,7 +172,7 @@ export class Register {
     const rec = await this.saveSession(session, 'closed');
     await this.commit({
       type: 'session_close', employee: employee.id, stores: ['sessions'],
-      build: () => ({ payload: { counted_cash: formatDecimal(countedMinor, digits) }, extra: async () => this.db.sessions.put(rec) }),
+      build: () => ({ payload: withSession({ counted_cash: formatDecimal(countedMinor, digits) }, this.wireSession(session)), extra: async () => this.db.sessions.put(rec) }),
     });
     return { ...report, counted: countedMinor, difference: countedMinor - report.expectedCash, closedAt: session.closedAt };
   }
@@ -203,7 +228,7 @@ export class Register {
     const result = await this.commit({
       type, employee: employee.id, receipt: true, stores: heldUuid ? ['held'] : [],
       build: ({ receiptNumber, clientTime }) => {
-        const { payload, computed } = salePayload(order, { receiptNumber, taxes: this.taxes(), digits });
+        const { payload, computed } = salePayload(order, { receiptNumber, taxes: this.taxes(), digits, session: this.wireSession(session) });
         const number = this.receiptNumber(receiptNumber);
         const totals = {
           total: computed.total, tax: computed.tax, discount: computed.discount, paid: computed.paid,
@@ -219,6 +244,7 @@ export class Register {
           payload,
           journal: { clear: { number, sessionUuid: session.uuid, kind: type }, secret: journal },
           extra: heldUuid ? async () => this.db.held.delete(heldUuid) : undefined,
+          also: auditPayloads(order, { receipt: number }).map((p) => ({ type: 'audit', payload: p })),
         };
       },
     });
@@ -238,6 +264,7 @@ export class Register {
           secret: { kind: 'void', number: this.receiptNumber(receiptNumber), reason, order: stripOrder(order), employee: { id: employee.id, name: employee.name } },
         },
         extra: heldUuid ? async () => this.db.held.delete(heldUuid) : undefined,
+        also: auditPayloads(order, { receipt: this.receiptNumber(receiptNumber) }).map((p) => ({ type: 'audit', payload: p })),
       }),
     });
   }
@@ -250,18 +277,26 @@ export class Register {
 
   // Quantities already returned against a receipt, by original line uuid.
   async returnedQuantities(number) {
-    const out = new Map();
+    return (await this.returnsOf(number)).byLine;
+  }
+
+  // This till's returns of a receipt: quantities by original line uuid, and
+  // their receipt numbers (the server's answer lists them too).
+  async returnsOf(number) {
+    const byLine = new Map();
+    const numbers = new Set();
     const all = await this.db.sales.where('createdAt').above(0).toArray();
     for (const e of all) {
       if (e.kind !== 'return') continue;
       const j = await this.vault.decrypt(e.enc);
       if (j.order.originalReceipt !== number) continue;
+      numbers.add(e.number);
       for (const l of j.order.lines) {
         if (l.voided || !l.returnOf) continue;
-        out.set(l.returnOf, (out.get(l.returnOf) || 0) + Math.abs(l.quantity));
+        byLine.set(l.returnOf, (byLine.get(l.returnOf) || 0) + Math.abs(l.quantity));
       }
     }
-    return out;
+    return { byLine, numbers };
   }
 
   async lastReceipt() {
@@ -321,6 +356,10 @@ export class Register {
     const recs = await this.db.audit.orderBy('at').toArray();
     return Promise.all(recs.map(async (r) => ({ at: r.at, ...(await this.vault.decrypt(r.enc)) })));
   }
+}
+
+function withSession(payload, session) {
+  return session ? { ...payload, session } : payload;
 }
 
 function stripOrder(order) {

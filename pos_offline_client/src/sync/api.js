@@ -128,6 +128,12 @@ export class SyncApi {
     return this.request('GET', 'receipts');
   }
 
+  // The server's X/Z figures of one of this terminal's cash sessions
+  // (protocol 1.2; read with sync/wire.js figuresFromWire).
+  session(uuid) {
+    return this.request('GET', `sessions/${encodeURIComponent(uuid)}`, { timeout: 5000 });
+  }
+
   // A receipt of the company by number, for returns of sales made on
   // another till (protocol 1.1; read with receiptFromWire). Answers null
   // when there is none or the server does not offer it (1.0).
@@ -162,15 +168,12 @@ export function parseEnrollmentPayload(text) {
 // the server's returns already took back is left out, by product. Line ids
 // are stable (`<number>#<i>`) so returns made here count as well.
 // `catalog` answers get(kind, id). Null when the answer has no receipt.
-export function receiptFromWire(data, catalog) {
+// `localReturns`: numbers of the returns this till's journal holds (it
+// counts those itself, by line), left out of the server's.
+export function receiptFromWire(data, catalog, { localReturns = new Set() } = {}) {
   const rec = data?.receipt;
   if (!rec || !Array.isArray(rec.lines)) return null;
-  const taken = new Map();
-  for (const ret of data.returns || []) {
-    for (const l of ret.lines || []) {
-      taken.set(l.product, (taken.get(l.product) || 0) + Math.abs(parseDecimal(String(l.quantity), QTY_DIGITS)));
-    }
-  }
+  const taken = returnedByProduct(data, { localReturns });
   const lines = [];
   rec.lines.forEach((l, i) => {
     const product = catalog.get('product', l.product);
@@ -193,4 +196,29 @@ export function receiptFromWire(data, catalog) {
     kind: 'sale', number: rec.number, remote: true,
     order: { kind: 'sale', lines, discount: 0, customer: customer ? { id: customer.id, uuid: customer.uuid, name: customer.name } : null, payments: [] },
   };
+}
+
+// What the server's returns of a receipt took back, by product (quantities
+// in thousandths, positive), leaving out the returns numbered in
+// `localReturns` (made at this till: its journal counts them by line).
+export function returnedByProduct(data, { localReturns = new Set() } = {}) {
+  const taken = new Map();
+  for (const ret of data?.returns || []) {
+    if (ret.number && localReturns.has(ret.number)) continue;
+    for (const l of ret.lines || []) {
+      taken.set(l.product, (taken.get(l.product) || 0) + Math.abs(parseDecimal(String(l.quantity), QTY_DIGITS)));
+    }
+  }
+  return taken;
+}
+
+// Take `taken` (by product, as returnedByProduct answers) off lines that
+// carry `left` (returnable quantity, thousandths), first lines first.
+export function withoutReturned(lines, taken) {
+  const rest = new Map(taken);
+  return lines.map((l) => {
+    const already = Math.min(rest.get(l.product) || 0, l.left);
+    if (already) rest.set(l.product, rest.get(l.product) - already);
+    return { ...l, left: l.left - already };
+  }).filter((l) => l.left > 0);
 }

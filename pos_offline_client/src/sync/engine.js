@@ -169,7 +169,7 @@ export class SyncEngine {
         await db.sales.update(entry.uuid, {
           synced: true, rejected, serverId: r.result?.sale ?? null, flags: r.result?.flags ?? [],
         });
-        acked.push(r);
+        acked.push({ ...r, type: entry.type });
         byUuid.delete(r.uuid);
       }
     });

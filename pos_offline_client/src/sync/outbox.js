@@ -25,11 +25,14 @@ export async function readCounters(db) {
 // Commit one operation.
 //   type: wire operation type; employee: id; terminal: id
 //   receipt: true when the operation consumes a receipt number
-//   build({receiptNumber, sequence, uuid, clientTime}) -> {payload, journal?, extra?}
+//   build({receiptNumber, sequence, uuid, clientTime}) -> {payload, journal?, extra?, also?}
 //     journal: {clear: {...indexed fields}, secret: {...}} stored in `sales`
+//     also: [{type, payload}] more operations committed in the same
+//       transaction, sequenced right after this one (the audit of the
+//       manager approvals of a sale)
 //     extra: async (tx, encrypted) => writes to other stores (already encrypted)
 //     secrets: {name: value} encrypted before the transaction and passed to extra
-// Returns {uuid, sequence, receiptNumber}.
+// Returns {uuid, sequence, receiptNumber, clientTime, operation, also}.
 export async function commitOperation({ db, vault, type, terminal, employee, receipt = false, build, stores = [], now = () => new Date() }) {
   const opUuid = makeUuid();
   for (let attempt = 0; attempt < 20; attempt += 1) {
@@ -43,6 +46,14 @@ export async function commitOperation({ db, vault, type, terminal, employee, rec
       uuid: opUuid, type, terminal, sequence, client_time: clientTime, employee, payload: built.payload,
     };
     const encOp = await vault.encrypt(operation);
+    const also = [];
+    for (const [i, more] of (built.also || []).entries()) {
+      const op = {
+        uuid: makeUuid(), type: more.type, terminal, sequence: sequence + 1 + i, client_time: clientTime, employee, payload: more.payload,
+      };
+      also.push({ operation: op, enc: await vault.encrypt(op) });
+    }
+    const lastSequence = sequence + also.length;
     const encJournal = built.journal ? await vault.encrypt(built.journal.secret) : null;
     const secrets = {};
     for (const [k, v] of Object.entries(built.secrets || {})) secrets[k] = await vault.encrypt(v);
@@ -50,15 +61,18 @@ export async function commitOperation({ db, vault, type, terminal, employee, rec
     const ok = await db.transaction('rw', tables, async () => {
       const current = (await db.meta.get(COUNTERS_KEY)) || emptyCounters();
       if (current.receipt !== counters.receipt || current.operation !== counters.operation) return false;
-      await db.meta.put({ ...current, receipt: receipt ? receiptNumber : current.receipt, operation: sequence });
+      await db.meta.put({ ...current, receipt: receipt ? receiptNumber : current.receipt, operation: lastSequence });
       await db.outbox.add({ seq: sequence, uuid: opUuid, type, createdAt: date.getTime(), attempts: 0, enc: encOp });
+      for (const { operation: op, enc } of also) {
+        await db.outbox.add({ seq: op.sequence, uuid: op.uuid, type: op.type, createdAt: date.getTime(), attempts: 0, enc });
+      }
       if (built.journal) {
         await db.sales.add({ ...built.journal.clear, uuid: opUuid, createdAt: date.getTime(), synced: false, enc: encJournal });
       }
       if (built.extra) await built.extra(secrets);
       return true;
     });
-    if (ok) return { uuid: opUuid, sequence, receiptNumber, clientTime, operation };
+    if (ok) return { uuid: opUuid, sequence, receiptNumber, clientTime, operation, also: also.map((a) => a.operation) };
   }
   throw new Error('Could not reserve a receipt number');
 }

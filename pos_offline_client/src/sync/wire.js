@@ -1,10 +1,11 @@
 // Local records to protocol v1 operations (docs/sync-protocol.md § Operations).
 // Money and quantities become decimal strings.
-import { formatDecimal, PRICE_DIGITS, QTY_DIGITS } from '../lib/money.js';
+import { formatDecimal, parseDecimal, PRICE_DIGITS, QTY_DIGITS } from '../lib/money.js';
 import { combinedDiscount } from '../models/order.js';
 import { computeOrder } from '../services/pricing.js';
 
-export function salePayload(order, { receiptNumber, taxes, digits = 2 }) {
+// `session`: the UUID of the cash session (protocol 1.2), left out when null.
+export function salePayload(order, { receiptNumber, taxes, digits = 2, session = null }) {
   const c = computeOrder(order, { taxes, currencyDigits: digits });
   const lines = c.lines.map(({ line, unitGrossPrice }) => {
     const d = combinedDiscount(line.discount || 0, line.noOrderDiscount ? 0 : order.discount || 0);
@@ -30,9 +31,113 @@ export function salePayload(order, { receiptNumber, taxes, digits = 2 }) {
     total: formatDecimal(c.total, digits),
   };
   if (order.kind === 'return' && order.originalReceipt) payload.original_receipt = order.originalReceipt;
+  if (session) payload.session = session;
   return { payload, computed: c };
 }
 
 export function amountPayload(minor, digits = 2) {
   return formatDecimal(minor, digits);
+}
+
+// -- audit (protocol 1.2) -----------------------------------------------------
+// Manager approvals the till asks for (ui/app.js authorize) by their label,
+// and the protocol's action for each. Approvals without an action in the
+// protocol (opening the drawer, closing the session) stay in the local audit.
+export const OVERRIDE_ACTIONS = {
+  Discount: 'discount',
+  'Order discount': 'order_discount',
+  'Price override': 'price_override',
+  'Sell an expired lot': 'expired_lot',
+  'Void line': 'void_line',
+  'Void sale': 'void_sale',
+  Refund: 'refund',
+};
+
+// What an approval entry holds besides its detail (see ui/app.js authorize).
+const ENTRY_FIELDS = new Set(['action', 'manager', 'managerName', 'cashier', 'at', 'product', 'lotId']);
+
+// One `audit` payload per approval of an order that has a protocol action:
+// {action, manager, cashier, receipt, product, lot, detail}. `receipt` is the
+// receipt number as printed (or null); the product of a line-level approval
+// comes from the line when the entry does not name it.
+export function auditPayloads(order, { receipt = null } = {}) {
+  const out = [];
+  for (const entry of order.overrides || []) {
+    const action = OVERRIDE_ACTIONS[entry.action];
+    if (!action || !Number.isInteger(entry.manager)) continue;
+    const line = entry.line ? order.lines.find((l) => l.uuid === entry.line) : null;
+    const detail = {};
+    for (const [k, v] of Object.entries(entry)) if (!ENTRY_FIELDS.has(k) && v !== undefined) detail[k] = v;
+    if (Number.isFinite(entry.at)) detail.approved_at = new Date(entry.at).toISOString();
+    out.push({
+      action,
+      manager: entry.manager,
+      cashier: entry.cashier ?? null,
+      receipt,
+      product: entry.product ?? line?.product ?? null,
+      lot: Number.isInteger(entry.lotId) ? entry.lotId : (action === 'expired_lot' ? null : line?.lot?.id ?? null),
+      detail,
+    });
+  }
+  return out;
+}
+
+// -- X/Z figures (protocol 1.2, GET sessions/<uuid>) ---------------------------
+// The server's figures in the till's units (integer minor units), or null
+// when the answer is not a session's figures.
+export function figuresFromWire(data, digits = 2) {
+  if (!data || typeof data !== 'object' || !('expected_cash' in data)) return null;
+  const money = (v) => (v === null || v === undefined ? null : parseDecimal(String(v), digits));
+  return {
+    uuid: data.uuid ?? null,
+    state: data.state ?? null,
+    opening: money(data.opening_float),
+    sales: Number(data.sales ?? 0),
+    salesTotal: money(data.sales_total),
+    returns: Number(data.returns ?? 0),
+    returnsTotal: money(data.returns_total),
+    net: money(data.net),
+    tax: money(data.taxes),
+    payments: (data.payments || []).map((p) => ({ method: p.method, name: p.name, amount: money(p.amount) })),
+    cashIn: money(data.cash_in),
+    cashOut: money(data.cash_out),
+    expectedCash: money(data.expected_cash),
+    counted: money(data.counted_cash),
+    difference: money(data.difference),
+    serverTime: data.server_time ?? null,
+  };
+}
+
+// The till's report (services/register.js report, plus counted/difference
+// after a close) beside the server's figures: one row per figure with
+// {key, label, local, server, match}, and `match` when every row agrees.
+// Counted cash and difference are compared only when both sides have them.
+export function compareFigures(local, server) {
+  const rows = [
+    ['opening', 'Opening float'], ['sales', 'Sales'], ['salesTotal', 'Sales total'],
+    ['returns', 'Returns'], ['returnsTotal', 'Returns total'], ['net', 'Net sales'], ['tax', 'Tax'],
+  ].map(([key, label]) => ({ key, label, local: local[key], server: server[key] }));
+  const methods = new Map();
+  for (const p of local.payments || []) methods.set(p.method, { name: p.name, local: p.amount, server: 0 });
+  for (const p of server.payments || []) {
+    const m = methods.get(p.method) || { name: p.name, local: 0, server: 0 };
+    m.server = p.amount;
+    methods.set(p.method, m);
+  }
+  for (const [method, m] of [...methods].sort(([a], [b]) => a - b)) {
+    if (m.local || m.server) rows.push({ key: `payment:${method}`, label: m.name, local: m.local, server: m.server });
+  }
+  rows.push(
+    { key: 'cashIn', label: 'Cash in', local: local.cashIn, server: server.cashIn },
+    { key: 'cashOut', label: 'Cash out', local: local.cashOut, server: server.cashOut },
+    { key: 'expectedCash', label: 'Expected cash', local: local.expectedCash, server: server.expectedCash },
+  );
+  if (local.counted !== undefined && local.counted !== null && server.counted !== null) {
+    rows.push(
+      { key: 'counted', label: 'Counted cash', local: local.counted, server: server.counted },
+      { key: 'difference', label: 'Difference', local: local.difference, server: server.difference },
+    );
+  }
+  for (const r of rows) r.match = r.local === r.server;
+  return { rows, match: rows.every((r) => r.match), differ: rows.filter((r) => !r.match).map((r) => r.key) };
 }

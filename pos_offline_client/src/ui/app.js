@@ -10,6 +10,8 @@ import { tender, quantityForAmount } from '../services/pricing.js';
 import { addProduct, isEmpty, newOrder, selectedLine } from '../models/order.js';
 import { $, closeAllModals, h, modalOpen, openModal } from './dom.js';
 import { receiptHtml, reportHtml, printHtml } from './print.js';
+import { receiptFromWire, returnedByProduct, withoutReturned } from '../sync/api.js';
+import { compareFigures } from '../sync/wire.js';
 
 export const SHORTCUTS = [
   ['F2', 'Search'], ['F3', 'Customer'], ['F4', 'Quantity'], ['F6', 'Discount'], ['Shift+F6', 'Order discount'],
@@ -204,7 +206,10 @@ export class PosUI {
   // -- manager override ----------------------------------------------------
   // Ask for a manager's PIN when the cashier may not do `action`. `need`
   // checks the manager's own rights. Logged in the audit trail.
+  // The approval entry (this.lastOverride) goes with the order: the sale
+  // sends it to the server as an `audit` operation (sync/wire.js).
   async authorize(action, allowed, need = () => true, detail = {}) {
+    this.lastOverride = null;
     if (allowed(this.employee)) return this.employee;
     const managers = this.reg.employees().filter((e) => this.reg.can(e, 'allow_manager_override') && need(e) && e.id !== this.employee.id);
     if (!managers.length) {
@@ -223,6 +228,7 @@ export class PosUI {
     if (!ok) return null;
     const entry = { action, manager: manager.id, managerName: manager.name, cashier: this.employee.id, at: Date.now(), ...detail };
     this.order.overrides.push(entry);
+    this.lastOverride = entry;
     await this.reg.audit('manager_override', entry);
     this.toast(t('Approved by {name}', { name: manager.name }), 'ok');
     return manager;
@@ -412,7 +418,7 @@ export class PosUI {
       lot = choice.lot || choice.expired || null;
     }
     if (lot && isExpired(lot, today)) {
-      const ok = await this.authorize('Sell an expired lot', () => false, () => true, { product: product.id, lot: lot.number, expiry: lot.expiration_date });
+      const ok = await this.authorize('Sell an expired lot', () => false, () => true, { product: product.id, lotId: lot.id, lot_number: lot.number, expiry: lot.expiration_date });
       if (!ok) {
         this.toast(t('Lot {n} of {name} expired on {date}: not sold', { n: lot.number, name: product.name, date: lot.expiration_date }), 'bad', 6000);
         return;
@@ -494,7 +500,7 @@ export class PosUI {
     const bp = await this.promptNumber(t('Discount % on {name}', { name: line.name }), { id: 'discount' });
     if (bp === null) return;
     if (bp > 10000) return this.toast(t('A discount is at most 100 %'), 'bad');
-    const ok = await this.authorize('Discount', (e) => bp <= this.reg.maxDiscountBp(e), (m) => bp <= this.reg.maxDiscountBp(m), { discount: formatDecimal(bp, 2), line: line.uuid });
+    const ok = await this.authorize('Discount', (e) => bp <= this.reg.maxDiscountBp(e), (m) => bp <= this.reg.maxDiscountBp(m), { discount: formatDecimal(bp, 2), line: line.uuid, product: line.product });
     if (!ok) return;
     line.discount = bp;
     this.renderOrder();
@@ -516,8 +522,10 @@ export class PosUI {
     if (!line) return;
     const ok = await this.authorize('Price override', (e) => this.reg.can(e, 'allow_price_override'), (m) => this.reg.can(m, 'allow_price_override'), { line: line.uuid });
     if (!ok) return;
+    const approval = this.lastOverride;
     const v = await this.promptNumber(t('Unit price of {name}', { name: line.name }), { id: 'price', digits: PRICE_DIGITS });
     if (v === null) return;
+    if (approval) Object.assign(approval, { product: line.product, from: formatDecimal(line.unitPrice, PRICE_DIGITS), price: formatDecimal(v, PRICE_DIGITS) });
     line.unitPrice = v;
     line.priceOverridden = true;
     this.renderOrder();
@@ -627,10 +635,13 @@ export class PosUI {
       if (!number) return;
     }
     let original = await this.reg.findReceipt(number);
-    if (!original && this.app.status.online) original = await this.app.lookupRemoteReceipt(number);
+    const mine = await this.reg.returnsOf(number);
+    // Online, the server also knows the returns other tills made
+    const remote = this.app.status.online ? await this.app.remoteReceipt(number) : null;
+    if (!original && remote) original = remote.order ? remote : receiptFromWire(remote, this.app.catalog, { localReturns: mine.numbers });
     if (!original || original.kind === 'void') return this.toast(t('Receipt {n} not found', { n: number }), 'bad');
-    const returned = await this.reg.returnedQuantities(number);
-    const lines = original.order.lines.filter((l) => !l.voided).map((l) => ({ ...l, left: Math.abs(l.quantity) - (returned.get(l.uuid) || 0) })).filter((l) => l.left > 0);
+    let lines = original.order.lines.filter((l) => !l.voided).map((l) => ({ ...l, left: Math.abs(l.quantity) - (mine.byLine.get(l.uuid) || 0) })).filter((l) => l.left > 0);
+    if (!original.remote && remote?.receipt) lines = withoutReturned(lines, returnedByProduct(remote, { localReturns: mine.numbers }));
     if (!lines.length) return this.toast(t('Everything on {n} was already returned', { n: number }), 'bad');
     const picked = await openModal((box, close) => {
       const checks = lines.map((l) => h('input', { type: 'checkbox', checked: true, 'data-line': l.uuid }));
@@ -640,7 +651,7 @@ export class PosUI {
           h('button', { class: 'primary', id: 'return-ok', onclick: () => close(lines.filter((l, i) => checks[i].checked)) }, t('Return selected'))));
     }, { className: 'wide' });
     if (!picked?.length) return;
-    const ok = await this.authorize('Refund', (e) => this.reg.can(e, 'allow_refund'), (m) => this.reg.can(m, 'allow_refund'), { receipt: number });
+    const ok = await this.authorize('Refund', (e) => this.reg.can(e, 'allow_refund'), (m) => this.reg.can(m, 'allow_refund'), { original_receipt: number });
     if (!ok) return;
     const order = newOrder('return');
     order.originalReceipt = number;
@@ -868,7 +879,7 @@ export class PosUI {
     const session = await this.reg.currentSession();
     if (!session) return;
     const r = await this.reg.report(session);
-    await this.showReport(t('X report'), r);
+    await this.showReport(t('X report'), r, { session: session.uuid });
   }
 
   async closeSession() {
@@ -879,7 +890,7 @@ export class PosUI {
     const z = await this.reg.closeSession(counted.total, counted.denominations, this.employee);
     this.app.refreshStatus();
     this.app.kickSoon();
-    await this.showReport(t('Z report'), z);
+    await this.showReport(t('Z report'), z, { session: z.session });
     this.lock();
   }
 
@@ -900,15 +911,47 @@ export class PosUI {
     }, { className: 'wide' });
   }
 
-  async showReport(title, r) {
-    const html = reportHtml(title, r, this.money.bind(this), this.app.device);
-    await openModal((box, close) => {
-      const body = h('div', { class: 'report', id: 'report' });
+  // The report, and beside it the server's figures of the session once the
+  // server has all the till recorded (asked again until then, while open).
+  async showReport(title, r, { session = null } = {}) {
+    const money = this.money.bind(this);
+    let server = session ? { state: 'pending' } : null;
+    let html = reportHtml(title, r, money, this.app.device, server);
+    let open = true;
+    const body = h('div', { class: 'report', id: 'report', 'data-server': server?.state || '' });
+    const render = () => {
+      html = reportHtml(title, r, money, this.app.device, server);
       body.innerHTML = html;
+      body.dataset.server = server?.state || '';
+    };
+    const follow = async () => {
+      let kicked = false;
+      while (open) {
+        const answer = await this.app.serverFigures(session);
+        if (!open) return;
+        if (answer.state === 'ok') {
+          const comparison = compareFigures(r, answer.figures);
+          server = { state: comparison.match ? 'match' : 'differ', comparison };
+        } else {
+          server = { state: answer.state };
+        }
+        render();
+        if (answer.state !== 'pending') return;
+        if (!kicked) {
+          this.app.forceSync();
+          kicked = true;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+    };
+    await openModal((box, close) => {
+      render();
       box.append(body, h('div', { class: 'actions' },
         h('button', { onclick: () => printHtml(html) }, t('Print')),
         h('button', { class: 'primary', onclick: () => close() }, t('Close'))));
+      if (session) follow().catch(() => {});
     }, { className: 'wide' });
+    open = false;
   }
 
   // -- keyboard ------------------------------------------------------------

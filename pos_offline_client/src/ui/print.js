@@ -25,25 +25,53 @@ ${r.footer.map((l) => `<div class="center">${esc(l)}</div>`).join('')}
 </div>`;
 }
 
-export function reportHtml(title, r, money, device) {
+// The X/Z report. With `server` ({state, comparison} from sync/wire.js
+// compareFigures), each figure the server also reports shows the server's
+// value beside the till's and whether they agree; a status line says so.
+export function reportHtml(title, r, money, device, server = null) {
+  const cmp = server?.comparison ? new Map(server.comparison.rows.map((x) => [x.key, x])) : null;
+  const count = (n) => (n === null || n === undefined ? '' : String(n));
   const rows = [
     [t('Terminal'), device?.terminal?.name || ''],
     [t('Opened'), formatDateTime(r.openedAt)],
     ...(r.closedAt ? [[t('Closed'), formatDateTime(r.closedAt)]] : [[t('Printed'), formatDateTime(Date.now())]]),
-    [t('Sales'), `${r.sales} · ${money(r.salesTotal)}`],
-    [t('Returns'), `${r.returns} · ${money(r.returnsTotal)}`],
+    [t('Sales'), `${r.sales} · ${money(r.salesTotal)}`, ['sales', 'salesTotal'], (c) => `${count(c.sales)} · ${money(c.salesTotal)}`],
+    [t('Returns'), `${r.returns} · ${money(r.returnsTotal)}`, ['returns', 'returnsTotal'], (c) => `${count(c.returns)} · ${money(c.returnsTotal)}`],
     [t('Voided sales'), String(r.voids)],
-    [t('Net sales'), money(r.net)],
+    [t('Net sales'), money(r.net), ['net']],
     [t('Discounts'), money(r.discounts)],
-    [t('Tax'), money(r.tax)],
-    ...r.payments.map((p) => [p.name, money(p.amount)]),
-    [t('Opening float'), money(r.opening)],
-    [t('Cash in'), money(r.cashIn)],
-    [t('Cash out'), money(r.cashOut)],
-    [t('Expected cash'), money(r.expectedCash)],
-    ...(r.counted !== undefined ? [[t('Counted cash'), money(r.counted)], [t('Difference'), money(r.difference)]] : []),
+    [t('Tax'), money(r.tax), ['tax']],
+    ...r.payments.map((p) => [p.name, money(p.amount), [`payment:${p.method}`]]),
+    ...(cmp ? server.comparison.rows.filter((x) => x.key.startsWith('payment:') && !r.payments.some((p) => `payment:${p.method}` === x.key))
+      .map((x) => [x.label, money(0), [x.key]]) : []),
+    [t('Opening float'), money(r.opening), ['opening']],
+    [t('Cash in'), money(r.cashIn), ['cashIn']],
+    [t('Cash out'), money(r.cashOut), ['cashOut']],
+    [t('Expected cash'), money(r.expectedCash), ['expectedCash']],
+    ...(r.counted !== undefined ? [[t('Counted cash'), money(r.counted), ['counted']], [t('Difference'), money(r.difference), ['difference']]] : []),
   ];
-  return `<div class="receipt"><h1>${esc(title)}</h1><table class="meta">${rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td class="num">${esc(v)}</td></tr>`).join('')}</table></div>`;
+  const serverCell = (keys, fmt) => {
+    if (!cmp) return '';
+    const found = (keys || []).map((k) => cmp.get(k)).filter(Boolean);
+    if (!found.length) return '<td></td><td></td>';
+    const values = Object.fromEntries(found.map((x) => [x.key, x.server]));
+    const text = fmt ? fmt(values) : (found[0].server === null ? '' : money(found[0].server));
+    const ok = found.every((x) => x.match);
+    return `<td class="num server">${esc(text)}</td><td class="${ok ? 'match' : 'differ'}" data-figure="${esc(found.map((x) => x.key).join(' '))}" data-match="${ok}">${ok ? '✓' : '≠'}</td>`;
+  };
+  const head = cmp ? `<tr><th></th><th class="num">${esc(t('Till'))}</th><th class="num">${esc(t('Server'))}</th><th></th></tr>` : '';
+  const body = rows.map(([k, v, keys, fmt]) => `<tr><td>${esc(k)}</td><td class="num">${esc(v)}</td>${serverCell(keys, fmt)}</tr>`).join('');
+  let status = '';
+  if (server) {
+    const text = {
+      pending: t('Server figures after sync'),
+      match: t('The server’s figures match the till’s'),
+      differ: t('The server’s figures differ from the till’s (≠)'),
+      unavailable: t('The server does not report this session’s figures'),
+    }[server.state] || '';
+    status = `<p class="server-figures ${esc(server.state)}" id="server-figures" data-server="${esc(server.state)}">${esc(text)}</p>`;
+  }
+  return `<div class="receipt"><h1>${esc(title)}</h1><table class="meta">${head}${body}</table>${status}</div>`;
 }
 
 // Print an HTML fragment with the browser's dialog (print.css shows only it).

@@ -193,4 +193,9 @@ export default {
   'Expected cash': 'Espèces attendues',
   'Counted cash': 'Espèces comptées',
   Difference: 'Écart',
+  Server: 'Serveur',
+  'Server figures after sync': 'Chiffres du serveur après la synchronisation',
+  'The server’s figures match the till’s': 'Les chiffres du serveur concordent avec ceux de la caisse',
+  'The server’s figures differ from the till’s (≠)': 'Les chiffres du serveur diffèrent de ceux de la caisse (≠)',
+  'The server does not report this session’s figures': 'Le serveur ne donne pas les chiffres de cette session',
 };
