@@ -26,6 +26,8 @@ from .sync import OPERATION_TYPES
 
 logger = logging.getLogger(__name__)
 MAX_OPERATIONS = 500
+# Operations that may name the device's cash session
+SESSION_TYPES = {'sale', 'return', 'cash_in', 'cash_out', 'session_close'}
 POST_CHUNK = 25
 _savepoints = count()
 
@@ -383,7 +385,28 @@ class Push(Model):
                     or employee not in batch.employees):
                 raise Rejected('unknown_employee',
                     f"Employee {employee!r} does not exist.")
+        if type_ in SESSION_TYPES and data['payload'].get(
+                'session') is not None:
+            cls.check_session(batch, data['payload']['session'])
         return handler(batch, data, data['payload'], client_time)
+
+    @classmethod
+    def check_session(cls, batch, uuid):
+        "The open session of the terminal named uuid by the device"
+        Session = Pool().get('sale.point.cash.session')
+        if not isinstance(uuid, str) or not 0 < len(uuid) <= 64:
+            raise Rejected('invalid_payload',
+                "session must be the session's UUID (a string).")
+        session = Session.by_uuid(batch.terminal, uuid)
+        if session is None:
+            raise Rejected('unknown_session',
+                f"Terminal {batch.terminal.rec_name} has no cash session "
+                f"{uuid}.")
+        if session.state != 'open':
+            raise Rejected('session_closed',
+                f"Cash session {uuid} is closed: remove \"session\" from "
+                "the payload to record the operation in the current session.")
+        return session
 
     # Helpers
 
@@ -709,7 +732,8 @@ class Push(Model):
         if amount <= 0:
             raise Rejected('invalid_payload', "amount must be positive.")
         transfer = cls._transfer(batch, payload, client_time, sign * amount)
-        return {'transfer': transfer.id, 'session': transfer.session.id}
+        return {'transfer': transfer.id, 'session': transfer.session.id,
+            'session_uuid': transfer.session.retail_uuid}
 
     @classmethod
     def handle_cash_out(cls, batch, data, payload, client_time):
@@ -717,10 +741,50 @@ class Push(Model):
 
     @classmethod
     def handle_session_open(cls, batch, data, payload, client_time):
-        Session = Pool().get('sale.point.cash.session')
+        pool = Pool()
+        Session = pool.get('sale.point.cash.session')
+        Configuration = pool.get('retail.sync.configuration')
+        uuid = payload.get('session')
+        if uuid is not None:
+            if not isinstance(uuid, str) or not 0 < len(uuid) <= 64:
+                raise Rejected('invalid_payload',
+                    "session must be the session's UUID (a string).")
+            if Session.by_uuid(batch.terminal, uuid):
+                raise Rejected('invalid_payload',
+                    f"Cash session {uuid} was already opened.")
+        opening = payload.get('opening_amount')
+        if opening is not None:
+            opening = to_decimal(opening, 'opening_amount')
+            if opening < 0:
+                raise Rejected('invalid_payload',
+                    "opening_amount cannot be negative.")
         session = Session.get_current(batch.terminal)
-        return {'session': session.id,
-            'start_amount': money(session.start_amount)}
+        if uuid is not None and session.retail_uuid not in {None, uuid}:
+            raise Rejected('session_still_open',
+                f"Cash session {session.retail_uuid} of the terminal is "
+                "still open: its close must be recorded first.")
+        start = session.start_amount
+        if opening is not None and not session.retail_float_transfer:
+            difference = opening - start
+            if difference:
+                config = Configuration(1)
+                if not config.float_transfer_type:
+                    raise Rejected('not_configured',
+                        "No float transfer type is configured "
+                        "(Retail › Configuration › Sync).")
+                session.retail_float_transfer = cls._transfer(
+                    batch, payload, client_time, difference,
+                    type_id=config.float_transfer_type.id)
+        if uuid is not None:
+            session.retail_uuid = uuid
+        session.save()
+        opening = start
+        if session.retail_float_transfer:
+            opening += session.retail_float_transfer.amount
+        transfer = session.retail_float_transfer
+        return {'session': session.id, 'uuid': session.retail_uuid,
+            'start_amount': money(start), 'opening_amount': money(opening),
+            'float_transfer': transfer.id if transfer else None}
 
     @classmethod
     def handle_session_close(cls, batch, data, payload, client_time):
@@ -738,20 +802,31 @@ class Push(Model):
         session, = sessions
         expected = session.start_amount + session.balance
         difference = counted - expected
+        transfer = None
         if difference:
             config = Configuration(1)
             if not config.cash_difference_type:
                 raise Rejected('not_configured',
                     "No cash difference type is configured "
                     "(Retail › Configuration › Sync).")
-            cls._transfer(batch, payload, client_time, difference,
+            transfer = cls._transfer(batch, payload, client_time, difference,
                 type_id=config.cash_difference_type.id)
             session = Session(session.id)
         session.end_amount = counted
+        session.retail_difference_transfer = transfer
         session.save()
         Session.close([session])
+        session = Session(session.id)
         return {'session': session.id, 'expected': money(expected),
-            'counted': money(counted), 'difference': money(difference)}
+            'counted': money(counted), 'difference': money(difference),
+            'figures': session.figures()}
+
+    @classmethod
+    def handle_audit(cls, batch, data, payload, client_time):
+        Override = Pool().get('retail.sync.override')
+        override = Override.record(batch, data, payload,
+            cls.utc(client_time), cls.business_date(batch, client_time))
+        return {'override': override.id}
 
     @classmethod
     def handle_customer(cls, batch, data, payload, client_time):

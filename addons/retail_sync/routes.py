@@ -24,6 +24,8 @@ from .push import MAX_OPERATIONS, ConcurrentPush
 logger = logging.getLogger(__name__)
 
 PREFIX = '/<database_name>/retail_sync/v1'
+# The protocol version the server speaks (docs/sync-protocol.md)
+PROTOCOL_VERSION = '1.2'
 MAX_PUSH_BYTES = 32 * 1024 * 1024
 
 
@@ -298,6 +300,7 @@ def enroll(request, pool, terminal, log):
         'branch': {'id': terminal.branch.id, 'code': terminal.branch.code,
             'name': terminal.branch.name},
         'database': Transaction().database.name,
+        'protocol_version': PROTOCOL_VERSION,
         }, HTTPStatus.OK
 
 
@@ -397,7 +400,8 @@ push.max_request_size = MAX_PUSH_BYTES
 def status(request, pool, terminal, log):
     body = read_json(request)
     update_status(pool, terminal, status_values(body, log))
-    return {'terminal': terminal.id}, HTTPStatus.OK
+    return {'terminal': terminal.id,
+        'protocol_version': PROTOCOL_VERSION}, HTTPStatus.OK
 
 
 @app.route(PREFIX + '/receipts/<number>', methods={'GET'})
@@ -420,3 +424,21 @@ def receipts(request, pool, terminal, log):
     Operation = pool.get('retail.sync.operation')
     update_status(pool, terminal, {})
     return Operation.receipt_report(terminal), HTTPStatus.OK
+
+
+@app.route(PREFIX + '/sessions/<uuid>', methods={'GET'})
+@sync_transaction
+@api('session')
+def session(request, pool, terminal, log, uuid):
+    "The server's X (open) or Z (closed) figures of a cash session"
+    Session = pool.get('sale.point.cash.session')
+    sessions = Session.search([('retail_uuid', '=', uuid)])
+    if not sessions:
+        raise ApiError(HTTPStatus.NOT_FOUND, 'not_found',
+            f"No cash session {uuid}.")
+    own = [s for s in sessions if s.point.id == terminal.id]
+    if not own:
+        raise ApiError(HTTPStatus.FORBIDDEN, 'forbidden',
+            f"Cash session {uuid} belongs to another terminal.")
+    log['records'] = 1
+    return own[0].figures(), HTTPStatus.OK

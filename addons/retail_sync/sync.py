@@ -27,6 +27,7 @@ OPERATION_TYPES = [
     ('session_close', "Session Close"),
     ('customer', "Customer"),
     ('stock_count', "Stock Count"),
+    ('audit', "Manager Override"),
     ]
 
 
@@ -38,6 +39,11 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         'sale.point.cash.transfer.type', "Cash Difference Type",
         help="The cash transfer type that books the difference between "
         "the counted and the expected cash when a session closes.")
+    float_transfer_type = fields.Many2One(
+        'sale.point.cash.transfer.type', "Float Transfer Type",
+        help="The cash transfer type that books the difference between "
+        "the opening float counted at the till and the amount the cash "
+        "session starts from (the previous session's end amount).")
     adjustment_location = fields.Many2One(
         'stock.location', "Count Adjustment Location",
         domain=[('type', '=', 'lost_found')],

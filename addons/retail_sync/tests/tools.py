@@ -84,8 +84,12 @@ def setup_shop(code='S1', prefix='S1A', company=None, products=3):
         transfer_type = TransferType(name="Float", journal=journal,
             account=expense, company=company)
         transfer_type.save()
+        float_type = TransferType(name="Opening float", journal=journal,
+            account=expense, company=company)
+        float_type.save()
         config = Configuration(1)
         config.cash_difference_type = transfer_type
+        config.float_transfer_type = float_type
         config.save()
         templates = Template.create([{
                     'name': f"{code} Product {i}",
@@ -114,6 +118,7 @@ def setup_shop(code='S1', prefix='S1A', company=None, products=3):
     shop.cash = cash_method.id
     shop.card = card_method.id
     shop.transfer_type = transfer_type.id
+    shop.float_type = float_type.id
     shop.products = [t.products[0].id for t in templates]
     shop.employee = employee.id
     shop.tax = tax.id

@@ -1,0 +1,190 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"Manager overrides approved by PIN at a till, as the terminals report them"
+import json
+from decimal import Decimal, InvalidOperation
+
+from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+
+ACTIONS = [
+    ('discount', "Line Discount"),
+    ('order_discount', "Order Discount"),
+    ('price_override', "Price Override"),
+    ('expired_lot', "Expired Lot"),
+    ('void_line', "Void Line"),
+    ('void_sale', "Void Sale"),
+    ('refund', "Refund"),
+    ]
+
+# The POS permissions a manager needs to approve each action, on top of
+# allow_manager_override (the till asks the same)
+ACTION_RIGHTS = {
+    'discount': [],
+    'order_discount': [],
+    'price_override': ['allow_price_override'],
+    'expired_lot': [],
+    'void_line': ['allow_void'],
+    'void_sale': ['allow_void'],
+    'refund': ['allow_refund'],
+    }
+
+
+def missing_rights(permissions, action, detail):
+    """Return what the manager with permissions lacks to approve action
+    with detail, an empty list when nothing"""
+    missing = [r for r in ['allow_manager_override'] + ACTION_RIGHTS[action]
+        if not permissions.get(r)]
+    if action in {'discount', 'order_discount'} and isinstance(
+            detail, dict) and detail.get('discount') is not None:
+        value = detail['discount']
+        if isinstance(value, (float, bool)):
+            missing.append('discount must be a decimal string')
+        else:
+            try:
+                percent = Decimal(str(value))
+            except (InvalidOperation, ValueError):
+                missing.append(f'discount {value!r} is not a decimal')
+            else:
+                maximum = Decimal(permissions.get('max_discount') or 0)
+                if percent > maximum:
+                    missing.append(f'max_discount {maximum} < {percent}')
+    return missing
+
+
+class Override(ModelSQL, ModelView):
+    "Manager Override: an action a manager approved by PIN at a till"
+    __name__ = 'retail.sync.override'
+
+    terminal = fields.Many2One(
+        'sale.point', "Terminal", required=True, readonly=True,
+        ondelete='RESTRICT')
+    branch = fields.Many2One(
+        'retail.branch', "Branch", required=True, readonly=True,
+        ondelete='RESTRICT')
+    operation_uuid = fields.Char(
+        "Operation UUID", required=True, readonly=True, strip=False)
+    action = fields.Selection(ACTIONS, "Action", required=True, readonly=True)
+    manager = fields.Many2One(
+        'company.employee', "Manager", required=True, readonly=True,
+        ondelete='RESTRICT')
+    cashier = fields.Many2One(
+        'company.employee', "Cashier", required=True, readonly=True,
+        ondelete='RESTRICT')
+    receipt = fields.Char("Receipt", readonly=True)
+    sale = fields.Many2One(
+        'sale.point.sale', "Sale", readonly=True, ondelete='SET NULL')
+    product = fields.Many2One(
+        'product.product', "Product", readonly=True, ondelete='RESTRICT')
+    lot = fields.Many2One(
+        'stock.lot', "Lot", readonly=True, ondelete='RESTRICT')
+    client_time = fields.Timestamp("Time", readonly=True)
+    date = fields.Date(
+        "Date", required=True, readonly=True,
+        help="The business date at the branch.")
+    detail = fields.Text(
+        "Detail", readonly=True,
+        help="What the till sent about the override (JSON).")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('terminal_operation_unique',
+                Unique(t, t.terminal, t.operation_uuid),
+                'retail_sync.msg_override_unique'),
+            ]
+        cls._sql_indexes.update({
+                Index(t, (t.branch, Index.Equality()),
+                    (t.date, Index.Range())),
+                Index(t, (t.manager, Index.Equality()),
+                    (t.date, Index.Range())),
+                })
+        cls._order = [('client_time', 'DESC'), ('id', 'DESC')]
+
+    def get_rec_name(self, name):
+        return f'{self.terminal.rec_name} {self.action} {self.date}'
+
+    @classmethod
+    def record(cls, batch, data, payload, client_time, date):
+        """Record the override of an audit operation of batch's terminal;
+        raise Rejected for what cannot be recorded as sent"""
+        pool = Pool()
+        Employee = pool.get('company.employee')
+        Lot = pool.get('stock.lot')
+        Sale = pool.get('sale.point.sale')
+        from .push import Rejected, to_int
+
+        action = payload.get('action')
+        if action not in ACTION_RIGHTS:
+            raise Rejected('unknown_action',
+                f"Unknown override action {action!r}: expected one of "
+                f"{', '.join(a for a, _ in ACTIONS)}.")
+        employees = {}
+        for name in ['manager', 'cashier']:
+            employee_id = to_int(payload.get(name), name)
+            with Transaction().set_context(active_test=False):
+                found = Employee.search([
+                        ('id', '=', employee_id),
+                        ('company', '=', batch.company.id),
+                        ])
+            if not found:
+                raise Rejected('unknown_employee',
+                    f"The {name} {employee_id} is not an employee of the "
+                    "company.")
+            employees[name], = found
+        detail = payload.get('detail')
+        if detail is None:
+            detail = {}
+        if not isinstance(detail, dict):
+            raise Rejected('invalid_payload', "detail must be an object.")
+        manager = employees['manager']
+        missing = missing_rights(
+            manager.get_pos_permissions(), action, detail)
+        if missing:
+            raise Rejected('not_allowed',
+                f"Manager {manager.rec_name} may not approve {action}: "
+                f"{', '.join(missing)}.")
+        receipt = payload.get('receipt')
+        if isinstance(receipt, int) and not isinstance(receipt, bool):
+            receipt = f'{batch.terminal.receipt_prefix}-{receipt:06d}'
+        if receipt is not None and (
+                not isinstance(receipt, str) or len(receipt) > 64):
+            raise Rejected('invalid_payload',
+                "receipt must be a receipt number or null.")
+        product = payload.get('product')
+        if product is not None:
+            from .push import Push
+            product = Push.get_product(product, batch).id
+        lot = to_int(payload.get('lot'), 'lot', required=False)
+        if lot is not None:
+            domain = [('id', '=', lot)]
+            if product is not None:
+                domain.append(('product', '=', product))
+            if not Lot.search(domain):
+                raise Rejected('unknown_lot', f"Lot {lot} does not exist.")
+        sale = None
+        if receipt:
+            sales = Sale.search([
+                    ('number', '=', receipt),
+                    ('company', '=', batch.company.id),
+                    ], order=[('id', 'ASC')], limit=1)
+            sale = sales[0].id if sales else None
+        override, = cls.create([{
+                    'terminal': batch.terminal.id,
+                    'branch': batch.branch.id,
+                    'operation_uuid': data['uuid'],
+                    'action': action,
+                    'manager': manager.id,
+                    'cashier': employees['cashier'].id,
+                    'receipt': receipt,
+                    'sale': sale,
+                    'product': product,
+                    'lot': lot,
+                    'client_time': client_time,
+                    'date': date,
+                    'detail': json.dumps(detail, sort_keys=True),
+                    }])
+        return override

@@ -1,0 +1,183 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""Cash sessions named by the device, with their float and the server's X/Z
+figures"""
+from collections import defaultdict
+from decimal import Decimal
+
+from trytond.model import Index, Unique, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+
+from .pull import money
+
+
+class CashSession(metaclass=PoolMeta):
+    __name__ = 'sale.point.cash.session'
+
+    retail_uuid = fields.Char(
+        "Device UUID", readonly=True, strip=False,
+        help="The UUID the terminal gave the session.")
+    retail_float_transfer = fields.Many2One(
+        'sale.point.cash.transfer', "Float Transfer", readonly=True,
+        ondelete='SET NULL',
+        help="The transfer that brought the session's start amount to the "
+        "opening float counted at the till.")
+    retail_difference_transfer = fields.Many2One(
+        'sale.point.cash.transfer', "Difference Transfer", readonly=True,
+        ondelete='SET NULL',
+        help="The transfer that booked the difference between the counted "
+        "and the expected cash at the close.")
+    retail_sales = fields.One2Many(
+        'sale.point.sale', 'cash_session', "Sales", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('point_retail_uuid_unique', Unique(t, t.point, t.retail_uuid),
+                'retail_sync.msg_session_uuid_unique'),
+            ]
+
+    @classmethod
+    def copy(cls, sessions, default=None):
+        default = default.copy() if default is not None else {}
+        for name in ['retail_uuid', 'retail_float_transfer',
+                'retail_difference_transfer']:
+            default.setdefault(name, None)
+        return super().copy(sessions, default=default)
+
+    @classmethod
+    def by_uuid(cls, terminal, uuid):
+        "The session of terminal with the device's uuid, or None"
+        sessions = cls.search([
+                ('point', '=', terminal.id),
+                ('retail_uuid', '=', uuid),
+                ], limit=1)
+        return sessions[0] if sessions else None
+
+    def retail_sales_of(self):
+        """The receipts of the session: the sales made while it was the
+        terminal's current session, and those paid in cash into it"""
+        Sale = Pool().get('sale.point.sale')
+        return Sale.search(['OR',
+                ('cash_session', '=', self.id),
+                ('payments.session', '=', self.id),
+                ], order=[('id', 'ASC')])
+
+    def figures(self):
+        """The X (open) or Z (closed) figures of the session, money as
+        decimal strings: the same computation whatever its state"""
+        pool = Pool()
+        Operation = pool.get('retail.sync.operation')
+        currency = self.currency
+        round_ = currency.round
+        sales = self.retail_sales_of()
+        kinds = {}
+        for sub in [sales[i:i + 1000] for i in range(0, len(sales), 1000)]:
+            for operation in Operation.search([
+                        ('sale', 'in', [s.id for s in sub]),
+                        ]):
+                kinds[operation.sale.id] = operation.type
+        counts = {'sale': 0, 'return': 0}
+        totals = {'sale': Decimal(0), 'return': Decimal(0)}
+        taxes = Decimal(0)
+        by_method = defaultdict(Decimal)
+        methods = {}
+        for sale in sales:
+            total = sale.total or Decimal(0)
+            kind = kinds.get(sale.id)
+            if kind not in counts:
+                kind = 'return' if total < 0 else 'sale'
+            counts[kind] += 1
+            totals[kind] += total
+            taxes += sale.total_tax or Decimal(0)
+            for payment in sale.payments:
+                by_method[payment.method.id] += payment.amount or Decimal(0)
+                methods[payment.method.id] = payment.method
+        cash_payments = sum((p.amount or Decimal(0) for p in self.payments),
+            Decimal(0))
+        excluded = {t.id for t in [self.retail_float_transfer,
+                self.retail_difference_transfer] if t}
+        cash_in = cash_out = Decimal(0)
+        for transfer in self.transfers:
+            if transfer.id in excluded:
+                continue
+            if transfer.amount >= 0:
+                cash_in += transfer.amount
+            else:
+                cash_out -= transfer.amount
+        opening = self.start_amount or Decimal(0)
+        if self.retail_float_transfer:
+            opening += self.retail_float_transfer.amount
+        expected = opening + cash_payments + cash_in - cash_out
+        counted = difference = None
+        if self.state != 'open':
+            counted = self.end_amount
+            difference = counted - expected
+
+        def amount(value):
+            return money(round_(value)) if value is not None else None
+        return {
+            'id': self.id,
+            'uuid': self.retail_uuid,
+            'terminal': self.point.id,
+            'state': self.state,
+            'opening_float': amount(opening),
+            'sales': counts['sale'],
+            'sales_total': amount(totals['sale']),
+            'returns': counts['return'],
+            'returns_total': amount(totals['return']),
+            'net': amount(totals['sale'] + totals['return']),
+            'taxes': amount(taxes),
+            'payments': [{
+                    'method': method_id,
+                    'name': methods[method_id].name,
+                    'amount': amount(by_method[method_id]),
+                    } for method_id in sorted(by_method)],
+            'cash_in': amount(cash_in),
+            'cash_out': amount(cash_out),
+            'expected_cash': amount(expected),
+            'counted_cash': amount(counted),
+            'difference': amount(difference),
+            }
+
+
+class POSSale(metaclass=PoolMeta):
+    __name__ = 'sale.point.sale'
+
+    cash_session = fields.Many2One(
+        'sale.point.cash.session', "Cash Session", readonly=True,
+        ondelete='RESTRICT',
+        domain=[('point', '=', Eval('point', -1))],
+        help="The terminal's cash session when the sale was recorded.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(
+            Index(t, (t.cash_session, Index.Range())))
+
+    @classmethod
+    def create(cls, vlist):
+        pool = Pool()
+        Session = pool.get('sale.point.cash.session')
+        Point = pool.get('sale.point')
+        current = {}
+        vlist = [v.copy() for v in vlist]
+        for values in vlist:
+            point = values.get('point')
+            if point is None or values.get('cash_session'):
+                continue
+            if point not in current:
+                current[point] = Session.get_current(Point(point)).id
+            values['cash_session'] = current[point]
+        return super().create(vlist)
+
+    @classmethod
+    def copy(cls, sales, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('cash_session', None)
+        return super().copy(sales, default=default)
