@@ -43,14 +43,53 @@ export function upcEToUpcA(code) {
   return isValidGtin(upcA) ? upcA : null;
 }
 
-// Default in-store layouts: 2 prefix digits, 5 item digits, 5 value digits,
-// check digit. Overridden by the terminal's settings from the server.
+// Built-in in-store layouts: 2 prefix digits, 5 item digits, 5 value
+// digits, check digit. The chain's layouts (Retail > Configuration >
+// Barcode Layouts, the `settings` record of the sync) replace them once
+// received; an empty list from the server keeps these.
 export const DEFAULT_VARIABLE_RULES = [
   { prefix: '21', kind: 'weight', itemDigits: 5, valueDigits: 5, decimals: 3 },
   { prefix: '22', kind: 'weight', itemDigits: 5, valueDigits: 5, decimals: 3 },
   { prefix: '23', kind: 'price', itemDigits: 5, valueDigits: 5, decimals: 2 },
   { prefix: '24', kind: 'price', itemDigits: 5, valueDigits: 5, decimals: 2 },
 ];
+
+let chainRules = null;
+
+// The server's layouts ({prefix, kind, item_digits, value_check,
+// value_digits, value_decimals}) as rules; layouts that do not fill the 12
+// digits of an EAN-13 body are left out. null when there are none.
+export function layoutsToRules(layouts) {
+  if (!Array.isArray(layouts)) return null;
+  const rules = [];
+  for (const l of layouts) {
+    if (!l || typeof l.prefix !== 'string' || !/^\d{1,4}$/.test(l.prefix)) continue;
+    if (!['weight', 'price'].includes(l.kind)) continue;
+    const rule = {
+      prefix: l.prefix, kind: l.kind, itemDigits: l.item_digits, valueCheck: Boolean(l.value_check),
+      valueDigits: l.value_digits, decimals: l.value_decimals,
+    };
+    const digits = [rule.itemDigits, rule.valueDigits, rule.decimals];
+    if (!digits.every(Number.isInteger) || rule.itemDigits < 1 || rule.valueDigits < 1) continue;
+    if (rule.decimals < 0 || rule.decimals > rule.valueDigits) continue;
+    if (rule.prefix.length + rule.itemDigits + (rule.valueCheck ? 1 : 0) + rule.valueDigits !== 12) continue;
+    rules.push(rule);
+  }
+  // Longest prefix first: "245" before "24"
+  rules.sort((a, b) => b.prefix.length - a.prefix.length);
+  return rules.length ? rules : null;
+}
+
+// Install the chain's rules (the catalog does, from the settings record);
+// null goes back to the built-in ones.
+export function setVariableRules(rules) {
+  chainRules = rules && rules.length ? rules : null;
+}
+
+// The rules the till applies: the chain's, else the built-in ones.
+export function variableRules() {
+  return chainRules || DEFAULT_VARIABLE_RULES;
+}
 
 // The catalog key a variable-measure barcode's item is filed under: the
 // barcode with its value zeroed (what a product's "PLU barcode" holds).
@@ -59,7 +98,7 @@ export function variableItemKey(rule, item) {
   return `${body}${gtinCheckDigit(body)}`;
 }
 
-export function matchVariableRule(code, rules = DEFAULT_VARIABLE_RULES) {
+export function matchVariableRule(code, rules = variableRules()) {
   if (code.length !== 13) return null;
   for (const rule of rules) {
     if (!code.startsWith(rule.prefix)) continue;
@@ -172,7 +211,10 @@ export const RECEIPT_NUMBER = /^[A-Z0-9]{1,6}-\d{6,10}$/;
 //   {type: 'gs1', gtin, keys, lot, expiry, quantity}
 //   {type: 'receipt', number}
 //   {type: 'invalid', raw, reason} | {type: 'text', raw}
+// The built-in rules passed as `rules` stand for "the till's rules": the
+// chain's layouts when the server sent some.
 export function parseBarcode(raw, { rules = DEFAULT_VARIABLE_RULES, today } = {}) {
+  if (rules === DEFAULT_VARIABLE_RULES) rules = variableRules();
   const trimmed = String(raw).replace(/[\r\n]+$/, '').trim();
   const { text, gs1 } = stripSymbology(trimmed);
   if (!text) return { type: 'invalid', raw, reason: 'empty' };

@@ -4,13 +4,24 @@
 // product writes 6-7k records/s, so bootstrap pages are stored as one record
 // each; lookups go through in-memory Maps (microseconds) and name search is a
 // word-prefix scan over a prepared array (about 3 ms p95 for 100k names).
+//
+// Products are served priced for the branch: when the branch has a price
+// list, get/lookup/byCode/search/all return a view of the product whose
+// gross_price and list_price are the branch's prices for one unit (the
+// server's own prices stay in base_gross_price and base_list_price), made
+// lazily and cached until the price list, taxes, categories or units change.
 import { SENSITIVE_KINDS } from '../db/schema.js';
-import { normalizeGtin } from './barcode.js';
+import { QTY_DIGITS } from '../lib/money.js';
+import { layoutsToRules, normalizeGtin, setVariableRules } from './barcode.js';
+import { branchUnitPrice, compilePriceList, parseDecimalText, scaledPrice } from './pricing.js';
 
 export const KINDS = [
   'branch', 'terminal', 'company', 'uom', 'category', 'tax', 'payment_method',
-  'cash_transfer_type', 'price_list', 'product', 'lot', 'stock', 'employee', 'customer',
+  'cash_transfer_type', 'price_list', 'product', 'lot', 'stock', 'employee', 'customer', 'settings',
 ];
+
+// Kinds whose change may change every product's branch price.
+const PRICING_KINDS = new Set(['branch', 'price_list', 'tax', 'category', 'uom']);
 
 export function normalizeText(text) {
   return String(text || '').normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
@@ -35,6 +46,9 @@ export class Catalog {
     this.searchIds = [];
     this.searchText = [];
     this.version = 0;
+    this.pricing = null;
+    this.priced = new Map();
+    setVariableRules(null);
   }
 
   map(kind) {
@@ -47,11 +61,12 @@ export class Catalog {
   }
 
   get(kind, id) {
-    return this.kinds.get(kind)?.get(id) ?? null;
+    return this.present(kind, this.kinds.get(kind)?.get(id) ?? null);
   }
 
   all(kind) {
-    return [...this.map(kind).values()];
+    const list = [...this.map(kind).values()];
+    return kind === 'product' ? list.map((p) => this.present(kind, p)) : list;
   }
 
   get size() {
@@ -85,6 +100,8 @@ export class Catalog {
   }
 
   index(kind, rec) {
+    this.pricingChanged(kind, rec.id);
+    if (kind === 'settings') setVariableRules(layoutsToRules(rec.barcode_layouts));
     if (kind === 'product') {
       for (const b of rec.barcodes || []) this.barcodes.set(barcodeKey(b), rec.id);
       if (rec.code) this.codes.set(String(rec.code).toUpperCase(), rec.id);
@@ -98,6 +115,8 @@ export class Catalog {
   }
 
   unindex(kind, rec) {
+    this.pricingChanged(kind, rec.id);
+    if (kind === 'settings') setVariableRules(null);
     if (kind === 'product') {
       for (const b of rec.barcodes || []) {
         const k = barcodeKey(b);
@@ -124,7 +143,7 @@ export class Catalog {
       const id = this.barcodes.get(k);
       if (id !== undefined) {
         const p = this.map('product').get(id);
-        if (p) return p;
+        if (p) return this.present('product', p);
       }
     }
     return null;
@@ -133,6 +152,84 @@ export class Catalog {
   byCode(code) {
     const id = this.codes.get(String(code).trim().toUpperCase());
     return id === undefined ? null : this.get('product', id);
+  }
+
+  // -- branch prices ----------------------------------------------------------
+  pricingChanged(kind, id) {
+    if (PRICING_KINDS.has(kind)) {
+      this.pricing = null;
+      this.priced.clear();
+    } else if (kind === 'product') {
+      this.priced.delete(id);
+    }
+  }
+
+  // The branch's compiled price list (null when it has none).
+  priceList() {
+    if (this.pricing === null) {
+      const branch = this.map('branch').values().next().value;
+      const record = branch?.price_list ? this.map('price_list').get(branch.price_list) : null;
+      this.pricing = { list: compilePriceList(record) };
+    }
+    return this.pricing.list;
+  }
+
+  // The product's categories and all their parents (what price list lines
+  // match on, as Tryton's categories_all).
+  categoriesOf(product) {
+    const result = new Set();
+    const categories = this.map('category');
+    const start = product.categories ?? (product.category ? [product.category] : []);
+    for (let id of start) {
+      while (id !== null && id !== undefined && !result.has(id)) {
+        result.add(id);
+        id = categories.get(id)?.parent ?? null;
+      }
+    }
+    return result;
+  }
+
+  // The unit price of quantity (milli-units of the product's sale unit) of
+  // a product at this branch: {unitPrice, listUnitPrice} (PRICE_DIGITS
+  // integers, tax included and not), source ('price_list' or 'base') and
+  // notice ('price-not-offline' when the branch price needs the server and
+  // the product's own price applies).
+  unitPrice(productOrId, quantity = 10 ** QTY_DIGITS) {
+    const id = typeof productOrId === 'object' ? productOrId.id : productOrId;
+    const product = this.map('product').get(id);
+    if (!product) return null;
+    const r = this.branchPrice(product, quantity);
+    return {
+      unitPrice: scaledPrice(r.gross ?? r.untaxed ?? '0'), listUnitPrice: scaledPrice(r.untaxed),
+      source: r.source, notice: r.notice, line: r.line,
+    };
+  }
+
+  branchPrice(product, quantity = 10 ** QTY_DIGITS) {
+    const list = this.priceList();
+    const uoms = this.map('uom');
+    return branchUnitPrice(list, product, {
+      categories: list ? this.categoriesOf(product) : [],
+      quantity: parseDecimalText(`${quantity}e-${QTY_DIGITS}`),
+      uoms: { from: uoms.get(product.uom), to: uoms.get(product.default_uom ?? product.uom) },
+      taxRecords: (product.taxes || []).map((t) => this.map('tax').get(t)),
+    });
+  }
+
+  // A product as the till sells it: priced for the branch.
+  present(kind, rec) {
+    if (kind !== 'product' || !rec || !this.priceList()) return rec;
+    let view = this.priced.get(rec.id);
+    if (!view) {
+      const r = this.branchPrice(rec);
+      view = {
+        ...rec, gross_price: r.gross, list_price: r.untaxed,
+        base_gross_price: rec.gross_price ?? null, base_list_price: rec.list_price ?? null,
+        price_source: r.source, price_notice: r.notice,
+      };
+      this.priced.set(rec.id, view);
+    }
+    return view;
   }
 
   buildSearch() {
@@ -172,7 +269,7 @@ export class Catalog {
       }
       const id = this.searchIds[i];
       if (seen.has(id)) continue;
-      results.push(products.get(id));
+      results.push(this.present('product', products.get(id)));
       if (results.length >= limit) break;
     }
     return results;

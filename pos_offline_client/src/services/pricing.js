@@ -148,3 +148,388 @@ export function quantityForAmount(amountMinor, unitPrice, currencyDigits = 2) {
 export function withinLimit(discountBp, maxDiscount) {
   return discountBp <= percentToBp(maxDiscount ?? '0');
 }
+
+// ---------------------------------------------------------------------------
+// Branch price lists, computed offline as Tryton's price_list.compute does.
+//
+// A list's lines are tried in order; the first whose product, category (the
+// product's categories and their parents) and quantity (the line applies
+// from that quantity, in the product's default unit) match gives the price.
+// Its formula is evaluated with Python's decimal semantics: every operation
+// rounded to the context precision (28 significant digits, half-even), the
+// result rounded to the price digits (4, half-even). The server marks the
+// lines a till can compute (`offline`): the names unit_price and list_price,
+// numbers, Decimal("…") of a literal, + - * /, unary + -, parentheses. Parsed
+// by the small recursive-descent parser below: no eval().
+
+export class FormulaError extends Error {}
+
+// A decimal number: coefficient c (BigInt) times 10 ** e.
+function decimalValue(c, e) {
+  return { c, e };
+}
+
+export function parseDecimalText(text) {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(String(text).trim());
+  if (!m || (!m[2] && !m[3])) throw new FormulaError(`Bad number ${text}`);
+  const frac = m[3] || '';
+  const c = BigInt(`${m[1] === '-' ? '-' : ''}${m[2] || '0'}${frac}`);
+  return decimalValue(c, Number(m[4] || 0) - frac.length);
+}
+
+function digitsOf(c) {
+  return (c < 0n ? -c : c).toString().length;
+}
+
+function roundCoefficient(c, drop) {
+  // Divide c by 10 ** drop, rounding half-even.
+  if (drop <= 0) return c * 10n ** BigInt(-drop);
+  const den = 10n ** BigInt(drop);
+  const neg = c < 0n;
+  const a = neg ? -c : c;
+  let q = a / den;
+  const r2 = (a - q * den) * 2n;
+  if (r2 > den || (r2 === den && q % 2n === 1n)) q += 1n;
+  return neg ? -q : q;
+}
+
+// Round to `prec` significant digits (a Python decimal context).
+function roundContext(x, prec) {
+  const n = digitsOf(x.c);
+  if (x.c === 0n || n <= prec) return x;
+  const drop = n - prec;
+  return decimalValue(roundCoefficient(x.c, drop), x.e + drop);
+}
+
+function align(a, b) {
+  const e = Math.min(a.e, b.e);
+  return [a.c * 10n ** BigInt(a.e - e), b.c * 10n ** BigInt(b.e - e), e];
+}
+
+export function decimalAdd(a, b, prec = 28) {
+  const [x, y, e] = align(a, b);
+  return roundContext(decimalValue(x + y, e), prec);
+}
+
+export function decimalSub(a, b, prec = 28) {
+  return decimalAdd(a, decimalValue(-b.c, b.e), prec);
+}
+
+export function decimalMul(a, b, prec = 28) {
+  return roundContext(decimalValue(a.c * b.c, a.e + b.e), prec);
+}
+
+export function decimalDiv(a, b, prec = 28) {
+  if (b.c === 0n) throw new FormulaError('Division by zero');
+  if (a.c === 0n) return decimalValue(0n, 0);
+  // Quotient with at least prec + 1 digits, then one half-even rounding
+  // with the exact remainder as sticky information.
+  const extra = BigInt(prec + 2 + digitsOf(b.c));
+  const num = a.c * 10n ** extra;
+  let q = num / b.c;
+  const rem = num - q * b.c;
+  let e = a.e - b.e - Number(extra);
+  const neg = q < 0n || (q === 0n && (a.c < 0n) !== (b.c < 0n));
+  let mag = q < 0n ? -q : q;
+  const n = digitsOf(mag);
+  const drop = n - prec;
+  if (drop > 0) {
+    const den = 10n ** BigInt(drop);
+    let qq = mag / den;
+    const r = mag - qq * den;
+    const twice = r * 2n;
+    const inexact = rem !== 0n;
+    if (twice > den || (twice === den && (inexact || qq % 2n === 1n))) qq += 1n;
+    mag = qq;
+    e += drop;
+  }
+  if (rem === 0n) {
+    // An exact quotient keeps the ideal exponent, as Python's decimal
+    const ideal = a.e - b.e;
+    while (e < ideal && mag !== 0n && mag % 10n === 0n) {
+      mag /= 10n;
+      e += 1;
+    }
+  }
+  return decimalValue(neg ? -mag : mag, e);
+}
+
+// Round to `digits` decimals, half-even (Decimal.quantize).
+export function decimalQuantize(x, digits) {
+  const drop = -digits - x.e;
+  if (drop <= 0) return decimalValue(x.c * 10n ** BigInt(-drop), -digits);
+  return decimalValue(roundCoefficient(x.c, drop), -digits);
+}
+
+export function decimalToString(x) {
+  const neg = x.c < 0n;
+  let s = (neg ? -x.c : x.c).toString();
+  if (x.e >= 0) s += '0'.repeat(x.e);
+  else {
+    const k = -x.e;
+    s = s.padStart(k + 1, '0');
+    s = `${s.slice(0, s.length - k)}.${s.slice(s.length - k)}`;
+  }
+  return (neg ? '-' : '') + s;
+}
+
+// The integer of a decimal with `digits` decimals (it must be quantized).
+function decimalToScaled(x, digits) {
+  return Number(decimalQuantize(x, digits).c);
+}
+
+const TOKEN = /[ \t]+|((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z_0-9]*)|("[^"\\\n]*"|'[^'\\\n]*')|([-+*/(),])/y;
+const DECIMAL_STRING = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+export const FORMULA_NAMES = new Set(['unit_price', 'list_price']);
+
+function tokenize(formula) {
+  const tokens = [];
+  TOKEN.lastIndex = 0;
+  while (TOKEN.lastIndex < formula.length) {
+    const start = TOKEN.lastIndex;
+    const m = TOKEN.exec(formula);
+    if (!m || m.index !== start) throw new FormulaError(`Unexpected "${formula.slice(start, start + 8)}"`);
+    if (m[1] !== undefined) tokens.push({ kind: 'number', value: m[1] });
+    else if (m[2] !== undefined) tokens.push({ kind: 'name', value: m[2] });
+    else if (m[3] !== undefined) tokens.push({ kind: 'string', value: m[3].slice(1, -1) });
+    else if (m[4] !== undefined) tokens.push({ kind: 'op', value: m[4] });
+  }
+  return tokens;
+}
+
+// Parse a formula of the offline subset into a tree; throws FormulaError
+// for anything else.
+export function parseFormula(formula) {
+  if (typeof formula !== 'string') throw new FormulaError('No formula');
+  const tokens = tokenize(formula.trim());
+  let i = 0;
+  const peek = () => tokens[i] || { kind: null, value: null };
+  const isOp = (...ops) => peek().kind === 'op' && ops.includes(peek().value);
+  const take = (kind, value) => {
+    const tok = peek();
+    if (tok.kind === null || (kind && tok.kind !== kind) || (value && tok.value !== value)) {
+      throw new FormulaError(`Unexpected ${tok.value ?? 'end'}`);
+    }
+    i += 1;
+    return tok;
+  };
+  function expression() {
+    let node = term();
+    while (isOp('+', '-')) node = { op: take().value, left: node, right: term() };
+    return node;
+  }
+  function term() {
+    let node = unary();
+    while (isOp('*', '/')) node = { op: take().value, left: node, right: unary() };
+    return node;
+  }
+  function unary() {
+    if (isOp('+', '-')) return { op: `u${take().value}`, operand: unary() };
+    return primary();
+  }
+  function primary() {
+    const tok = take();
+    if (tok.kind === 'number') return { value: parseDecimalText(tok.value) };
+    if (tok.kind === 'name' && tok.value === 'Decimal') {
+      take('op', '(');
+      const arg = take();
+      if (arg.kind === 'string' ? !DECIMAL_STRING.test(arg.value) : (arg.kind !== 'number' || !/^\d+$/.test(arg.value))) {
+        throw new FormulaError(`Bad Decimal(${arg.value})`);
+      }
+      take('op', ')');
+      return { value: parseDecimalText(arg.value) };
+    }
+    if (tok.kind === 'name') {
+      if (!FORMULA_NAMES.has(tok.value)) throw new FormulaError(`Unknown name ${tok.value}`);
+      return { name: tok.value };
+    }
+    if (tok.kind === 'op' && tok.value === '(') {
+      const node = expression();
+      take('op', ')');
+      return node;
+    }
+    throw new FormulaError(`Unexpected ${tok.value}`);
+  }
+  const tree = expression();
+  if (i !== tokens.length) throw new FormulaError(`Unexpected ${peek().value}`);
+  return tree;
+}
+
+// Evaluate a parsed formula; names are decimals or null (Tryton's Null: any
+// operation with it gives null).
+export function evaluateFormula(tree, names, prec = 28) {
+  if (tree.value) return tree.value;
+  if (tree.name) return names[tree.name] ?? null;
+  if (tree.operand) {
+    const v = evaluateFormula(tree.operand, names, prec);
+    if (v === null) return null;
+    return roundContext(tree.op === 'u-' ? decimalValue(-v.c, v.e) : v, prec);
+  }
+  const a = evaluateFormula(tree.left, names, prec);
+  const b = evaluateFormula(tree.right, names, prec);
+  if (a === null || b === null) return null;
+  switch (tree.op) {
+    case '+': return decimalAdd(a, b, prec);
+    case '-': return decimalSub(a, b, prec);
+    case '*': return decimalMul(a, b, prec);
+    default: return decimalDiv(a, b, prec);
+  }
+}
+
+// Exact comparison of a binary float (a line's quantity, a Tryton Float)
+// with a decimal: -1, 0 or 1, as Python compares float and Decimal.
+export function compareFloatDecimal(f, d) {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, f);
+  const hi = view.getUint32(0);
+  const lo = view.getUint32(4);
+  const negative = hi >>> 31 === 1;
+  const exp = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let e2;
+  if (exp === 0) e2 = -1074;
+  else {
+    mant |= 1n << 52n;
+    e2 = exp - 1075;
+  }
+  if (negative) mant = -mant;
+  // f = mant * 2**e2 ; d = c * 10**e
+  let left = mant;
+  let right = d.c;
+  if (e2 > 0) left *= 2n ** BigInt(e2);
+  else right *= 2n ** BigInt(-e2);
+  if (d.e > 0) right *= 10n ** BigInt(d.e);
+  else left *= 10n ** BigInt(-d.e);
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+function absDecimal(d) {
+  return d.c < 0n ? decimalValue(-d.c, d.e) : d;
+}
+
+// Compile a price list record from the server once: parsed formulas, or
+// the reason a line cannot be computed here.
+export function compilePriceList(priceList) {
+  if (!priceList) return null;
+  const lines = (priceList.lines || []).map((line) => {
+    let tree = null;
+    let error = null;
+    if (line.offline === false) error = 'not-offline';
+    else {
+      try {
+        tree = parseFormula(line.formula);
+      } catch (e) {
+        error = 'not-offline';
+      }
+    }
+    return {
+      id: line.id ?? null, product: line.product ?? null, category: line.category ?? null,
+      quantity: line.quantity === null || line.quantity === undefined ? null : Number(line.quantity),
+      formula: line.formula, tree, error,
+    };
+  });
+  return {
+    id: priceList.id, price: priceList.price ?? null, taxIncluded: Boolean(priceList.tax_included),
+    precision: Number.isInteger(priceList.decimal_precision) ? priceList.decimal_precision : 28,
+    priceDigits: Number.isInteger(priceList.price_digits) ? priceList.price_digits : PRICE_DIGITS,
+    lines,
+  };
+}
+
+// The quantity a price list compares, in the product's default unit:
+// Uom.compute_qty with floats, as Tryton does.
+export function priceListQuantity(quantity, fromUom, toUom) {
+  if (!fromUom || !toUom || fromUom.id === toUom.id) return quantity;
+  let amount = Number(decimalToString(quantity));
+  amount = fromUom.accurate_field === 'rate' ? amount / fromUom.rate : amount * fromUom.factor;
+  amount = toUom.accurate_field === 'rate' ? amount * toUom.rate : amount / toUom.factor;
+  return parseDecimalText(String(amount));
+}
+
+// Price of a product by a compiled price list:
+//   {price: decimal | null, line, reason}
+// reason: null (computed), 'no-line' (no line matches: the product's own
+// price applies, as on the server), 'not-offline' (the matching line needs
+// the server), 'no-price' (the formula gives no price, e.g. no list price),
+// 'error' (a division by zero...).
+export function priceListPrice(list, { product, categories = [], quantity, uoms } = {}) {
+  const q = absDecimal(priceListQuantity(
+    typeof quantity === 'string' ? parseDecimalText(quantity) : quantity || parseDecimalText('1'),
+    uoms?.from, uoms?.to));
+  const cats = new Set(categories);
+  for (const line of list.lines) {
+    if (line.quantity !== null && compareFloatDecimal(line.quantity, q) > 0) continue;
+    if (line.category !== null && !cats.has(line.category)) continue;
+    if (line.product !== null && line.product !== product.id) continue;
+    if (line.error) return { price: null, line, reason: line.error };
+    const listPrice = product.list_price === null || product.list_price === undefined
+      ? null : parseDecimalText(product.list_price);
+    const names = {
+      list_price: listPrice,
+      unit_price: list.price === 'list_price' ? listPrice : null,
+    };
+    if (list.price === 'cost_price') return { price: null, line, reason: 'not-offline' };
+    let value;
+    try {
+      value = evaluateFormula(line.tree, names, list.precision);
+    } catch (e) {
+      return { price: null, line, reason: 'error' };
+    }
+    if (value === null) return { price: null, line, reason: 'no-price' };
+    return { price: decimalQuantize(value, list.priceDigits), line, reason: null };
+  }
+  return { price: null, line: null, reason: 'no-line' };
+}
+
+// The tax-included price of an untaxed unit price, as the server does it:
+// round_price(price + sum of tax amounts) (percentage: price x rate; fixed:
+// its amount). Taxes are the server's records {type, rate, amount}.
+export function grossOf(price, taxRecords, priceDigits = PRICE_DIGITS) {
+  let total = price;
+  for (const tax of taxRecords) {
+    if (!tax) continue;
+    if (tax.type === 'fixed') total = decimalAdd(total, parseDecimalText(tax.amount ?? '0'), 60);
+    else if (tax.rate !== null && tax.rate !== undefined) {
+      total = decimalAdd(total, decimalMul(price, parseDecimalText(tax.rate), 60), 60);
+    }
+  }
+  return decimalQuantize(total, priceDigits);
+}
+
+// The untaxed price of a tax-included one (Tax.reverse_compute, rounded).
+export function untaxedOf(gross, taxRecords, priceDigits = PRICE_DIGITS) {
+  let rate = parseDecimalText('1');
+  let fixed = parseDecimalText('0');
+  for (const tax of taxRecords) {
+    if (!tax) continue;
+    if (tax.type === 'fixed') fixed = decimalAdd(fixed, parseDecimalText(tax.amount ?? '0'), 60);
+    else if (tax.rate !== null && tax.rate !== undefined) rate = decimalAdd(rate, parseDecimalText(tax.rate), 60);
+  }
+  return decimalQuantize(decimalDiv(decimalSub(gross, fixed, 60), rate, 60), priceDigits);
+}
+
+// A cart line's unit prices (PRICE_DIGITS integers) from the branch price
+// list: {gross, untaxed, source: 'price_list' | 'base', notice}. notice is
+// 'price-not-offline' when the branch price needs the server: the line then
+// sells at the product's own price, which the server flags as price drift.
+export function branchUnitPrice(list, product, { categories, quantity, uoms, taxRecords = [] } = {}) {
+  const base = {
+    gross: product.gross_price ?? null, untaxed: product.list_price ?? null, source: 'base', notice: null, line: null,
+  };
+  if (!list) return base;
+  const r = priceListPrice(list, { product, categories, quantity, uoms });
+  if (r.price === null) {
+    return { ...base, line: r.line?.id ?? null, notice: ['not-offline', 'error'].includes(r.reason) ? 'price-not-offline' : null };
+  }
+  const gross = list.taxIncluded ? r.price : grossOf(r.price, taxRecords, list.priceDigits);
+  const untaxed = list.taxIncluded ? untaxedOf(r.price, taxRecords, list.priceDigits) : r.price;
+  return {
+    gross: decimalToString(decimalQuantize(gross, PRICE_DIGITS)),
+    untaxed: decimalToString(decimalQuantize(untaxed, PRICE_DIGITS)),
+    source: 'price_list', notice: null, line: r.line.id,
+  };
+}
+
+export function scaledPrice(text) {
+  return text === null || text === undefined ? null : decimalToScaled(parseDecimalText(text), PRICE_DIGITS);
+}
