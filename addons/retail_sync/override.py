@@ -124,7 +124,11 @@ class Override(ModelSQL, ModelView):
                 f"{', '.join(a for a, _ in ACTIONS)}.")
         employees = {}
         for name in ['manager', 'cashier']:
-            employee_id = to_int(payload.get(name), name)
+            employee_id = payload.get(name)
+            if name == 'cashier' and employee_id is None:
+                # The employee logged in at the till
+                employee_id = data.get('employee')
+            employee_id = to_int(employee_id, name)
             with Transaction().set_context(active_test=False):
                 found = Employee.search([
                         ('id', '=', employee_id),

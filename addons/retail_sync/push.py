@@ -782,8 +782,10 @@ class Push(Model):
         if session.retail_float_transfer:
             opening += session.retail_float_transfer.amount
         transfer = session.retail_float_transfer
+        round_ = session.currency.round
         return {'session': session.id, 'uuid': session.retail_uuid,
-            'start_amount': money(start), 'opening_amount': money(opening),
+            'start_amount': money(round_(start)),
+            'opening_amount': money(round_(opening)),
             'float_transfer': transfer.id if transfer else None}
 
     @classmethod
