@@ -8,6 +8,7 @@ from decimal import Decimal
 from trytond.model import Index, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond.transaction import without_check_access
 
 from .pull import money
 
@@ -59,11 +60,15 @@ class CashSession(metaclass=PoolMeta):
 
     def retail_sales_of(self):
         """The receipts of the session: the sales made while it was the
-        terminal's current session, and those paid in cash into it"""
+        terminal's current session, and those paid in cash into it; not
+        the sales still open or cancelled"""
         Sale = Pool().get('sale.point.sale')
-        return Sale.search(['OR',
-                ('cash_session', '=', self.id),
-                ('payments.session', '=', self.id),
+        return Sale.search([
+                ['OR',
+                    ('cash_session', '=', self.id),
+                    ('payments.session', '=', self.id),
+                    ],
+                ('state', 'in', ['done', 'posted']),
                 ], order=[('id', 'ASC')])
 
     def figures(self):
@@ -167,13 +172,16 @@ class POSSale(metaclass=PoolMeta):
         Point = pool.get('sale.point')
         current = {}
         vlist = [v.copy() for v in vlist]
-        for values in vlist:
-            point = values.get('point')
-            if point is None or values.get('cash_session'):
-                continue
-            if point not in current:
-                current[point] = Session.get_current(Point(point)).id
-            values['cash_session'] = current[point]
+        # The session is the terminal's, whoever records the sale (as for
+        # the session of a cash payment)
+        with without_check_access():
+            for values in vlist:
+                point = values.get('point')
+                if point is None or values.get('cash_session'):
+                    continue
+                if point not in current:
+                    current[point] = Session.get_current(Point(point)).id
+                values['cash_session'] = current[point]
         return super().create(vlist)
 
     @classmethod

@@ -114,7 +114,7 @@ class SessionOverrideTestCase(TestCase):
                     company=company, branches=[cls.shop.branch],
                     pos_allow_manager_override='allow',
                     pos_allow_void='allow',
-                    pos_max_discount=Decimal('20'))
+                    pos_max_discount=Decimal(20))
                 manager.party.save()
                 manager.save()
                 return manager.id
