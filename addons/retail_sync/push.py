@@ -21,6 +21,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, TransactionError
 
 from .changelog import in_
+from .posting import Poster
 from .pull import dec, money, product_prices, ser_customer, stock_quantities
 from .sync import OPERATION_TYPES
 
@@ -29,6 +30,7 @@ MAX_OPERATIONS = 500
 # Operations that may name the device's cash session
 SESSION_TYPES = {'sale', 'return', 'cash_in', 'cash_out', 'session_close'}
 POST_CHUNK = 25
+BULK_POST_CHUNK = 500
 _savepoints = count()
 
 
@@ -123,6 +125,7 @@ class Batch:
         self.methods = None
         self.receipts = set()
         self.taxes = {}
+        self.poster = Poster()
 
     def preload(self, operations):
         """Read at once what the operations refer to: products with their
@@ -1009,8 +1012,22 @@ class Push(Model):
             return
         ids = [s.id for s in batch.sales]
         sales = Sale.browse(ids)
-        for chunk in grouped_slice(ids, POST_CHUNK):
-            cls._post_chunk(batch, list(chunk))
+        for chunk in grouped_slice(ids, BULK_POST_CHUNK):
+            chunk = list(chunk)
+            # What sale.point.sale.post would make, one insert per model
+            # (posting.py); the sales it does not cover and a chunk it
+            # fails on go through sale.point.sale.post
+            try:
+                with savepoint():
+                    left = batch.poster.post(chunk)
+            except (backend.DatabaseOperationalError, TransactionError):
+                raise
+            except Exception:
+                logger.info("bulk posting failed, posting one by one",
+                    exc_info=True)
+                left = chunk
+            for sub in grouped_slice(left, POST_CHUNK):
+                cls._post_chunk(batch, list(sub))
         cls.flag_oversell(batch, sales)
 
     @classmethod

@@ -1,0 +1,280 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""The bulk posting of pushed sales (posting.py) makes the same records as
+sale.point.sale.post: stock moves, account moves, lines and tax lines"""
+import datetime as dt
+from decimal import Decimal
+
+from sql import Column, Table
+
+from trytond.modules.retail_sync.posting import Poster
+from trytond.modules.retail_sync.push import Batch
+from trytond.modules.retail_sync.tests.tools import (
+    committed, operation, sale_op, setup_shop)
+from trytond.pool import Pool
+from trytond.tests.test_tryton import (
+    TestCase, activate_module, drop_db, with_transaction)
+from trytond.transaction import Transaction
+
+# Columns that differ between two equal postings: ids, stamps, numbers
+STAMPS = {'id', 'create_uid', 'create_date', 'write_uid', 'write_date'}
+
+
+def rows(table, column, values):
+    "All columns of the rows of table whose column is in values"
+    table = Table(table)
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*table.select(
+            where=Column(table, column).in_(list(values))))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, r)) for r in cursor.fetchall()]
+
+
+def normal(value):
+    "The value as a comparable: numbers as Decimal, dates as dates"
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, Decimal):
+        return value.normalize() if value else Decimal(0)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    return value
+
+
+class PostingTestCase(TestCase):
+    "Test the bulk posting of pushed sales"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_module(['retail_sync'])
+        cls._shop = committed(lambda: setup_shop(products=4))
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        drop_db()
+
+    def shop(self):
+        Transaction().set_context(company=self._shop.company)
+        return self._shop
+
+    def terminal(self):
+        return Pool().get('sale.point')(self._shop.terminal)
+
+    def receive(self, product, quantity, lot=None):
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Location = pool.get('stock.location')
+        Product = pool.get('product.product')
+        supplier, = Location.search([('type', '=', 'supplier')], limit=1)
+        terminal = self.terminal()
+        move, = Move.create([{
+                    'product': product,
+                    'unit': Product(product).default_uom.id,
+                    'quantity': quantity,
+                    'from_location': supplier.id,
+                    'to_location': terminal.storage_location.id,
+                    'effective_date': dt.date.today(),
+                    'company': self._shop.company,
+                    'unit_price': Decimal('1'),
+                    'currency': terminal.company.currency.id,
+                    'lot': lot,
+                    }])
+        Move.do([move])
+
+    def create_sales(self, operations):
+        "Record operations as the push does, without posting; return ids"
+        Push = Pool().get('retail.sync.push')
+        batch = Batch(self.terminal())
+        batch.preload(operations)
+        with Transaction().set_context(company=self._shop.company):
+            for data in operations:
+                values, answer = Push.apply(batch, data)
+                self.assertEqual(answer['status'], 'accepted', answer)
+            Push.flush_sales(batch)
+        self.assertFalse(batch.rejected_sales)
+        return [s.id for s in batch.sales]
+
+    def operations(self, start, lots):
+        "Sales, a return and rounding cases, numbered from start"
+        shop = self._shop
+        p = shop.products
+        return [
+            sale_op(shop, start, lines=[
+                    {'product': p[0], 'quantity': '2', 'unit_price': '12.00',
+                        'price': '10.80',
+                        'discount': {'type': 'percent', 'value': '10'}},
+                    {'product': p[1], 'quantity': '1', 'unit_price': '12.00',
+                        'price': '12.00', 'lot': lots[0]},
+                    {'product': p[2], 'quantity': '3', 'unit_price': '0.37',
+                        'price': '0.37'}],
+                payments=[{'method': shop.cash, 'amount': '5.00'},
+                    {'method': shop.card, 'amount': '29.71'}]),
+            # Many small lines: the tax of the sale and the sum of the
+            # taxes of its lines differ by rounding
+            sale_op(shop, start + 1, lines=[
+                    {'product': p[3], 'quantity': '1', 'unit_price': '0.13',
+                        'price': '0.13'} for _ in range(7)]),
+            sale_op(shop, start + 2, type_='return',
+                original_receipt=f'{shop.prefix}-{start:06d}', lines=[
+                    {'product': p[0], 'quantity': '-1',
+                        'unit_price': '10.80', 'price': '10.80'},
+                    {'product': p[2], 'quantity': '-2',
+                        'unit_price': '0.37', 'price': '0.37'}],
+                payments=[{'method': shop.cash, 'amount': '-11.54'}]),
+            ]
+
+    def posting(self, sale_id):
+        """The stock and account records of a posted sale, without ids,
+        stamps and numbers, origins as the position of their line"""
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        sale = Sale(sale_id)
+        origins = {f'sale.point.sale.line,{line.id}': ('line', i)
+            for i, line in enumerate(sale.lines)}
+        origins.update({f'sale.point.payment,{p.id}': ('payment', i)
+                for i, p in enumerate(sale.payments)})
+        origins[f'sale.point.sale,{sale.id}'] = ('sale',)
+
+        def clean(row, *drop):
+            return {k: (origins.get(v, v) if k == 'origin' else normal(v))
+                for k, v in row.items() if k not in STAMPS | set(drop)}
+
+        line_ids = [line.id for line in sale.lines]
+        stock = sorted((clean(r) for r in rows('stock_move', 'origin',
+                    [f'sale.point.sale.line,{i}' for i in line_ids])),
+            key=repr)
+        move, = rows('account_move', 'origin',
+            [f'sale.point.sale,{sale.id}'])
+        self.assertEqual(move['id'], sale.move.id)
+        lines = []
+        for line in rows('account_move_line', 'move', [move['id']]):
+            taxes = sorted((clean(t, 'move_line') for t in rows(
+                        'account_tax_line', 'move_line', [line['id']])),
+                key=repr)
+            lines.append((clean(line, 'move'), taxes))
+        lines.sort(key=repr)
+        return {
+            'state': sale.state,
+            'stock': stock,
+            'move': clean(move, 'number'),
+            'numbered': bool(move['number']),
+            'lines': lines,
+            }
+
+    @with_transaction()
+    def test_bulk_posting_equals_sale_point_post(self):
+        "Stock moves, account moves, lines and taxes equal Sale.post's"
+        pool = Pool()
+        Lot = pool.get('stock.lot')
+        Sale = pool.get('sale.point.sale')
+        Change = pool.get('retail.sync.change')
+        shop = self.shop()
+        lot, = Lot.create([{'number': 'P-1', 'product': shop.products[1],
+                    'expiration_date': dt.date.today() + dt.timedelta(30)}])
+        for product in shop.products:
+            self.receive(product, 100, lot=lot.id
+                if product == shop.products[1] else None)
+
+        reference = self.create_sales(self.operations(1, [lot.id]))
+        Sale.post(Sale.browse(reference))
+        changes = Change.search([], count=True)
+        bulk = self.create_sales(self.operations(101, [lot.id]))
+        left = Poster().post(bulk)
+
+        self.assertEqual(left, [])
+        self.assertEqual(len(reference), 3)
+        for ref, new in zip(reference, bulk):
+            expected, posted = self.posting(ref), self.posting(new)
+            self.assertEqual(posted['state'], 'posted')
+            self.assertTrue(posted['numbered'])
+            self.assertTrue(posted['stock'])
+            self.assertTrue(any(t for _, t in posted['lines']))
+            self.assertEqual(posted, expected)
+        # The lot, states and cost travel with the moves
+        self.assertTrue(any(m['lot'] == lot.id
+                for m in self.posting(bulk[0])['stock']))
+        self.assertTrue(all(m['state'] == 'done' and m['cost_price']
+                is not None for m in self.posting(bulk[0])['stock']))
+        # Branch stock changes are in the sync change log
+        self.assertGreater(Change.search([], count=True), changes)
+        stock_changes = Change.search([('kind', '=', 'stock')])
+        self.assertEqual(
+            {c.record for c in stock_changes} & set(shop.products),
+            set(shop.products))
+
+    @with_transaction()
+    def test_rounding_differences_are_distributed_as_sale_point_does(self):
+        "The tax lines of a sale sum to its lines' tax, as Sale.post's"
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        shop = self.shop()
+        self.receive(shop.products[3], 50)
+        bulk = self.create_sales(self.operations(201, [None])[1:2])
+        Poster().post(bulk)
+        sale = Sale(bulk[0])
+        tax_lines = [line for line in sale.move.lines if line.tax_lines
+            and line.tax_lines[0].type == 'tax']
+        self.assertEqual(sum(line.credit - line.debit for line in tax_lines),
+            sale.total_tax)
+        self.assertEqual(sale.move.state, 'posted')
+        self.assertTrue(all(line.state == 'valid'
+                for line in sale.move.lines))
+
+    @with_transaction()
+    def test_expired_lot_is_left_to_sale_point_post(self):
+        "A sale of a lot past its shelf life is not bulk posted"
+        pool = Pool()
+        Lot = pool.get('stock.lot')
+        Sale = pool.get('sale.point.sale')
+        shop = self.shop()
+        yesterday = dt.date.today() - dt.timedelta(days=1)
+        lot, = Lot.create([{'number': 'OLD', 'product': shop.products[1],
+                    'shelf_life_expiration_date': yesterday,
+                    'expiration_date': yesterday}])
+        ids = self.create_sales([sale_op(shop, 301, lines=[
+                        {'product': shop.products[1], 'quantity': '1',
+                            'unit_price': '12.00', 'price': '12.00',
+                            'lot': lot.id}])])
+        self.assertEqual(Poster().post(ids), ids)
+        self.assertEqual(Sale(ids[0]).state, 'done')
+        self.assertIsNone(Sale(ids[0]).move)
+
+    @with_transaction()
+    def test_posted_sale_is_not_posted_again(self):
+        "A sale already posted is left alone, not posted twice"
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        shop = self.shop()
+        self.receive(shop.products[0], 5)
+        ids = self.create_sales([sale_op(shop, 401)])
+        poster = Poster()
+        self.assertEqual(poster.post(ids), [])
+        move = Sale(ids[0]).move
+        self.assertEqual(poster.post(ids), ids)
+        self.assertEqual(Sale(ids[0]).move, move)
+
+    @with_transaction()
+    def test_push_posts_in_bulk(self):
+        "A push posts its sales with their stock and account moves"
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        Sale = pool.get('sale.point.sale')
+        shop = self.shop()
+        self.receive(shop.products[0], 10)
+        ops = [sale_op(shop, n) for n in range(501, 504)]
+        ops.append(operation(shop, 'cash_in', {'amount': '5.00',
+                    'transfer_type': shop.transfer_type}, sequence=504))
+        with Transaction().set_context(company=shop.company):
+            results = Push.push(self.terminal(), ops)
+        self.assertEqual([r['status'] for r in results], ['accepted'] * 4)
+        for result in results[:3]:
+            sale = Sale(result['result']['sale'])
+            self.assertEqual(sale.state, 'posted')
+            self.assertEqual(sale.move.state, 'posted')
+            move, = sale.lines[0].moves
+            self.assertEqual(move.state, 'done')
+            self.assertEqual(move.from_location,
+                self.terminal().storage_location)
