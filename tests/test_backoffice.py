@@ -138,3 +138,63 @@ def test_demo_catalog(backoffice):
         ['attributes'])
     assert len(shirts) == 12  # 4 sizes x 3 colours
     assert {s['attributes']['size'] for s in shirts} == {'S', 'M', 'L', 'XL'}
+
+
+def _sync(backoffice, path, key=None, body=None):
+    request = urllib.request.Request(
+        f'{backoffice.url}{backoffice.database}/retail_sync/v1/{path}',
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={'Content-Type': 'application/json'})
+    if key:
+        request.add_header('Authorization', f'Bearer {key}')
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return json.loads(response.read())
+
+
+def test_scale_import_reaches_enrolled_terminals(backoffice, postgres):
+    """Variants bulk-created by `setup/retail scale` reach a terminal that
+    bootstrapped before the import, through its next delta pull"""
+    import subprocess
+    import sys
+
+    from tests.e2e.backoffice import Backoffice
+    office = Backoffice(backoffice)
+    enrolled = _sync(backoffice, 'enroll', body={
+            'code': office.enrollment_code('BXL2'),
+            'app_version': 'test', 'device_name': 'scale test'})
+    key = enrolled['device_key']
+    page, cursor = None, None
+    while True:
+        answer = _sync(backoffice, 'bootstrap?limit=5000'
+            + (f'&page={page}' if page else ''), key)
+        page = answer['next_page']
+        if not page:
+            cursor = answer['cursor']
+            break
+
+    root = __import__('pathlib').Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, '-m', 'retail_setup.cli',
+            'scale', '--products', '25', '--name', backoffice.database,
+            '--db', postgres.uri, '--config', backoffice.config_path],
+        cwd=root, env={**__import__('os').environ,
+            'PYTHONPATH': str(root / 'setup')},
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    changes = []
+    while True:
+        answer = _sync(backoffice,
+            f'changes?cursor={cursor}&limit=1000', key)
+        changes.extend(answer['changes'])
+        cursor = answer['cursor']
+        if not answer['has_more']:
+            break
+    products = {c['id']: c['data'] for c in changes
+        if c['kind'] == 'product' and c['op'] == 'upsert'}
+    stock = {c['id']: c['data'] for c in changes
+        if c['kind'] == 'stock' and c['op'] == 'upsert'}
+    new = {i: p for i, p in products.items()
+        if p['name'].startswith("Scale item")}
+    assert len(new) == 25
+    assert all(len(p['barcodes']) == 1 for p in new.values())
+    assert all(stock[i]['quantity'] not in (None, '0') for i in new)

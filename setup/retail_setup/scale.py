@@ -27,6 +27,19 @@ def _plan(n, start):
         made += count
 
 
+def log_changes(pool, product_ids, branch_ids):
+    """Append the new variants and their branch stock to the sync change
+    log, as the ORM would, so enrolled terminals receive them in their next
+    delta pull (when retail_sync is activated)"""
+    try:
+        Change = pool.get('retail.sync.change')
+    except KeyError:
+        return
+    Change.log('product', product_ids)
+    Change.log('stock', product_ids,
+        {p: branch_ids for p in product_ids})
+
+
 def create_products(config_path, database, n, say=print):
     from trytond import config as tconfig
     tconfig.update_etc(config_path)
@@ -54,8 +67,9 @@ def create_products(config_path, database, n, say=print):
         accounting = Category.search([('accounting', '=', True)], limit=1)
         account_category = accounting[0].id if accounting else None
         supplier, = Location.search([('code', '=', 'SUP')])
-        storages = [b.warehouse.storage_location.id
-            for b in Branch.search([])]
+        branches = Branch.search([])
+        storages = [b.warehouse.storage_location.id for b in branches]
+        made_ids = []
         category = Category(name=f"Scale test {dt.datetime.now():%H%M%S}")
         category.save()
 
@@ -102,6 +116,7 @@ def create_products(config_path, database, n, say=print):
                 categories.append([category.id, now, 0, template_id])
                 for v in range(count):
                     product_id = next(product_ids)
+                    made_ids.append(product_id)
                     suffix = f'-{SIZES[v]}' if count > 1 else ''
                     products.append([product_id, True,
                             f'SC{i:08d}{suffix}', now, 0, suffix,
@@ -135,6 +150,11 @@ def create_products(config_path, database, n, say=print):
             if say:
                 say(f"  {made}/{n} variants "
                     f"({time.monotonic() - started:.0f}s)")
+        log_changes(pool, made_ids, [b.id for b in branches])
+        if backend.name == 'postgresql':
+            # Fresh statistics: without them the first queries over the new
+            # rows (a terminal's bootstrap) plan as if the tables were empty
+            cursor.execute('ANALYZE')
         transaction.commit()
     seconds = time.monotonic() - started
     if say:
