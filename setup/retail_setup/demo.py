@@ -186,6 +186,17 @@ def load(config, admin_password, say=print):
             pos.save()
             terminals[prefix] = pos
 
+    say("Demo: in-store barcode layouts")
+    # The layouts the tills had built in: weight in grams (21, 22) and price
+    # in cents (23, 24) after a 5-digit item code
+    BarcodeLayout = Model.get('retail.barcode.layout')
+    for sequence, (prefix, kind, decimals) in enumerate([
+                ('21', 'weight', 3), ('22', 'weight', 3),
+                ('23', 'price', 2), ('24', 'price', 2)]):
+        BarcodeLayout(sequence=sequence, prefix=prefix, kind=kind,
+            item_digits=5, value_check=False, value_digits=5,
+            value_decimals=decimals).save()
+
     say("Demo: payment methods")
     PaymentMethod = Model.get('sale.point.payment.method')
     Account = Model.get('account.account')
@@ -214,6 +225,11 @@ def load(config, admin_password, say=print):
         SyncConfiguration = Model.get('retail.sync.configuration')
         sync_config = SyncConfiguration(1)
         sync_config.cash_difference_type = transfer_types["Cash difference"]
+        # The till's opening float comes from the shop's cash (protocol 1.2)
+        float_type = TransferType(name="Opening float",
+            journal=journal_revenue, account=accounts['cash'])
+        float_type.save()
+        sync_config.float_transfer_type = float_type
         sync_config.save()
 
     say("Demo: supermarket and boutique catalog")
