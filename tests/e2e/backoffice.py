@@ -7,6 +7,8 @@ way a manager uses the web client.
     office.cashier('BXL'), office.manager('BXL')   # (name, PIN) of the demo
     office.pos_sales([12, 13])              # totals and lots as recorded
     office.cash_sessions('BXL1')            # the terminal's cash sessions
+    office.overrides('BXL1')                # manager overrides it sent
+    office.returns_of('BXL1-000007')        # returns of a receipt
 
 Everything goes through the same RPC the web client uses (no SQL, no
 trytond in this process: its configuration is global), so a test sees what
@@ -145,10 +147,19 @@ class Backoffice:
         session close (Retail › Configuration › Sync), set up as an
         administrator would when the chain has none: the terminals'
         journal and an expense account"""
+        return self._sync_transfer_type('cash_difference_type', name)
+
+    def float_transfer_type(self, name="Opening float"):
+        """The cash transfer type that records a till's opening float when
+        it differs from what the server's session starts from (protocol
+        1.2, Retail › Configuration › Sync)"""
+        return self._sync_transfer_type('float_transfer_type', name)
+
+    def _sync_transfer_type(self, field, name):
         config = self.admin.model('retail.sync.configuration', 'read', [1],
-            ['cash_difference_type'])[0]
-        if config['cash_difference_type']:
-            return config['cash_difference_type']
+            [field])[0]
+        if config[field]:
+            return config[field]
         journal = self.admin.search_read('sale.point', [],
             ['journal'])[0]['journal']
         account, = self.admin.model('account.account', 'search',
@@ -158,8 +169,38 @@ class Backoffice:
             'create', [{'name': name, 'journal': journal,
                     'account': account}])
         self.admin.model('retail.sync.configuration', 'write', [1],
-            {'cash_difference_type': type_id})
+            {field: type_id})
         return type_id
+
+    def overrides(self, prefix):
+        """The manager overrides the terminal sent (Retail › Sync › Manager
+        Overrides), oldest first, detail decoded"""
+        rows = self.admin.search_read('retail.sync.override',
+            [('terminal.receipt_prefix', '=', prefix)],
+            ['action', 'manager', 'cashier', 'receipt', 'sale', 'product',
+                'lot', 'detail'], [('id', 'ASC')])
+        for row in rows:
+            row['detail'] = json.loads(row['detail']) if row['detail'] else {}
+        return rows
+
+    def returns_of(self, number):
+        """The POS sales that return receipt number: number, total, state,
+        lines (product, quantity) and payments (method, amount)"""
+        sales = self.admin.search_read('sale.point.sale',
+            [('original_receipt', '=', number)],
+            ['number', 'total', 'state', 'point.receipt_prefix'],
+            [('id', 'ASC')])
+        for s in sales:
+            s['total'] = _decimal(s['total'])
+            s['lines'] = [{'product': line['product'],
+                    'quantity': _decimal(line['quantity'])}
+                for line in self.admin.search_read('sale.point.sale.line',
+                    [('sale', '=', s['id'])], ['product', 'quantity'])]
+            s['payments'] = [{'method': p['method'],
+                    'amount': _decimal(p['amount'])}
+                for p in self.admin.search_read('sale.point.payment',
+                    [('sale', '=', s['id'])], ['method', 'amount'])]
+        return sales
 
     def pos_sales(self, ids):
         "{sale id: {number, total, lots}} as the server recorded them"
@@ -189,14 +230,19 @@ class Backoffice:
                 + _decimal(p['amount'])
         return totals
 
-    def cash_sessions(self, prefix):
-        """The terminal's cash sessions, oldest first: state, start amount,
-        balance, end amount, cash payments (the only ones a session holds)
-        and cash transfers"""
+    def cash_sessions(self, prefix=None, uuid=None):
+        """The terminal's cash sessions (or the one the till named uuid,
+        protocol 1.2), oldest first: state, start amount, balance, end
+        amount, cash payments (the only ones a session holds) and cash
+        transfers"""
+        domain = [('point.receipt_prefix', '=', prefix)] if prefix else []
+        fields = ['state', 'start_amount', 'balance', 'end_amount']
+        if uuid:
+            domain.append(('retail_uuid', '=', uuid))
+            fields += ['retail_uuid', 'retail_float_transfer',
+                'retail_difference_transfer']
         sessions = self.admin.search_read('sale.point.cash.session',
-            [('point.receipt_prefix', '=', prefix)],
-            ['state', 'start_amount', 'balance', 'end_amount'],
-            [('id', 'ASC')])
+            domain, fields, [('id', 'ASC')])
         for s in sessions:
             for key in ('start_amount', 'balance', 'end_amount'):
                 s[key] = _decimal(s[key])

@@ -646,8 +646,9 @@ export class PosUI {
     const picked = await openModal((box, close) => {
       const checks = lines.map((l) => h('input', { type: 'checkbox', checked: true, 'data-line': l.uuid }));
       box.append(h('h2', {}, t('Return from {n}', { n: number })),
-        h('ul', { class: 'list' }, lines.map((l, i) => h('li', {}, h('label', {}, checks[i], ` ${l.name} × ${formatQuantity(l.left, { locale: getLocale() })}`)))),
-        h('div', { class: 'actions' }, h('button', { onclick: () => close(null) }, t('Cancel')),
+        h('ul', { class: 'list', id: 'return-lines' }, lines.map((l, i) => h('li', { 'data-product': String(l.product), 'data-left': String(l.left) },
+          h('label', {}, checks[i], ` ${l.name} × ${formatQuantity(l.left, { locale: getLocale() })}`)))),
+        h('div', { class: 'actions' }, h('button', { id: 'return-cancel', onclick: () => close(null) }, t('Cancel')),
           h('button', { class: 'primary', id: 'return-ok', onclick: () => close(lines.filter((l, i) => checks[i].checked)) }, t('Return selected'))));
     }, { className: 'wide' });
     if (!picked?.length) return;
