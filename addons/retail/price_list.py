@@ -11,9 +11,7 @@ only: the line is sent to the tills marked as not offline and a till falls
 back to the product's own price with a "price not available offline"
 notice; the server flags such sales as price drift."""
 import ast
-import io
 import re
-import tokenize
 
 from trytond.i18n import gettext
 from trytond.model import fields
@@ -23,36 +21,96 @@ from trytond.transaction import Transaction
 from .exceptions import PriceListOfflineWarning
 
 OFFLINE_NAMES = {'unit_price', 'list_price'}
-NUMBER = re.compile(r'^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$')
+# The tokens of the offline grammar, the same as the tills' parser
+# (pos_offline_client/src/services/pricing.js)
+TOKEN = re.compile(r"""
+    (?P<space>[ \t]+)
+    |(?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)
+    |(?P<name>[A-Za-z_][A-Za-z_0-9]*)
+    |(?P<string>"[^"\\\n]*"|'[^'\\\n]*')
+    |(?P<op>[-+*/(),])
+    """, re.VERBOSE)
 DECIMAL_STRING = re.compile(r'^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$')
-_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 
 
-def _node_offline(node):
-    if isinstance(node, ast.Expression):
-        return _node_offline(node.body)
-    if isinstance(node, ast.BinOp):
-        return (isinstance(node.op, _OPERATORS)
-            and _node_offline(node.left) and _node_offline(node.right))
-    if isinstance(node, ast.UnaryOp):
-        return (isinstance(node.op, (ast.UAdd, ast.USub))
-            and _node_offline(node.operand))
-    if isinstance(node, ast.Constant):
-        return (isinstance(node.value, (int, float))
-            and not isinstance(node.value, bool))
-    if isinstance(node, ast.Name):
-        return node.id in OFFLINE_NAMES
-    if isinstance(node, ast.Call):
-        if (not isinstance(node.func, ast.Name) or node.func.id != 'Decimal'
-                or node.keywords or len(node.args) != 1):
-            return False
-        arg, = node.args
-        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-            return bool(DECIMAL_STRING.match(arg.value))
-        return (isinstance(arg, ast.Constant)
-            and isinstance(arg.value, int)
-            and not isinstance(arg.value, bool))
-    return False
+def _tokens(formula):
+    tokens, position = [], 0
+    while position < len(formula):
+        match = TOKEN.match(formula, position)
+        if not match:
+            raise ValueError(formula)
+        position = match.end()
+        if match.lastgroup != 'space':
+            tokens.append((match.lastgroup, match.group()))
+    return tokens
+
+
+class _Recognizer:
+    """expression := term (('+' | '-') term)*
+    term := unary (('*' | '/') unary)*
+    unary := ('+' | '-') unary | primary
+    primary := number | name | 'Decimal' '(' string | integer ')'
+        | '(' expression ')'"""
+
+    def __init__(self, tokens):
+        self.tokens = tokens
+        self.index = 0
+        self.names = set()
+
+    def peek(self):
+        if self.index < len(self.tokens):
+            return self.tokens[self.index]
+        return (None, None)
+
+    def take(self, kind=None, value=None):
+        token = self.peek()
+        if token[0] is None or (kind and token[0] != kind) or (
+                value and token[1] != value):
+            raise ValueError(token)
+        self.index += 1
+        return token
+
+    def expression(self):
+        self.term()
+        while self.peek() in {('op', '+'), ('op', '-')}:
+            self.take()
+            self.term()
+
+    def term(self):
+        self.unary()
+        while self.peek() in {('op', '*'), ('op', '/')}:
+            self.take()
+            self.unary()
+
+    def unary(self):
+        if self.peek() in {('op', '+'), ('op', '-')}:
+            self.take()
+            self.unary()
+        else:
+            self.primary()
+
+    def primary(self):
+        kind, value = self.take()
+        if kind == 'number':
+            return
+        if kind == 'name' and value == 'Decimal':
+            self.take('op', '(')
+            kind, value = self.take()
+            if kind == 'string':
+                if not DECIMAL_STRING.match(value[1:-1]):
+                    raise ValueError(value)
+            elif kind != 'number' or not value.isdigit():
+                raise ValueError(value)
+            self.take('op', ')')
+        elif kind == 'name':
+            if value not in OFFLINE_NAMES:
+                raise ValueError(value)
+            self.names.add(value)
+        elif (kind, value) == ('op', '('):
+            self.expression()
+            self.take('op', ')')
+        else:
+            raise ValueError(value)
 
 
 def formula_offline(formula, price=None):
@@ -60,21 +118,18 @@ def formula_offline(formula, price=None):
     whose unit_price base is price ('list_price', 'cost_price' or None)"""
     if not formula or not isinstance(formula, str):
         return False
+    formula = formula.strip()
     try:
-        tree = ast.parse(formula.strip(), mode='eval')
-        tokens = list(tokenize.generate_tokens(
-                io.StringIO(formula.strip()).readline))
-    except (SyntaxError, tokenize.TokenError, ValueError):
-        return False
-    for token in tokens:
-        if token.type == tokenize.NUMBER and not NUMBER.match(token.string):
+        ast.parse(formula, mode='eval')
+        recognizer = _Recognizer(_tokens(formula))
+        recognizer.expression()
+        if recognizer.index != len(recognizer.tokens):
             return False
-    if not _node_offline(tree):
+    except (SyntaxError, ValueError):
         return False
-    if price == 'cost_price':
-        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        if 'unit_price' in names:
-            return False
+    if price == 'cost_price' and 'unit_price' in recognizer.names:
+        # Cost prices are not sent to the tills
+        return False
     return True
 
 

@@ -37,7 +37,11 @@ class FormulaOfflineTestCase(unittest.TestCase):
                 'Decimal("NaN")', 'Decimal("1_0")', 'unit_price * 0x10',
                 'unit_price * 1_000', 'unit_price * 2j', 'unit_price.quantize(1)',
                 'Decimal("1", 2)', 'round(unit_price)', 'customer', '', None,
-                'unit_price *', 'True * unit_price', 'unit_price and 1']:
+                'unit_price *', 'True * unit_price', 'unit_price and 1',
+                'unit_price * Decimal("1" "05")', 'unit_price * r"1.05"',
+                "unit_price * Decimal(r'1.05')", 'unit_price * Decimal(" 1")',
+                'unit_price * Decimal(1.5)', 'unit_price\n* 2', 'Decimal',
+                'unit_price * Decimal("1\\x2e05")', '(unit_price']:
             self.assertFalse(formula_offline(formula, 'list_price'), formula)
 
     def test_formula_cost_price_base(self):
