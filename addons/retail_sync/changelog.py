@@ -15,6 +15,8 @@ from trytond.transaction import Transaction
 # A cursor is "v1.<transaction>.<id>": the last change row delivered, in
 # (transaction, id) order.  See docs/sync-protocol.md.
 CURSOR_MAX_ID = 2 ** 62
+# The tills' settings are one record of kind 'settings'
+SETTINGS_ID = 1
 
 
 def format_cursor(txid, id_):
@@ -325,6 +327,15 @@ class PriceListLine(ChangeLogMixin, metaclass=PoolMeta):
     def _sync_changes(cls, records, mode, field_names=None):
         ids = list({r.price_list.id for r in records})
         return [('price_list', ids, _price_list_branches(ids))]
+
+
+class BarcodeLayout(ChangeLogMixin, metaclass=PoolMeta):
+    "The chain's barcode layouts travel in the tills' settings record"
+    __name__ = 'retail.barcode.layout'
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        return [('settings', [SETTINGS_ID], None)]
 
 
 class PaymentMethod(ChangeLogMixin, metaclass=PoolMeta):

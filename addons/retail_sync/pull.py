@@ -3,6 +3,7 @@
 """What a terminal receives: the records of each kind, serialised for the
 wire, scoped to the shared catalog and the terminal's branch."""
 import base64
+import decimal
 import json
 from collections import defaultdict
 from decimal import Decimal
@@ -11,16 +12,18 @@ from sql import Literal, Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Case
 
+from trytond.modules.product import price_digits
+from trytond.modules.retail.price_list import formula_offline
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
-from .changelog import branch_locations, format_cursor, in_
+from .changelog import SETTINGS_ID, branch_locations, format_cursor, in_
 
 KINDS = [
     'branch', 'terminal', 'company', 'uom', 'category', 'tax',
     'payment_method', 'cash_transfer_type', 'price_list', 'product', 'lot',
-    'stock', 'employee', 'customer',
+    'stock', 'employee', 'customer', 'settings',
     ]
 
 
@@ -137,7 +140,11 @@ def ser_uom(ids, scope):
     def to_dict(u):
         return {'id': u.id, 'name': u.name, 'symbol': u.symbol,
             'rounding': dec(u.rounding), 'digits': u.digits,
-            'category': u.category.id}
+            'category': u.category.id,
+            # Price lists compare quantities in the product's default unit,
+            # converted with these floats as Uom.compute_qty does
+            'factor': u.factor, 'rate': u.rate,
+            'accurate_field': u.accurate_field}
     return _simple('product.uom', ids, to_dict)
 
 
@@ -171,18 +178,44 @@ def ser_cash_transfer_type(ids, scope):
 
 
 def ser_price_list(ids, scope):
+    """The branch's price list with what a till needs to reproduce
+    price_list.compute: the lines in the order they are tried, their
+    conditions, the base of unit_price, whether the result includes taxes
+    and whether the till may compute each formula (see
+    docs/sync-protocol.md "Branch price list")"""
+    precision = decimal.getcontext().prec
+
     def to_dict(p):
         return {'id': p.id, 'name': p.name,
+            'price': p.price or None,
+            'tax_included': bool(p.tax_included),
+            'unit': p.unit,
+            'decimal_precision': precision,
+            'price_digits': price_digits[1],
             'lines': [{
+                    'id': line_.id,
+                    'sequence': line_.sequence,
                     'product': line_.product.id if line_.product else None,
                     'category': (
                         line_.category.id if line_.category else None),
-                    'quantity': dec(line_.quantity),
+                    'quantity': (repr(float(line_.quantity))
+                        if line_.quantity is not None else None),
                     'formula': line_.formula,
+                    'offline': formula_offline(line_.formula, p.price),
                     } for line_ in p.lines]}
     price_list = scope.branch.price_list
     return _simple('product.price_list', ids, to_dict,
         lambda p: price_list is not None and p.id == price_list.id)
+
+
+def ser_settings(ids, scope):
+    "The chain-wide settings of the tills: one record, id 1"
+    BarcodeLayout = Pool().get('retail.barcode.layout')
+    with without_check_access():
+        layouts = BarcodeLayout.search([])
+    return {i: {'id': i,
+            'barcode_layouts': [layout.to_wire() for layout in layouts],
+            } if i == SETTINGS_ID else None for i in ids}
 
 
 def ser_lot(ids, scope):
@@ -290,6 +323,7 @@ def ser_product(ids, scope):
         rows.extend(r for r in cursor.fetchall() if r[0] in wanted)
     barcodes = defaultdict(list)
     categories = {}
+    all_categories = defaultdict(set)
     template_ids = {r[1] for r in rows}
     for where in id_slices(identifier.product, [r[0] for r in rows]):
         cursor.execute(*identifier.select(
@@ -305,6 +339,7 @@ def ser_product(ids, scope):
         for template_id, category in cursor.fetchall():
             if template_id in template_ids:
                 categories.setdefault(template_id, category)
+                all_categories[template_id].add(category)
     taxes = {}
     account_categories = {r[9] for r in rows if r[9]}
     if account_categories:
@@ -327,6 +362,10 @@ def ser_product(ids, scope):
             'id': id_, 'template': template_id, 'name': name, 'code': code,
             'salable': bool(salable), 'uom': sale_uom or default_uom,
             'category': categories.get(template_id),
+            # What price list lines match on (Tryton's categories_all)
+            'categories': sorted(all_categories.get(template_id, set())
+                | ({account_category} if account_category else set())),
+            'default_uom': default_uom,
             'list_price': dec(price.get('list_price')),
             'gross_price': dec(price.get('gross_price')),
             'taxes': taxes.get(account_category, []),
@@ -397,6 +436,7 @@ SERIALIZERS = {
     'stock': ser_stock,
     'employee': ser_employee,
     'customer': ser_customer,
+    'settings': ser_settings,
     }
 
 
@@ -450,12 +490,17 @@ def _single(kind, scope):
     if kind == 'price_list':
         price_list = scope.branch.price_list
         return price_list.id if price_list else None
+    if kind == 'settings':
+        return SETTINGS_ID
     raise KeyError(kind)
+
+
+SINGLE_KINDS = {'branch', 'terminal', 'company', 'price_list', 'settings'}
 
 
 def bootstrap_ids(kind, scope, after, limit):
     "The ids of kind a bootstrap sends, after an id"
-    if kind in {'branch', 'terminal', 'company', 'price_list'}:
+    if kind in SINGLE_KINDS:
         id_ = _single(kind, scope)
         return [id_] if id_ is not None and after < id_ else []
     table, column, where, group_by = _bootstrap_query(kind, scope, after)
@@ -467,7 +512,7 @@ def bootstrap_ids(kind, scope, after, limit):
 
 def bootstrap_count(kind, scope):
     "The number of records of kind a bootstrap sends"
-    if kind in {'branch', 'terminal', 'company', 'price_list'}:
+    if kind in SINGLE_KINDS:
         return int(_single(kind, scope) is not None)
     table, column, where, group_by = _bootstrap_query(kind, scope, 0)
     cursor = Transaction().connection.cursor()

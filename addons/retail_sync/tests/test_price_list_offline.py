@@ -1,0 +1,326 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""The till computes the branch price list as the server does: the server's
+price_list.compute and the till's evaluator (pricing.js, run with node) on
+the records the pull sends; and the tills' settings record."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+from decimal import Decimal
+from pathlib import Path
+from unittest import mock
+
+from trytond import backend
+from trytond.modules.product import round_price
+from trytond.modules.retail_sync import changelog
+from trytond.modules.retail_sync.pull import (
+    SERIALIZERS, SETTINGS_ID, Scope, bootstrap_page, delta)
+from trytond.modules.retail_sync.tests.tools import setup_shop
+from trytond.pool import Pool
+from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.transaction import Transaction
+
+CLIENT = Path(__file__).resolve().parents[3] / 'pos_offline_client'
+
+# The till's side: put the pulled records in a Catalog and price each case
+NODE_SCRIPT = """
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+const [fixture, client] = process.argv.slice(2);
+const { Catalog } = await import(pathToFileURL(`${client}/src/services/catalog.js`));
+const scenarios = JSON.parse(readFileSync(fixture, 'utf8'));
+const out = [];
+for (const s of scenarios) {
+  const catalog = new Catalog();
+  catalog.putRecords(s.records);
+  for (const c of s.cases) {
+    const product = catalog.map('product').get(c.product);
+    const r = catalog.branchPrice(product, c.milli);
+    out.push({ gross: r.gross, untaxed: r.untaxed, source: r.source, notice: r.notice });
+  }
+}
+process.stdout.write(JSON.stringify(out));
+"""
+
+FORMULAS = [
+    'unit_price',
+    'unit_price * Decimal("1.05")',
+    "unit_price * Decimal('0.95')",
+    'unit_price * 1.05',
+    'list_price / 3',
+    'unit_price / 7 * 3 + 0.005',
+    '-unit_price + 2 * list_price',
+    '(unit_price + Decimal("0.015")) * 0.9',
+    'unit_price * Decimal("2") / 3',
+    '12.3456789',
+    'Decimal("1e1") - unit_price / 9',
+    'unit_price * 2 / 3 * 0.000075 * 1000000',
+    '- - unit_price / Decimal("1.21")',
+    ]
+QUANTITIES = ['1', '0.5', '0.1', '10', '12.345', '-3', '100']
+LIST_PRICES = ['2.3456', '8.2645', '0.0001', '19.9900', '1234.5675']
+
+
+def pull_own_changes(test):
+    """Pulls in these tests read the changes of the running transaction (see
+    test_module.RetailSyncTestCase.setUp)"""
+    if backend.name != 'postgresql':
+        return
+    from trytond.modules.retail_sync.tests.test_module import (
+        own_start_cursor)
+    Change = changelog.Change
+    for name, method in [
+            ('horizon', classmethod(lambda cls: None)),
+            ('start_cursor', classmethod(own_start_cursor)),
+            ]:
+        patcher = mock.patch.object(Change, name, method)
+        patcher.start()
+        test.addCleanup(patcher.stop)
+
+
+class PriceListOfflineTestCase(unittest.TestCase):
+    "The till's price equals the server's"
+
+    @classmethod
+    def setUpClass(cls):
+        activate_module('retail_sync')
+        super().setUpClass()
+
+    def setUp(self):
+        super().setUp()
+        pull_own_changes(self)
+
+    def node(self, scenarios):
+        node = shutil.which('node')
+        if not node:
+            self.skipTest("node is not installed")
+        with tempfile.TemporaryDirectory() as tmp:
+            fixture = os.path.join(tmp, 'fixture.json')
+            script = os.path.join(tmp, 'price.mjs')
+            with open(fixture, 'w') as f:
+                json.dump(scenarios, f)
+            with open(script, 'w') as f:
+                f.write(NODE_SCRIPT)
+            result = subprocess.run(
+                [node, script, fixture, str(CLIENT)],
+                capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return json.loads(result.stdout)
+
+    def records(self, shop, kinds_ids):
+        "The records the pull sends to the shop's terminal"
+        scope = Scope(Pool().get('sale.point')(shop.terminal))
+        records = {}
+        for kind, ids in kinds_ids.items():
+            data = SERIALIZERS[kind](ids, scope)
+            records[kind] = [data[i] for i in ids if data.get(i)]
+        return records
+
+    def make_shop(self):
+        pool = Pool()
+        Category = pool.get('product.category')
+        Product = pool.get('product.product')
+        Template = pool.get('product.template')
+        shop = setup_shop(code='PX', prefix='PXA', products=len(LIST_PRICES))
+        Transaction().set_context(company=shop.company)
+        fruit = Category(name="Fruit")
+        fruit.save()
+        apples = Category(name="Apples", parent=fruit)
+        apples.save()
+        wine = Category(name="Wine")
+        wine.save()
+        products = Product.browse(shop.products)
+        for product, price, categories in zip(
+                products, LIST_PRICES,
+                [[apples], [fruit], [wine], [], [apples, wine]]):
+            Template.write([product.template], {
+                    'list_price': Decimal(price),
+                    'categories': [('add', [c.id for c in categories])],
+                    })
+        shop.fruit, shop.apples, shop.wine = fruit.id, apples.id, wine.id
+        return shop
+
+    def scenario(self, shop, price_list, extra_cases=()):
+        "Server prices and the fixture of the till for a price list"
+        pool = Pool()
+        Branch = pool.get('retail.branch')
+        Product = pool.get('product.product')
+        Tax = pool.get('account.tax')
+        Branch.write([Branch(shop.branch)], {'price_list': price_list.id})
+        Date = pool.get('ir.date')
+        today = Date.today()
+        products = Product.browse(shop.products)
+        cases, expected = [], []
+        for product in products:
+            for quantity in QUANTITIES:
+                price = price_list.compute(
+                    product, Decimal(quantity), product.sale_uom)
+                taxes = product.account_category.customer_taxes_used
+                if price is None:
+                    gross = untaxed = None
+                elif price_list.tax_included:
+                    gross = price
+                    untaxed = round_price(Tax.reverse_compute(
+                            price, taxes, date=today))
+                else:
+                    untaxed = price
+                    gross = round_price(price + sum(
+                            t['amount'] for t in Tax.compute(
+                                taxes, price, 1, date=today)))
+                cases.append({'product': product.id,
+                        'milli': int(Decimal(quantity) * 1000)})
+                expected.append((product.id, quantity, price, gross, untaxed))
+        Uom = pool.get('product.uom')
+        Category = pool.get('product.category')
+        records = self.records(shop, {
+                'branch': [shop.branch],
+                'uom': [u.id for u in Uom.search([])],
+                'category': [c.id for c in Category.search([])],
+                'tax': [shop.tax],
+                'price_list': [price_list.id],
+                'product': shop.products,
+                })
+        return {'records': records, 'cases': cases}, expected
+
+    def price_list(self, shop, formula, **values):
+        PriceList = Pool().get('product.price_list')
+        price_list, = PriceList.create([{
+                    'name': formula, 'price': 'list_price',
+                    'lines': [('create', [
+                                {'product': shop.products[1],
+                                    'quantity': 10, 'formula': '5'},
+                                {'category': shop.fruit, 'quantity': 0.5,
+                                    'formula': f'({formula}) * 2'},
+                                {'formula': formula},
+                                ])],
+                    **values}])
+        return price_list
+
+    @with_transaction()
+    def test_till_price_equals_server_compute(self):
+        "For each formula, product and quantity: the same unit prices"
+        shop = self.make_shop()
+        scenarios, expected = [], []
+        for formula in FORMULAS:
+            for values in [{}, {'tax_included': True}]:
+                scenario, exp = self.scenario(
+                    shop, self.price_list(shop, formula, **values))
+                scenarios.append(scenario)
+                expected.extend(exp)
+        results = self.node(scenarios)
+        self.assertEqual(len(results), len(expected))
+        compared = 0
+        for (product, quantity, price, gross, untaxed), till in zip(
+                expected, results):
+            with self.subTest(product=product, quantity=quantity):
+                self.assertIsNotNone(price)
+                self.assertEqual(till['source'], 'price_list')
+                self.assertEqual(Decimal(till['untaxed']), untaxed)
+                self.assertEqual(Decimal(till['gross']), gross)
+                compared += 1
+        self.assertEqual(compared, len(FORMULAS) * 2 * len(LIST_PRICES)
+            * len(QUANTITIES))
+
+    @with_transaction()
+    def test_line_not_offline_falls_back_with_notice(self):
+        "A line the till cannot compute: own price and a notice, never a guess"
+        pool = Pool()
+        PriceList = pool.get('product.price_list')
+        Warning = pool.get('res.user.warning')
+        shop = self.make_shop()
+        with mock.patch.object(Warning, 'check', return_value=False):
+            price_list, = PriceList.create([{
+                        'name': "Margin", 'price': 'list_price',
+                        'lines': [('create', [
+                                    {'category': shop.wine,
+                                        'formula': 'cost_price * 1.3'},
+                                    {'formula': 'unit_price * 1.05'},
+                                    ])],
+                        }])
+            scenario, expected = self.scenario(shop, price_list)
+        sent = scenario['records']['price_list'][0]
+        self.assertEqual([line['offline'] for line in sent['lines']],
+            [False, True])
+        self.assertEqual(sent['price'], 'list_price')
+        results = self.node([scenario])
+        wine = {shop.products[2], shop.products[4]}
+        for (product, quantity, price, gross, untaxed), till in zip(
+                expected, results):
+            with self.subTest(product=product, quantity=quantity):
+                if product in wine:
+                    self.assertEqual(till['source'], 'base')
+                    self.assertEqual(till['notice'], 'price-not-offline')
+                    # The product's own price from the server
+                    self.assertEqual(Decimal(till['gross']), Decimal('12'))
+                else:
+                    self.assertEqual(till['notice'], None)
+                    self.assertEqual(Decimal(till['untaxed']), price)
+
+    @with_transaction()
+    def test_price_list_without_base_gives_no_price(self):
+        "A list without a price base: no price on either side"
+        shop = self.make_shop()
+        price_list = self.price_list(shop, 'unit_price * 2', price=None)
+        scenario, expected = self.scenario(shop, price_list)
+        results = self.node([scenario])
+        for (product, quantity, price, *_), till in zip(expected, results):
+            if product == shop.products[1] and Decimal(quantity) >= 10:
+                # The product's own line: a constant
+                self.assertEqual(price, Decimal('5'))
+                self.assertEqual(Decimal(till['untaxed']), price)
+            else:
+                self.assertIsNone(price)
+                self.assertEqual(till['source'], 'base')
+                self.assertIsNone(till['notice'])
+
+
+class SettingsPullTestCase(unittest.TestCase):
+    "The chain's barcode layouts reach the tills"
+
+    @classmethod
+    def setUpClass(cls):
+        activate_module('retail_sync')
+        super().setUpClass()
+
+    def setUp(self):
+        super().setUp()
+        pull_own_changes(self)
+
+    @with_transaction()
+    def test_settings_bootstrap_and_delta(self):
+        "Bootstrap sends the layouts; a change of a layout is a delta"
+        pool = Pool()
+        Layout = pool.get('retail.barcode.layout')
+        Terminal = pool.get('sale.point')
+        Change = pool.get('retail.sync.change')
+        shop = setup_shop(code='PY', prefix='PYA', products=1)
+        Transaction().set_context(company=shop.company)
+        layout, = Layout.create([{'prefix': '21', 'kind': 'weight'}])
+        scope = Scope(Terminal(shop.terminal))
+        records, token = {}, None
+        while True:
+            page, token, cursor, _ = bootstrap_page(scope, token, 10000)
+            for kind, values in page.items():
+                records.setdefault(kind, []).extend(values)
+            if not token:
+                break
+        self.assertEqual(records['settings'], [{'id': SETTINGS_ID,
+                    'barcode_layouts': [layout.to_wire()]}])
+        Layout.create([{'prefix': '23', 'kind': 'price',
+                    'value_decimals': 2, 'sequence': 20}])
+        changes, _, _ = delta(scope, cursor, 100)
+        settings = [c for c in changes if c['kind'] == 'settings']
+        self.assertEqual(len(settings), 1)
+        self.assertEqual(
+            [(lay['prefix'], lay['kind'])
+                for lay in settings[0]['data']['barcode_layouts']],
+            [('21', 'weight'), ('23', 'price')])
+        cursor = Change.start_cursor()
+        Layout.delete([layout])
+        changes, _, _ = delta(scope, cursor, 100)
+        self.assertEqual(
+            [lay['prefix'] for c in changes if c['kind'] == 'settings'
+                for lay in c['data']['barcode_layouts']], ['23'])
