@@ -18,7 +18,7 @@ from trytond.modules.product import round_price
 from trytond.modules.retail_sync import changelog
 from trytond.modules.retail_sync.pull import (
     SERIALIZERS, SETTINGS_ID, Scope, bootstrap_page, delta)
-from trytond.modules.retail_sync.tests.tools import setup_shop
+from trytond.modules.retail_sync.tests.tools import sale_op, setup_shop
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
@@ -275,6 +275,41 @@ class PriceListOfflineTestCase(unittest.TestCase):
                 self.assertIsNone(price)
                 self.assertEqual(till['source'], 'base')
                 self.assertIsNone(till['notice'])
+
+
+    @with_transaction()
+    def test_till_price_is_not_price_drift(self):
+        "A sale at the till's branch price is not flagged; the base price is"
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        Terminal = pool.get('sale.point')
+        shop = self.make_shop()
+        terminal = Terminal(shop.terminal)
+        terminal.tax_included = True
+        terminal.save()
+        price_list = self.price_list(shop, 'unit_price * Decimal("1.05")')
+        scenario, expected = self.scenario(shop, price_list)
+        results = self.node([scenario])
+        prices = {}
+        for (product, quantity, *_), till in zip(expected, results):
+            if quantity == '1':
+                prices[product] = till['gross']
+        receipt = 0
+        for product, gross in prices.items():
+            for price, drift in [(gross, False), ('12.0000', True)]:
+                receipt += 1
+                op = sale_op(shop, receipt, lines=[{
+                            'product': product, 'quantity': '1',
+                            'unit_price': price, 'price': price}],
+                    payments=[{'method': shop.cash, 'amount': str(
+                                Decimal(price).quantize(Decimal('0.01')))}])
+                with Transaction().set_context(company=shop.company):
+                    result, = Push.push(terminal, [op])
+                with self.subTest(product=product, price=price):
+                    self.assertEqual(result['status'], 'accepted', result)
+                    self.assertEqual(
+                        'price_drift' in result['result']['flags'], drift)
+        self.assertEqual(len(prices), len(LIST_PRICES))
 
 
 class SettingsPullTestCase(unittest.TestCase):
