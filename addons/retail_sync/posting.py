@@ -28,7 +28,7 @@ from sql import Column, Null
 from sql.functions import CurrentTimestamp
 
 from trytond.model import fields
-from trytond.modules.account.tax import TaxableMixin
+from trytond.modules.account.tax import TaxableMixin, _TaxableLine
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
@@ -37,15 +37,59 @@ from .changelog import branches_of_locations, in_
 
 
 class _Taxable(TaxableMixin):
-    "The taxable figures of a sale or a line, as TaxableMixin reads them"
+    """The taxable figures of a sale or a line, as TaxableMixin reads them,
+    with the tax computation of the same taxes, price, quantity and date
+    made once per poster"""
     taxable_lines = None
     tax_date = None
 
-    def __init__(self, company, currency, taxable_lines, tax_date):
+    def __init__(self, poster, company, currency, taxable_lines, tax_date):
+        self.poster = poster
         self.company = company
         self.currency = currency
         self.taxable_lines = taxable_lines
         self.tax_date = tax_date
+
+    def _get_taxes(self):
+        # TaxableMixin._get_taxes of account 8.0, statement for statement,
+        # with Tax.compute and the rounding configuration kept by the poster
+        all_taxes = {}
+        with Transaction().set_context(self._get_tax_context()):
+            tax_rounding = self.poster.tax_rounding(self.company)
+            taxable_lines = defaultdict(list)
+            for params in self.taxable_lines:
+                taxable_line = _TaxableLine(*params)
+                taxable_lines[taxable_line._key].append(taxable_line)
+            for grouped_taxable_lines in taxable_lines.values():
+                taxes = {}
+                for line in grouped_taxable_lines:
+                    assert all(t.company == self.company for t in line.taxes)
+                    l_taxes = self.poster.compute_taxes(
+                        line.taxes, line.unit_price,
+                        line.quantity, line.tax_date or self.tax_date)
+                    current_taxes = {}
+                    for tax in l_taxes:
+                        taxline = self._compute_tax_line(**tax)
+                        key = taxline._key
+                        if taxline not in current_taxes:
+                            current_taxes[key] = taxline
+                        else:
+                            current_taxes[key] += taxline
+                    if tax_rounding == 'line':
+                        self._round_taxes(current_taxes)
+                    for key, taxline in current_taxes.items():
+                        if key not in taxes:
+                            taxes[key] = taxline
+                        else:
+                            taxes[key] += taxline
+                if tax_rounding == 'document':
+                    self._round_taxes(taxes)
+                for key, taxline in taxes.items():
+                    if key not in all_taxes:
+                        all_taxes[key] = taxline
+                    else:
+                        all_taxes[key] += taxline
+        return all_taxes
 
 
 def _round(currency, amount):
@@ -114,6 +158,55 @@ class Poster:
         self.points = {}
         self.periods = {}
         self.lots = {}
+        self.computed_taxes = {}
+        self.roundings = {}
+        self.internal_quantities = {}
+
+    def compute_taxes(self, taxes, unit_price, quantity, date):
+        "Tax.compute, once for the same taxes, price, quantity and date"
+        Tax = Pool().get('account.tax')
+        key = (tuple(t.id for t in taxes), unit_price, quantity, date)
+        if key not in self.computed_taxes:
+            self.computed_taxes[key] = Tax.compute(
+                Tax.browse(taxes), unit_price, quantity, date)
+        return [dict(t) for t in self.computed_taxes[key]]
+
+    def tax_rounding(self, company):
+        Configuration = Pool().get('account.configuration')
+        if company.id not in self.roundings:
+            self.roundings[company.id] = Configuration(1).get_multivalue(
+                'tax_rounding', company=company.id)
+        return self.roundings[company.id]
+
+    def prefetch(self, sales):
+        """Read the products of sales together, with their cost price
+        (Product.get_multivalue('cost_price', company=...) for all)"""
+        pool = Pool()
+        Product = pool.get('product.product')
+        CostPrice = pool.get('product.cost_price')
+        new = {line['product'] for sale in sales for line in sale['lines']}
+        new -= set(self.products)
+        with Transaction().set_context(active_test=False):
+            for product in Product.browse(sorted(new)):
+                self.products[product.id] = product
+        for company in {sale['company'] for sale in sales}:
+            products = {line['product'] for sale in sales
+                for line in sale['lines']
+                if (company, line['product']) not in self.cost_prices}
+            if not products:
+                continue
+            found = {}
+            for sub in grouped_slice(sorted(products), 1000):
+                for value in CostPrice.search([
+                            ('product', 'in', list(sub)),
+                            ('company', '=', company),
+                            ], order=[('id', 'ASC')]):
+                    found.setdefault(value.product.id, value.cost_price)
+            with Transaction().set_context(company=company):
+                default = Product.default_cost_price(company=company)
+            for product in products:
+                self.cost_prices[(company, product)] = found.get(
+                    product, default)
 
     def product(self, product_id):
         if product_id not in self.products:
@@ -256,6 +349,7 @@ class Poster:
         Change = pool.get('retail.sync.change')
 
         sales = self.read(sale_ids)
+        self.prefetch(sales)
         companies = {s['company'] for s in sales}
         today, closed_periods = {}, {}
         for company_id in companies:
@@ -327,7 +421,7 @@ class Poster:
                     debit, credit = Decimal(0), untax
                 else:
                     debit, credit = -untax, Decimal(0)
-                line_taxes = _Taxable(company, currency,
+                line_taxes = _Taxable(self, company, currency,
                     [(taxes, line['unit_list_price'], quantity, date)],
                     date)._get_taxes().values()
                 lines.append(({
@@ -338,8 +432,8 @@ class Poster:
                                 'tax': t.tax.id}
                             for t in line_taxes]))
             # sale_point's POSSale.get_tax_move_lines
-            taxes = list(_Taxable(
-                    company, currency, taxable, date)._get_taxes().values())
+            taxes = list(_Taxable(self, company, currency, taxable,
+                    date)._get_taxes().values())
             tax_amount = sum(t.amount for t in taxes)
             difference = total_tax - tax_amount
             if difference:
@@ -452,11 +546,13 @@ class Poster:
             self.points[key] = Method(method_id)
         return self.points[key]
 
-    @staticmethod
-    def internal_quantity(unit, quantity, product):
+    def internal_quantity(self, unit, quantity, product):
         Uom = Pool().get('product.uom')
-        return Uom.compute_qty(
-            unit, quantity, product.default_uom, round=True)
+        key = (unit.id, quantity, product.default_uom.id)
+        if key not in self.internal_quantities:
+            self.internal_quantities[key] = Uom.compute_qty(
+                unit, quantity, product.default_uom, round=True)
+        return self.internal_quantities[key]
 
     @staticmethod
     def check_accounts(accounts):

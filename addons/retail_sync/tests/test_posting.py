@@ -177,6 +177,10 @@ class PostingTestCase(TestCase):
         for product in shop.products:
             self.receive(product, 100, lot=lot.id
                 if product == shop.products[1] else None)
+        # A product with its own cost price, the others with the default
+        Product = pool.get('product.product')
+        Product.write([Product(shop.products[0])],
+            {'cost_price': Decimal('3.2500')})
 
         reference = self.create_sales(self.operations(1, [lot.id]))
         Sale.post(Sale.browse(reference))
@@ -198,6 +202,8 @@ class PostingTestCase(TestCase):
                 for m in self.posting(bulk[0])['stock']))
         self.assertTrue(all(m['state'] == 'done' and m['cost_price']
                 is not None for m in self.posting(bulk[0])['stock']))
+        self.assertIn(Decimal('3.25'),
+            {m['cost_price'] for m in self.posting(bulk[0])['stock']})
         # Branch stock changes are in the sync change log
         self.assertGreater(Change.search([], count=True), changes)
         stock_changes = Change.search([('kind', '=', 'stock')])
