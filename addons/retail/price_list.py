@@ -127,10 +127,8 @@ def formula_offline(formula, price=None):
             return False
     except (SyntaxError, ValueError):
         return False
-    if price == 'cost_price' and 'unit_price' in recognizer.names:
-        # Cost prices are not sent to the tills
-        return False
-    return True
+    # Cost prices are not sent to the tills
+    return not (price == 'cost_price' and 'unit_price' in recognizer.names)
 
 
 class PriceListLine(metaclass=PoolMeta):
