@@ -79,14 +79,30 @@ class Change(ModelSQL):
 
     @classmethod
     def horizon(cls):
-        """Return the transaction id below which every transaction has
-        finished (committed or rolled back), or None when all writes are
-        serialised (SQLite)."""
+        """Return the transaction id below which every transaction that may
+        have written to this database has finished (committed or rolled
+        back), or None when all writes are serialised (SQLite).
+
+        Transaction ids are cluster-wide: the snapshot's xmin alone would
+        let a long transaction in another tenant's database hold back every
+        pull.  A transaction still running at the snapshot is left out only
+        when pg_stat_activity shows it in another database; one it does not
+        show (finished since, prepared, or hidden from this role) still
+        counts, so the horizon is never later than is safe."""
         if not is_postgresql():
             return None
         cursor = Transaction().connection.cursor()
         cursor.execute(
-            'SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint')
+            'SELECT COALESCE(('
+                'SELECT MIN(xip.x::text::bigint) '
+                'FROM pg_snapshot_xip(snapshot.s) AS xip(x) '
+                'WHERE NOT EXISTS ('
+                    'SELECT 1 FROM pg_stat_activity AS a '
+                    'WHERE a.datname <> current_database() '
+                    'AND a.backend_xid::text '
+                    '= MOD(xip.x::text::bigint, 4294967296)::text)), '
+                'pg_snapshot_xmax(snapshot.s)::text::bigint) '
+            'FROM (SELECT pg_current_snapshot() AS s) AS snapshot')
         return cursor.fetchone()[0]
 
     @classmethod

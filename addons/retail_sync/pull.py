@@ -90,9 +90,11 @@ def _ids_after(model_name, after, limit, domain=None):
 def _browse(model_name, ids):
     Model = Pool().get(model_name)
     with Transaction().set_context(active_test=False):
-        records = Model.browse(ids)
         existing = {r.id for r in Model.search([('id', 'in', ids)])}
-    return [r for r in records if r.id in existing]
+    # Browse only what exists: records browsed together are read together,
+    # and reading an id that is gone (deleted since it was logged, e.g. by
+    # a cascade in the database) would fail the whole page
+    return Model.browse([i for i in ids if i in existing])
 
 
 def _simple(model_name, ids, to_dict, visible=None):

@@ -166,6 +166,34 @@ class SyncApiTestCase(TestCase):
             self.assertTrue(all(r.bytes_in and r.bytes_out for r in pushes))
         committed(check)
 
+    def test_delta_page_with_deleted_and_changed_records(self):
+        "A page mixing a deleted and a changed record answers both"
+        key, _ = self.enroll(self.shop)
+        api = Api(key)
+
+        def now():
+            return Pool().get('retail.sync.change').start_cursor()
+        cursor = committed(now)
+
+        def change():
+            Category = Pool().get('product.category')
+            gone, kept = Category.create(
+                [{'name': "Seasonal"}, {'name': "Bakery"}])
+            Category.delete([gone])
+            Category.write([kept], {'name': "Bakery & Pastry"})
+            # A logged record gone from the table since (e.g. removed by an
+            # ON DELETE CASCADE of the database, which logs nothing)
+            Pool().get('retail.sync.change').log('category', [990001])
+            return gone.id, kept.id
+        gone, kept = committed(change)
+        status, data = api.get('changes', cursor=cursor)
+        self.assertEqual(status, 200, data)
+        self.assertEqual(
+            sorted((c['id'], c['op'], (c['data'] or {}).get('name'))
+                for c in data['changes'] if c['kind'] == 'category'),
+            sorted([(gone, 'delete', None), (990001, 'delete', None),
+                    (kept, 'upsert', "Bakery & Pastry")]))
+
     def test_enroll_again_continues_numbering(self):
         "Enrolling again answers the last receipt number and sequence"
         key, _ = self.enroll(self.shop2)

@@ -84,6 +84,30 @@ class SyncConcurrencyTestCase(TestCase):
             [900001, 900002])
         self.assertTrue(all(c['op'] == 'delete' for c in data['changes']))
 
+    def test_other_database_transaction_does_not_hold_back_pulls(self):
+        "A long transaction in another database delays no delta pull"
+        import psycopg
+
+        from trytond.config import config
+        api = Api(self.key)
+        status, data = api.get('changes', cursor='v1.0.0', limit=5000)
+        cursor = data['cursor']
+        while data['has_more']:
+            status, data = api.get('changes', cursor=cursor, limit=5000)
+            cursor = data['cursor']
+        with psycopg.connect(config.get('database', 'uri'),
+                dbname='postgres') as other:
+            # A transaction of another tenant holds an id older than ours
+            other.execute('SELECT pg_current_xact_id()')
+
+            def write():
+                Pool().get('retail.sync.change').log('category', [900003])
+            committed(write)
+            status, data = api.get('changes', cursor=cursor)
+            self.assertEqual(status, 200)
+            self.assertEqual([c['id'] for c in data['changes']], [900003])
+            other.rollback()
+
     def last_change_id(self):
         Change = Pool(DB_NAME).get('retail.sync.change')
         table = Change.__table__()
