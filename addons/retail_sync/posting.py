@@ -250,7 +250,11 @@ class Poster:
         Period = Pool().get('account.period')
         key = (company.id, date)
         if key not in self.periods:
-            self.periods[key] = Period.find(company, date=date)
+            period = Period.find(company, date=date)
+            if period.state != 'open':
+                # The domain of a draft move's period
+                raise ValueError(f"Period {period.rec_name} is not open.")
+            self.periods[key] = period
         return self.periods[key]
 
     def read(self, sale_ids):

@@ -92,6 +92,16 @@ def run(args):
     key = committed(lambda: enroll(shop.terminal))
     pool = Pool(DB_NAME)
 
+    def shop_timezone():
+        # The company keeps its shop's time, so that its today is the date
+        # of the shop's sales (in the UTC evening a shop east of UTC sells
+        # on the next day, which stock moves take for a date in the future)
+        Company = pool.get('company.company')
+        Branch = pool.get('retail.branch')
+        Company.write([Company(shop.company)],
+            {'timezone': Branch(shop.branch).timezone})
+    committed(shop_timezone)
+
     # The catalog, in bulk SQL: templates, variants, list and gross prices,
     # one EAN per variant and a done receipt move per variant
     def bulk_catalog():

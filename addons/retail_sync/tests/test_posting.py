@@ -16,6 +16,9 @@ from trytond.tests.test_tryton import (
     TestCase, activate_module, drop_db, with_transaction)
 from trytond.transaction import Transaction
 
+# Noon UTC is the same date in the branch's time zone and the company's
+NOON = dt.datetime.combine(
+    dt.date.today(), dt.time(12), tzinfo=dt.timezone.utc)
 # Columns that differ between two equal postings: ids, stamps, numbers
 STAMPS = {'id', 'create_uid', 'create_date', 'write_uid', 'write_date'}
 
@@ -102,7 +105,7 @@ class PostingTestCase(TestCase):
         shop = self._shop
         p = shop.products
         return [
-            sale_op(shop, start, lines=[
+            sale_op(shop, start, client_time=NOON, lines=[
                     {'product': p[0], 'quantity': '2', 'unit_price': '12.00',
                         'price': '10.80',
                         'discount': {'type': 'percent', 'value': '10'}},
@@ -114,10 +117,10 @@ class PostingTestCase(TestCase):
                     {'method': shop.card, 'amount': '29.71'}]),
             # Many small lines: the tax of the sale and the sum of the
             # taxes of its lines differ by rounding
-            sale_op(shop, start + 1, lines=[
+            sale_op(shop, start + 1, client_time=NOON, lines=[
                     {'product': p[3], 'quantity': '1', 'unit_price': '0.13',
                         'price': '0.13'} for _ in range(7)]),
-            sale_op(shop, start + 2, type_='return',
+            sale_op(shop, start + 2, client_time=NOON, type_='return',
                 original_receipt=f'{shop.prefix}-{start:06d}', lines=[
                     {'product': p[0], 'quantity': '-1',
                         'unit_price': '10.80', 'price': '10.80'},
@@ -240,7 +243,8 @@ class PostingTestCase(TestCase):
         lot, = Lot.create([{'number': 'OLD', 'product': shop.products[1],
                     'shelf_life_expiration_date': yesterday,
                     'expiration_date': yesterday}])
-        ids = self.create_sales([sale_op(shop, 301, lines=[
+        ids = self.create_sales([sale_op(shop, 301, client_time=NOON,
+                    lines=[
                         {'product': shop.products[1], 'quantity': '1',
                             'unit_price': '12.00', 'price': '12.00',
                             'lot': lot.id}])])
@@ -255,7 +259,7 @@ class PostingTestCase(TestCase):
         Sale = pool.get('sale.point.sale')
         shop = self.shop()
         self.receive(shop.products[0], 5)
-        ids = self.create_sales([sale_op(shop, 401)])
+        ids = self.create_sales([sale_op(shop, 401, client_time=NOON)])
         poster = Poster()
         self.assertEqual(poster.post(ids), [])
         move = Sale(ids[0]).move
@@ -270,7 +274,7 @@ class PostingTestCase(TestCase):
         Sale = pool.get('sale.point.sale')
         shop = self.shop()
         self.receive(shop.products[0], 10)
-        ops = [sale_op(shop, n) for n in range(501, 504)]
+        ops = [sale_op(shop, n, client_time=NOON) for n in range(501, 504)]
         ops.append(operation(shop, 'cash_in', {'amount': '5.00',
                     'transfer_type': shop.transfer_type}, sequence=504))
         with Transaction().set_context(company=shop.company):
@@ -284,3 +288,31 @@ class PostingTestCase(TestCase):
             self.assertEqual(move.state, 'done')
             self.assertEqual(move.from_location,
                 self.terminal().storage_location)
+
+    @with_transaction()
+    def test_push_leaves_what_it_cannot_post_flagged(self):
+        "A sale neither poster can post is flagged; the others are posted"
+        pool = Pool()
+        Lot = pool.get('stock.lot')
+        Push = pool.get('retail.sync.push')
+        Sale = pool.get('sale.point.sale')
+        Flag = pool.get('retail.sync.sale.flag')
+        shop = self.shop()
+        yesterday = dt.date.today() - dt.timedelta(days=1)
+        lot, = Lot.create([{'number': 'GONE', 'product': shop.products[1],
+                    'shelf_life_expiration_date': yesterday,
+                    'expiration_date': yesterday}])
+        ops = [sale_op(shop, 601, client_time=NOON),
+            sale_op(shop, 602, client_time=NOON, lines=[
+                    {'product': shop.products[1], 'quantity': '1',
+                        'unit_price': '12.00', 'price': '12.00',
+                        'lot': lot.id}]),
+            sale_op(shop, 603, client_time=NOON)]
+        with Transaction().set_context(company=shop.company):
+            results = Push.push(self.terminal(), ops)
+        self.assertEqual([r['status'] for r in results], ['accepted'] * 3)
+        states = [Sale(r['result']['sale']).state for r in results]
+        self.assertEqual(states, ['posted', 'done', 'posted'])
+        flag, = Flag.search([('kind', '=', 'posting_error')])
+        self.assertEqual(flag.sale.id, results[1]['result']['sale'])
+        self.assertIn('GONE', flag.actual)
