@@ -232,7 +232,9 @@ class App {
     const session = await this.register.sessionByUuid(id);
     if (!session) return { state: 'unavailable', reason: 'unknown' };
     if (!session.wire) return { state: 'unavailable', reason: 'session' };
-    if (session.state === 'closed' && session.server) return { state: 'ok', figures: session.server };
+    // a closed session's Z figures are final (an X fetched while it was
+    // open is not)
+    if (session.state === 'closed' && session.server && session.server.state !== 'open') return { state: 'ok', figures: session.server };
     if (await this.db.outbox.count()) return { state: 'pending' };
     if (this.status.online === false) return { state: 'pending' };
     try {

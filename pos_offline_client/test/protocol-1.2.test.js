@@ -195,3 +195,10 @@ test('an X report (session open) leaves counted cash out of the comparison', () 
   assert.equal(r.match, true);
   assert.equal(r.rows.some((row) => row.key === 'counted'), false);
 });
+
+test('a Z report against a session the server still has open differs (no counted cash there)', () => {
+  const open = figuresFromWire({ ...documented, state: 'open', counted_cash: null, difference: null }, 2);
+  const r = compareFigures(tillZ, open);
+  assert.equal(r.match, false);
+  assert.deepEqual(r.differ, ['counted', 'difference']);
+});

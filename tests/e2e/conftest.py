@@ -111,12 +111,29 @@ def pos_dist():
     return CLIENT / 'dist'
 
 
+class RunningServer:
+    "A trytond with the demo chain started elsewhere (POS_E2E_SERVER)"
+
+    def __init__(self, url, database):
+        self.url = url.rstrip('/') + '/'
+        self.database = database
+
+
 @pytest.fixture(scope='session')
 def backend(pos_dist):
     if os.environ.get('POS_E2E_BACKEND') == 'mock':
         b = MockBackend()
         yield b
         b.close()
+        return
+    if os.environ.get('POS_E2E_SERVER'):
+        # e.g. POS_E2E_SERVER=http://127.0.0.1:8000/ POS_E2E_DATABASE=demo:
+        # a back office that keeps running between runs (the tests add
+        # sales and sessions to it, and hold when terminals were enrolled
+        # before); it must serve this checkout's pos_offline_client/dist
+        yield TrytondBackend(None, RunningServer(
+            os.environ['POS_E2E_SERVER'],
+            os.environ.get('POS_E2E_DATABASE', 'demo')))
         return
     servers = pytest.importorskip(
         'tests.support.servers', reason='tests/support/servers.py missing')

@@ -22,6 +22,7 @@ from tests.e2e.till import (
     scan,
     shot,
     total,
+    x_report,
 )
 
 
@@ -168,6 +169,12 @@ def test_offline_shift_loses_and_doubles_nothing(backend, browser):
     assert page.get_attribute('#unsynced', 'data-count') == '23'
     shot(page, 'offline')
     assert_encrypted_at_rest(page, local, 'Zoe Privatename')
+    # the X report offline: the till's figures, the server's after sync
+    x_report(page)
+    assert page.get_attribute('#report', 'data-server') == 'pending'
+    assert 'Server figures after sync' in page.inner_text('#report')
+    assert page.locator('#report td.match, #report td.differ').count() == 0
+    page.click('#report ~ .actions button.primary')
 
     # Bring the server back
     context.set_offline(False)

@@ -6,13 +6,15 @@ proxy dialog; a cash sale opens the drawer and prints the receipt (number,
 barcode of the number, cut) on `iot-proxy virtual-printer`. With the proxy
 stopped, the next cash sale still completes: the receipt goes to the
 browser's print dialog, and both sales reach the server. The till runs in
-French on a 1280×800 tablet viewport."""
+French on a 1280×800 tablet viewport; it closes its session, the Z report
+saying the server's figures match."""
 import pytest
 
 from tests.e2e import proxy as iot
 from tests.e2e.till import (
     NOT_PRINT,
     check_server,
+    close_session,
     employee_id,
     journal,
     login,
@@ -105,5 +107,14 @@ def test_receipt_and_drawer_through_the_proxy_then_browser_fallback(
     assert [j['number'] for j in local] == [first['number'], second['number']]
     assert all(j['synced'] for j in local)
     check_server(backend, page, local)
+    # the till closes its session: in French too, its Z report matches the
+    # server's figures (protocol 1.2), and the terminal is left closed
+    manager_name, manager_pin = backend.employees['manager']
+    z = close_session(page, employee_id(page, manager_name), manager_pin,
+        server=hasattr(backend, 'office'), screenshot=None)
+    assert z['sales'] == 2 and z['cashPayments'] == sum(
+        j['total'] for j in local)
+    if hasattr(backend, 'office'):
+        assert 'Les chiffres du serveur concordent' in z['text'], z['text']
     assert not errors, errors
     context.close()

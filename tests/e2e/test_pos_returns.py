@@ -22,6 +22,7 @@ from tests.e2e.till import (
     scan,
     shot,
     total,
+    x_report,
 )
 
 
@@ -56,6 +57,12 @@ def test_return_at_another_till_of_a_receipt_sold_elsewhere(backend, browser):
     number = sold['number']
     product_a, product_b = sold['products']
     assert sold['synced'] and sold['serverId']
+    # online, the X report shows the server's figures of the open session
+    x_report(a_page)
+    a_page.wait_for_selector("#report[data-server='match']", timeout=30_000)
+    assert a_page.locator('#report td.differ').count() == 0
+    shot(a_page, 'x-report')
+    a_page.click('#report ~ .actions button.primary')
 
     # Till B, online, finds it through the server and takes one a back
     cashier_name, cashier_pin = backend.employees['cashier']
@@ -107,10 +114,15 @@ def test_return_at_another_till_of_a_receipt_sold_elsewhere(backend, browser):
     assert returnable(a_page, number) == {product_a: 2000, product_b: 1000}
     a_page.click('#return-cancel')
 
-    # Till B closes: its Z report (one return) matches the server's
+    # Both tills close: till B's Z report (one return) and till A's (one
+    # sale) match the server's figures
     z = close_session(b_page, manager_id, manager_pin, server=True,
         screenshot=None)
     assert (z['sales'], z['returns'], z['returnsTotal']) == (0, 1, refund)
+    ant_manager = employee_id(a_page, office.manager('ANT')[0])
+    z = close_session(a_page, ant_manager, office.manager('ANT')[1],
+        server=True, screenshot=None)
+    assert (z['sales'], z['returns'], z['salesTotal']) == (1, 0, sold['total'])
     assert not a_errors and not b_errors, (a_errors, b_errors)
     a_context.close()
     b_context.close()

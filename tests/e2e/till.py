@@ -49,9 +49,20 @@ def login(page, employee_id, pin):
 def scan(page, code):
     """A keyboard-wedge scanner: a burst of keys ending in Enter; returns
     once the line is in the cart (the total changed), so a key pressed next
-    (pay, park) never races the scan on a loaded machine"""
+    (pay, park) never races the scan on a loaded machine.
+
+    On a loaded machine Playwright may pause more than the reader's 30 ms
+    between two keys: the till then takes the first keys as typed (they stay
+    in the entry field) and scans the rest alone, which is no barcode. The
+    cashier scans again; so does this helper, after clearing the field."""
     before = page.get_attribute('#total', 'data-minor')
-    page.keyboard.type(code + '\n')
+    for _ in range(3):
+        page.keyboard.type(code + '\n')
+        if not page.input_value('#entry'):
+            break
+        # (not page.fill: it clears with a Delete key, which voids a line)
+        page.evaluate(
+            "() => { const e = document.querySelector('#entry'); e.value = ''; e.focus(); }")
     page.wait_for_function(
         "before => document.querySelector('#total')?.dataset.minor !== before",
         arg=before, timeout=30_000)
@@ -64,7 +75,15 @@ def total(page):
 def pay(page, *parts, screenshot=None):
     "parts: (method id, amount text) in order; the last one settles"
     page.keyboard.press('F9')
-    page.wait_for_selector('#pay-amount')
+    try:
+        page.wait_for_selector('#pay-amount')
+    except Exception as error:
+        raise AssertionError(page.evaluate('''() => ({
+            focus: document.activeElement?.id || document.activeElement?.tagName,
+            entry: document.querySelector('#entry')?.value,
+            modal: [...document.querySelectorAll('.modal, dialog')].map(m => m.innerText.slice(0, 200)),
+            toasts: [...document.querySelectorAll('.toast')].map(t => t.textContent),
+            total: document.querySelector('#total')?.dataset.minor})''')) from error
     for i, (method, amount) in enumerate(parts):
         if amount is not None:
             page.fill('#pay-amount', amount)
@@ -146,6 +165,13 @@ def minor(text, digits=2):
     return sign * (abs(int(whole or '0')) * 10 ** digits + int((frac + '0' * digits)[:digits]))
 
 
+def x_report(page):
+    "Menu › X report; returns with the report open"
+    page.keyboard.press('F12')
+    page.click("[data-menu='X report']")
+    page.wait_for_selector('#report')
+
+
 def close_session(page, manager_id, manager_pin, server=False,
         screenshot='z-report'):
     """Count exactly the expected cash, close; answers the Z report's
@@ -175,7 +201,11 @@ def close_session(page, manager_id, manager_pin, server=False,
     if server:
         page.wait_for_selector("#report[data-server='match']", timeout=60_000)
         assert page.locator('#report td.differ').count() == 0
-        assert page.locator('#report td.match').count() >= 10
+        assert page.locator('#report td.match').count() >= 10, \
+            page.inner_html('#report')
+        for figure in ('counted', 'difference', 'expectedCash'):
+            assert page.get_attribute(f"#report td[data-figure='{figure}']",
+                'data-match') == 'true', page.inner_html('#report')
     if screenshot:
         shot(page, screenshot)
     z = page.evaluate('''async () => {

@@ -111,7 +111,8 @@ export function figuresFromWire(data, digits = 2) {
 // The till's report (services/register.js report, plus counted/difference
 // after a close) beside the server's figures: one row per figure with
 // {key, label, local, server, match}, and `match` when every row agrees.
-// Counted cash and difference are compared only when both sides have them.
+// Counted cash and difference are compared when the till has them (a Z):
+// a server that has none (its session still open) differs.
 export function compareFigures(local, server) {
   const rows = [
     ['opening', 'Opening float'], ['sales', 'Sales'], ['salesTotal', 'Sales total'],
@@ -132,7 +133,7 @@ export function compareFigures(local, server) {
     { key: 'cashOut', label: 'Cash out', local: local.cashOut, server: server.cashOut },
     { key: 'expectedCash', label: 'Expected cash', local: local.expectedCash, server: server.expectedCash },
   );
-  if (local.counted !== undefined && local.counted !== null && server.counted !== null) {
+  if (local.counted !== undefined && local.counted !== null) {
     rows.push(
       { key: 'counted', label: 'Counted cash', local: local.counted, server: server.counted },
       { key: 'difference', label: 'Difference', local: local.difference, server: server.difference },
