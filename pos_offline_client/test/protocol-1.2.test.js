@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { freshDb, testVault } from './helpers.js';
 import { addProduct, newOrder } from '../src/models/order.js';
 import { Register } from '../src/services/register.js';
+import { SyncEngine } from '../src/sync/engine.js';
 import { auditPayloads, compareFigures, figuresFromWire } from '../src/sync/wire.js';
 
 const records = {
@@ -201,4 +202,32 @@ test('a Z report against a session the server still has open differs (no counted
   const r = compareFigures(tillZ, open);
   assert.equal(r.match, false);
   assert.deepEqual(r.differ, ['counted', 'difference']);
+});
+
+test('the session_close result reaches the till with its type, and its Z figures are kept with the session', async () => {
+  const t = await till();
+  const session = await t.reg.openSession(10000, cashier);
+  await t.reg.closeSession(10000, [], cashier);
+  const acked = [];
+  const api = {
+    async push({ operations }) {
+      return {
+        results: operations.map((op) => ({
+          uuid: op.uuid, status: 'accepted',
+          result: op.type === 'session_close' ? { session: 12, figures: { ...documented, uuid: op.payload.session } } : { session: 12 },
+        })),
+      };
+    },
+  };
+  const engine = new SyncEngine({ db: t.db, vault: t.vault, api, catalog: null, terminal: 4, locks: null, onAcknowledged: (a) => acked.push(...a) });
+  await engine.pushAll();
+  assert.deepEqual(acked.map((r) => r.type), ['session_open', 'session_close']);
+  const figures = figuresFromWire(acked[1].result.figures, 2);
+  assert.equal(figures.uuid, session.uuid);
+  await t.reg.saveServerFigures(figures.uuid, figures);
+  const kept = await t.reg.sessionByUuid(session.uuid);
+  assert.equal(kept.state, 'closed');
+  assert.equal(kept.server.expectedCash, 52440);
+  const raw = JSON.stringify(await t.db.sessions.get(session.uuid), (k, v) => (v instanceof Uint8Array ? [...v] : v));
+  assert.equal(raw.includes('524.40') || raw.includes('52440'), false, 'kept encrypted');
 });

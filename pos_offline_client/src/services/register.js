@@ -119,13 +119,21 @@ export class Register {
 
   // The server's figures of a session (sync/wire.js figuresFromWire), kept
   // with it: from the session_close result or GET sessions/<uuid>.
+  // (Encryption happens outside the IndexedDB transaction, which would
+  // commit while WebCrypto works; the write is skipped if the session
+  // changed meanwhile: the next fetch keeps the figures then.)
   async saveServerFigures(id, figures) {
-    await this.db.transaction('rw', this.db.sessions, async () => {
-      const rec = await this.db.sessions.get(id);
-      if (!rec) return;
-      const secret = await this.vault.decrypt(rec.enc);
-      secret.server = { ...figures, fetchedAt: Date.now() };
-      await this.db.sessions.put({ ...rec, enc: await this.vault.encrypt(secret) });
+    const rec = await this.db.sessions.get(id);
+    if (!rec) return false;
+    const secret = await this.vault.decrypt(rec.enc);
+    secret.server = { ...figures, fetchedAt: Date.now() };
+    const enc = await this.vault.encrypt(secret);
+    return this.db.transaction('rw', this.db.sessions, async () => {
+      const current = await this.db.sessions.get(id);
+      // a random IV per encryption: the same IV is the same record
+      if (!current || String(current.enc?.iv) !== String(rec.enc?.iv)) return false;
+      await this.db.sessions.put({ ...current, enc });
+      return true;
     });
   }
 
