@@ -57,6 +57,9 @@ def scan(page, code):
     cashier scans again; so does this helper, after clearing the field."""
     before = page.get_attribute('#total', 'data-minor')
     for _ in range(3):
+        # the field a cashier's scan lands in (a dialog closed last may
+        # have left the focus elsewhere, where typed keys are lost)
+        page.focus('#entry')
         page.keyboard.type(code + '\n')
         if not page.input_value('#entry'):
             break
