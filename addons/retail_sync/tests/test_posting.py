@@ -100,11 +100,17 @@ class PostingTestCase(TestCase):
         self.assertFalse(batch.rejected_sales)
         return [s.id for s in batch.sales]
 
-    def operations(self, start, lots):
+    def operations(self, start, lots, service=None):
         "Sales, a return and rounding cases, numbered from start"
         shop = self._shop
         p = shop.products
-        return [
+        services = [] if service is None else [
+            sale_op(shop, start + 3, client_time=NOON, lines=[
+                    {'product': service, 'quantity': '1',
+                        'unit_price': '5.00', 'price': '5.00'},
+                    {'product': p[0], 'quantity': '1', 'unit_price': '12.00',
+                        'price': '12.00'}])]
+        return services + [
             sale_op(shop, start, client_time=NOON, lines=[
                     {'product': p[0], 'quantity': '2', 'unit_price': '12.00',
                         'price': '10.80',
@@ -185,14 +191,31 @@ class PostingTestCase(TestCase):
         Product.write([Product(shop.products[0])],
             {'cost_price': Decimal('3.2500')})
 
-        reference = self.create_sales(self.operations(1, [lot.id]))
+        # A service: no stock move
+        Template = pool.get('product.template')
+        goods = Product(shop.products[0]).template
+        template, = Template.create([{'name': "Gift wrap", 'type': 'service',
+                    'default_uom': goods.default_uom.id,
+                    'sale_uom': goods.default_uom.id, 'salable': True,
+                    'account_category': goods.account_category.id,
+                    'list_price': Decimal('5'), 'gross_price': Decimal('6'),
+                    'products': [('create', [{}])]}])
+        service = template.products[0].id
+
+        reference = self.create_sales(
+            self.operations(1, [lot.id], service=service))
         Sale.post(Sale.browse(reference))
         changes = Change.search([], count=True)
-        bulk = self.create_sales(self.operations(101, [lot.id]))
+        bulk = self.create_sales(
+            self.operations(101, [lot.id], service=service))
         left = Poster().post(bulk)
 
         self.assertEqual(left, [])
-        self.assertEqual(len(reference), 3)
+        self.assertEqual(len(reference), 4)
+        service_sale = self.posting(bulk[0])
+        self.assertEqual(len(service_sale['stock']), 1)
+        self.assertEqual(len([1 for line, _ in service_sale['lines']
+                    if line['origin'] and line['origin'][0] == 'line']), 2)
         for ref, new in zip(reference, bulk):
             expected, posted = self.posting(ref), self.posting(new)
             self.assertEqual(posted['state'], 'posted')
@@ -202,11 +225,11 @@ class PostingTestCase(TestCase):
             self.assertEqual(posted, expected)
         # The lot, states and cost travel with the moves
         self.assertTrue(any(m['lot'] == lot.id
-                for m in self.posting(bulk[0])['stock']))
+                for m in self.posting(bulk[1])['stock']))
         self.assertTrue(all(m['state'] == 'done' and m['cost_price']
-                is not None for m in self.posting(bulk[0])['stock']))
+                is not None for m in self.posting(bulk[1])['stock']))
         self.assertIn(Decimal('3.25'),
-            {m['cost_price'] for m in self.posting(bulk[0])['stock']})
+            {m['cost_price'] for m in self.posting(bulk[1])['stock']})
         # Branch stock changes are in the sync change log
         self.assertGreater(Change.search([], count=True), changes)
         stock_changes = Change.search([('kind', '=', 'stock')])
