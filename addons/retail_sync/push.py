@@ -415,8 +415,18 @@ class Push(Model):
 
     @classmethod
     def business_date(cls, batch, client_time):
+        """The branch's local date at the client time, but never after the
+        company's today: a done stock move cannot be dated in the future,
+        so a branch whose time zone is ahead of the company's (after its
+        midnight) or a till whose clock runs fast books on that today"""
         zone = zoneinfo.ZoneInfo(batch.branch.timezone or 'UTC')
-        return client_time.astimezone(zone).date()
+        local = client_time.astimezone(zone).date()
+        today = getattr(batch, 'company_today', None)
+        if today is None:
+            Date = Pool().get('ir.date')
+            with Transaction().set_context(company=batch.company.id):
+                today = batch.company_today = Date.today()
+        return min(local, today)
 
     @classmethod
     def utc(cls, client_time):
