@@ -352,6 +352,26 @@ class RetailSyncTestCase(ModuleTestCase):
         self.assertEqual(result['result']['flags'], [])
 
     @with_transaction()
+    def test_sale_from_a_fast_clock_is_dated_today(self):
+        "A sale timed in the company's future is booked today and posted"
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        Date = pool.get('ir.date')
+        shop = self.shop()
+        self.receive(shop, shop.products[0], 10)
+        op = sale_op(shop, 8, client_time=dt.datetime.now(dt.timezone.utc)
+            + dt.timedelta(days=2))
+        result, = self.push(shop, [op])
+        self.assertEqual(result['status'], 'accepted', result)
+        sale = Sale(result['result']['sale'])
+        with Transaction().set_context(company=shop.company):
+            today = Date.today()
+        self.assertEqual(sale.date, today)
+        self.assertEqual(sale.state, 'posted')
+        move, = sale.lines[0].moves
+        self.assertEqual((move.state, move.effective_date), ('done', today))
+
+    @with_transaction()
     def test_sale_fefo_lot(self):
         "Without a lot, the first-expiring lot with stock is taken"
         pool = Pool()
