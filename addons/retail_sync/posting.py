@@ -27,6 +27,7 @@ from decimal import Decimal
 from sql import Column, Null
 from sql.functions import CurrentTimestamp
 
+from trytond import backend
 from trytond.model import fields
 from trytond.modules.account.tax import TaxableMixin, _TaxableLine
 from trytond.pool import Pool
@@ -98,7 +99,7 @@ def _round(currency, amount):
 
 def insert(Model, vlist):
     """Insert vlist as ModelSQL.create does (the same default values and
-    SQL formats, one statement per 1,000 rows) but without validation and
+    SQL formats, as many rows per statement) but without validation and
     hooks: the caller does what they would have done.  Return the ids."""
     transaction = Transaction()
     database = transaction.database
@@ -126,7 +127,8 @@ def insert(Model, vlist):
                     values[n] if n in values else defaults.get(n))
                 for n in names])
     ids = []
-    for sub in grouped_slice(rows, 1000):
+    for sub in grouped_slice(
+            rows, max(1, backend.MAX_QUERY_PARAMS // (len(columns) + 1))):
         sub = list(sub)
         new_ids = database.nextid(
             transaction.connection, Model._table, count=len(sub))
