@@ -95,6 +95,8 @@ def test_offline_shift_loses_and_doubles_nothing(backend, browser):
     # a parked and resumed order
     scan(page, b)
     page.keyboard.press('F8')
+    # parked: the till starts a new, empty order
+    page.wait_for_function("document.querySelector('#total').dataset.minor === '0'")
     scan(page, a)
     pay(page, (card, None))
     sold += 1

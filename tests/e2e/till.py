@@ -66,9 +66,22 @@ def scan(page, code):
         # (not page.fill: it clears with a Delete key, which voids a line)
         page.evaluate(
             "() => { const e = document.querySelector('#entry'); e.value = ''; e.focus(); }")
-    page.wait_for_function(
-        "before => document.querySelector('#total')?.dataset.minor !== before",
-        arg=before, timeout=30_000)
+    try:
+        page.wait_for_function(
+            "before => document.querySelector('#total')?.dataset.minor !== before",
+            arg=before, timeout=30_000)
+    except Exception as error:
+        raise AssertionError((code, before, state(page))) from error
+
+
+def state(page):
+    "What the till shows, for a failed step's message"
+    return page.evaluate('''() => ({
+        focus: document.activeElement?.id || document.activeElement?.tagName,
+        entry: document.querySelector('#entry')?.value,
+        modal: [...document.querySelectorAll('.modal, dialog')].map(m => m.innerText.slice(0, 200)),
+        toasts: [...document.querySelectorAll('.toast')].map(t => t.textContent),
+        total: document.querySelector('#total')?.dataset.minor})''')
 
 
 def total(page):
@@ -81,12 +94,7 @@ def pay(page, *parts, screenshot=None):
     try:
         page.wait_for_selector('#pay-amount')
     except Exception as error:
-        raise AssertionError(page.evaluate('''() => ({
-            focus: document.activeElement?.id || document.activeElement?.tagName,
-            entry: document.querySelector('#entry')?.value,
-            modal: [...document.querySelectorAll('.modal, dialog')].map(m => m.innerText.slice(0, 200)),
-            toasts: [...document.querySelectorAll('.toast')].map(t => t.textContent),
-            total: document.querySelector('#total')?.dataset.minor})''')) from error
+        raise AssertionError(state(page)) from error
     for i, (method, amount) in enumerate(parts):
         if amount is not None:
             page.fill('#pay-amount', amount)
