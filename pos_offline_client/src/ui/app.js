@@ -7,11 +7,13 @@ import { parseBarcode } from '../services/barcode.js';
 import { chooseLot, isExpired } from '../services/catalog.js';
 import { toProxyReceipt } from '../services/hardware.js';
 import { tender, quantityForAmount } from '../services/pricing.js';
-import { addProduct, isEmpty, newOrder, selectedLine } from '../models/order.js';
+import { addProduct, isEmpty, newOrder, selectedLine, setQuantity, stepQuantity } from '../models/order.js';
 import { $, closeAllModals, h, modalOpen, openModal } from './dom.js';
 import { receiptHtml, reportHtml, printHtml } from './print.js';
 import { receiptFromWire, returnedByProduct, withoutReturned } from '../sync/api.js';
 import { compareFigures } from '../sync/wire.js';
+
+const PRICE_NOT_OFFLINE = 'price-not-offline';
 
 export const SHORTCUTS = [
   ['F2', 'Search'], ['F3', 'Customer'], ['F4', 'Quantity'], ['F6', 'Discount'], ['Shift+F6', 'Order discount'],
@@ -294,17 +296,27 @@ export class PosUI {
         formatQuantity(line.quantity, { locale: getLocale(), digits: line.weighed ? 3 : 0 }),
         this.money(divRound(comp ? comp.unitGrossPrice : line.unitPrice, 10 ** (PRICE_DIGITS - digits))),
         line.voided ? t('void') : this.money(comp.amount),
+        !line.voided && line.priceNotice === PRICE_NOT_OFFLINE ? t('Price not available offline') : '',
       ];
-      const cls = `${i === this.order.selected ? 'selected' : ''} ${line.voided ? 'voided' : ''}`;
-      const sig = JSON.stringify([i, cls, cells]);
+      const selected = i === this.order.selected;
+      // − / + on the selected counted line of a sale (touch)
+      const steps = selected && !line.voided && !line.weighed && this.order.kind === 'sale';
+      const cls = `${selected ? 'selected' : ''} ${line.voided ? 'voided' : ''}`;
+      const sig = JSON.stringify([i, cls, cells, steps]);
       let tr = this.rows.get(line.uuid);
       if (!tr || tr.sig !== sig) {
         tr = h('tr', {
           class: cls, 'data-line': String(i),
           onclick: () => { this.order.selected = this.order.lines.findIndex((l) => l.uuid === line.uuid); this.renderOrder(); },
         },
-        h('td', {}, h('div', {}, cells[0]), h('small', {}, cells[1])),
-        h('td', { class: 'num' }, cells[2]), h('td', { class: 'num' }, cells[3]), h('td', { class: 'num' }, cells[4]));
+        h('td', {}, h('div', {}, cells[0]), h('small', {}, cells[1]),
+          cells[5] ? h('small', { class: 'price-notice', 'data-notice': line.priceNotice }, cells[5]) : null),
+        h('td', { class: 'num qty' }, steps ? [
+          h('button', { class: 'step', 'data-action': 'qty-minus', 'aria-label': t('One less'), onclick: (e) => { e.stopPropagation(); this.step(line, -1); } }, '−'),
+          h('span', {}, cells[2]),
+          h('button', { class: 'step', 'data-action': 'qty-plus', 'aria-label': t('One more'), onclick: (e) => { e.stopPropagation(); this.step(line, 1); } }, '+'),
+        ] : cells[2]),
+        h('td', { class: 'num' }, cells[3]), h('td', { class: 'num' }, cells[4]));
         tr.sig = sig;
         this.rows.set(line.uuid, tr);
       }
@@ -425,7 +437,8 @@ export class PosUI {
       }
     }
     const qty = this.order.kind === 'return' ? -(opts.quantity ?? 1000) : opts.quantity;
-    addProduct(this.order, product, { ...opts, quantity: qty ?? 1000, lot: lot && lot.id !== null ? lot : null });
+    const line = addProduct(this.order, product, { ...opts, quantity: qty ?? 1000, lot: lot && lot.id !== null ? lot : null, catalog: this.app.catalog });
+    this.priceNotice(line);
     if (lot && lot.id === null) this.order.lines[this.order.selected].lotNumber = lot.number;
     this.renderOrder();
   }
@@ -489,9 +502,28 @@ export class PosUI {
     if (!line) return;
     const v = await this.promptNumber(t('Quantity of {name}', { name: line.name }), { value: formatDecimal(Math.abs(line.quantity), 3).replace(/\.?0+$/, ''), id: 'qty', digits: 3 });
     if (v === null || v === 0) return;
-    line.quantity = this.order.kind === 'return' ? -Math.abs(v) : v;
-    line.weighed = line.weighed || v % 1000 !== 0;
+    const before = line.priceNotice ?? null;
+    setQuantity(line, this.order.kind === 'return' ? -Math.abs(v) : v, this.app.catalog);
+    this.priceNotice(line, before);
     this.renderOrder();
+  }
+
+  // The selected line's − / + buttons: one unit less or more.
+  step(line, n) {
+    const before = line.priceNotice ?? null;
+    if (!stepQuantity(line, n, this.app.catalog)) return;
+    this.priceNotice(line, before);
+    this.renderOrder();
+  }
+
+  // A line sold at the product's own price because the branch's price at
+  // its quantity needs the server: the cashier is told (the sale goes on;
+  // the office sees it as price drift). `before`: the line's notice before
+  // the change (none for a line just added or scanned again).
+  priceNotice(line, before = null) {
+    if (line.priceNotice === PRICE_NOT_OFFLINE && before !== PRICE_NOT_OFFLINE) {
+      this.toast(t('Price not available offline: {name} is sold at its usual price', { name: line.name }), 'warn', 6000);
+    }
   }
 
   async discount() {

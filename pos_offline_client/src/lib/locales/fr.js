@@ -198,4 +198,8 @@ export default {
   'The server’s figures match the till’s': 'Les chiffres du serveur concordent avec ceux de la caisse',
   'The server’s figures differ from the till’s (≠)': 'Les chiffres du serveur diffèrent de ceux de la caisse (≠)',
   'The server does not report this session’s figures': 'Le serveur ne donne pas les chiffres de cette session',
+  'Price not available offline': 'Prix non disponible hors ligne',
+  'Price not available offline: {name} is sold at its usual price': 'Prix non disponible hors ligne : {name} est vendu à son prix habituel',
+  'One less': 'Un de moins',
+  'One more': 'Un de plus',
 };
