@@ -4,7 +4,7 @@ import './ui/styles.css';
 import { openDatabase, emptyCounters } from './db/schema.js';
 import { setLanguage, t } from './lib/i18n.js';
 import { Catalog } from './services/catalog.js';
-import { DEFAULT_VARIABLE_RULES } from './services/barcode.js';
+import { DEFAULT_VARIABLE_RULES, parseBarcode } from './services/barcode.js';
 import { DEFAULT_PROXY, HardwareProxy } from './services/hardware.js';
 import { Register } from './services/register.js';
 import { WedgeReader } from './services/scanner.js';
@@ -62,7 +62,7 @@ class App {
     this.ui = null;
     this.status.persisted = await persistStorage();
     this.device = (await this.db.meta.get('device')) || null;
-    this.reader = new WedgeReader({ target: window, onScan: (code) => this.onScan(code) });
+    this.reader = new WedgeReader({ target: window, onScan: (code) => this.onScan(code), recognise: (code) => this.knownCode(code) });
     this.reader.start();
     this.hardware.onScan((code) => this.onScan(code));
     this.channel?.addEventListener('message', (e) => this.onMessage(e.data));
@@ -261,6 +261,17 @@ class App {
   async lookupRemoteReceipt(number, { localReturns } = {}) {
     const r = await this.remoteReceipt(number);
     return r?.order ? r : receiptFromWire(r, this.catalog, { localReturns });
+  }
+
+  // A code the till would sell or find (a product of the catalog, a
+  // receipt number): the scanner's reader uses it to put back together a
+  // burst a stall cut in two.
+  knownCode(code) {
+    const parsed = parseBarcode(code, { rules: this.settings.variableRules });
+    if (parsed.type === 'invalid') return false;
+    if (parsed.type === 'receipt') return true;
+    if (parsed.type === 'text') return Boolean(this.catalog.byCode(code) || this.catalog.lookup([code]));
+    return Boolean(parsed.keys?.length && this.catalog.lookup(parsed.key ? [parsed.key, ...parsed.keys] : parsed.keys));
   }
 
   onScan(code) {
