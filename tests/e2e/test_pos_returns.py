@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.till import (
     check_server,
+    check_touch_layout,
     close_session,
     employee_id,
     journal,
@@ -113,6 +114,25 @@ def test_return_at_another_till_of_a_receipt_sold_elsewhere(backend, browser):
     a_page.wait_for_selector("#net[data-online='true']", timeout=30_000)
     assert returnable(a_page, number) == {product_a: 2000, product_b: 1000}
     a_page.click('#return-cancel')
+
+    # The checkout on a 1080p touch screen and on a 1280x800 tablet: nothing
+    # wider than the screen, the main actions and the selected line's − / +
+    # on screen and at least 44 px; then the order is parked and deleted
+    scan(a_page, b)
+    scan(a_page, a)
+    one = total(a_page)
+    a_page.click("[data-action='qty-plus']")
+    a_page.wait_for_function(
+        f"Number(document.querySelector('#total').dataset.minor) > {one}")
+    assert a_page.inner_text("#cart tr.selected td.qty span") == '2'
+    check_touch_layout(a_page, 1920, 1080)
+    shot(a_page, '1080p')
+    check_touch_layout(a_page, 1280, 800)
+    a_page.keyboard.press('F8')
+    a_page.wait_for_function("document.querySelector('#total').dataset.minor === '0'")
+    a_page.keyboard.press('Shift+F8')
+    a_page.click('#held-list li button.danger')
+    a_page.wait_for_selector('#held-list', state='detached')
 
     # Both tills close: till B's Z report (one return) and till A's (one
     # sale) match the server's figures
