@@ -53,7 +53,8 @@ class Proc:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
-            return self.proc.wait(10)
+            # Generous: on a loaded machine a clean exit can take seconds
+            return self.proc.wait(30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait(10)
