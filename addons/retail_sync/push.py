@@ -481,7 +481,8 @@ class Push(Model):
     @classmethod
     def server_price(cls, batch, product, quantity):
         "Return (price, tax_included) the server would charge"
-        key = product.id
+        # A price list may have quantity breaks: the price depends on it
+        key = (product.id, quantity)
         if key not in batch.prices:
             price_list = batch.branch.price_list
             if product.id not in batch.price_data:
@@ -492,7 +493,7 @@ class Push(Model):
                 with Transaction().set_context(company=batch.company.id):
                     price = price_list.compute(
                         product, quantity, product.sale_uom)
-                batch.prices[key] = (price, False)
+                batch.prices[key] = (price, bool(price_list.tax_included))
             elif (batch.terminal.tax_included
                     and prices.get('gross_price') is not None):
                 batch.prices[key] = (prices['gross_price'], True)
@@ -580,9 +581,15 @@ class Push(Model):
                 expected, included = cls.server_price(
                     batch, product, quantity)
                 compared = base
-                if terminal.tax_included and not included:
-                    compared = round_price(Tax.reverse_compute(
-                            base, taxes, date=date))
+                if expected is not None and included != bool(
+                        terminal.tax_included):
+                    # Compare both prices without taxes
+                    if terminal.tax_included:
+                        compared = round_price(Tax.reverse_compute(
+                                base, taxes, date=date))
+                    else:
+                        expected = round_price(Tax.reverse_compute(
+                                expected, taxes, date=date))
                 if expected is not None and abs(
                         expected - compared) >= Decimal('0.005'):
                     flags.append(cls.flag(None, 'price_drift', product,

@@ -312,6 +312,68 @@ class PriceListOfflineTestCase(unittest.TestCase):
         self.assertEqual(len(prices), len(LIST_PRICES))
 
 
+    @with_transaction()
+    def test_quantity_breaks_and_tax_included_lists_are_not_drift(self):
+        """Sales at the till's price for several quantities of a product in
+        one push, on a list with and without taxes, are not flagged"""
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        Terminal = pool.get('sale.point')
+        shop = self.make_shop()
+        terminal = Terminal(shop.terminal)
+        # A terminal showing prices without taxes (the one of
+        # test_till_price_is_not_price_drift shows them with taxes)
+        terminal.tax_included = False
+        terminal.save()
+        receipt = 0
+        for list_included in [False, True]:
+            price_list = self.price_list(
+                shop, 'unit_price * Decimal("1.05")',
+                tax_included=list_included)
+            scenario, expected = self.scenario(shop, price_list)
+            results = self.node([scenario])
+            ops = []
+            for (product, quantity, *_), till in zip(expected, results):
+                if quantity not in {'1', '10'}:
+                    continue
+                price = till['untaxed']
+                receipt += 1
+                ops.append(sale_op(shop, receipt, lines=[{
+                                'product': product,
+                                'quantity': quantity,
+                                'unit_price': price, 'price': price}],
+                        payments=[{'method': shop.cash,
+                                'amount': 'auto'}]))
+            # The 10 of the second product hit its quantity break
+            self.assertEqual(len(ops), 2 * len(LIST_PRICES))
+            with Transaction().set_context(company=shop.company):
+                results = Push.push(terminal, self.balance(shop, ops))
+            for result in results:
+                with self.subTest(list_included=list_included):
+                    self.assertEqual(result['status'], 'accepted',
+                        result)
+                    self.assertNotIn('price_drift',
+                        result['result']['flags'])
+
+    def balance(self, shop, ops):
+        "Pay each sale its total as the push computes it"
+        Product = Pool().get('product.product')
+        Tax = Pool().get('account.tax')
+        terminal = Pool().get('sale.point')(shop.terminal)
+        for op in ops:
+            line, = op['payload']['lines']
+            quantity = Decimal(line['quantity'])
+            price = Decimal(line['price'])
+            if not terminal.tax_included:
+                product = Product(line['product'])
+                taxes = product.account_category.customer_taxes_used
+                price = round_price(price + sum(t['amount']
+                        for t in Tax.compute(taxes, price, 1,
+                        date=Pool().get('ir.date').today())))
+            total = (quantity * price).quantize(Decimal('0.01'))
+            op['payload']['payments'][0]['amount'] = str(total)
+        return ops
+
 class SettingsPullTestCase(unittest.TestCase):
     "The chain's barcode layouts reach the tills"
 
