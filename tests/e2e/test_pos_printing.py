@@ -83,6 +83,8 @@ def test_receipt_and_drawer_through_the_proxy_then_browser_fallback(
     assert receipt['commands'][-1] == '[cut mode=full]', receipt['commands']
     assert 'Ticket' in receipt['text'] and ' €' in receipt['text'], receipt['text']
     assert page.evaluate('window.__printed || 0') == 0
+    # The printer has the bytes before the till has the proxy's answer
+    page.wait_for_function('window.pos.ui.lastPrint', timeout=30_000)
     printed = page.evaluate('pos.ui.lastPrint')
     assert printed['ok'] and printed['status'] == 'done', printed
     assert not printed['browser'] and printed['jobId'].startswith('receipt-')
@@ -92,6 +94,8 @@ def test_receipt_and_drawer_through_the_proxy_then_browser_fallback(
     scan(page, a)
     pay(page, (cash, '20'))
     page.wait_for_function('window.__printed === 1', timeout=30_000)
+    page.wait_for_function('window.pos.ui.lastPrint.browser === true',
+        timeout=30_000)
     second = journal(page)[-1]
     assert second['number'] != first['number']
     area = page.inner_text('#print-area')
