@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import unittest
 from decimal import Decimal
 from pathlib import Path
 from unittest import mock
@@ -20,7 +19,8 @@ from trytond.modules.retail_sync.pull import (
     SERIALIZERS, SETTINGS_ID, Scope, bootstrap_page, delta)
 from trytond.modules.retail_sync.tests.tools import sale_op, setup_shop
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import (
+    TestCase, activate_module, drop_db, with_transaction)
 from trytond.transaction import Transaction
 
 CLIENT = Path(__file__).resolve().parents[3] / 'pos_offline_client'
@@ -81,13 +81,19 @@ def pull_own_changes(test):
         test.addCleanup(patcher.stop)
 
 
-class PriceListOfflineTestCase(unittest.TestCase):
+class PriceListOfflineTestCase(TestCase):
     "The till's price equals the server's"
 
     @classmethod
     def setUpClass(cls):
-        activate_module('retail_sync')
         super().setUpClass()
+        drop_db()
+        activate_module('retail_sync')
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        drop_db()
 
     def setUp(self):
         super().setUp()
@@ -374,13 +380,19 @@ class PriceListOfflineTestCase(unittest.TestCase):
             op['payload']['payments'][0]['amount'] = str(total)
         return ops
 
-class SettingsPullTestCase(unittest.TestCase):
+class SettingsPullTestCase(TestCase):
     "The chain's barcode layouts reach the tills"
 
     @classmethod
     def setUpClass(cls):
-        activate_module('retail_sync')
         super().setUpClass()
+        drop_db()
+        activate_module('retail_sync')
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        drop_db()
 
     def setUp(self):
         super().setUp()
