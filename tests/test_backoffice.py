@@ -1,50 +1,13 @@
 """The back office as a user meets it: trytond on a real PostgreSQL with the
 demo chain, sao at /, and the roles' rights through the JSON-RPC API."""
-import base64
 import json
 import urllib.error
 import urllib.request
 
 import pytest
 
+from tests.support.rpc import Client, RPCError
 from tests.support.servers import TrytondServer
-
-
-class Client:
-    def __init__(self, url, database):
-        self.url = url
-        self.database = database
-        self.auth = None
-
-    def call(self, method, *params):
-        request = urllib.request.Request(
-            f'{self.url}{self.database}/rpc/',
-            data=json.dumps({'id': 1, 'method': method,
-                    'params': list(params)}).encode(),
-            headers={'Content-Type': 'application/json'})
-        if self.auth:
-            request.add_header('Authorization', self.auth)
-        with urllib.request.urlopen(request, timeout=60) as response:
-            answer = json.loads(response.read())
-        if answer.get('error'):
-            raise RPCError(answer['error'])
-        return answer['result']
-
-    def login(self, login, password):
-        user_id, session, *_ = self.call(
-            'common.db.login', login, {'password': password}, 'en')
-        token = base64.b64encode(
-            f'{login}:{user_id}:{session}'.encode()).decode()
-        self.auth = f'Session {token}'
-        self.context = self.call('model.res.user.get_preferences', True, {})
-        return self
-
-    def model(self, model, method, *args):
-        return self.call(f'model.{model}.{method}', *args, self.context)
-
-
-class RPCError(Exception):
-    pass
 
 
 @pytest.fixture(scope='module')

@@ -13,15 +13,14 @@ way a manager uses the web client.
 Everything goes through the same RPC the web client uses (no SQL, no
 trytond in this process: its configuration is global), so a test sees what
 a manager sees and a schema change in the modules does not break it."""
-import base64
 import json
-import urllib.request
 from decimal import Decimal
 
 from retail_setup.cli import ADMIN_PASSWORD
 from retail_setup.demo import DEMO_PASSWORD, EMPLOYEES
 
 from tests.support import servers  # noqa: F401  (puts setup/ on sys.path)
+from tests.support.rpc import Client, RPCError  # noqa: F401
 
 
 def employee(role, branch):
@@ -37,61 +36,6 @@ def manager_login(branch):
         if role == 'Store Manager' and branch in branches and login:
             return login
     raise LookupError(f"no store manager with a login in branch {branch}")
-
-
-class RPCError(Exception):
-    pass
-
-
-class Client:
-    "A JSON-RPC session of one user, as sao opens it"
-
-    def __init__(self, url, database):
-        self.url = url
-        self.database = database
-        self.auth = None
-        self.context = {}
-
-    def call(self, method, *params):
-        request = urllib.request.Request(
-            f'{self.url}{self.database}/rpc/',
-            data=json.dumps({'id': 1, 'method': method,
-                    'params': list(params)}).encode(),
-            headers={'Content-Type': 'application/json'})
-        if self.auth:
-            request.add_header('Authorization', self.auth)
-        with urllib.request.urlopen(request, timeout=120) as response:
-            answer = json.loads(response.read())
-        if answer.get('error'):
-            raise RPCError(answer['error'])
-        return answer['result']
-
-    def login(self, login, password):
-        user_id, session, *_ = self.call(
-            'common.db.login', login, {'password': password}, 'en')
-        token = base64.b64encode(
-            f'{login}:{user_id}:{session}'.encode()).decode()
-        self.auth = f'Session {token}'
-        self.context = self.call('model.res.user.get_preferences', True, {})
-        return self
-
-    def model(self, model, method, *args):
-        return self.call(f'model.{model}.{method}', *args, self.context)
-
-    def search_read(self, model, domain, fields, order=None):
-        return self.model(model, 'search_read', domain, 0, None, order,
-            fields)
-
-    def wizard(self, name, state, record_model, record_id, data=None):
-        "Run one state of a wizard launched from a record's button"
-        context = dict(self.context, active_model=record_model,
-            active_id=record_id, active_ids=[record_id])
-        session, _start, _end = self.call(f'wizard.{name}.create', context)
-        try:
-            return self.call(f'wizard.{name}.execute', session, data or {},
-                state, context)
-        finally:
-            self.call(f'wizard.{name}.delete', session, context)
 
 
 def _decimal(value):
