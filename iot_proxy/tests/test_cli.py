@@ -155,6 +155,24 @@ def test_virtual_printer_and_test_print_commands(tmp_path, procs):
     assert printer.stop(signal.SIGINT) == 0
 
 
+def test_virtual_printer_stops_on_ctrl_c_when_started_in_the_background():
+    """A script's background job starts with SIGINT ignored: Ctrl-C (SIGINT)
+    still stops the virtual printer cleanly"""
+    proc = subprocess.Popen(
+        [SCRIPT, "virtual-printer", "--port", "0"], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        assert proc.stdout is not None
+        assert "listening on" in proc.stdout.readline()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
 def test_test_print_reports_an_unreachable_printer(tmp_path, capsys):
     with VirtualPrinter() as vp:
         port = vp.port

@@ -16,6 +16,7 @@ real printer.
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
 import threading
 import time
@@ -350,6 +351,9 @@ def run_virtual_printer(host: str, port: int, paper: str = "ok", cover_open: boo
             print(job.summary())
         print(flush=True)
 
+    # Ctrl-C stops it even when it was started from a script in the
+    # background, which the shell starts with SIGINT ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     printer = VirtualPrinter(host, port, on_job=show)
     printer.set_state(paper=paper, cover_open=cover_open, online=not offline)
     printer.start()
