@@ -5,11 +5,9 @@ import json
 from decimal import Decimal
 from unittest import mock
 
-from trytond import backend
-from trytond.modules.retail_sync import changelog
 from trytond.modules.retail_sync.pull import Scope, bootstrap_page, delta
 from trytond.modules.retail_sync.tests.tools import (
-    committed, operation, sale_op, setup_shop)
+    committed, operation, pull_own_changes, sale_op, setup_shop)
 from trytond.modules.retail.tests.views import unrenderable_tree_columns
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
@@ -22,15 +20,6 @@ def at(hour, minute=0):
     today = dt.date.today()
     return dt.datetime(today.year, today.month, today.day, hour, minute,
         tzinfo=UTC)
-
-
-def own_start_cursor(cls):
-    "The cursor after the changes logged so far, this transaction's included"
-    table = cls.__table__()
-    cursor = Transaction().connection.cursor()
-    cursor.execute(*table.select(table.id, order_by=[table.id.desc], limit=1))
-    row = cursor.fetchone()
-    return changelog.format_cursor(cls.current_txid(), row[0] if row else 0)
 
 
 class RetailSyncTestCase(ModuleTestCase):
@@ -47,20 +36,7 @@ class RetailSyncTestCase(ModuleTestCase):
 
     def setUp(self):
         super().setUp()
-        if backend.name == 'postgresql':
-            # These tests pull in the transaction that made the changes.  On
-            # PostgreSQL a cursor never passes a transaction still running,
-            # this one included, so here the cursor is taken inside it.  The
-            # horizon rule itself is tested with concurrent committed
-            # transactions in test_concurrency.
-            Change = changelog.Change
-            for name, method in [
-                    ('horizon', classmethod(lambda cls: None)),
-                    ('start_cursor', classmethod(own_start_cursor)),
-                    ]:
-                patcher = mock.patch.object(Change, name, method)
-                patcher.start()
-                self.addCleanup(patcher.stop)
+        pull_own_changes(self)
 
     # Helpers
 

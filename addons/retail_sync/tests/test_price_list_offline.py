@@ -12,12 +12,11 @@ from decimal import Decimal
 from pathlib import Path
 from unittest import mock
 
-from trytond import backend
 from trytond.modules.product import round_price
-from trytond.modules.retail_sync import changelog
 from trytond.modules.retail_sync.pull import (
     SERIALIZERS, SETTINGS_ID, Scope, bootstrap_page, delta)
-from trytond.modules.retail_sync.tests.tools import sale_op, setup_shop
+from trytond.modules.retail_sync.tests.tools import (
+    pull_own_changes, sale_op, setup_shop)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     TestCase, activate_module, drop_db, with_transaction)
@@ -64,25 +63,8 @@ QUANTITIES = ['1', '0.5', '0.1', '10', '12.345', '-3', '100']
 LIST_PRICES = ['2.3456', '8.2645', '0.0001', '19.9900', '1234.5675']
 
 
-def pull_own_changes(test):
-    """Pulls in these tests read the changes of the running transaction (see
-    test_module.RetailSyncTestCase.setUp)"""
-    if backend.name != 'postgresql':
-        return
-    from trytond.modules.retail_sync.tests.test_module import (
-        own_start_cursor)
-    Change = changelog.Change
-    for name, method in [
-            ('horizon', classmethod(lambda cls: None)),
-            ('start_cursor', classmethod(own_start_cursor)),
-            ]:
-        patcher = mock.patch.object(Change, name, method)
-        patcher.start()
-        test.addCleanup(patcher.stop)
-
-
-class PriceListOfflineTestCase(TestCase):
-    "The till's price equals the server's"
+class SyncDatabaseTestCase(TestCase):
+    "A database of its own with retail_sync, dropped afterwards"
 
     @classmethod
     def setUpClass(cls):
@@ -98,6 +80,10 @@ class PriceListOfflineTestCase(TestCase):
     def setUp(self):
         super().setUp()
         pull_own_changes(self)
+
+
+class PriceListOfflineTestCase(SyncDatabaseTestCase):
+    "The till's price equals the server's"
 
     def node(self, scenarios):
         node = shutil.which('node')
@@ -380,23 +366,9 @@ class PriceListOfflineTestCase(TestCase):
             op['payload']['payments'][0]['amount'] = str(total)
         return ops
 
-class SettingsPullTestCase(TestCase):
+
+class SettingsPullTestCase(SyncDatabaseTestCase):
     "The chain's barcode layouts reach the tills"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module('retail_sync')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
-
-    def setUp(self):
-        super().setUp()
-        pull_own_changes(self)
 
     @with_transaction()
     def test_settings_bootstrap_and_delta(self):

@@ -6,15 +6,46 @@ import gzip
 import json
 import uuid
 from decimal import Decimal
+from unittest import mock
 
+from trytond import backend
 from trytond.modules.account.tests import create_chart, get_fiscalyear
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.retail.tests.test_module import (
     create_branch, create_terminal)
+from trytond.modules.retail_sync import changelog
 from trytond.pool import Pool
 from trytond.protocols.wrappers import Response
 from trytond.tests.test_tryton import DB_NAME, Client
 from trytond.transaction import Transaction, TransactionError
+
+def own_start_cursor(cls):
+    "The cursor after the changes logged so far, this transaction's included"
+    table = cls.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*table.select(table.id, order_by=[table.id.desc], limit=1))
+    row = cursor.fetchone()
+    return changelog.format_cursor(cls.current_txid(), row[0] if row else 0)
+
+
+def pull_own_changes(test):
+    """Let the test's pulls read the changes of its own running transaction.
+
+    On PostgreSQL a cursor never passes a transaction still running, this
+    one included, so the cursor is taken inside it.  The horizon rule
+    itself is tested with concurrent committed transactions in
+    test_concurrency."""
+    if backend.name != 'postgresql':
+        return
+    Change = changelog.Change
+    for name, method in [
+            ('horizon', classmethod(lambda cls: None)),
+            ('start_cursor', classmethod(own_start_cursor)),
+            ]:
+        patcher = mock.patch.object(Change, name, method)
+        patcher.start()
+        test.addCleanup(patcher.stop)
+
 
 
 class Shop:
