@@ -1,5 +1,11 @@
 """The set-up command's errors: one clear line, a non-zero exit, no
-traceback, nothing changed."""
+traceback, nothing changed.
+
+These tests never depend on what a person has running: every command gets
+a free port and its own var/ directory (RETAIL_VAR), and the whole module
+runs with the default ports 8000 (the back office of ./setup/start) and
+8070 (the hardware proxy) taken, as they are while the demo runs."""
+import errno
 import os
 import socket
 import subprocess
@@ -8,13 +14,63 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_PORTS = (8000, 8070)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def listening(port):
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(('127.0.0.1', port)) == 0
+
+
+@pytest.fixture(scope='module', autouse=True)
+def default_ports_taken():
+    """Occupy 8000 and 8070 with listening sockets for every test here (a
+    port that is already in use, e.g. by the demo server, stays so)"""
+    held = []
+    for port in DEFAULT_PORTS:
+        sock = socket.socket()
+        try:
+            sock.bind(('127.0.0.1', port))
+        except OSError as exc:
+            sock.close()
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            continue
+        sock.listen()
+        held.append(sock)
+    yield
+    for sock in held:
+        sock.close()
+
+
+@pytest.fixture(autouse=True)
+def var(tmp_path, monkeypatch):
+    "A var/ of the test's own for the CLI, never the checkout's"
+    path = tmp_path / 'var'
+    monkeypatch.setenv('RETAIL_VAR', str(path))
+    return path
 
 
 def run_cli(*args, env=None):
     environ = dict(os.environ,
         PYTHONPATH=os.path.join(ROOT, 'setup'), **(env or {}))
+    if args[:1] == ('start',) and '--port' not in args:
+        args = (*args, '--port', str(free_port()))
     return subprocess.run([sys.executable, '-m', 'retail_setup', *args],
         capture_output=True, text=True, env=environ, cwd=ROOT, timeout=120)
+
+
+def test_default_ports_are_taken_while_these_tests_run():
+    "The fixture above holds: the tests below pass with 8000 and 8070 busy"
+    for port in DEFAULT_PORTS:
+        assert listening(port), port
 
 
 def assert_one_line_error(result, *fragments):
@@ -52,19 +108,39 @@ def test_missing_config_file():
     assert_one_line_error(result, "does not exist", "trytond.conf.example")
 
 
-def test_start_on_a_port_in_use_changes_nothing(tmp_path):
-    config = os.path.join(ROOT, 'var', 'trytond.conf')
-    before = os.path.getmtime(config) if os.path.exists(config) else None
+def test_start_on_a_port_in_use_changes_nothing(var):
+    var.mkdir()
+    config = var / 'trytond.conf'
+    config.write_text('# a configuration a person wrote\n')
+    before = config.stat().st_mtime_ns
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         sock.listen()
         port = sock.getsockname()[1]
         result = run_cli('start', '--port', str(port), '--name', 'never_made')
     assert_one_line_error(result, f"Port {port}", "--port")
-    assert not os.path.exists(
-        os.path.join(ROOT, 'var', 'db', 'never_made.sqlite'))
-    after = os.path.getmtime(config) if os.path.exists(config) else None
-    assert before == after
+    assert sorted(p.name for p in var.iterdir()) == ['trytond.conf']
+    assert config.stat().st_mtime_ns == before
+
+
+def test_start_on_the_default_port_in_use_says_so():
+    "Without --port, start uses 8000: taken here, it answers one line"
+    environ = dict(os.environ, PYTHONPATH=os.path.join(ROOT, 'setup'))
+    result = subprocess.run(
+        [sys.executable, '-m', 'retail_setup', 'start', '--name', 'never_made'],
+        capture_output=True, text=True, env=environ, cwd=ROOT, timeout=120)
+    assert_one_line_error(result, "Port 8000", "--port")
+
+
+def test_var_directory_follows_retail_var(var):
+    "The state of set-up goes where RETAIL_VAR says; the web client stays"
+    code = ("import retail_setup, retail_setup.server as s, retail_setup.cli as c;"
+        "print(retail_setup.VAR); print(c.CONFIG); print(s.WEB_ROOT)")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+        text=True, check=True, cwd=ROOT, env=dict(os.environ,
+            PYTHONPATH=os.path.join(ROOT, 'setup'))).stdout.split()
+    assert out == [str(var), str(var / 'trytond.conf'),
+        os.path.join(ROOT, 'var', 'sao')]
 
 
 def test_invalid_port():

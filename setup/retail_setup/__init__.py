@@ -6,7 +6,12 @@ import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
                 __file__))))
-VAR = os.path.join(ROOT, 'var')
+# Where set-up keeps its state (trytond.conf, SQLite databases, the log,
+# demo summaries); RETAIL_VAR moves it, e.g. for tests that must never
+# touch the var/ of a server a person is running.  The web client
+# installed by setup/install stays in WEB_ROOT.
+VAR = os.environ.get('RETAIL_VAR') or os.path.join(ROOT, 'var')
+WEB_ROOT = os.path.join(ROOT, 'var', 'sao')
 ADDONS = os.path.join(ROOT, 'addons')
 MODULES = ['retail']
 

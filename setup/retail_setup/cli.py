@@ -39,10 +39,11 @@ def _config_for(args):
 
 
 def prepare_database(backend, uri, config_path, name, demo=True,
-        products=0, say=print, db_path=None):
+        products=0, say=print, db_path=None, summary_dir=None):
     """Create and initialize a database with the suite when missing;
     return True when it was created.  db_path: where SQLite files go when
-    not var/db"""
+    not var/db; summary_dir: where the demo's logins and PINs are written
+    when not var/"""
     if srv.database_exists(backend, uri, name, db_path=db_path):
         return False
     say(f"Creating database '{name}' ({backend})")
@@ -55,7 +56,7 @@ def prepare_database(backend, uri, config_path, name, demo=True,
         if demo:
             start = time.monotonic()
             summary = load_demo(config_path, name, say=say)
-            _write_summary(name, summary)
+            _write_summary(name, summary, summary_dir)
             say(f"Demo data loaded in {time.monotonic() - start:.0f}s")
         if products:
             from .scale import create_products
@@ -75,11 +76,11 @@ def load_demo(config_path, name, say=print):
     return demo.load(config, ADMIN_PASSWORD, say=say)
 
 
-def _summary_path(name):
-    return os.path.join(VAR, f'demo-{name}.txt')
+def _summary_path(name, directory=None):
+    return os.path.join(directory or VAR, f'demo-{name}.txt')
 
 
-def _write_summary(name, summary):
+def _write_summary(name, summary, directory=None):
     lines = ["Back-office logins (login / password / role / branches):"]
     for login, password, role, branches, _ in summary['logins']:
         lines.append(f"  {login:<12} {password:<13} {role:<14} {branches}")
@@ -87,7 +88,8 @@ def _write_summary(name, summary):
     for employee, role, branches, pin in summary['employees']:
         lines.append(f"  {employee:<16} PIN {pin}  {role:<14} {branches}")
     lines.append("Terminals: " + ", ".join(summary['terminals']))
-    with open(_summary_path(name), 'w') as fp:
+    os.makedirs(directory or VAR, exist_ok=True)
+    with open(_summary_path(name, directory), 'w') as fp:
         fp.write('\n'.join(lines) + '\n')
 
 

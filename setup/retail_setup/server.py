@@ -5,16 +5,16 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
-from . import ROOT, VAR, SetupError, addon_modules
+from . import ROOT, VAR, WEB_ROOT, SetupError, addon_modules
 from .pg import check_postgresql_uri, free_port, port_in_use
 
 BIN = os.path.dirname(sys.executable)
-WEB_ROOT = os.path.join(VAR, 'sao')
 DB_NAME = re.compile(r'^[A-Za-z][A-Za-z0-9_]{0,62}$')
 
 
@@ -125,10 +125,10 @@ def initialize_database(config_path, name, password, modules=None,
         languages=None):
     """Install the suite's modules in a database with trytond-admin"""
     modules = modules or addon_modules()
-    passfile = os.path.join(VAR, f'.{name}.pass')
-    with open(passfile, 'w') as fp:
+    # A private temporary file (mode 0600), not a shared path under var/
+    fd, passfile = tempfile.mkstemp(prefix=f'.{name}-', suffix='.pass')
+    with os.fdopen(fd, 'w') as fp:
         fp.write(password)
-    os.chmod(passfile, 0o600)
     env = dict(os.environ, TRYTONPASSFILE=passfile)
     try:
         result = subprocess.run([

@@ -14,9 +14,10 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
-from . import ROOT, VAR, SetupError, addon_modules
+from . import ROOT, SetupError, addon_modules
 from .pg import PostgresServer
 
 PY = sys.executable
@@ -129,10 +130,9 @@ def main(argv=None):
     started = time.monotonic()
     totals = Totals()
     addons = args.addons.split(',') if args.addons else addon_modules()
-    cache = os.path.join(VAR, 'test-cache')
-    # A fresh cache per run: it must never hide a module change
-    shutil.rmtree(cache, ignore_errors=True)
-    os.makedirs(cache)
+    # A fresh cache per run, of this run only (never a shared path under
+    # var/): it must never hide a module change
+    cache = tempfile.mkdtemp(prefix='retail-test-cache-')
     base_env = {
         'PYTHONPATH': os.pathsep.join(filter(None, [
                     ROOT, os.path.join(ROOT, 'setup'),
@@ -178,6 +178,8 @@ def main(argv=None):
     except SetupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
 
     print()
     print(f"{'suite':<36} {'passed':>7} {'failed':>7} {'skipped':>8} "

@@ -57,7 +57,7 @@ class TrytondServer:
             db_path=self.db_path)
         cli.prepare_database(self.backend, self.db_uri, self.config_path,
             self.database, demo=self.demo, products=self.products,
-            say=_quiet, db_path=self.db_path)
+            say=_quiet, db_path=self.db_path, summary_dir=self.directory)
         server.assemble_web_root()
         return self._run()
 
