@@ -141,3 +141,65 @@ def test_dummy_display_and_scanner(server, ws_clients):
     status, body, _ = http("POST", server.url + "/displays/pole", {"kind": "total",
                                                                    "total": 12.5})
     assert status == 400 and "decimal string" in body["message"]
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"receipt": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+@pytest.mark.parametrize("raw, reason", [
+    (_nested(100_000), "nested deeper than"),
+    (b'{"receipt": {"lines": [], "total": "1", "x": ' + b"{\"a\": " * 5000 + b"1"
+     + b"}" * 5000 + b"}}", "nested deeper than"),
+    (b'{"wait": NaN, "receipt": {"lines": [], "total": "1"}}', "wait"),
+    (b'{"wait": 1e999, "receipt": {"lines": [], "total": "1"}}', "wait"),
+    (b'\xff\xfe{"receipt": 1}', "not valid JSON"),
+    (b'{"receipt": {"lines": [{"name": "x", "quantity": "999999999999999", '
+     b'"unit_price": "999999999999999.99999999"}], "total": "1"}}', None),
+])
+def test_every_malformed_body_gets_400_never_500(server, raw, reason):
+    """Deep nesting, NaN, overflowing numbers, bad bytes: 400 with the JSON error
+    (or accepted when valid), never a 5xx, on every endpoint that takes a body"""
+    for path in ("/printers/receipt/jobs", "/displays/pole", "/drawers/drawer/open",
+                 "/scanners/sim/scan"):
+        status, body, _ = http("POST", server.url + path, raw=raw)
+        assert status < 500, (path, status, body)
+        assert isinstance(body, dict) and body["ok"] in (True, False), (path, body)
+        if reason is not None:
+            assert status == 400, (path, body)
+            if path.endswith("/jobs") or "JSON" in reason or "nested" in reason:
+                assert reason in body["message"], (path, body)
+
+
+def test_random_bodies_never_get_a_5xx(server):
+    """A seeded fuzzer mutating a valid job: every answer is JSON and below 500"""
+    import json
+    import random
+
+    rng = random.Random(20261204)
+    samples = [None, True, 0, -1, 10**30, 1.5, float("inf"), "", "x" * 300, "12.50",
+               "-0", "1e5", "٣", [], {}, [1, "a"], {"a": {"b": []}}]
+    base = {"job_id": "fuzz", "receipt": receipt()}
+
+    def mutate(node, depth=0):
+        if isinstance(node, dict) and node and rng.random() < 0.7:
+            key = rng.choice(list(node))
+            node[key] = mutate(node[key], depth + 1) if rng.random() < 0.6 else rng.choice(
+                samples)
+        elif isinstance(node, list) and node and rng.random() < 0.7:
+            i = rng.randrange(len(node))
+            node[i] = mutate(node[i], depth + 1)
+        else:
+            return rng.choice(samples)
+        return node
+
+    codes = set()
+    for i in range(300):
+        body = mutate(json.loads(json.dumps(base)))
+        if isinstance(body, dict):
+            body["job_id"] = f"fuzz-{i}"
+        raw = json.dumps(body, allow_nan=True).encode()
+        status, answer, _ = http("POST", server.url + "/printers/receipt/jobs", raw=raw)
+        codes.add(status)
+        assert status < 500 and isinstance(answer, dict), (raw[:300], status, answer)
+    assert 400 in codes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from .errors import ValidationError
@@ -101,5 +101,11 @@ class Currency:
 
 
 def line_total(quantity: Decimal, unit_price: Decimal, decimals: int) -> Decimal:
-    """quantity × unit price, rounded half-up to the currency's decimals."""
-    return (quantity * unit_price).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    """quantity × unit price, rounded half-up to the currency's decimals.
+
+    Exact for every accepted amount (15 digits each): the product has at most
+    30 integer and 16 decimal digits, within the 60-digit context used here."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return (quantity * unit_price).quantize(Decimal(1).scaleb(-decimals),
+                                                rounding=ROUND_HALF_UP)

@@ -131,15 +131,47 @@ def _host_name(host_header: str) -> str:
     return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
 
 
+MAX_JSON_DEPTH = 32
+
+
+def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when arrays/objects nest deeper than ``limit`` (brackets inside strings
+    do not count); checked before parsing, so no input can exhaust the stack."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
 async def read_json(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return {}
     raw = await request.read()
     if not raw.strip():
         return {}
+    if json_depth_exceeds(raw):
+        raise ValidationError(f"body is not valid JSON: nested deeper than {MAX_JSON_DEPTH} "
+                              "levels")
     try:
         body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as exc:
         raise ValidationError(f"body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise ValidationError("body must be a JSON object")
@@ -470,8 +502,9 @@ class Api:
                 if msg.type != WSMsgType.TEXT:
                     continue
                 try:
-                    data = json.loads(msg.data)
-                except json.JSONDecodeError:
+                    data = None if json_depth_exceeds(msg.data.encode()) else json.loads(
+                        msg.data)
+                except (json.JSONDecodeError, RecursionError):
                     data = None
                 if isinstance(data, dict) and data.get("type") == "ping":
                     await ws.send_json({"type": "pong"})
