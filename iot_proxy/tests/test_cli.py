@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import http, receipt
+from conftest import http, receipt, wait_until
 
 from iot_proxy.cli import main
 from iot_proxy.config import load_config
@@ -74,8 +74,9 @@ def procs():
         p.stop(signal.SIGKILL)
 
 
-def write_config(tmp_path: Path, printer_port: int) -> Path:
+def write_config(tmp_path: Path, printer_port: int, interrupted: str = "copy") -> Path:
     text = EXAMPLE.read_text()
+    text = text.replace('interrupted = "copy"', f'interrupted = "{interrupted}"')
     text = text.replace("port = 8070", "port = 0").replace("port = 9100",
                                                            f"port = {printer_port}")
     text = text.replace('# data_dir = "/var/lib/iot-proxy"', f'data_dir = "{tmp_path / "data"}"')
@@ -139,6 +140,76 @@ def test_serve_prints_receipt_opens_drawer_and_keeps_jobs_across_kill(tmp_path, 
         assert again.stop(signal.SIGTERM) == 0
     finally:
         vp.stop()
+
+
+def _kill_mid_job(tmp_path: Path, procs, vp: VirtualPrinter, interrupted: str) -> Proc:
+    """A real `iot-proxy serve` is SIGKILLed while its printer is printing a job: the
+    printer got every byte (it prints them) but the proxy never heard it finish. Returns
+    the proxy started again on the same queue."""
+    config = write_config(tmp_path, vp.port, interrupted)
+    serve = procs("serve", "--config", str(config))
+    url = serve.expect(r"listening on (http://127\.0\.0\.1:\d+)").group(1)
+    vp.stall = True  # a long receipt: the answer after the job's bytes comes late
+    status, body, _ = http("POST", url + "/printers/receipt/jobs",
+                           {"job_id": "mid-1", "receipt": receipt("MID-1")})
+    assert status == 202 and body["ok"] is True
+    wait_until(lambda: http("GET", url + "/jobs/mid-1")[1]["status"] == "printing",
+               what="job printing")
+    wait_until(lambda: vp.received > 500, what="the job's bytes at the printer")
+    assert serve.stop(signal.SIGKILL) != 0
+    vp.stall = False
+    first = vp.wait_for_jobs(1)[0]
+    assert "MID-1" in first.text and "COPY" not in first.text
+    again = procs("serve", "--config", str(config))
+    again.url = again.expect(r"listening on (http://127\.0\.0\.1:\d+)").group(1)
+    return again
+
+
+def test_proxy_killed_mid_job_reprints_it_marked_copy(tmp_path, procs):
+    """interrupted = "copy" (the default): the job is printed again after the restart,
+    with the COPY mark above it; the next job prints once, unmarked"""
+    with VirtualPrinter() as vp:
+        again = _kill_mid_job(tmp_path, procs, vp, "copy")
+        jobs = vp.wait_for_jobs(2, timeout=20)
+        assert "MID-1" in jobs[1].text
+        assert "*** COPY ***" in jobs[1].decoded.styled(bold=True, size=(2, 2))
+        assert jobs[1].text.index("COPY") < jobs[1].text.index("MID-1")
+        job = wait_until(lambda: (j := http("GET", again.url + "/jobs/mid-1")[1])["status"]
+                         == "done" and j, what="reprint done")
+        assert job["job"]["interrupted"] is True and job["job"]["copy"] is True
+        status, body, _ = http("POST", again.url + "/printers/receipt/jobs",
+                               {"job_id": "after-1", "receipt": receipt("AFTER-1"),
+                                "wait": 10})
+        assert status == 200 and body["status"] == "done"
+        jobs = vp.wait_for_jobs(3)
+        assert "AFTER-1" in jobs[2].text and "COPY" not in jobs[2].text
+        assert len(vp.jobs) == 3
+
+
+def test_proxy_killed_mid_job_holds_it_for_the_cashier(tmp_path, procs):
+    """interrupted = "hold": after the restart the job is held, not printed; later jobs
+    print; the cashier's reprint prints it (here marked COPY, as asked)"""
+    with VirtualPrinter() as vp:
+        again = _kill_mid_job(tmp_path, procs, vp, "hold")
+        job = http("GET", again.url + "/jobs/mid-1")[1]
+        assert job["status"] == "held" and "cashier" in job["message"]
+        status = http("GET", again.url + "/status")[1]
+        assert status["queue"]["held"] == 1 and status["queue"]["interrupted"] == "hold"
+        held = http("GET", again.url + "/jobs?status=held")[1]["jobs"]
+        assert [j["job_id"] for j in held] == ["mid-1"]
+        status, body, _ = http("POST", again.url + "/printers/receipt/jobs",
+                               {"job_id": "next-1", "receipt": receipt("NEXT-1"), "wait": 10})
+        assert status == 200 and body["status"] == "done"
+        jobs = vp.wait_for_jobs(2)
+        assert "NEXT-1" in jobs[1].text and len(vp.jobs) == 2  # mid-1 not printed again
+        status, body, _ = http("POST", again.url + "/jobs/mid-1/reprint", {"copy": True})
+        assert status == 200 and body["status"] == "queued", body
+        jobs = vp.wait_for_jobs(3, timeout=20)
+        assert "MID-1" in jobs[2].text and "COPY" in jobs[2].text
+        wait_until(lambda: http("GET", again.url + "/jobs/mid-1")[1]["status"] == "done")
+        status, body, _ = http("POST", again.url + "/jobs/mid-1/reprint")
+        assert status == 409 and body["ok"] is False
+        assert len(vp.jobs) == 3
 
 
 def test_virtual_printer_and_test_print_commands(tmp_path, procs):

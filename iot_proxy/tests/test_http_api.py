@@ -171,6 +171,20 @@ def test_every_malformed_body_gets_400_never_500(server, raw, reason):
                 assert reason in body["message"], (path, body)
 
 
+def test_oversized_body_gets_413_and_the_item_limit_400(server):
+    status, body, _ = http("POST", server.url + "/printers/receipt/jobs",
+                           raw=b'{"pad": "' + b"x" * (9 * 1024 * 1024) + b'"}')
+    assert status == 413 and body["ok"] is False
+    lines = [{"name": f"Item {i}", "total": "1.00"} for i in range(1001)]
+    status, body, _ = http("POST", server.url + "/printers/receipt/jobs",
+                           {"receipt": {"lines": lines, "total": "1001.00"}})
+    assert status == 400 and "more than 1000 items" in body["message"]
+    assert body["field"] == "receipt.lines"
+    status, body, _ = http("POST", server.url + "/printers/receipt/jobs",
+                           {"receipt": {"lines": lines[:1000], "total": "1000.00"}})
+    assert status == 202 and body["ok"] is True
+
+
 def test_random_bodies_never_get_a_5xx(server):
     """A seeded fuzzer mutating a valid job: every answer is JSON and below 500"""
     import json

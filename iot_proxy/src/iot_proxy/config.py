@@ -55,6 +55,11 @@ class QueueConfig:
     retry_max: float = 30.0
     retention_days: float = 7.0
     poll_interval: float = 15.0
+    #: A job interrupted after its bytes started to leave (proxy killed, printer
+    #: lost mid-job) may be on paper: "copy" prints it again marked COPY,
+    #: "hold" keeps it for the cashier to reprint or cancel.
+    interrupted: str = "copy"
+    copy_label: str = "COPY"
 
 
 @dataclass
@@ -206,6 +211,11 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
     # one in the data directory when none is configured (see server.load_token).
     if cfg.queue.retry_initial <= 0 or cfg.queue.retry_max < cfg.queue.retry_initial:
         raise ConfigError("[queue] need 0 < retry_initial <= retry_max")
+    if cfg.queue.interrupted not in ("copy", "hold"):
+        raise ConfigError("[queue] interrupted must be \"copy\" (reprint marked COPY) or "
+                          "\"hold\" (the cashier confirms)")
+    if not 1 <= len(cfg.queue.copy_label) <= 20:
+        raise ConfigError("[queue] copy_label must be 1 to 20 characters")
 
     names: set[str] = set()
     for i, item in enumerate(data.get("printers", [])):

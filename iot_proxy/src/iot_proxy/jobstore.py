@@ -3,6 +3,12 @@
 A job is committed (synchronous=FULL) before the HTTP answer says it was
 accepted, so an accepted job survives a crash or a restart. Job ids are unique:
 the same id sent twice is stored once and printed once.
+
+A job whose printing was interrupted after its bytes started to leave (the
+proxy was killed, the printer lost power or the connection) may already be on
+paper. What happens next is ``[queue] interrupted`` in the configuration:
+``"copy"`` prints it again marked COPY, ``"hold"`` keeps it as ``held`` until
+the cashier confirms (reprint) or cancels it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 PENDING = ("queued", "printing", "waiting")
+INTERRUPTED_MODES = ("copy", "hold")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -28,7 +35,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     message TEXT NOT NULL DEFAULT '',
     created REAL NOT NULL,
     updated REAL NOT NULL,
-    printed REAL
+    printed REAL,
+    interrupted INTEGER NOT NULL DEFAULT 0,
+    copy INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (printer, state, seq);
 """
@@ -52,13 +61,16 @@ class Job:
     created: float
     updated: float
     printed: float | None
+    interrupted: int = 0
+    copy: int = 0
 
     def public(self) -> dict[str, Any]:
         return {
             "job_id": self.job_id, "printer": self.printer, "job_type": self.kind,
             "status": self.state, "attempts": self.attempts, "message": self.message,
             "created": self.created, "updated": self.updated, "printed_at": self.printed,
-            "bytes": len(self.data),
+            "bytes": len(self.data), "interrupted": bool(self.interrupted),
+            "copy": bool(self.copy),
         }
 
 
@@ -73,6 +85,11 @@ class JobStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        for column in ("interrupted", "copy"):  # queues made by 0.1.0
+            if column not in columns:
+                self._db.execute(
+                    f"ALTER TABLE jobs ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         with self._lock:
@@ -82,15 +99,64 @@ class JobStore:
         return Job(*row) if row else None
 
     _COLS = ("seq, job_id, printer, kind, digest, data, state, attempts, message, created, "
-             "updated, printed")
+             "updated, printed, interrupted, copy")
 
-    def recover(self) -> int:
-        """After a restart, a job caught in 'printing' is printed again (at least once)."""
+    def recover(self, mode: str = "copy") -> list[Job]:
+        """After a restart: the jobs the proxy was printing when it stopped may be on
+        paper already; they are printed again marked COPY, or held (``mode``)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {self._COLS} FROM jobs WHERE state='printing' ORDER BY seq").fetchall()
+        jobs = []
+        for row in rows:
+            job = self.interrupt(Job(*row).job_id, mode, "the proxy stopped while printing")
+            if job is not None:
+                jobs.append(job)
+        return jobs
+
+    def interrupt(self, job_id: str, mode: str, reason: str, *,
+                  attempt: bool = False) -> Job | None:
+        """A job whose bytes had started to go out: reprint it marked COPY or hold it."""
+        if mode not in INTERRUPTED_MODES:
+            raise ValueError(f"interrupted mode must be one of {INTERRUPTED_MODES}")
+        if mode == "copy":
+            state, message = "waiting", f"{reason}; it may have printed: printing it again " \
+                "marked COPY"
+        else:
+            state, message = "held", f"{reason}; it may have printed: held until the cashier " \
+                "reprints or cancels it"
+        now = time.time()
+        with self._lock:
+            self._db.execute(
+                "UPDATE jobs SET state=?, message=?, updated=?, interrupted=1, "
+                "copy=CASE WHEN ?='copy' THEN 1 ELSE copy END, attempts=attempts+? "
+                "WHERE job_id=? AND state IN ('printing', 'queued', 'waiting')",
+                (state, message, now, mode, 1 if attempt else 0, job_id))
+            return self._row(self._db.execute(
+                f"SELECT {self._COLS} FROM jobs WHERE job_id=?", (job_id,)).fetchone())
+
+    def release_held(self, job_id: str, copy: bool) -> tuple[Job | None, bool]:
+        """The cashier confirms a held job: it goes back to the queue (marked COPY or not).
+        Returns the job and whether it was held."""
+        now = time.time()
         with self._lock:
             cur = self._db.execute(
-                "UPDATE jobs SET state='queued', message='proxy restarted while printing; "
-                "printing again', updated=? WHERE state='printing'", (time.time(),))
-            return cur.rowcount
+                "UPDATE jobs SET state='queued', message='reprint confirmed', updated=?, "
+                "copy=? WHERE job_id=? AND state='held'", (now, 1 if copy else 0, job_id))
+            return self._row(self._db.execute(
+                f"SELECT {self._COLS} FROM jobs WHERE job_id=?", (job_id,)).fetchone()), \
+                cur.rowcount == 1
+
+    def held_count(self, printer: str | None = None) -> int:
+        with self._lock:
+            if printer is None:
+                row = self._db.execute(
+                    "SELECT count(*) FROM jobs WHERE state='held'").fetchone()
+            else:
+                row = self._db.execute(
+                    "SELECT count(*) FROM jobs WHERE printer=? AND state='held'",
+                    (printer,)).fetchone()
+        return int(row[0])
 
     def add(self, job_id: str, printer: str, kind: str, digest: str,
             data: bytes) -> tuple[Job, bool]:
@@ -165,25 +231,29 @@ class JobStore:
                 f"SELECT {self._COLS} FROM jobs WHERE job_id=?", (job_id,)).fetchone())
 
     def cancel(self, job_id: str) -> Job | None:
-        """Cancel a job that has not started printing; returns the job as it is now."""
+        """Cancel a job that is not printing now; returns the job as it is now."""
         now = time.time()
         with self._lock:
             self._db.execute(
                 "UPDATE jobs SET state='cancelled', message='cancelled', updated=? "
-                "WHERE job_id=? AND state IN ('queued','waiting')", (now, job_id))
+                "WHERE job_id=? AND state IN ('queued','waiting','held')", (now, job_id))
             return self._row(self._db.execute(
                 f"SELECT {self._COLS} FROM jobs WHERE job_id=?", (job_id,)).fetchone())
 
-    def list(self, printer: str | None = None, limit: int = 50) -> list[Job]:
+    def list(self, printer: str | None = None, limit: int = 50,
+             state: str | None = None) -> list[Job]:
+        where, args = [], []
+        if printer:
+            where.append("printer=?")
+            args.append(printer)
+        if state:
+            where.append("state=?")
+            args.append(state)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
         with self._lock:
-            if printer:
-                rows = self._db.execute(
-                    f"SELECT {self._COLS} FROM jobs WHERE printer=? ORDER BY seq DESC LIMIT ?",
-                    (printer, limit)).fetchall()
-            else:
-                rows = self._db.execute(
-                    f"SELECT {self._COLS} FROM jobs ORDER BY seq DESC LIMIT ?",
-                    (limit,)).fetchall()
+            rows = self._db.execute(
+                f"SELECT {self._COLS} FROM jobs {clause}ORDER BY seq DESC LIMIT ?",
+                (*args, limit)).fetchall()
         return [Job(*r) for r in rows]
 
     def purge(self, older_than_days: float) -> int:

@@ -499,6 +499,19 @@ def render_receipt(rec: Receipt, cfg: PrinterConfig) -> bytes:
     return p.output
 
 
+def copy_banner(label: str, cfg: PrinterConfig) -> bytes:
+    """The mark printed before a job printed again after an interruption."""
+    width = cfg.text_columns
+    p = new_dummy("AUTO", cfg.profile)
+    p.set(align="center", bold=True, double_height=True, double_width=True)
+    p.textln(f"*** {label} ***"[:width // 2])
+    p.set(normal_textsize=True, bold=False)
+    p.textln("printing was interrupted"[:width])
+    p.set(align="left")
+    p.hw("INIT")
+    return p.output
+
+
 # -- labels ----------------------------------------------------------------------
 @dataclass
 class Label:

@@ -58,10 +58,11 @@ class Proxy:
     def start(self) -> None:
         cfg = self.config
         self.store = JobStore(Path(cfg.data_dir) / "jobs.sqlite3")
-        recovered = self.store.recover()
-        if recovered:
-            log.warning("%d job(s) were printing when the proxy stopped; printing them again",
-                        recovered)
+        recovered = self.store.recover(cfg.queue.interrupted)
+        for job in recovered:
+            log.warning("job %s was printing when the proxy stopped: %s", job.job_id,
+                        job.message)
+            self.hub.publish({"type": "job", **job.public()})
         self.store.purge(cfg.queue.retention_days)
         for p in cfg.printers:
             self.printers[p.name] = PrinterDevice(p, self.store, self.hub, cfg.queue)
@@ -259,6 +260,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 
 # -- handlers ---------------------------------------------------------------------------
 JOB_KEYS = {"job_id", "type", "receipt", "data_base64", "labels", "zpl", "wait"}
+JOB_STATES = ("queued", "printing", "waiting", "held", "done", "cancelled")
 
 
 def render_job(kind: str, body: dict[str, Any], printer: PrinterDevice) -> bytes:
@@ -290,7 +292,7 @@ def render_job(kind: str, body: dict[str, Any], printer: PrinterDevice) -> bytes
 
 def job_reply(job: Any, duplicate: bool, status: int) -> web.Response:
     messages = {"queued": "queued for printing", "printing": "printing", "done": "printed",
-                "cancelled": "job was cancelled"}
+                "cancelled": "job was cancelled"}  # waiting, held: the job's own message
     message = messages.get(job.state) or job.message
     if duplicate:
         message = f"job already received ({job.state}); not printed again"
@@ -310,7 +312,7 @@ class Api:
         return self.proxy.store
 
     def on_event(self, event: dict[str, Any]) -> None:
-        if event.get("type") == "job" and event.get("status") in ("done", "waiting",
+        if event.get("type") == "job" and event.get("status") in ("done", "waiting", "held",
                                                                    "cancelled"):
             for fut in self.waiters.pop(event["job_id"], []):
                 if not fut.done():
@@ -318,7 +320,9 @@ class Api:
 
     async def status(self, request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "version": __version__,
-                                  "queue": {"pending": self.store.pending_count()},
+                                  "queue": {"pending": self.store.pending_count(),
+                                            "held": self.store.held_count(),
+                                            "interrupted": self.proxy.config.queue.interrupted},
                                   **self.proxy.snapshot()})
 
     async def devices(self, request: web.Request) -> web.Response:
@@ -372,7 +376,7 @@ class Api:
         if created:
             self.proxy.hub.publish({"type": "job", **job.public()})
         fut: asyncio.Future[None] | None = None
-        if wait and job.state not in ("done", "cancelled"):
+        if wait and job.state not in ("done", "cancelled", "held"):
             fut = asyncio.get_running_loop().create_future()
             self.waiters.setdefault(job.job_id, []).append(fut)
         if created:
@@ -404,8 +408,35 @@ class Api:
             limit = max(1, min(500, int(request.query.get("limit", "50"))))
         except ValueError:
             raise ValidationError("limit must be an integer", "limit") from None
-        jobs = self.store.list(request.query.get("printer"), limit)
+        state = request.query.get("status")
+        if state is not None and state not in JOB_STATES:
+            raise ValidationError(f"status must be one of {', '.join(JOB_STATES)}", "status")
+        jobs = self.store.list(request.query.get("printer"), limit, state)
         return web.json_response({"ok": True, "jobs": [j.public() for j in jobs]})
+
+    async def reprint_job(self, request: web.Request) -> web.Response:
+        """The cashier's answer to a held job: print it again (``{"copy": true}`` marks it
+        COPY)."""
+        job_id = request.match_info["job_id"]
+        body = await read_json(request)
+        unknown = set(body) - {"copy"}
+        if unknown:
+            raise ValidationError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        copy = body.get("copy", False)
+        if not isinstance(copy, bool):
+            raise ValidationError("copy must be true or false", "copy")
+        job, released = await asyncio.to_thread(self.store.release_held, job_id, copy)
+        if job is None:
+            return reply(False, "unknown job id", 404)
+        if not released:
+            return reply(False, f"job is {job.state}; only held jobs are reprinted on request",
+                         409, job_id=job_id, status=job.state)
+        self.proxy.hub.publish({"type": "job", **job.public()})
+        printer = self.proxy.printers.get(job.printer)
+        if printer is not None:
+            printer.notify()
+        return reply(True, "queued for printing again", job_id=job_id, status=job.state,
+                     job=job.public())
 
     async def cancel_job(self, request: web.Request) -> web.Response:
         job_id = request.match_info["job_id"]
@@ -413,8 +444,8 @@ class Api:
         if job is None:
             return reply(False, "unknown job id", 404)
         if job.state != "cancelled":
-            return reply(False, f"job is {job.state}; only queued or waiting jobs can be "
-                         "cancelled", 409, job_id=job_id, status=job.state)
+            return reply(False, f"job is {job.state}; only queued, waiting or held jobs can "
+                         "be cancelled", 409, job_id=job_id, status=job.state)
         self.proxy.hub.publish({"type": "job", **job.public()})
         return reply(True, "cancelled", job_id=job_id, status=job.state)
 
@@ -536,6 +567,7 @@ def create_app(proxy: Proxy, token: str = "") -> web.Application:
     r.add_get("/jobs", api.list_jobs)
     r.add_get("/jobs/{job_id}", api.get_job)
     r.add_delete("/jobs/{job_id}", api.cancel_job)
+    r.add_post("/jobs/{job_id}/reprint", api.reprint_job)
     r.add_post("/drawers/{name}/open", api.open_drawer)
     r.add_get("/drawers/{name}", api.drawer_status)
     r.add_post("/displays/{name}", api.post_display)

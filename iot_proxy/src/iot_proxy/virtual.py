@@ -85,9 +85,12 @@ class _Session:
         self.decoder = Decoder()
         self.raw = b""
         self.committed = 0
+        self.has_data = False
 
     def feed(self, chunk: bytes) -> bytes:
         self.raw += chunk
+        if not _only_status_queries(chunk):
+            self.has_data = True
         queries = self.decoder.feed(chunk)
         if not queries:
             return b""
@@ -155,6 +158,11 @@ class VirtualPrinter(_EmulatorBase):
         self._running = False
         #: Number of upcoming jobs during which the printer "loses power" mid-stream.
         self.drop_next = 0
+        #: Busy printing a long job: takes its bytes but leaves the status query that
+        #: follows them unanswered (the sender cannot know yet that it printed).
+        self.stall = False
+        #: Bytes received so far (status queries included).
+        self.received = 0
 
     def start(self) -> VirtualPrinter:
         """Power on (again, on the same port if it had one)."""
@@ -222,12 +230,13 @@ class VirtualPrinter(_EmulatorBase):
                 with self.lock:
                     if not self._running:
                         break
+                    self.received += len(chunk)
                     if self.drop_next > 0 and not _only_status_queries(chunk):
                         self.drop_next -= 1
                         break  # power lost mid-job: nothing of it is confirmed
                     answer = session.feed(chunk)
-                    if answer:
-                        conn.sendall(answer)
+                    if answer and not (self.stall and session.has_data):
+                        conn.sendall(answer)  # (stalled: still printing, no answer yet)
         except OSError:
             pass
         finally:
@@ -357,8 +366,10 @@ def run_virtual_printer(host: str, port: int, paper: str = "ok", cover_open: boo
     printer = VirtualPrinter(host, port, on_job=show)
     printer.set_state(paper=paper, cover_open=cover_open, online=not offline)
     printer.start()
-    print(f"virtual printer listening on {host}:{printer.port} (Ctrl-C to stop)", flush=True)
     try:
+        # Inside the try: Ctrl-C may come as soon as this line is read
+        print(f"virtual printer listening on {host}:{printer.port} (Ctrl-C to stop)",
+              flush=True)
         while True:
             time.sleep(1)
     except KeyboardInterrupt:

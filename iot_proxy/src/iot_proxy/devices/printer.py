@@ -5,7 +5,9 @@ is sent as one stream on a fresh connection; when the transport can be read
 (network, USB, serial) the worker asks the printer for its status first
 (DLE EOT 1/2/4: online, cover, paper) and sends DLE EOT 1 after the job: the
 answer proves the printer received every byte before it. Any failure leaves
-the job in the queue ("waiting") and it is retried with a capped backoff.
+the job in the queue ("waiting") and it is retried with a capped backoff; a
+job interrupted after its bytes started to leave is printed again marked COPY
+or held for the cashier, as ``[queue] interrupted`` says (see jobstore).
 """
 
 from __future__ import annotations
@@ -142,6 +144,7 @@ class PrinterDevice(Device):
     def status(self) -> dict[str, Any]:
         st = super().status()
         st["queue"] = self.store.pending_count(self.name)
+        st["held"] = self.store.held_count(self.name)
         if self.transport == "dummy":
             st["dummy_jobs"] = len(self.dummy_output)
         return st
@@ -173,17 +176,30 @@ class PrinterDevice(Device):
         if job is not None:
             self.hub.publish({"type": "job", **job.public()})
 
+    def job_bytes(self, job: Job) -> bytes:
+        """What goes to the printer: the job, after a COPY banner when it is printed
+        again after an interruption (ESC/POS printers; ZPL labels are sent unchanged)."""
+        if job.copy and self.cfg.language == "escpos":
+            from ..receipt import copy_banner
+
+            return copy_banner(self.queue_cfg.copy_label, self.cfg) + job.data
+        return job.data
+
     def _print(self, job: Job) -> None:
+        started = False
+
         def claim() -> None:
+            nonlocal started
             # Last moment before bytes leave: a job cancelled meanwhile is not printed.
             claimed = self.store.claim(job.job_id)
             if claimed is None:
                 raise _Cancelled
+            started = True
             self._publish_job(claimed)
             self.set_status(state="printing", queue=self.store.pending_count(self.name))
 
         try:
-            self.print_now(job.data, before_send=claim)
+            self.print_now(self.job_bytes(job), before_send=claim)
         except _Cancelled:
             return
         except Exception as exc:
@@ -193,9 +209,15 @@ class PrinterDevice(Device):
             self._next_attempt = time.monotonic() + self._backoff
             log.warning("printer %s: job %s waits: %s (retry in %.1fs)", self.name,
                         job.job_id, message, self._backoff)
-            updated = self.store.mark(job.job_id, "waiting",
-                                      f"{message}; will retry", attempt=True)
-            if updated is not None and updated.state == "waiting":
+            if started:
+                # Some or all of it may be on paper already.
+                updated = self.store.interrupt(
+                    job.job_id, self.queue_cfg.interrupted,
+                    f"printing was interrupted ({message})", attempt=True)
+            else:
+                updated = self.store.mark(job.job_id, "waiting",
+                                          f"{message}; will retry", attempt=True)
+            if updated is not None and updated.state in ("waiting", "held"):
                 self._publish_job(updated)
             self.set_status(state="waiting", connected=isinstance(exc, NotReady), error=message)
             return
