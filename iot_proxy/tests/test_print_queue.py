@@ -195,3 +195,21 @@ def test_raw_escpos_passthrough(tmp_path, servers, vprinter):
     job = vprinter.wait_for_jobs(1)[0]
     assert job.raw == raw + b"\x10\x04\x01"  # byte-identical, then the delivery check
     assert job.decoded.styled(bold=True) == "RAW BOLD"
+
+
+def test_auto_code_page_receipt_reaches_the_printer_readable(tmp_path, servers, vprinter):
+    """Through the real transport: the virtual printer decodes each code page it is
+    told about (ESC t), Hebrew in visual order, Chinese as an image line"""
+    server = servers.start(base_config(tmp_path, printers=[network_printer(
+        vprinter, codepage="AUTO")]))
+    body = {"job_id": "auto-1", "wait": 10, "receipt": receipt("A-1", lines=[
+        {"name": "Café crème", "total": "3.00"}, {"name": "咖啡", "total": "3.50"},
+        {"name": "שלום", "total": "1.00"}, {"name": "Ωμέγα", "total": "2.00"}],
+        total="9.50")}
+    status, answer, _ = post(server, body)
+    assert status == 200 and answer["status"] == "done", answer
+    job = vprinter.wait_for_jobs(1)[0]
+    for text in ("Café crème", "םולש", "Ωμέγα", "A-1"):
+        assert text in job.text, text
+    assert "咖啡" not in job.text and len(job.decoded.find("image")) == 1
+    assert all(len(line) <= 48 for line in job.text.splitlines())

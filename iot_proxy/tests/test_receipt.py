@@ -119,3 +119,93 @@ def test_malformed_receipt_names_the_field(change, field):
     with pytest.raises(ValidationError) as err:
         render(data)
     assert err.value.field == field
+
+
+# -- code pages, right-to-left, image lines -------------------------------------------
+def _text_bytes_are_announced(raw: bytes) -> None:
+    """Every byte >= 0x80 of printed text comes after an ESC t (the printer was told)."""
+    first_escape_t = raw.find(b"\x1bt")
+    first_high = next((i for i, b in enumerate(raw) if b >= 0x80 and raw[i - 1:i] != b"\x1bt"),
+                      None)
+    assert first_escape_t >= 0
+    assert first_high is None or first_high > first_escape_t
+
+
+def _text_lines(d) -> list[str]:
+    return [line for line in d.text.splitlines() if line.strip()]
+
+
+def test_auto_code_page_announces_every_page_and_keeps_columns():
+    """AUTO: é is not sent as GB18030 (A8 A6) when a line also holds Chinese; every
+    text byte is in a code page announced with ESC t; no line exceeds 48 columns"""
+    data = receipt(codepage="AUTO", lines=[
+        {"name": "Café crème", "total": "3.00"},
+        {"name": "Café 咖啡", "total": "3.50"},
+        {"name": "Ελληνικά καφές", "total": "2.00"},
+        {"name": "Žluťoučký kůň", "total": "1.00"},
+    ], total="9.50")
+    raw, d = render(data)
+    assert b"\xa8\xa6" not in raw and "咖啡".encode("gb18030") not in raw
+    _text_bytes_are_announced(raw)
+    text = d.text
+    assert "Café crème" in text and "Ελληνικά καφές" in text and "Žluťoučký kůň" in text
+    pages = {c["codec"] for c in d.find("codepage")}
+    assert {"cp437", "cp737"} <= pages, pages
+    assert all(len(line) <= 48 for line in text.splitlines())
+    # The line no code page carries is an image of the paper's width, not '?'
+    assert "Caf?" not in text and "咖啡" not in text
+    images = d.find("image")
+    assert len(images) == 1 and images[0]["width"] <= 576 and images[0]["height"] == 24
+
+
+def test_fixed_code_page_prints_what_it_cannot_carry_as_an_image():
+    data = receipt(codepage="CP858", lines=[{"name": "Crème", "total": "1.00"},
+                                            {"name": "Ελληνικά", "total": "2.00"}],
+                   total="3.00")
+    raw, d = render(data)
+    assert d.find("codepage") == [{"cmd": "codepage", "n": 19, "codec": "cp858"}]
+    assert "Crème" in d.text and "?" not in d.text and "Ελληνικά" not in d.text
+    assert len(d.find("image")) == 1
+
+
+def test_hebrew_is_printed_in_visual_order_through_a_hebrew_code_page():
+    data = receipt(codepage="AUTO", lines=[{"name": "שלום עולם (3)", "total": "2.00"}],
+                   total="2.00")
+    _, d = render(data)
+    line = next(line for line in d.text.splitlines() if line.endswith("2.00")
+                and "ם" in line)
+    # Visual order: the last letter of the logical text prints first, brackets kept
+    assert line.startswith("(3) םלוע םולש") and len(line) == 48
+    assert "cp862" in {c["codec"] for c in d.find("codepage")}
+
+
+def test_arabic_is_joined_and_in_visual_order_on_an_image_line():
+    """Arabic letters take their joined forms (arabic-reshaper) in visual order
+    (python-bidi); the default profile has no code page with every joined form,
+    so the line is an image drawn with an installed font"""
+    from iot_proxy.textout import font_for, font_paths, render_line, visual
+
+    shaped = visual("مرحبا")
+    # meem initial, reh final, hah initial, beh medial, alef final; reversed
+    assert shaped == "\ufee3\ufeae\ufea3\ufe92\ufe8e"[::-1]
+    fonts = font_paths()
+    assert all(font_for(ch, fonts) for ch in shaped), "no font with Arabic glyphs"
+    img = render_line(shaped, fonts)
+    assert img.width == 5 * 12 + 4 and img.getbbox() is not None  # ink, 5 columns
+    _, d = render(receipt(codepage="AUTO", lines=[{"name": "مرحبا", "total": "1.00"}],
+                          total="1.00"))
+    assert len(d.find("image")) == 1 and "1.00" in d.text
+
+
+def test_chinese_image_line_uses_a_font_that_has_the_glyphs():
+    from iot_proxy.textout import font_for, font_paths
+
+    fonts = font_paths()
+    path = font_for("咖", fonts)
+    assert path is not None, f"no CJK font among {fonts} (Debian: fonts-droid-fallback)"
+
+
+def test_control_characters_never_reach_the_printer_as_commands():
+    _, d = render(receipt(lines=[{"name": "Evil\x1bp\x00\x19\x19 item", "total": "1.00"}],
+                          total="1.00"))
+    assert d.find("drawer") == [] and "Evil?p?" in d.text

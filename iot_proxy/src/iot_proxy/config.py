@@ -84,6 +84,9 @@ class PrinterConfig:
     status: bool = True
     native_qr: bool = True
     logo: str = ""
+    #: TrueType/OpenType fonts for image lines (text no code page carries), tried in
+    #: order before the common installed ones.
+    fonts: list[str] = field(default_factory=list)
 
     @property
     def text_columns(self) -> int:
@@ -242,6 +245,10 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
             p.status = False  # DLE EOT is ESC/POS only
         if p.logo and base_dir is not None and not Path(p.logo).is_absolute():
             p.logo = str(base_dir / p.logo)
+        if not all(isinstance(f, str) for f in p.fonts):
+            raise ConfigError(f"[{section}] fonts must be a list of font file paths")
+        p.fonts = [str(base_dir / f) if base_dir is not None and not Path(f).is_absolute()
+                   else f for f in p.fonts]
         cfg.printers.append(p)
     for i, item in enumerate(data.get("drawers", [])):
         section = f"drawers[{i}]"

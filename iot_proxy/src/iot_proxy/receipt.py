@@ -20,6 +20,8 @@ from typing import Any
 from .config import PrinterConfig
 from .errors import ValidationError
 from .money import Currency, line_total, parse_amount
+from .textout import LineWriter, fit, ljust, rjust, visual
+from .textout import width as tw
 
 MAX_RAW_BYTES = 1024 * 1024
 MAX_LINES = 1000
@@ -347,31 +349,34 @@ def check_codepage(codepage: str, field_name: str) -> None:
 
 
 # -- layout helpers ------------------------------------------------------------
-def two_cols(left: str, right: str, width: int) -> list[str]:
-    """Left text and a right-aligned value on one line, wrapping the left part if needed."""
-    right = right[:width]
-    room = width - len(right) - 1
-    if room < 1:
-        return [left[:width], right.rjust(width)]
-    lines = []
-    while len(left) > room:
-        cut = left.rfind(" ", 0, room + 1)
-        cut = cut if cut > 0 else room
-        lines.append(left[:cut])
-        left = left[cut:].lstrip()
-    lines.append(left.ljust(room) + " " + right)
-    return lines
-
-
-def wrap(text: str, width: int) -> list[str]:
+# Widths are display columns (textout.width); the lines returned are in visual order
+# (right-to-left runs reordered), ready for LineWriter.textln.
+def _wrap_logical(text: str, width: int) -> list[str]:
     out: list[str] = []
-    while len(text) > width:
-        cut = text.rfind(" ", 0, width + 1)
-        cut = cut if cut > 0 else width
+    while tw(text) > width:
+        head = fit(text, width)
+        cut = text.rfind(" ", 0, len(head) + 1)
+        cut = cut if cut > 0 else max(1, len(head))
         out.append(text[:cut])
         text = text[cut:].lstrip()
     out.append(text)
     return out
+
+
+def two_cols(left: str, right: str, width: int) -> list[str]:
+    """Left text and a right-aligned value on one line, wrapping the left part if needed."""
+    right = visual(fit(right, width))
+    room = width - tw(right) - 1
+    if room < 1:
+        return [visual(fit(left, width)), rjust(right, width)]
+    pieces = _wrap_logical(left, room)
+    lines = [visual(piece) for piece in pieces[:-1]]
+    lines.append(ljust(visual(pieces[-1]), room) + " " + right)
+    return lines
+
+
+def wrap(text: str, width: int) -> list[str]:
+    return [visual(piece) for piece in _wrap_logical(text, width)]
 
 
 def _qty(q: Decimal) -> str:
@@ -379,14 +384,14 @@ def _qty(q: Decimal) -> str:
     return text
 
 
-def new_dummy(codepage: str, profile: str = "") -> Any:
+def new_dummy(codepage: str, profile: str = "", fonts: list[str] | None = None) -> Any:
+    """A python-escpos Dummy printer (it captures the bytes) behind a :class:`LineWriter`:
+    every code page announced, right-to-left in visual order, image lines as needed."""
     from escpos.printer import Dummy
 
     p = Dummy(profile=profile or None)
     p.hw("INIT")
-    if codepage.upper() != "AUTO":
-        p.charcode(codepage)
-    return p
+    return LineWriter(p, codepage, fonts or ())
 
 
 def _barcode(p: Any, spec: BarcodeSpec) -> None:
@@ -419,7 +424,7 @@ def render_receipt(rec: Receipt, cfg: PrinterConfig) -> bytes:
     """Render a validated receipt to ESC/POS bytes with python-escpos."""
     width = cfg.columns or (48 if rec.paper_width == 80 else 32)
     cur = rec.currency.format
-    p = new_dummy(rec.codepage, cfg.profile)
+    p = new_dummy(rec.codepage, cfg.profile, cfg.fonts)
     for _ in range(rec.copies):
         p.set_with_default()
         if rec.logo is not None:
@@ -446,7 +451,7 @@ def render_receipt(rec: Receipt, cfg: PrinterConfig) -> bytes:
             if line.quantity != 1 or line.unit_price is not None:
                 unit = f" x {cur(line.unit_price)}" if line.unit_price is not None else ""
                 uom = f" {line.uom}" if line.uom else ""
-                p.textln(f"  {_qty(line.quantity)}{uom}{unit}"[:width])
+                p.textln(visual(fit(f"  {_qty(line.quantity)}{uom}{unit}", width)))
             if line.discount is not None:
                 label = "  " + (line.discount_label or rec.labels["discount"])
                 for w in two_cols(label, cur(line.discount), width):
@@ -502,9 +507,9 @@ def render_receipt(rec: Receipt, cfg: PrinterConfig) -> bytes:
 def copy_banner(label: str, cfg: PrinterConfig) -> bytes:
     """The mark printed before a job printed again after an interruption."""
     width = cfg.text_columns
-    p = new_dummy("AUTO", cfg.profile)
+    p = new_dummy("AUTO", cfg.profile, cfg.fonts)
     p.set(align="center", bold=True, double_height=True, double_width=True)
-    p.textln(f"*** {label} ***"[:width // 2])
+    p.textln(visual(fit(f"*** {label} ***", width // 2)))
     p.set(normal_textsize=True, bold=False)
     p.textln("printing was interrupted"[:width])
     p.set(align="left")
@@ -546,7 +551,7 @@ def parse_labels(data: Any) -> tuple[list[Label], Currency]:
 
 def render_labels_escpos(labels: list[Label], currency: Currency, cfg: PrinterConfig) -> bytes:
     width = cfg.text_columns
-    p = new_dummy(cfg.codepage, cfg.profile)
+    p = new_dummy(cfg.codepage, cfg.profile, cfg.fonts)
     for label in labels:
         for _ in range(label.copies):
             p.set_with_default()
@@ -555,10 +560,10 @@ def render_labels_escpos(labels: list[Label], currency: Currency, cfg: PrinterCo
                 p.textln(w)
             p.set(bold=False)
             for line in label.lines:
-                p.textln(line[:width])
+                p.textln(visual(fit(line, width)))
             if label.price is not None:
                 p.set(double_height=True, double_width=True, bold=True)
-                p.textln(currency.format(label.price))
+                p.textln(visual(fit(currency.format(label.price), width // 2)))
                 p.set(normal_textsize=True, bold=False)
             if label.barcode:
                 _barcode(p, label.barcode)
