@@ -51,7 +51,7 @@ function makeCatalog() {
   const today = new Date();
   const day = (d) => new Date(today.getTime() + d * 86400000).toISOString().slice(0, 10);
   return {
-    branch: [{ id: 1, code: 'BXL', name: 'Brussels', timezone: 'Europe/Brussels', price_list: null, currency: 'EUR' }],
+    branch: [{ id: 1, code: 'BXL', name: 'Brussels', timezone: 'Europe/Brussels', price_list: null, currency: 'EUR', lock_after_minutes: 5 }],
     terminal: [{ id: 4, name: 'Till 1', receipt_prefix: 'BXL1', tax_included: true, branch: 1 }],
     company: [{ id: 1, name: 'Demo Retail', currency: 'EUR', currency_digits: 2 }],
     uom: [{ id: 1, name: 'Unit', symbol: 'u', rounding: '1', digits: 0, category: 1 }, { id: 2, name: 'Kilogram', symbol: 'kg', rounding: '0.001', digits: 3, category: 2 }],

@@ -14,6 +14,7 @@ import { figuresFromWire } from './sync/wire.js';
 import { SyncEngine } from './sync/engine.js';
 import { bootstrap, bootstrapState, loadCatalog } from './sync/pull.js';
 import { PosUI } from './ui/app.js';
+import { IdleLock, lockMinutes } from './ui/idle-lock.js';
 
 // Records per bootstrap page: the server's largest. Measured with 100,000
 // variants (docs/benchmarks.md): the server alone serves the catalog in
@@ -142,17 +143,26 @@ class App {
     this.metrics.readyAt = performance.now();
     this.startEngine();
     await this.refreshStatus();
+    // A reload (or a new tab) never keeps a cashier logged in: the till
+    // opens locked by who was selling, and their PIN opens it again.
     const remembered = Number(sessionStorage.getItem('pos-employee'));
     const employee = remembered ? this.catalog.get('employee', remembered) : null;
-    if (employee) {
-      this.ui.employee = employee;
-      if (await this.register.currentSession()) this.ui.showCheckout();
-      else await this.ui.loggedIn(employee);
-    } else {
-      this.ui.showLogin();
-    }
+    this.ui.showLogin(employee || null);
+    this.startIdleLock();
     this.metrics.interactiveAt = performance.now();
     setInterval(() => this.refreshStatus(), 5000);
+  }
+
+  // Lock the till after the branch's idle time (ui/idle-lock.js).
+  startIdleLock() {
+    this.idle?.stop();
+    this.idleMinutes = lockMinutes(this.catalog.get('branch', this.device.branch?.id));
+    this.idle = new IdleLock({
+      target: window, minutes: this.idleMinutes,
+      active: () => Boolean(this.ui?.employee),
+      onIdle: () => this.ui.lock(),
+    });
+    this.idle.start();
   }
 
   startEngine() {
@@ -201,6 +211,14 @@ class App {
 
   async refreshStatus() {
     if (!this.device) return;
+    if (this.idle) {
+      // the branch's setting, as last pulled
+      const minutes = lockMinutes(this.catalog.get('branch', this.device.branch?.id));
+      if (minutes !== this.idleMinutes) {
+        this.idleMinutes = minutes;
+        this.idle.configure(minutes);
+      }
+    }
     this.status.pending = await this.db.outbox.count();
     this.status.quarantined = await this.db.quarantine.filter((q) => !q.seen).count();
     this.renderStatus();
@@ -250,10 +268,14 @@ class App {
 
   // The server's answer for a receipt (protocol 1.1 {receipt, returns}),
   // null when it has none or does not answer.
+  // remoteLookupFailed: the last lookup had no answer (offline, timeout,
+  // server error), as opposed to a server that does not know the number.
   async remoteReceipt(number) {
+    this.remoteLookupFailed = false;
     try {
       return await this.api().lookupReceipt(number);
     } catch {
+      this.remoteLookupFailed = true;
       return null;
     }
   }
@@ -275,6 +297,7 @@ class App {
   }
 
   onScan(code) {
+    this.idle?.touch();
     const t0 = performance.now();
     const ui = this.ui;
     if (!ui) return;

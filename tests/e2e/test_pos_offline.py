@@ -127,8 +127,12 @@ def test_offline_shift_loses_and_doubles_nothing(backend, browser):
         scan(page, products['lotted'][0])
         pay(page, (cash, None))
         sold += 1
-    # reload while offline: the service worker opens the till
+    # reload while offline: the service worker opens the till, locked
+    # by the cashier, whose PIN opens it again
     page.reload()
+    page.wait_for_selector(f"[data-employee='{cashier_id}']", timeout=30_000)
+    assert page.locator('#entry').count() == 0
+    login(page, cashier_id, cashier_pin)
     page.wait_for_selector('#entry', timeout=30_000)
     shot(page, 'offline-reload')
     assert page.get_attribute('#net', 'data-online') != 'true'

@@ -210,7 +210,9 @@ export class PosUI {
   // checks the manager's own rights. Logged in the audit trail.
   // The approval entry (this.lastOverride) goes with the order: the sale
   // sends it to the server as an `audit` operation (sync/wire.js).
-  async authorize(action, allowed, need = () => true, detail = {}) {
+  // `summary`: what exactly the manager approves (which line, how much),
+  // shown under the title.
+  async authorize(action, allowed, need = () => true, detail = {}, summary = '') {
     this.lastOverride = null;
     if (allowed(this.employee)) return this.employee;
     const managers = this.reg.employees().filter((e) => this.reg.can(e, 'allow_manager_override') && need(e) && e.id !== this.employee.id);
@@ -220,6 +222,7 @@ export class PosUI {
     }
     const manager = await openModal((box, close) => {
       box.append(h('h2', {}, t('Manager approval: {action}', { action: t(action) })),
+        summary ? h('p', { class: 'approval-detail', id: 'approval-detail' }, summary) : null,
         h('div', { class: 'grid employees' }, managers.map((m) => h('button', {
           class: 'big', 'data-manager': String(m.id), onclick: () => close(m),
         }, m.name))),
@@ -293,7 +296,7 @@ export class PosUI {
       const cells = [
         line.name,
         [line.code, line.lot ? t('Lot {n}', { n: line.lot.number }) : '', line.discount ? t('-{p} %', { p: formatDecimal(line.discount, 2) }) : '', line.priceOverridden ? t('price changed') : ''].filter(Boolean).join(' · '),
-        formatQuantity(line.quantity, { locale: getLocale(), digits: line.weighed ? 3 : 0 }),
+        this.quantityText(line),
         this.money(divRound(comp ? comp.unitGrossPrice : line.unitPrice, 10 ** (PRICE_DIGITS - digits))),
         line.voided ? t('void') : this.money(comp.amount),
         !line.voided && line.priceNotice === PRICE_NOT_OFFLINE ? t('Price not available offline') : '',
@@ -357,11 +360,16 @@ export class PosUI {
     if (this.screen === 'enroll') return this.enrollScan?.(text);
     if (this.screen !== 'checkout' || !this.employee) return;
     if (modalOpen()) {
+      // A dialog that takes a scan (a receipt number) gets it; any other
+      // refuses it aloud: nothing is added behind the cashier's back.
       const target = document.querySelector('.modal [data-scan]');
       if (target) {
         target.value = text;
         target.form?.requestSubmit();
+        return;
       }
+      this.toast(t('Scan of {code} not added: close the dialog first, then scan again', { code: text }), 'bad', 5000);
+      beep();
       return;
     }
     this.lastChange = null;
@@ -430,7 +438,8 @@ export class PosUI {
       lot = choice.lot || choice.expired || null;
     }
     if (lot && isExpired(lot, today)) {
-      const ok = await this.authorize('Sell an expired lot', () => false, () => true, { product: product.id, lotId: lot.id, lot_number: lot.number, expiry: lot.expiration_date });
+      const ok = await this.authorize('Sell an expired lot', () => false, () => true, { product: product.id, lotId: lot.id, lot_number: lot.number, expiry: lot.expiration_date },
+        t('{name}, lot {n}, expired on {date}', { name: product.name, n: lot.number, date: lot.expiration_date }));
       if (!ok) {
         this.toast(t('Lot {n} of {name} expired on {date}: not sold', { n: lot.number, name: product.name, date: lot.expiration_date }), 'bad', 6000);
         return;
@@ -532,7 +541,8 @@ export class PosUI {
     const bp = await this.promptNumber(t('Discount % on {name}', { name: line.name }), { id: 'discount' });
     if (bp === null) return;
     if (bp > 10000) return this.toast(t('A discount is at most 100 %'), 'bad');
-    const ok = await this.authorize('Discount', (e) => bp <= this.reg.maxDiscountBp(e), (m) => bp <= this.reg.maxDiscountBp(m), { discount: formatDecimal(bp, 2), line: line.uuid, product: line.product });
+    const ok = await this.authorize('Discount', (e) => bp <= this.reg.maxDiscountBp(e), (m) => bp <= this.reg.maxDiscountBp(m), { discount: formatDecimal(bp, 2), line: line.uuid, product: line.product },
+      this.lineSummary(line, t('{p} % off', { p: formatDecimal(bp, 2) }), (amount) => divRound(amount * bp, 10000)));
     if (!ok) return;
     line.discount = bp;
     this.renderOrder();
@@ -543,7 +553,8 @@ export class PosUI {
     const bp = await this.promptNumber(t('Discount % on the whole order'), { id: 'order-discount' });
     if (bp === null) return;
     if (bp > 10000) return this.toast(t('A discount is at most 100 %'), 'bad');
-    const ok = await this.authorize('Order discount', (e) => bp <= this.reg.maxDiscountBp(e), (m) => bp <= this.reg.maxDiscountBp(m), { discount: formatDecimal(bp, 2) });
+    const ok = await this.authorize('Order discount', (e) => bp <= this.reg.maxDiscountBp(e), (m) => bp <= this.reg.maxDiscountBp(m), { discount: formatDecimal(bp, 2) },
+      t('{p} % off the whole order of {total}', { p: formatDecimal(bp, 2), total: this.money(this.reg.totals(this.order).total) }));
     if (!ok) return;
     this.order.discount = bp;
     this.renderOrder();
@@ -552,7 +563,8 @@ export class PosUI {
   async priceOverride() {
     const line = selectedLine(this.order);
     if (!line) return;
-    const ok = await this.authorize('Price override', (e) => this.reg.can(e, 'allow_price_override'), (m) => this.reg.can(m, 'allow_price_override'), { line: line.uuid });
+    const ok = await this.authorize('Price override', (e) => this.reg.can(e, 'allow_price_override'), (m) => this.reg.can(m, 'allow_price_override'), { line: line.uuid },
+      this.lineSummary(line, t('new unit price')));
     if (!ok) return;
     const approval = this.lastOverride;
     const v = await this.promptNumber(t('Unit price of {name}', { name: line.name }), { id: 'price', digits: PRICE_DIGITS });
@@ -566,7 +578,8 @@ export class PosUI {
   async voidLine() {
     const line = selectedLine(this.order);
     if (!line) return;
-    const ok = await this.authorize('Void line', (e) => this.reg.can(e, 'allow_void'), (m) => this.reg.can(m, 'allow_void'), { line: line.uuid, product: line.product });
+    const ok = await this.authorize('Void line', (e) => this.reg.can(e, 'allow_void'), (m) => this.reg.can(m, 'allow_void'), { line: line.uuid, product: line.product },
+      this.lineSummary(line, t('void')));
     if (!ok) return;
     line.voided = true;
     this.renderOrder();
@@ -574,7 +587,8 @@ export class PosUI {
 
   async voidSale() {
     if (!this.order.lines.length) return;
-    const ok = await this.authorize('Void sale', (e) => this.reg.can(e, 'allow_void'), (m) => this.reg.can(m, 'allow_void'));
+    const ok = await this.authorize('Void sale', (e) => this.reg.can(e, 'allow_void'), (m) => this.reg.can(m, 'allow_void'), {},
+      t('The whole sale: {n} line(s), {total}', { n: this.order.lines.filter((l) => !l.voided).length, total: this.money(this.reg.totals(this.order).total) }));
     if (!ok) return;
     if (this.order.payments.length) return this.toast(t('Payments were taken: refund them first'), 'bad');
     const r = await this.reg.voidOrder(this.order, this.employee, 'voided at the till', { heldUuid: this.heldUuid });
@@ -632,25 +646,75 @@ export class PosUI {
 
   async held() {
     const orders = await this.reg.heldOrders();
+    const items = (o) => o.order.lines.filter((l) => !l.voided)
+      .map((l) => `${l.name} × ${this.quantityText(l)}`).join(', ');
     const choice = await openModal((box, close) => {
       box.append(h('h2', {}, t('Held orders')),
         orders.length ? h('ul', { class: 'list', id: 'held-list' }, orders.map((o) => h('li', { 'data-held': o.uuid },
-          h('span', {}, `${formatDateTime(o.createdAt)} · ${o.employee}`), h('span', { class: 'num' }, this.money(o.total)),
-          h('button', { class: 'small', onclick: () => close({ resume: o }) }, t('Resume')),
-          h('button', { class: 'small danger', onclick: () => close({ remove: o }) }, t('Delete')))))
+          h('div', { class: 'held-order' }, h('span', {}, `${formatDateTime(o.createdAt)} · ${o.employee}`),
+            h('small', { class: 'held-items' }, items(o))),
+          h('span', { class: 'num' }, this.money(o.total)),
+          h('button', { class: 'small', 'data-held-action': 'resume', onclick: () => close({ resume: o }) }, t('Resume')),
+          h('button', { class: 'small danger', 'data-held-action': 'delete', onclick: () => close({ remove: o }) }, t('Delete')))))
           : h('p', {}, t('No held orders')),
         h('div', { class: 'actions' }, h('button', { onclick: () => close(null) }, t('Close'))));
     }, { className: 'wide' });
     if (!choice) return;
     if (choice.remove) {
+      const sure = await this.confirm(t('Delete the held order of {when} ({items}, {total})? It cannot be undone.', {
+        when: formatDateTime(choice.remove.createdAt), items: items(choice.remove), total: this.money(choice.remove.total),
+      }), t('Delete'));
+      if (!sure) return;
       await this.reg.deleteHeld(choice.remove.uuid);
       this.toast(t('Held order deleted'));
       return;
     }
     if (!isEmpty(this.order)) await this.reg.park(this.order, this.employee);
+    // The resumed order is the current one now: it leaves the held list
+    // (parked again, it comes back).
+    await this.reg.deleteHeld(choice.resume.uuid);
     this.order = choice.resume.order;
-    this.heldUuid = choice.resume.uuid;
+    this.heldUuid = null;
     this.renderOrder();
+  }
+
+  // A yes/no question; answers true for yes.
+  confirm(text, yes = t('OK')) {
+    return openModal((box, close) => {
+      box.append(h('h2', {}, t('Are you sure?')), h('p', { id: 'confirm-text' }, text),
+        h('div', { class: 'actions' }, h('button', { id: 'confirm-no', onclick: () => close(false) }, t('Cancel')),
+          h('button', { class: 'danger', id: 'confirm-yes', onclick: () => close(true) }, yes)));
+    }).then(Boolean);
+  }
+
+  // What an approval is about for a line: "Oxford Shirt (M, White) ×
+  // 2 at 49.95 €, line 99.90 €: 10 % off (−9.99 €)". `amountOf` gives the
+  // money the action moves from the line's amount, when it has one.
+  lineSummary(line, what, amountOf = null) {
+    const c = this.reg.totals(this.order).lines.find((x) => x.line.uuid === line.uuid);
+    const unit = divRound(c ? c.unitGrossPrice : line.unitPrice, 10 ** (PRICE_DIGITS - this.reg.currency().digits));
+    const amount = c ? c.amount : 0;
+    const head = t('{name} × {qty} at {price}, line {amount}', { name: line.name, qty: this.quantityText(line), price: this.money(unit), amount: this.money(amount) });
+    const moved = amountOf ? ` (−${this.money(amountOf(amount))})` : '';
+    return `${head}: ${what}${moved}`;
+  }
+
+  // ' kg' after a weighed line's quantity on a receipt ('' for units).
+  unitSuffix(line) {
+    const product = this.app.catalog.get('product', line.product);
+    const uom = this.app.catalog.get('uom', line.uom ?? product?.uom);
+    return (line.weighed || uom?.digits) && uom?.symbol ? ` ${uom.symbol}` : '';
+  }
+
+  // A line's quantity as shown: with its unit when it is not counted in
+  // units (0.755 kg).
+  quantityText(line) {
+    const product = this.app.catalog.get('product', line.product);
+    const uom = this.app.catalog.get('uom', line.uom ?? product?.uom);
+    const digits = line.weighed ? 3 : Math.max(0, Math.min(3, uom?.digits ?? 0));
+    const text = formatQuantity(line.quantity, { locale: getLocale(), digits });
+    const counted = !line.weighed && (!uom || !uom.digits);
+    return counted || !uom?.symbol ? text : `${text} ${uom.symbol}`;
   }
 
   // -- returns -------------------------------------------------------------
@@ -671,6 +735,10 @@ export class PosUI {
     // Online, the server also knows the returns other tills made
     const remote = this.app.status.online ? await this.app.remoteReceipt(number) : null;
     if (!original && remote) original = remote.order ? remote : receiptFromWire(remote, this.app.catalog, { localReturns: mine.numbers });
+    if (!original && (!this.app.status.online || this.app.remoteLookupFailed)) {
+      // Not this till's: only the server knows it, and it does not answer.
+      return this.toast(t('Receipt {n} is not on this till: finding it needs the server, which does not answer now. Try again when online.', { n: number }), 'bad', 8000);
+    }
     if (!original || original.kind === 'void') return this.toast(t('Receipt {n} not found', { n: number }), 'bad');
     let lines = original.order.lines.filter((l) => !l.voided).map((l) => ({ ...l, left: Math.abs(l.quantity) - (mine.byLine.get(l.uuid) || 0) })).filter((l) => l.left > 0);
     if (!original.remote && remote?.receipt) lines = withoutReturned(lines, returnedByProduct(remote, { localReturns: mine.numbers }));
@@ -684,7 +752,8 @@ export class PosUI {
           h('button', { class: 'primary', id: 'return-ok', onclick: () => close(lines.filter((l, i) => checks[i].checked)) }, t('Return selected'))));
     }, { className: 'wide' });
     if (!picked?.length) return;
-    const ok = await this.authorize('Refund', (e) => this.reg.can(e, 'allow_refund'), (m) => this.reg.can(m, 'allow_refund'), { original_receipt: number });
+    const ok = await this.authorize('Refund', (e) => this.reg.can(e, 'allow_refund'), (m) => this.reg.can(m, 'allow_refund'), { original_receipt: number },
+      t('Receipt {n}: {items}', { n: number, items: picked.map((l) => `${l.name} × ${this.quantityText({ ...l, quantity: l.left })}`).join(', ') }));
     if (!ok) return;
     const order = newOrder('return');
     order.originalReceipt = number;
@@ -782,7 +851,9 @@ export class PosUI {
     await this.printReceipt(result.journal, `receipt-${result.uuid}`);
   }
 
-  receiptData(j) {
+  // copy: a reprint, marked COPY, with the sale's own time (and the
+  // reprint's).
+  receiptData(j, { copy = false } = {}) {
     const { code, digits } = this.reg.currency();
     const f = (m) => formatDecimal(m, digits);
     const methods = new Map(this.reg.paymentMethods().map((m) => [m.id, m.name]));
@@ -790,15 +861,19 @@ export class PosUI {
       const comp = j.lines.find((x) => x.uuid === l.uuid);
       return {
         name: l.name + (l.lot ? ` (${t('Lot {n}', { n: l.lot.number })})` : ''),
-        quantity: formatDecimal(l.quantity, QTY_DIGITS).replace(/\.?0+$/, '') || '0',
+        quantity: (formatDecimal(l.quantity, QTY_DIGITS).replace(/\.?0+$/, '') || '0') + this.unitSuffix(l),
         unitPrice: f(divRound(comp.unitGrossPrice, 10 ** (PRICE_DIGITS - digits))),
         total: f(comp.amount),
       };
     });
     const terminal = this.app.device.terminal;
     return {
-      number: j.number, currency: code, digits, locale: getLocale(), shop: this.app.device.branch?.name || '', headerLines: [terminal.name],
-      meta: [[t('Receipt'), j.number], [t('Date'), formatDateTime(new Date())], [t('Cashier'), j.employee.name],
+      number: j.number, currency: code, digits, locale: getLocale(), shop: this.app.device.branch?.name || '',
+      headerLines: [terminal.name, ...(copy ? [t('*** COPY ***')] : [])],
+      copy,
+      meta: [[t('Receipt'), j.number], [t('Date'), formatDateTime(j.clientTime ? new Date(j.clientTime) : new Date())],
+        ...(copy ? [[t('Reprinted'), formatDateTime(new Date())]] : []),
+        [t('Cashier'), j.employee.name],
         ...(j.order.customer ? [[t('Customer'), j.order.customer.name]] : []),
         ...(j.order.originalReceipt ? [[t('Return of'), j.order.originalReceipt]] : [])],
       lines,
@@ -812,8 +887,8 @@ export class PosUI {
 
   // jobId is the proxy's idempotency key: the same sale's receipt sent
   // twice (a lost answer, a retry) prints once; a reprint has its own id.
-  async printReceipt(journal, jobId) {
-    const data = this.receiptData(journal);
+  async printReceipt(journal, jobId, { copy = false } = {}) {
+    const data = this.receiptData(journal, { copy });
     const r = await this.app.hardware.printReceipt(toProxyReceipt(data), jobId);
     this.lastPrint = { jobId, ok: r.ok, status: r.data?.status || null, message: r.message, browser: !r.ok };
     if (r.ok) {
@@ -854,7 +929,7 @@ export class PosUI {
   async reprint() {
     const last = await this.reg.lastReceipt();
     if (!last || last.kind === 'void') return this.toast(t('No receipt to reprint'));
-    await this.printReceipt(last, `receipt-${last.uuid}-copy-${Date.now()}`);
+    await this.printReceipt(last, `receipt-${last.uuid}-copy-${Date.now()}`, { copy: true });
   }
 
   // Where the hardware proxy listens (iot_proxy, 127.0.0.1:8070 by default),
@@ -989,7 +1064,13 @@ export class PosUI {
 
   // -- keyboard ------------------------------------------------------------
   onKey(e) {
+    // A key a dialog handled (a payment method's F-key that settled the
+    // sale and closed the dialog) is not a shortcut too.
+    if (e.defaultPrevented) return;
     if (this.screen !== 'checkout' || !this.employee || modalOpen()) return;
+    // Delete in a field with text edits the text; on an empty scan field
+    // it voids the selected line.
+    if (e.key === 'Delete' && !e.shiftKey && isTextField(e.target) && e.target.value) return;
     const map = {
       F1: () => this.help(), F2: () => this.search(), F3: () => this.customer(), F4: () => this.quantity(),
       F6: () => (e.shiftKey ? this.orderDiscount() : this.discount()), F7: () => this.priceOverride(),
@@ -1010,6 +1091,10 @@ export class PosUI {
     this.order.selected = Math.max(0, Math.min(n - 1, this.order.selected + step));
     this.renderOrder();
   }
+}
+
+function isTextField(el) {
+  return Boolean(el && (el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT' && !['checkbox', 'radio', 'button', 'submit'].includes(el.type))));
 }
 
 function row(label, value) {
