@@ -213,3 +213,34 @@ def test_auto_code_page_receipt_reaches_the_printer_readable(tmp_path, servers, 
         assert text in job.text, text
     assert "咖啡" not in job.text and len(job.decoded.find("image")) == 1
     assert all(len(line) <= 48 for line in job.text.splitlines())
+
+
+def test_printer_lost_mid_job_in_hold_mode_holds_it_and_goes_on(tmp_path, servers, vprinter):
+    """The printer loses power in the middle of a job: with interrupted = "hold" the
+    job waits for the cashier (it may be half printed); the next jobs print; a held
+    job can be cancelled"""
+    server = servers.start(base_config(tmp_path, printers=[network_printer(vprinter)],
+                                       queue={"interrupted": "hold"}))
+    vprinter.drop_next = 1
+    post(server, {"job_id": "h1", "receipt": receipt("H-1")})
+    wait_until(lambda: job_status(server, "h1") == "held", what="h1 held")
+    job = http("GET", server.url + "/jobs/h1")[1]
+    assert "interrupted" in job["message"] and job["job"]["interrupted"] is True
+    assert http("GET", server.url + "/printers/receipt")[1]["printer"]["held"] == 1
+    status, body, _ = post(server, {"job_id": "h2", "receipt": receipt("H-2"), "wait": 10})
+    assert status == 200 and body["status"] == "done"
+    assert numbers(vprinter.wait_for_jobs(1)) == ["H-2"]
+    status, body, _ = http("DELETE", server.url + "/jobs/h1")
+    assert status == 200 and body["status"] == "cancelled"
+    time.sleep(0.5)
+    assert numbers(vprinter.jobs) == ["H-2"]
+
+
+def test_interrupted_setting_is_checked():
+    import pytest
+
+    from iot_proxy.config import parse_config
+    from iot_proxy.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="interrupted must be"):
+        parse_config({"queue": {"interrupted": "twice"}})
