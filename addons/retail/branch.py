@@ -46,6 +46,13 @@ class Branch(DeactivableMixin, ModelSQL, ModelView):
     managers = fields.Many2Many(
         'retail.branch-res.user', 'branch', 'user', "Managers",
         help="The users who manage this branch in the back office.")
+    refund_to = fields.Selection([
+            ('cash', "Cash"),
+            ('original', "Original Method"),
+            ], "Refund To", required=True,
+        help="Where the tills refund a return: always in cash, or to the "
+        "non-cash method (card, wallet) the original sale was paid with, "
+        "up to what was paid with it (cash takes the rest).")
     terminals = fields.One2Many('sale.point', 'branch', "Terminals")
     employees = fields.Many2Many(
         'company.employee-retail.branch', 'branch', 'employee', "Employees",
@@ -66,6 +73,10 @@ class Branch(DeactivableMixin, ModelSQL, ModelView):
     @staticmethod
     def default_company():
         return Transaction().context.get('company')
+
+    @classmethod
+    def default_refund_to(cls):
+        return 'original'
 
     @classmethod
     def default_timezone(cls):

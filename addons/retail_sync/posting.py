@@ -265,9 +265,11 @@ class Poster:
         Sale = pool.get('sale.point.sale')
         Line = pool.get('sale.point.sale.line')
         Payment = pool.get('sale.point.payment')
+        LineLot = pool.get('sale.point.sale.line.lot')
         cursor = Transaction().connection.cursor()
         sale, line, payment = (
             Sale.__table__(), Line.__table__(), Payment.__table__())
+        line_lot = LineLot.__table__()
         sales = {}
         for sub in grouped_slice(sale_ids, 1000):
             sub = list(sub)
@@ -284,13 +286,23 @@ class Poster:
                     line.quantity, line.unit_list_price,
                     line.unit_gross_price, line.lot,
                     where=in_(line.sale, sub), order_by=[line.id]))
+            lines = {}
             for (id_, sale_id, product, quantity, list_price, gross_price,
                     lot) in cursor:
-                sales[sale_id]['lines'].append({'id': id_,
-                        'product': product, 'quantity': quantity,
-                        'unit_list_price': Decimal(str(list_price)),
-                        'unit_gross_price': Decimal(str(gross_price)),
-                        'lot': lot})
+                lines[id_] = {'id': id_,
+                    'product': product, 'quantity': quantity,
+                    'unit_list_price': Decimal(str(list_price)),
+                    'unit_gross_price': Decimal(str(gross_price)),
+                    'lot': lot, 'lots': []}
+                sales[sale_id]['lines'].append(lines[id_])
+            # The lines taken from several lots: a stock move per lot
+            cursor.execute(*line.join(line_lot,
+                    condition=line_lot.line == line.id).select(
+                    line_lot.line, line_lot.lot, line_lot.quantity,
+                    where=in_(line.sale, sub),
+                    order_by=[line_lot.line, line_lot.id]))
+            for line_id, lot, quantity in cursor:
+                lines[line_id]['lots'].append((lot, quantity))
             cursor.execute(*payment.select(payment.id, payment.sale,
                     payment.method, payment.amount,
                     where=in_(payment.sale, sub), order_by=[payment.id]))
@@ -323,14 +335,23 @@ class Poster:
             if line['lot'] is None:
                 if product.lot_is_required(from_, to):
                     return False
-            else:
-                if line['lot'] not in self.lots:
-                    self.lots[line['lot']] = Lot(line['lot'])
-                lot = self.lots[line['lot']]
+            for lot_id, _ in self.lot_quantities(line):
+                if lot_id is None:
+                    continue
+                if lot_id not in self.lots:
+                    self.lots[lot_id] = Lot(lot_id)
+                lot = self.lots[lot_id]
                 expiration = getattr(lot, 'shelf_life_expiration_date', None)
                 if expiration and sale['date'] > expiration:
                     return False
         return True
+
+    @staticmethod
+    def lot_quantities(line):
+        "[(lot id, unsigned quantity)] of a line: POSSaleLine.lot_quantities"
+        if line['lots']:
+            return [(lot, abs(quantity)) for lot, quantity in line['lots']]
+        return [(line['lot'], abs(line['quantity']))]
 
     @staticmethod
     def locations(point, line):
@@ -404,8 +425,9 @@ class Poster:
                 if product.type != 'service':
                     from_, to = self.locations(point, line)
                     unit = product.sale_uom
-                    stock_values.append({
-                            'quantity': abs(quantity),
+                    for lot_id, lot_quantity in self.lot_quantities(line):
+                        stock_values.append({
+                            'quantity': lot_quantity,
                             'unit': unit.id,
                             'product': product.id,
                             'from_location': from_.id,
@@ -415,10 +437,10 @@ class Poster:
                             'currency': currency.id,
                             'effective_date': date,
                             'origin': f'sale.point.sale.line,{line["id"]}',
-                            'lot': line['lot'],
+                            'lot': lot_id,
                             'state': 'done',
                             'internal_quantity': self.internal_quantity(
-                                unit, abs(quantity), product),
+                                unit, lot_quantity, product),
                             'cost_price': self.cost_price(product, company),
                             })
                 account = self.revenue_account(product, company)

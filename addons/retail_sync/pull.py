@@ -3,6 +3,7 @@
 """What a terminal receives: the records of each kind, serialised for the
 wire, scoped to the shared catalog and the terminal's branch."""
 import base64
+import datetime as dt
 import decimal
 import json
 from collections import defaultdict
@@ -115,6 +116,7 @@ def ser_branch(ids, scope):
         return {'id': b.id, 'code': b.code, 'name': b.name,
             'timezone': b.timezone,
             'price_list': b.price_list.id if b.price_list else None,
+            'refund_to': getattr(b, 'refund_to', None) or 'cash',
             'currency': b.company.currency.code,
             'company': b.company.id}
     return _simple('retail.branch', ids, to_dict,
@@ -220,12 +222,29 @@ def ser_settings(ids, scope):
             } if i == SETTINGS_ID else None for i in ids}
 
 
+def sell_by(lot):
+    """The last date a lot may be sold: its shelf life expiration date
+    (the date stock_lot_sled's posting checks), else its expiration date"""
+    return (getattr(lot, 'shelf_life_expiration_date', None)
+        or getattr(lot, 'expiration_date', None))
+
+
+def fefo_key(lot):
+    "First expiring first out: the earliest sell-by date, then the oldest lot"
+    return (sell_by(lot) or dt.date.max, lot.id)
+
+
 def ser_lot(ids, scope):
+    def iso(value):
+        return value.isoformat() if value else None
+
     def to_dict(lot):
         return {'id': lot.id, 'number': lot.number,
             'product': lot.product.id,
-            'expiration_date': (lot.expiration_date.isoformat()
-                if getattr(lot, 'expiration_date', None) else None)}
+            'expiration_date': iso(getattr(lot, 'expiration_date', None)),
+            'shelf_life_expiration_date': iso(
+                getattr(lot, 'shelf_life_expiration_date', None)),
+            'sell_by': iso(sell_by(lot))}
     return _simple('stock.lot', ids, to_dict)
 
 
@@ -321,6 +340,7 @@ def ser_product(ids, scope):
                 product.active, template.active, template.salable,
                 template.sale_uom, template.default_uom,
                 template.account_category, template.lot_required,
+                template.type,
                 where=where))
         rows.extend(r for r in cursor.fetchall() if r[0] in wanted)
     barcodes = defaultdict(list)
@@ -351,7 +371,7 @@ def ser_product(ids, scope):
                     t.id for t in category.customer_taxes_used)
     prices = product_prices([r[0] for r in rows], company_id)
     for (id_, template_id, name, code, active, tactive, salable, sale_uom,
-            default_uom, account_category, lot_required) in rows:
+            default_uom, account_category, lot_required, type_) in rows:
         if not active or not tactive:
             continue
         price = prices.get(id_, {})
@@ -374,6 +394,8 @@ def ser_product(ids, scope):
             'barcodes': barcodes.get(id_, []),
             'lot_required': bool(lot_required
                 and ({'customer', 'storage'} & set(lot_required))),
+            # goods and assets have stock, services not
+            'type': type_,
             }
     return result
 

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 import zoneinfo
+from collections import defaultdict
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from itertools import count
@@ -22,7 +23,9 @@ from trytond.transaction import Transaction, TransactionError
 
 from .changelog import in_
 from .posting import Poster
-from .pull import dec, money, product_prices, ser_customer, stock_quantities
+from .pull import (
+    dec, fefo_key, money, product_prices, sell_by, ser_customer,
+    stock_quantities)
 from .sync import OPERATION_TYPES
 
 logger = logging.getLogger(__name__)
@@ -112,6 +115,10 @@ class Batch:
         self.lot_stock = {}
         self.prices = {}
         self.oversold = set()
+        # Flags found when posting: {sale id: set of kinds}
+        self.post_flags = {}
+        # Refunded per original receipt: {number: {method id: amount}}
+        self.refunded = {}
         self._locations = None
         # Sales checked but not created yet: created together by
         # Push.flush_sales, one create call per model for the batch
@@ -247,8 +254,9 @@ class Push(Model):
             if uuid in results:
                 repeated.append(uuid)
                 continue
-            if data.get('type') not in {'sale', 'return'}:
-                # What follows may depend on the sales before it
+            if data.get('type') != 'sale':
+                # What follows may depend on the sales before it (a return
+                # on the payments of its original sale)
                 cls.flush_sales(batch)
             values, answer = cls.apply(batch, data)
             to_create.append(values)
@@ -266,8 +274,9 @@ class Push(Model):
         for answer in results.values():
             result = answer.get('result')
             if (answer['status'] == 'accepted' and result
-                    and result.get('sale') in batch.oversold):
-                result['flags'] = sorted(set(result['flags']) | {'oversell'})
+                    and result.get('sale') in batch.post_flags):
+                result['flags'] = sorted(set(result['flags'])
+                    | batch.post_flags[result['sale']])
         for values in to_create:
             answer = results[values['uuid']]
             if (answer['status'] == 'accepted'
@@ -446,37 +455,69 @@ class Push(Model):
         return products[0]
 
     @classmethod
-    def fefo_lot(cls, batch, product, quantity):
-        """The first-expiring lot of product with stock in the branch, or
-        the first-expiring lot when none has stock; None without lots"""
+    def lot_stock(cls, batch, product):
+        """The lots of product as [sell-by date, id, branch quantity],
+        first expiring first out (sell-by date, then the oldest lot); None
+        without lots.  Kept for the batch: what its sales take is taken
+        off."""
         Lot = Pool().get('stock.lot')
         if product.id in batch.products and (
                 product.id not in batch.lot_products):
             return None
         if product.id not in batch.lot_stock:
-            lots = Lot.search([('product', '=', product.id)])
+            lots = sorted(Lot.search([('product', '=', product.id)]),
+                key=fefo_key)
             if not lots:
                 batch.lot_stock[product.id] = None
             else:
                 quantities = stock_quantities(
                     [product.id], batch.locations, by_lot=True)
-                batch.lot_stock[product.id] = sorted([
-                        [lot.expiration_date or dt.date.max, lot.id,
-                            quantities.get((product.id, lot.id),
-                                Decimal(0))]
-                        for lot in lots])
-        lots = batch.lot_stock[product.id]
+                batch.lot_stock[product.id] = [
+                    [sell_by(lot), lot.id,
+                        quantities.get((product.id, lot.id), Decimal(0))]
+                    for lot in lots]
+        return batch.lot_stock[product.id]
+
+    @classmethod
+    def take_lots(cls, batch, product, allocations):
+        "Take the allocations [(lot id, quantity)] off the batch's lot stock"
+        lots = cls.lot_stock(batch, product)
+        for lot_id, quantity in allocations:
+            for entry in lots or []:
+                if entry[1] == lot_id:
+                    entry[2] -= quantity
+
+    @classmethod
+    def fefo_lots(cls, batch, product, quantity, date):
+        """The lots a sold quantity is taken from: [(lot id, quantity)].
+        First expiring first out over the lots with stock in the branch
+        that are not past their sell-by date (all lots when every lot is);
+        what exceeds their stock is taken from the last lot used (the
+        first one when none has stock), which then goes negative and is
+        flagged (lot_oversell).  Empty without lots."""
+        lots = cls.lot_stock(batch, product)
         if not lots:
-            return None
-        for entry in lots:
-            if entry[2] >= quantity:
-                entry[2] -= quantity
-                return entry[1]
-        for entry in lots:
-            if entry[2] > 0:
-                entry[2] -= quantity
-                return entry[1]
-        return lots[0][1]
+            return []
+        candidates = [e for e in lots if e[0] is None or e[0] >= date]
+        candidates = candidates or lots
+        allocations = []
+        remaining = quantity
+        for entry in candidates:
+            if remaining <= 0:
+                break
+            if entry[2] <= 0:
+                continue
+            take = min(entry[2], remaining)
+            allocations.append([entry[1], take])
+            remaining -= take
+        if remaining > 0:
+            if allocations:
+                allocations[-1][1] += remaining
+            else:
+                allocations.append([candidates[0][1], remaining])
+        allocations = [(lot, qty) for lot, qty in allocations]
+        cls.take_lots(batch, product, allocations)
+        return allocations
 
     @classmethod
     def server_price(cls, batch, product, quantity):
@@ -503,10 +544,11 @@ class Push(Model):
 
     @classmethod
     def flag(cls, sale, kind, product=None, expected=None, actual=None,
-            batch=None):
+            batch=None, lot=None):
         return {
             'sale': sale, 'kind': kind,
             'product': product.id if product else None,
+            'lot': lot,
             'expected': expected, 'actual': actual,
             'terminal': batch.terminal.id if batch else None,
             'branch': batch.branch.id if batch else None,
@@ -550,19 +592,9 @@ class Push(Model):
                     tax_amount = sum(t['amount'] for t in Tax.compute(
                             taxes, list_price, 1, date=date))
                     gross = round_price(list_price + tax_amount)
-                lot = line.get('lot')
-                if lot is not None:
-                    Lot = pool.get('stock.lot')
-                    lots = Lot.search([
-                            ('id', '=', to_int(lot, 'lot')),
-                            ('product', '=', product.id),
-                            ])
-                    if not lots:
-                        raise Rejected('unknown_lot',
-                            f"Lot {lot} of product {product.id} "
-                            "does not exist.")
-                elif quantity > 0 and product.type != 'service':
-                    lot = cls.fefo_lot(batch, product, quantity)
+                allocations = cls.line_lots(
+                    batch, product, line, quantity, date)
+                lot = allocations[0][0] if allocations else None
                 discount = line.get('discount')
                 line_values.append({
                         'product': product.id,
@@ -573,6 +605,11 @@ class Push(Model):
                         'discount': (json.dumps(discount, sort_keys=True)
                             if discount else None),
                         'lot': lot,
+                        'lots': [('create', [
+                                        {'lot': lot_id,
+                                            'quantity': float(qty)}
+                                        for lot_id, qty in allocations])]
+                        if len(allocations) > 1 else [],
                         })
                 total += currency.round(quantity * gross)
                 if not (product.active and product.template.active):
@@ -614,6 +651,8 @@ class Push(Model):
             raise Rejected('unbalanced_payment',
                 f"Payments {money(paid)} do not match the total "
                 f"{money(total)}.")
+        refunds = cls.check_refund(batch, payload, payment_values)
+        customer = cls.sale_customer(batch, payload, flags)
         if receipt_number in batch.receipts:
             flags.append(cls.flag(None, 'duplicate_receipt',
                     actual=str(receipt_number), batch=batch))
@@ -631,6 +670,7 @@ class Push(Model):
                     'receipt_number': receipt_number,
                     'client_time': cls.utc(client_time),
                     'original_receipt': payload.get('original_receipt'),
+                    'customer': customer,
                     'state': 'done',
                     },
                 'lines': line_values,
@@ -642,7 +682,131 @@ class Push(Model):
                 'receipt_number': receipt_number,
                 })
         batch.receipts.add(receipt_number)
+        for method_id, amount in refunds.items():
+            batch.refunded[payload['original_receipt']][method_id] += amount
         return result
+
+    @classmethod
+    def line_lots(cls, batch, product, line, quantity, date):
+        """The lots of a pushed line as [(lot id, quantity)], quantities
+        signed as the line's: the till's "lots" (a line it split over
+        lots) or its "lot", else first expiring first out for a sold
+        product with lots"""
+        Lot = Pool().get('stock.lot')
+        given = line.get('lots')
+        if given is not None:
+            if not isinstance(given, list) or not given:
+                raise Rejected('invalid_payload',
+                    "lots must be a non-empty list of {lot, quantity}.")
+            allocations = []
+            for entry in given:
+                if not isinstance(entry, dict):
+                    raise Rejected('invalid_payload',
+                        "lots must be a non-empty list of {lot, quantity}.")
+                allocations.append((to_int(entry.get('lot'), 'lot'),
+                        to_decimal(entry.get('quantity'), 'lots quantity')))
+            if sum(abs(q) for _, q in allocations) != abs(quantity):
+                raise Rejected('invalid_payload',
+                    f"The quantities of the lots of product {product.id} "
+                    f"do not add up to the line's {dec(quantity)}.")
+            sign = -1 if quantity < 0 else 1
+            allocations = [(lot, sign * abs(q)) for lot, q in allocations]
+        elif line.get('lot') is not None:
+            allocations = [(to_int(line['lot'], 'lot'), quantity)]
+        elif quantity > 0 and product.type != 'service':
+            return cls.fefo_lots(batch, product, quantity, date)
+        else:
+            return []
+        ids = {lot for lot, _ in allocations}
+        if len(ids) != len(allocations):
+            raise Rejected('invalid_payload',
+                f"A lot is given twice for product {product.id}.")
+        found = {lot.id for lot in Lot.search([
+                    ('id', 'in', list(ids)),
+                    ('product', '=', product.id),
+                    ])}
+        for lot, _ in allocations:
+            if lot not in found:
+                raise Rejected('unknown_lot',
+                    f"Lot {lot} of product {product.id} does not exist.")
+        if product.id in batch.lot_stock:
+            cls.take_lots(batch, product, allocations)
+        return allocations
+
+    @classmethod
+    def sale_customer(cls, batch, payload, flags):
+        """The party of the sale's customer: "customer" (a server id) or
+        "customer_uuid" (the id the till gave a customer it created, pushed
+        by an earlier customer operation); a customer the server does not
+        know flags the sale (unknown_customer), it does not reject it"""
+        Party = Pool().get('party.party')
+        customer = payload.get('customer')
+        uuid = payload.get('customer_uuid')
+        if customer is None and not uuid:
+            return None
+        with Transaction().set_context(active_test=False):
+            if customer is not None:
+                parties = Party.search(
+                    [('id', '=', to_int(customer, 'customer'))])
+                if parties:
+                    return parties[0].id
+            if uuid:
+                if not isinstance(uuid, str) or len(uuid) > 64:
+                    raise Rejected('invalid_payload',
+                        "customer_uuid must be a string.")
+                parties = Party.search([('retail_uuid', '=', uuid)])
+                if parties:
+                    return parties[0].id
+        flags.append(cls.flag(None, 'unknown_customer',
+                actual=str(customer if customer is not None else uuid),
+                batch=batch))
+        return None
+
+    @classmethod
+    def check_refund(cls, batch, payload, payments):
+        """A refund to a non-cash method: only when the branch refunds to
+        the original method, to a method the original sale was paid with,
+        and never more than was paid with it (all refunds of the receipt
+        together).  Return {method id: amount} refunded to non-cash
+        methods."""
+        Sale = Pool().get('sale.point.sale')
+        refunds = defaultdict(Decimal)
+        for payment in payments:
+            method = batch.method(payment['method'])
+            if payment['amount'] < 0 and not method.cash:
+                refunds[method.id] -= payment['amount']
+        if not refunds:
+            return refunds
+        original = payload.get('original_receipt')
+        if original is not None and not isinstance(original, str):
+            raise Rejected('invalid_payload',
+                "original_receipt must be a receipt number (a string).")
+        branch = batch.branch
+        if getattr(branch, 'refund_to', 'cash') != 'original':
+            raise Rejected('refund_method',
+                f"Branch {branch.code} refunds in cash only.")
+        if not original:
+            raise Rejected('refund_method',
+                "A refund to a non-cash method needs the original receipt "
+                "(original_receipt).")
+        allowed = Sale.refundable_methods(batch.company, branch, original)
+        if original not in batch.refunded:
+            batch.refunded[original] = Sale.refunded_amounts(
+                batch.company, original)
+        refunded = batch.refunded[original]
+        for method_id, amount in sorted(refunds.items()):
+            method = batch.method(method_id)
+            if method_id not in allowed:
+                raise Rejected('refund_method',
+                    f"Receipt {original} was not paid with {method.name}: "
+                    "refund it in cash.")
+            if refunded.get(method_id, 0) + amount > allowed[method_id]:
+                left = allowed[method_id] - refunded.get(method_id, 0)
+                raise Rejected('refund_exceeds_payment',
+                    f"A refund of {money(amount)} to {method.name} exceeds "
+                    f"what is left of the {money(allowed[method_id])} paid "
+                    f"with it on receipt {original}: {money(max(left, 0))}.")
+        return refunds
 
     @classmethod
     def create_sales(cls, batch, entries):
@@ -1085,20 +1249,37 @@ class Push(Model):
 
     @classmethod
     def flag_oversell(cls, batch, sales):
-        "Flag the sales of products whose branch stock went negative"
+        """Flag the sales of products whose branch stock went negative
+        (oversell), and of lots whose branch stock went negative
+        (lot_oversell)"""
         Flag = Pool().get('retail.sync.sale.flag')
         products = {line_.product.id for s in sales for line_ in s.lines
             if line_.quantity > 0 and line_.product.type != 'service'}
         quantities = stock_quantities(list(products), batch.locations)
+        lot_products = {line_.product.id for s in sales for line_ in s.lines
+            if line_.product.id in products and line_.lot}
+        lot_quantities = stock_quantities(
+            list(lot_products), batch.locations, by_lot=True)
         flags = []
         for sale in sales:
             for line in sale.lines:
-                if (line.product.id in products
-                        and quantities.get(line.product.id, 0) < 0):
+                if line.product.id not in products:
+                    continue
+                if quantities.get(line.product.id, 0) < 0:
                     flags.append(cls.flag(sale.id, 'oversell', line.product,
                             actual=dec(quantities[line.product.id]),
                             batch=batch))
+                if not line.lot:
+                    continue
+                for lot, _ in line.lot_quantities():
+                    quantity = lot_quantities.get(
+                        (line.product.id, lot.id), 0)
+                    if quantity < 0:
+                        flags.append(cls.flag(sale.id, 'lot_oversell',
+                                line.product, actual=dec(quantity),
+                                batch=batch, lot=lot.id))
         if flags:
             Flag.create(flags)
         batch.sales = []
-        batch.oversold |= {f['sale'] for f in flags}
+        for flag in flags:
+            batch.post_flags.setdefault(flag['sale'], set()).add(flag['kind'])

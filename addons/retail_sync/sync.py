@@ -194,7 +194,13 @@ class Operation(ModelSQL, ModelView):
                     'discount': (json.loads(line.discount)
                         if line.discount else None),
                     'lot': line.lot.id if line.lot else None,
+                    'lots': [{'lot': a.lot.id, 'quantity': dec(a.quantity)}
+                        for a in line.lots],
                     } for line in sale.lines]
+
+        def payments(sale):
+            return [{'method': p.method.id, 'amount': money(p.amount)}
+                for p in sale.payments]
         return {
             'receipt': {
                 'sale': sale.id,
@@ -208,13 +214,14 @@ class Operation(ModelSQL, ModelView):
                 'state': sale.state,
                 'original_receipt': sale.original_receipt,
                 'employee': sale.employee.id if sale.employee else None,
-                'customer': payload.get('customer'),
+                'customer': (sale.customer.id if sale.customer
+                    else payload.get('customer')),
                 'total': money(sale.total),
                 'lines': lines(sale),
-                'payments': [{'method': p.method.id,
-                        'amount': money(p.amount)} for p in sale.payments],
+                'payments': payments(sale),
                 },
-            'returns': [{'number': r.number, 'lines': lines(r)}
+            'returns': [{'number': r.number, 'lines': lines(r),
+                    'payments': payments(r)}
                 for r in returns],
             }
 
@@ -295,8 +302,11 @@ class SaleFlag(ModelSQL, ModelView):
             ('archived_product', "Archived Product"),
             ('duplicate_receipt', "Duplicate Receipt Number"),
             ('posting_error', "Posting Error"),
+            ('lot_oversell', "Lot Oversell"),
+            ('unknown_customer', "Unknown Customer"),
             ], "Kind", readonly=True, required=True)
     product = fields.Many2One('product.product', "Product", readonly=True)
+    lot = fields.Many2One('stock.lot', "Lot", readonly=True)
     expected = fields.Char("Expected", readonly=True)
     actual = fields.Char("Actual", readonly=True)
     note = fields.Text("Note")

@@ -505,4 +505,267 @@ class RetailSyncTestCase(ModuleTestCase):
         self.assertEqual(self.stock(shop, product), 7)
 
 
+    # 8. Customers, refunds, lots
+
+    def lot_stock(self, shop, product):
+        from trytond.modules.retail_sync.changelog import branch_locations
+        from trytond.modules.retail_sync.pull import stock_quantities
+        Branch = Pool().get('retail.branch')
+        return {lot: quantity for (_, lot), quantity in stock_quantities(
+                [product], branch_locations(Branch(shop.branch)),
+                by_lot=True).items()}
+
+    def flags(self, sale_id):
+        Flag = Pool().get('retail.sync.sale.flag')
+        return sorted((f.kind, f.lot.number if f.lot else None)
+            for f in Flag.search([('sale', '=', sale_id)]))
+
+    @with_transaction()
+    def test_sale_customer_created_at_the_till(self):
+        "The sale's customer is the party made from the till's customer"
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        Party = pool.get('party.party')
+        Data = pool.get('ir.model.data')
+        Action = pool.get('ir.action.act_window')
+        shop = self.shop()
+        self.receive(shop, shop.products[0], 10)
+        create = operation(shop, 'customer', {'customer': None,
+                'customer_uuid': 'till-c-1', 'base_version': 0,
+                'fields': {'name': "Zoé Till"}}, 1)
+        sold = sale_op(shop, 1, sequence=2, customer=None,
+            customer_uuid='till-c-1')
+        results = self.push(shop, [create, sold])
+        self.assertEqual([r['status'] for r in results], ['accepted'] * 2)
+        party = Party(results[0]['result']['customer'])
+        sale = Sale(results[1]['result']['sale'])
+        self.assertEqual(sale.customer, party)
+        # A later push names it by the server's id
+        again, = self.push(shop, [sale_op(shop, 2, sequence=3,
+                    customer=party.id, customer_uuid='till-c-1')])
+        self.assertEqual(Sale(again['result']['sale']).customer, party)
+        # Searchable, and listed from the party
+        self.assertEqual(
+            len(Sale.search([('customer.name', 'ilike', '%zoé till%')])), 2)
+        action = Action(Data.get_id('retail_sync', 'act_party_pos_sales'))
+        self.assertEqual(action.res_model, 'sale.point.sale')
+        # An unknown customer flags the sale, it does not reject it
+        unknown, = self.push(shop, [sale_op(shop, 3, sequence=4,
+                    customer=None, customer_uuid='never-pushed')])
+        self.assertEqual(unknown['status'], 'accepted')
+        self.assertIn('unknown_customer', unknown['result']['flags'])
+        self.assertIsNone(Sale(unknown['result']['sale']).customer)
+        # The receipt lookup names the customer
+        Operation = pool.get('retail.sync.operation')
+        found = Operation.lookup_receipt(
+            self.terminal(shop), f'{shop.prefix}-000001')
+        self.assertEqual(found['receipt']['customer'], party.id)
+
+    def card_sale_and_returns(self, shop, returns, paid=None):
+        "A sale of 2 × 12.00 paid as paid, then the returns [(method, -amount)]"
+        self.receive(shop, shop.products[0], 10)
+        paid = paid or [{'method': shop.card, 'amount': '24.00'}]
+        ops = [sale_op(shop, 1, payments=paid)]
+        for i, payments in enumerate(returns, start=2):
+            quantity = -sum(Decimal(p['amount']) for p in payments) / 12
+            ops.append(sale_op(shop, i, type_='return',
+                    original_receipt=f'{shop.prefix}-000001',
+                    lines=[{'product': shop.products[0],
+                            'quantity': str(quantity),
+                            'unit_price': '12.00', 'price': '12.00'}],
+                    payments=payments))
+        return self.push(shop, ops)
+
+    @with_transaction()
+    def test_refund_to_the_card_the_sale_was_paid_with(self):
+        "A return refunds to the original card, never more than was paid"
+        Sale = Pool().get('sale.point.sale')
+        shop = self.shop()
+        card, cash = shop.card, shop.cash
+        results = self.card_sale_and_returns(shop, [
+                [{'method': card, 'amount': '-12.00'}],
+                [{'method': card, 'amount': '-12.00'}],
+                ])
+        self.assertEqual([r['status'] for r in results],
+            ['accepted'] * 3, results)
+        refund = Sale(results[1]['result']['sale'])
+        self.assertEqual(refund.state, 'posted')
+        self.assertEqual(
+            [(p.method.id, p.amount) for p in refund.payments],
+            [(card, Decimal('-12.00'))])
+
+    @with_transaction()
+    def test_refund_never_exceeds_what_was_paid_by_the_method(self):
+        "All refunds of a receipt to a method together stay within it"
+        shop = self.shop()
+        card, cash = shop.card, shop.cash
+        results = self.card_sale_and_returns(shop, [
+                [{'method': card, 'amount': '-12.00'}],
+                [{'method': card, 'amount': '-24.00'}],
+                ], paid=[{'method': card, 'amount': '12.00'},
+                {'method': cash, 'amount': '12.00'}])
+        self.assertEqual([r['status'] for r in results],
+            ['accepted', 'accepted', 'rejected'])
+        self.assertEqual(results[2]['reason']['code'],
+            'refund_exceeds_payment')
+        # The cash part is refunded in cash
+        again, = self.push(shop, [sale_op(shop, 4, type_='return',
+                    original_receipt=f'{shop.prefix}-000001',
+                    lines=[{'product': shop.products[0], 'quantity': '-1',
+                            'unit_price': '12.00', 'price': '12.00'}],
+                    payments=[{'method': cash, 'amount': '-12.00'}])])
+        self.assertEqual(again['status'], 'accepted')
+
+    @with_transaction()
+    def test_refund_to_a_method_not_on_the_original_sale(self):
+        "A cash sale, or a return without receipt, is not refunded to card"
+        shop = self.shop()
+        card, cash = shop.card, shop.cash
+        results = self.card_sale_and_returns(shop, [
+                [{'method': card, 'amount': '-12.00'}],
+                ], paid=[{'method': cash, 'amount': '24.00'}])
+        self.assertEqual(results[1]['status'], 'rejected')
+        self.assertEqual(results[1]['reason']['code'], 'refund_method')
+        blind, = self.push(shop, [sale_op(shop, 3, type_='return',
+                    lines=[{'product': shop.products[0], 'quantity': '-1',
+                            'unit_price': '12.00', 'price': '12.00'}],
+                    payments=[{'method': card, 'amount': '-12.00'}])])
+        self.assertEqual(blind['reason']['code'], 'refund_method')
+
+    @with_transaction()
+    def test_refund_in_cash_only_when_the_branch_says_so(self):
+        "A branch that refunds in cash rejects a refund to the card"
+        Branch = Pool().get('retail.branch')
+        shop = self.shop()
+        Branch.write([Branch(shop.branch)], {'refund_to': 'cash'})
+        card, cash = shop.card, shop.cash
+        results = self.card_sale_and_returns(shop, [
+                [{'method': card, 'amount': '-12.00'}],
+                [{'method': cash, 'amount': '-12.00'}],
+                ])
+        self.assertEqual([r['status'] for r in results],
+            ['accepted', 'rejected', 'accepted'])
+        self.assertEqual(results[1]['reason']['code'], 'refund_method')
+        bootstrap, _, _, _ = bootstrap_page(
+            Scope(self.terminal(shop)), None, 100)
+        self.assertEqual(bootstrap['branch'][0]['refund_to'], 'cash')
+
+    def lots(self, shop, product, *specs):
+        "Lots (number, sell-by in days, quantity received)"
+        Lot = Pool().get('stock.lot')
+        today = dt.date.today()
+        lots = Lot.create([{'number': number, 'product': product,
+                    'shelf_life_expiration_date': (
+                        today + dt.timedelta(days=max(days, 1))),
+                    'expiration_date': today + dt.timedelta(days=days + 3)}
+                for number, days, _ in specs])
+        for lot, (_, days, quantity) in zip(lots, specs):
+            if quantity:
+                self.receive(shop, product, quantity, lot=lot.id)
+            if days < 1:
+                # Received before its sell-by date, which is now past
+                lot.shelf_life_expiration_date = (
+                    today + dt.timedelta(days=days))
+                lot.save()
+        return lots
+
+    def sell(self, shop, receipt, product, quantity, **line):
+        line = dict({'product': product, 'quantity': str(quantity),
+                'unit_price': '12.00', 'price': '12.00'}, **line)
+        result, = self.push(shop, [sale_op(shop, receipt, lines=[line])])
+        self.assertEqual(result['status'], 'accepted', result)
+        return result
+
+    @with_transaction()
+    def test_fefo_line_split_over_lots(self):
+        "A line larger than its first-expiring lot is split over the next"
+        Sale = Pool().get('sale.point.sale')
+        shop = self.shop()
+        product = shop.products[2]
+        expired, early, late = self.lots(shop, product,
+            ('L-PAST', -1, 5), ('L-24', 5, 24), ('L-10', 30, 10))
+        result = self.sell(shop, 1, product, 31)
+        line, = Sale(result['result']['sale']).lines
+        self.assertEqual(line.lot, early)
+        self.assertEqual([(a.lot.number, a.quantity) for a in line.lots],
+            [('L-24', 24), ('L-10', 7)])
+        self.assertEqual(sorted((m.lot.number, m.quantity, m.state)
+                for m in line.moves),
+            [('L-10', 7, 'done'), ('L-24', 24, 'done')])
+        stock = self.lot_stock(shop, product)
+        self.assertEqual((stock[expired.id], stock[early.id], stock[late.id]),
+            (5, 0, 3))
+        self.assertEqual(self.flags(line.sale.id), [])
+
+    @with_transaction()
+    def test_lot_never_negative_unflagged(self):
+        "Beyond the stock of every lot, the lot that goes negative is flagged"
+        Sale = Pool().get('sale.point.sale')
+        shop = self.shop()
+        product = shop.products[2]
+        early, late = self.lots(shop, product,
+            ('L-24', 5, 24), ('L-10', 30, 10))
+        result = self.sell(shop, 1, product, 41)
+        line, = Sale(result['result']['sale']).lines
+        self.assertEqual([(a.lot.number, a.quantity) for a in line.lots],
+            [('L-24', 24), ('L-10', 17)])
+        self.assertEqual(self.lot_stock(shop, product)[late.id], -7)
+        self.assertIn(('lot_oversell', 'L-10'), self.flags(line.sale.id))
+        self.assertEqual(sorted(result['result']['flags']),
+            ['lot_oversell', 'oversell'])
+        # A lot the till names beyond its stock is flagged too
+        result = self.sell(shop, 2, product, 30, lot=early.id)
+        self.assertIn(('lot_oversell', 'L-24'),
+            self.flags(result['result']['sale']))
+
+    @with_transaction()
+    def test_till_split_over_lots(self):
+        "The till's split is kept; its quantities must add up to the line's"
+        Sale = Pool().get('sale.point.sale')
+        shop = self.shop()
+        product = shop.products[2]
+        early, late = self.lots(shop, product, ('L-A', 5, 4), ('L-B', 9, 4))
+        result = self.sell(shop, 1, product, 6, lots=[
+                {'lot': early.id, 'quantity': '4'},
+                {'lot': late.id, 'quantity': '2'}])
+        line, = Sale(result['result']['sale']).lines
+        self.assertEqual([(a.lot, a.quantity) for a in line.lots],
+            [(early, 4), (late, 2)])
+        bad, = self.push(shop, [sale_op(shop, 2, lines=[{
+                        'product': product, 'quantity': '6',
+                        'unit_price': '12.00', 'price': '12.00',
+                        'lots': [{'lot': early.id, 'quantity': '1'}]}])])
+        self.assertEqual(bad['reason']['code'], 'invalid_payload')
+
+    @with_transaction()
+    def test_fefo_split_posted_by_sale_point(self):
+        "Posted by sale.point.sale.post, a split line has a move per lot"
+        from trytond.modules.retail_sync.posting import Poster
+        Sale = Pool().get('sale.point.sale')
+        shop = self.shop()
+        product = shop.products[2]
+        self.lots(shop, product, ('L-A', 5, 4), ('L-B', 9, 4))
+        with mock.patch.object(Poster, 'post', lambda self, ids: list(ids)):
+            result = self.sell(shop, 1, product, 6)
+        sale = Sale(result['result']['sale'])
+        self.assertEqual(sale.state, 'posted')
+        line, = sale.lines
+        self.assertEqual(sorted((m.lot.number, m.quantity, m.state)
+                for m in line.moves),
+            [('L-A', 4, 'done'), ('L-B', 2, 'done')])
+
+    @with_transaction()
+    def test_lot_wire_has_sell_by(self):
+        "Lots reach the till with the sell-by date posting checks"
+        shop = self.shop()
+        lot, = self.lots(shop, shop.products[2], ('L-W', 5, 0))
+        records, _, _, _ = bootstrap_page(
+            Scope(self.terminal(shop)), None, 1000)
+        wire, = [r for r in records['lot'] if r['id'] == lot.id]
+        self.assertEqual(wire['sell_by'],
+            lot.shelf_life_expiration_date.isoformat())
+        self.assertEqual(wire['expiration_date'],
+            lot.expiration_date.isoformat())
+
+
 del ModuleTestCase
