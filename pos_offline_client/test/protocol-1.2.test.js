@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshDb, testVault } from './helpers.js';
 import { addProduct, newOrder } from '../src/models/order.js';
+import { Catalog } from '../src/services/catalog.js';
 import { Register } from '../src/services/register.js';
 import { SyncEngine } from '../src/sync/engine.js';
 import { auditPayloads, compareFigures, figuresFromWire } from '../src/sync/wire.js';
@@ -15,11 +16,8 @@ const records = {
   tax: [],
   company: [{ id: 1, currency: 'EUR', currency_digits: 2 }],
 };
-const catalog = {
-  version: 1,
-  all: (kind) => records[kind] || [],
-  get: (kind, id) => (records[kind] || []).find((r) => r.id === id) || null,
-};
+const catalog = new Catalog();
+catalog.putRecords(records);
 const cashier = { id: 7, name: 'Bruno' };
 const coffee = { id: 101, name: 'Coffee', gross_price: '4.5000', taxes: [] };
 const milk = { id: 205, name: 'Milk', gross_price: '1.2000', taxes: [] };

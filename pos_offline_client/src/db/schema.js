@@ -18,6 +18,7 @@ export const STORES = {
   sessions: { origin: 'device', encrypted: true, doc: 'cash sessions and their transfers' },
   customers: { origin: 'device', encrypted: true, doc: 'customers created or edited here' },
   audit: { origin: 'device', encrypted: true, doc: 'manager overrides and other sensitive actions' },
+  stock: { origin: 'device', encrypted: false, doc: 'stock moves of the own sales, returns and counts not yet in the server figure (db/stock.js)' },
 };
 
 // Kinds of server records that are personal data, stored encrypted.
@@ -36,6 +37,10 @@ export function openDatabase(name = DB_NAME, options) {
     sessions: 'uuid, state, openedAt',
     customers: 'uuid',
     audit: '++id, at',
+  });
+  // Stock moves of the till's own sales, returns and counts (db/stock.js)
+  db.version(2).stores({
+    stock: 'id, op, product',
   });
   return db;
 }

@@ -32,8 +32,20 @@ export function barcodeKey(code) {
   return /^\d+$/.test(c) ? normalizeGtin(c) : c.toUpperCase();
 }
 
+// The last date a lot may be sold: its sell-by date (the server's
+// shelf_life_expiration_date, which posting checks), else its expiration
+// date. `sell_by` is what the server sends; the others are read for records
+// pulled before it sent it.
+export function sellBy(lot) {
+  return lot?.sell_by ?? lot?.shelf_life_expiration_date ?? lot?.expiration_date ?? null;
+}
+
 export class Catalog {
   constructor() {
+    // The till's own stock moves not yet in the server's figure (db/stock.js):
+    // device data, kept when the server's records are cleared
+    this.localMoves = new Map();
+    this.localByProduct = new Map();
     this.clear();
   }
 
@@ -275,19 +287,81 @@ export class Catalog {
     return results;
   }
 
-  // Lots of a product with their branch stock, first-expiring first.
+  // Lots of a product with their branch stock (`quantity`, thousandths of
+  // the product's default unit: the server's figure plus the till's own
+  // moves not in it yet), first expiring first out: the earliest sell-by
+  // date, then the oldest lot (lowest id), as the server's FEFO.
   lotsOf(productId) {
     const ids = this.lotsByProduct.get(productId);
     if (!ids) return [];
     const stock = this.get('stock', productId);
-    const qty = new Map((stock?.lots || []).map((l) => [l.lot, Number(l.quantity)]));
+    const qty = new Map((stock?.lots || []).map((l) => [l.lot, toMilli(l.quantity)]));
+    const local = this.localByProduct.get(productId)?.lots;
     const lots = [];
     for (const id of ids) {
       const lot = this.get('lot', id);
-      if (lot) lots.push({ ...lot, quantity: qty.get(id) ?? 0 });
+      if (lot) lots.push({ ...lot, sell_by: sellBy(lot), quantity: (qty.get(id) ?? 0) + (local?.get(id) ?? 0) });
     }
-    lots.sort((a, b) => (a.expiration_date || '9999').localeCompare(b.expiration_date || '9999') || a.id - b.id);
+    lots.sort((a, b) => (a.sell_by || '9999').localeCompare(b.sell_by || '9999') || a.id - b.id);
     return lots;
+  }
+
+  // -- stock at the till ------------------------------------------------------
+  // The local figure of a product: the server's (the last `stock` record
+  // pulled) plus the till's own sales, returns and counts it does not
+  // include yet. {quantity, server, local} in thousandths of the product's
+  // default unit; `known` is false when the till has neither a stock record
+  // nor a move of the product (a service, or a product never stocked here).
+  stockOf(productId) {
+    const record = this.get('stock', productId);
+    const local = this.localByProduct.get(productId);
+    const server = record ? toMilli(record.quantity) : 0;
+    const delta = local?.quantity ?? 0;
+    return { quantity: server + delta, server, local: delta, known: Boolean(record || local) };
+  }
+
+  // Whether the till keeps stock of a product: goods (the server's `type`;
+  // a record without it counts when it has a stock figure).
+  stocked(productId) {
+    const p = this.map('product').get(productId);
+    if (!p) return false;
+    if (p.type) return p.type !== 'service';
+    return this.stockOf(productId).known;
+  }
+
+  // Quantity (thousandths of the sale unit) in the product's default unit,
+  // as Tryton's Uom.compute_qty converts.
+  toStockUnit(productId, milli) {
+    const p = this.map('product').get(productId);
+    if (!p || !p.default_uom || !p.uom || p.uom === p.default_uom) return milli;
+    const from = this.map('uom').get(p.uom);
+    const to = this.map('uom').get(p.default_uom);
+    if (!from || !to) return milli;
+    let amount = from.accurate_field === 'rate' ? milli / from.rate : milli * from.factor;
+    amount = to.accurate_field === 'rate' ? amount * to.rate : amount / to.factor;
+    return Math.round(amount);
+  }
+
+  setLocalMoves(moves) {
+    this.localMoves = new Map(moves.map((m) => [m.id, m]));
+    this.indexLocal();
+  }
+
+  addLocalMoves(moves) {
+    for (const m of moves) this.localMoves.set(m.id, m);
+    this.indexLocal();
+  }
+
+  indexLocal() {
+    const by = new Map();
+    for (const m of this.localMoves.values()) {
+      let entry = by.get(m.product);
+      if (!entry) by.set(m.product, (entry = { quantity: 0, lots: new Map() }));
+      entry.quantity += m.quantity;
+      if (m.lot !== null && m.lot !== undefined) entry.lots.set(m.lot, (entry.lots.get(m.lot) || 0) + m.quantity);
+    }
+    this.localByProduct = by;
+    this.version += 1;
   }
 
   lotByNumber(productId, number) {
@@ -307,14 +381,51 @@ export class Catalog {
 export function chooseLot(catalog, productId, today) {
   const lots = catalog.lotsOf(productId);
   const inStock = lots.filter((l) => l.quantity > 0);
-  const fresh = inStock.find((l) => !l.expiration_date || l.expiration_date >= today);
+  const fresh = inStock.find((l) => !isExpired(l, today));
   if (fresh) return { lot: fresh };
   if (inStock.length) return { lot: null, expired: inStock[0] };
   return { lot: null };
 }
 
+// Past its sell-by date on `today` (ISO date): posting refuses it.
 export function isExpired(lot, today) {
-  return Boolean(lot?.expiration_date && lot.expiration_date < today);
+  const date = sellBy(lot);
+  return Boolean(date && date < today);
+}
+
+// The lots a quantity (thousandths of the product's default unit, > 0) is
+// taken from, as the server splits a line (docs/sync-protocol.md "Lots"):
+// first expiring first out over the lots with stock that are not past
+// their sell-by date (all lots when every lot is); what exceeds their
+// stock comes from the last lot used (the first one when none has stock).
+// `taken`: Map(lot id -> thousandths) already allocated to other lines of
+// the order. Answers [{lot, quantity}] (empty without lots).
+export function allocateLots(catalog, productId, quantity, today, taken = new Map()) {
+  const lots = catalog.lotsOf(productId);
+  if (!lots.length || quantity <= 0) return [];
+  const fresh = lots.filter((l) => !isExpired(l, today));
+  const candidates = fresh.length ? fresh : lots;
+  const out = [];
+  let remaining = quantity;
+  for (const lot of candidates) {
+    if (remaining <= 0) break;
+    const left = lot.quantity - (taken.get(lot.id) || 0);
+    if (left <= 0) continue;
+    const take = Math.min(left, remaining);
+    out.push({ lot, quantity: take });
+    remaining -= take;
+  }
+  if (remaining > 0) {
+    if (out.length) out[out.length - 1].quantity += remaining;
+    else out.push({ lot: candidates[0], quantity: remaining });
+  }
+  for (const a of out) taken.set(a.lot.id, (taken.get(a.lot.id) || 0) + a.quantity);
+  return out;
+}
+
+function toMilli(value) {
+  const n = Number(value ?? 0);
+  return Number.isFinite(n) ? Math.round(n * 1000) : 0;
 }
 
 // Split a page's records into what may stay in clear and what is encrypted.

@@ -4,8 +4,10 @@
 // Depends on: db (Dexie), vault, catalog, device {terminal, branch, prefix}.
 import { formatDecimal, parseDecimal, PRICE_DIGITS, QTY_DIGITS } from '../lib/money.js';
 import { uuid } from '../lib/uuid.js';
+import { countMoves, orderMoves, putMoves } from '../db/stock.js';
 import { commitOperation, formatReceiptNumber } from '../sync/outbox.js';
 import { auditPayloads, salePayload } from '../sync/wire.js';
+import { allocateLots } from './catalog.js';
 import { RATE_DIGITS, computeOrder, percentToBp } from './pricing.js';
 import { verifyPin } from './pin.js';
 
@@ -232,10 +234,12 @@ export class Register {
     if (!session) throw new Error('no-session');
     const { digits } = this.currency();
     const type = order.kind === 'return' ? 'return' : 'sale';
+    this.splitLots(order);
     let journal;
+    let moves = [];
     const result = await this.commit({
-      type, employee: employee.id, receipt: true, stores: heldUuid ? ['held'] : [],
-      build: ({ receiptNumber, clientTime }) => {
+      type, employee: employee.id, receipt: true, stores: heldUuid ? ['held', 'stock'] : ['stock'],
+      build: ({ receiptNumber, clientTime, uuid: op }) => {
         const { payload, computed } = salePayload(order, { receiptNumber, taxes: this.taxes(), digits, session: this.wireSession(session) });
         const number = this.receiptNumber(receiptNumber);
         const totals = {
@@ -248,15 +252,78 @@ export class Register {
             uuid: c.line.uuid, amount: c.amount, unitGrossPrice: c.unitGrossPrice, tax: c.tax,
           })),
         };
+        moves = orderMoves(this.catalog, order, op);
         return {
           payload,
           journal: { clear: { number, sessionUuid: session.uuid, kind: type }, secret: journal },
-          extra: heldUuid ? async () => this.db.held.delete(heldUuid) : undefined,
+          extra: async () => {
+            await putMoves(this.db, moves);
+            if (heldUuid) await this.db.held.delete(heldUuid);
+          },
           also: auditPayloads(order, { receipt: number }).map((p) => ({ type: 'audit', payload: p })),
         };
       },
     });
+    this.catalog.addLocalMoves(moves);
     return { ...result, journal };
+  }
+
+  // -- stock -----------------------------------------------------------------
+  // Split the lines whose lot the till chose (first expiring first out) over
+  // the next lots when they are larger than the first one's local stock
+  // (catalog.allocateLots, as the server does): line.lot stays the first
+  // lot, line.lots lists each lot with its quantity (signed as the line)
+  // when there are several. A return of a split line gives back to its
+  // lots, the last one taken first. Lines whose sale unit is not the stock
+  // unit are not split.
+  splitLots(order, today = this.today()) {
+    const taken = new Map();
+    for (const line of order.lines) {
+      if (line.voided) continue;
+      if (line.returnOf) {
+        if (line.lots?.length) line.lots = returnedLots(line.lots, Math.abs(line.quantity));
+        continue;
+      }
+      if (!line.lotAuto || !line.lot || line.quantity <= 0) continue;
+      if (this.catalog.toStockUnit(line.product, 1000) !== 1000) continue;
+      const parts = allocateLots(this.catalog, line.product, line.quantity, today, taken);
+      if (!parts.length) continue;
+      line.lot = lotRef(parts[0].lot);
+      line.lots = parts.length > 1 ? parts.map((p) => ({ ...lotRef(p.lot), quantity: p.quantity })) : null;
+    }
+    return order;
+  }
+
+  // The order's quantity of a product beyond the local stock (thousandths
+  // of the default unit; 0 when the stock covers it or the till keeps no
+  // stock of the product). Selling beyond it only warns: a sale is a fact.
+  shortfall(order, productId) {
+    if (order.kind === 'return' || !this.catalog.stocked(productId)) return 0;
+    let wanted = 0;
+    for (const line of order.lines) {
+      if (!line.voided && line.product === productId && line.quantity > 0) wanted += line.quantity;
+    }
+    const { quantity } = this.catalog.stockOf(productId);
+    return Math.max(0, this.catalog.toStockUnit(productId, wanted) - Math.max(quantity, 0));
+  }
+
+  // A stock count (protocol `stock_count`): lines {product, lot, quantity
+  // (thousandths counted)}; the local figures become what was counted at
+  // once, the server books the difference as of the count's time.
+  async countStock(lines, employee) {
+    let moves = [];
+    await this.commit({
+      type: 'stock_count', employee: employee.id, stores: ['stock'],
+      build: ({ uuid: op }) => {
+        moves = countMoves(this.catalog, lines, op);
+        return {
+          payload: { lines: lines.map((l) => ({ product: l.product, lot: l.lot ?? null, quantity: formatDecimal(l.quantity, QTY_DIGITS) })) },
+          extra: async () => putMoves(this.db, moves),
+        };
+      },
+    });
+    this.catalog.addLocalMoves(moves);
+    return moves;
   }
 
   // Abandon an order that has lines: consumes a receipt number (protocol
@@ -293,18 +360,20 @@ export class Register {
   async returnsOf(number) {
     const byLine = new Map();
     const numbers = new Set();
+    const payments = [];
     const all = await this.db.sales.where('createdAt').above(0).toArray();
     for (const e of all) {
       if (e.kind !== 'return') continue;
       const j = await this.vault.decrypt(e.enc);
       if (j.order.originalReceipt !== number) continue;
       numbers.add(e.number);
+      payments.push(...(j.order.payments || []).map((p) => ({ method: p.method, amount: p.amount })));
       for (const l of j.order.lines) {
         if (l.voided || !l.returnOf) continue;
         byLine.set(l.returnOf, (byLine.get(l.returnOf) || 0) + Math.abs(l.quantity));
       }
     }
-    return { byLine, numbers };
+    return { byLine, numbers, payments };
   }
 
   async lastReceipt() {
@@ -364,6 +433,24 @@ export class Register {
     const recs = await this.db.audit.orderBy('at').toArray();
     return Promise.all(recs.map(async (r) => ({ at: r.at, ...(await this.vault.decrypt(r.enc)) })));
   }
+}
+
+function lotRef(lot) {
+  return { id: lot.id, number: lot.number, expiry: lot.sell_by ?? null };
+}
+
+// The lots a return of `quantity` (thousandths) of a split line gives back
+// to: the last lot taken first.
+export function returnedLots(lots, quantity) {
+  const out = [];
+  let left = quantity;
+  for (const lot of [...lots].reverse()) {
+    if (left <= 0) break;
+    const take = Math.min(Math.abs(lot.quantity), left);
+    out.push({ ...lot, quantity: -take });
+    left -= take;
+  }
+  return out.reverse();
 }
 
 function withSession(payload, session) {

@@ -170,7 +170,7 @@ export function parseEnrollmentPayload(text) {
 // `catalog` answers get(kind, id). Null when the answer has no receipt.
 // `localReturns`: numbers of the returns this till's journal holds (it
 // counts those itself, by line), left out of the server's.
-export function receiptFromWire(data, catalog, { localReturns = new Set() } = {}) {
+export function receiptFromWire(data, catalog, { localReturns = new Set(), digits = 2 } = {}) {
   const rec = data?.receipt;
   if (!rec || !Array.isArray(rec.lines)) return null;
   const taken = returnedByProduct(data, { localReturns });
@@ -187,15 +187,30 @@ export function receiptFromWire(data, catalog, { localReturns = new Set() } = {}
     lines.push({
       uuid: `${rec.number}#${i}`, product: l.product, name: product?.name || `#${l.product}`, code: product?.code || '',
       quantity, unitPrice: price, listUnitPrice: price, discount: 0, taxes: product?.taxes || [],
-      lot: l.lot ? { id: l.lot, number: lot?.number || String(l.lot), expiry: lot?.expiration_date || null } : null,
+      lot: l.lot ? { id: l.lot, number: lot?.number || String(l.lot), expiry: lot?.sell_by ?? lot?.expiration_date ?? null } : null,
+      lots: l.lots?.length > 1 ? l.lots.map((a) => ({ id: a.lot, number: catalog.get('lot', a.lot)?.number || String(a.lot), quantity: parseDecimal(String(a.quantity), QTY_DIGITS) })) : null,
       weighed: false, uom: null, priceOverridden: false, voided: false,
     });
   });
+  // What the original was paid with (minor units): where a refund may go
+  const payments = (rec.payments || []).map((p) => ({ method: p.method, amount: parseDecimal(String(p.amount), digits) }));
   const customer = rec.customer ? catalog.get('customer', rec.customer) : null;
   return {
     kind: 'sale', number: rec.number, remote: true,
-    order: { kind: 'sale', lines, discount: 0, customer: customer ? { id: customer.id, uuid: customer.uuid, name: customer.name } : null, payments: [] },
+    order: { kind: 'sale', lines, discount: 0, customer: customer ? { id: customer.id, uuid: customer.uuid, name: customer.name } : null, payments },
   };
+}
+
+// The refunds of the server's returns of a receipt (protocol 1.3: each
+// return lists its payments), leaving out the returns numbered in
+// `localReturns`: [{method, amount}] in minor units, negative.
+export function refundsFromWire(data, { localReturns = new Set(), digits = 2 } = {}) {
+  const out = [];
+  for (const ret of data?.returns || []) {
+    if (ret.number && localReturns.has(ret.number)) continue;
+    for (const p of ret.payments || []) out.push({ method: p.method, amount: parseDecimal(String(p.amount), digits) });
+  }
+  return out;
 }
 
 // What the server's returns of a receipt took back, by product (quantities

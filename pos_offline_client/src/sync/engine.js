@@ -2,6 +2,7 @@
 // in sequence order with exponential backoff and full jitter, then pulling
 // changes. Connectivity is decided by pinging the server, never by
 // navigator.onLine.
+import { acknowledgeMoves, loadLocalStock, settleStock } from '../db/stock.js';
 import { ApiError } from './api.js';
 import { getCursor, pullChanges } from './pull.js';
 
@@ -112,9 +113,14 @@ export class SyncEngine {
       const pushed = await this.pushAll();
       const due = forced || pushed > 0 || !this.state.lastPullAt || this.now() - this.state.lastPullAt >= this.pullInterval;
       if (due && cursor) {
+        const started = this.now();
         const applied = await pullChanges({ api: this.api, db: this.db, vault: this.vault, catalog: this.catalog });
         this.setState({ lastPullAt: this.now() });
-        if (applied) this.onChanges(applied);
+        // The stock figures pulled include the operations acknowledged
+        // before the pull started: their local moves are dropped
+        const settled = await settleStock(this.db, started);
+        if (settled) await loadLocalStock(this.db, this.catalog);
+        if (applied || settled) this.onChanges(applied);
       }
       this.setState({ lastSyncAt: this.now(), lastError: null });
     } finally {
@@ -153,7 +159,8 @@ export class SyncEngine {
     }
     const byUuid = new Map(entries.map((e) => [e.uuid, e]));
     const acked = [];
-    await db.transaction('rw', db.outbox, db.quarantine, db.sales, async () => {
+    const ackedAt = this.now();
+    await db.transaction('rw', db.outbox, db.quarantine, db.sales, db.stock, async () => {
       for (const r of response.results || []) {
         const entry = byUuid.get(r.uuid);
         if (!entry) continue;
@@ -172,6 +179,7 @@ export class SyncEngine {
         acked.push({ ...r, type: entry.type });
         byUuid.delete(r.uuid);
       }
+      await acknowledgeMoves(db, acked.map((r) => r.uuid), ackedAt);
     });
     if (acked.length) this.onAcknowledged(acked);
     if (!acked.length) throw new Error('The server acknowledged none of the operations pushed');

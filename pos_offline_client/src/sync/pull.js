@@ -3,6 +3,7 @@
 // records it covers, so a cut at any point resumes without a gap.
 import { SENSITIVE_KINDS } from '../db/schema.js';
 import { splitSensitive } from '../services/catalog.js';
+import { loadLocalStock } from '../db/stock.js';
 
 const BOOTSTRAP_KEY = 'bootstrap';
 const CURSOR_KEY = 'cursor';
@@ -31,6 +32,7 @@ export async function loadCatalog({ db, vault, catalog }) {
     const data = ch.enc ? await vault.decrypt(ch.enc) : ch.data;
     catalog.applyChange({ kind: ch.kind, id: ch.id, op: ch.op, data });
   }
+  await loadLocalStock(db, catalog);
   return { pages: pages.length, changes: changes.length };
 }
 

@@ -9,7 +9,7 @@ export function salePayload(order, { receiptNumber, taxes, digits = 2, session =
   const c = computeOrder(order, { taxes, currencyDigits: digits });
   const lines = c.lines.map(({ line, unitGrossPrice }) => {
     const d = combinedDiscount(line.discount || 0, line.noOrderDiscount ? 0 : order.discount || 0);
-    return {
+    const wire = {
       product: line.product,
       quantity: formatDecimal(line.quantity, QTY_DIGITS),
       unit_price: formatDecimal(line.unitPrice, PRICE_DIGITS),
@@ -17,6 +17,9 @@ export function salePayload(order, { receiptNumber, taxes, digits = 2, session =
       price: formatDecimal(unitGrossPrice, PRICE_DIGITS),
       lot: line.lot?.id ?? null,
     };
+    // A line split over lots (services/register.js splitLots)
+    if (line.lots?.length > 1) wire.lots = line.lots.map((l) => ({ lot: l.id, quantity: formatDecimal(l.quantity, QTY_DIGITS) }));
+    return wire;
   });
   // One payment per method; cash is what stayed in the drawer (net of change).
   const byMethod = new Map();

@@ -4,13 +4,14 @@
 import { formatDecimal, formatMoney, formatQuantity, parseDecimal, PRICE_DIGITS, QTY_DIGITS, divRound } from '../lib/money.js';
 import { formatDateTime, formatRelative, getLocale, t } from '../lib/i18n.js';
 import { parseBarcode } from '../services/barcode.js';
-import { chooseLot, isExpired } from '../services/catalog.js';
+import { chooseLot, isExpired, sellBy } from '../services/catalog.js';
+import { refundContext, refundLimits, refundMethods, tenderRefund } from '../services/refund.js';
 import { toProxyReceipt } from '../services/hardware.js';
 import { tender, quantityForAmount } from '../services/pricing.js';
 import { addProduct, isEmpty, newOrder, selectedLine, setQuantity, stepQuantity } from '../models/order.js';
 import { $, closeAllModals, h, modalOpen, openModal } from './dom.js';
 import { receiptHtml, reportHtml, printHtml } from './print.js';
-import { receiptFromWire, returnedByProduct, withoutReturned } from '../sync/api.js';
+import { receiptFromWire, refundsFromWire, returnedByProduct, withoutReturned } from '../sync/api.js';
 import { compareFigures } from '../sync/wire.js';
 
 const PRICE_NOT_OFFLINE = 'price-not-offline';
@@ -429,6 +430,7 @@ export class PosUI {
     const today = this.reg.today();
     const hasLots = product.lot_required || this.app.catalog.lotsOf(product.id).length > 0;
     let lot = null;
+    let lotAuto = false;
     if (parsed.lot) {
       lot = this.app.catalog.lotByNumber(product.id, parsed.lot)
         || { id: null, number: parsed.lot, expiration_date: parsed.expiry || null };
@@ -436,18 +438,21 @@ export class PosUI {
     } else if (hasLots) {
       const choice = chooseLot(this.app.catalog, product.id, today);
       lot = choice.lot || choice.expired || null;
+      lotAuto = Boolean(choice.lot);
     }
     if (lot && isExpired(lot, today)) {
-      const ok = await this.authorize('Sell an expired lot', () => false, () => true, { product: product.id, lotId: lot.id, lot_number: lot.number, expiry: lot.expiration_date },
-        t('{name}, lot {n}, expired on {date}', { name: product.name, n: lot.number, date: lot.expiration_date }));
+      const ok = await this.authorize('Sell an expired lot', () => false, () => true, { product: product.id, lotId: lot.id, lot_number: lot.number, expiry: sellBy(lot) },
+        t('{name}, lot {n}, expired on {date}', { name: product.name, n: lot.number, date: sellBy(lot) }));
       if (!ok) {
-        this.toast(t('Lot {n} of {name} expired on {date}: not sold', { n: lot.number, name: product.name, date: lot.expiration_date }), 'bad', 6000);
+        this.toast(t('Lot {n} of {name} expired on {date}: not sold', { n: lot.number, name: product.name, date: sellBy(lot) }), 'bad', 6000);
         return;
       }
     }
     const qty = this.order.kind === 'return' ? -(opts.quantity ?? 1000) : opts.quantity;
     const line = addProduct(this.order, product, { ...opts, quantity: qty ?? 1000, lot: lot && lot.id !== null ? lot : null, catalog: this.app.catalog });
+    if (lotAuto) line.lotAuto = true;
     this.priceNotice(line);
+    this.stockWarning(line.product);
     if (lot && lot.id === null) this.order.lines[this.order.selected].lotNumber = lot.number;
     this.renderOrder();
   }
@@ -514,7 +519,16 @@ export class PosUI {
     const before = line.priceNotice ?? null;
     setQuantity(line, this.order.kind === 'return' ? -Math.abs(v) : v, this.app.catalog);
     this.priceNotice(line, before);
+    this.stockWarning(line.product);
     this.renderOrder();
+  }
+
+  // Selling beyond the local stock warns; it never blocks (a sale is a fact).
+  stockWarning(productId) {
+    if (!this.reg.shortfall(this.order, productId)) return;
+    const left = Math.max(0, this.app.catalog.stockOf(productId).quantity);
+    const name = this.app.catalog.get('product', productId)?.name ?? `#${productId}`;
+    this.toast(t('Only {n} of {name} in stock here: selling more anyway', { n: formatQuantity(left, { locale: getLocale() }), name }), 'warn', 5000);
   }
 
   // The selected line's − / + buttons: one unit less or more.
@@ -522,6 +536,7 @@ export class PosUI {
     const before = line.priceNotice ?? null;
     if (!stepQuantity(line, n, this.app.catalog)) return;
     this.priceNotice(line, before);
+    if (n > 0) this.stockWarning(line.product);
     this.renderOrder();
   }
 
@@ -734,7 +749,7 @@ export class PosUI {
     const mine = await this.reg.returnsOf(number);
     // Online, the server also knows the returns other tills made
     const remote = this.app.status.online ? await this.app.remoteReceipt(number) : null;
-    if (!original && remote) original = remote.order ? remote : receiptFromWire(remote, this.app.catalog, { localReturns: mine.numbers });
+    if (!original && remote) original = remote.order ? remote : receiptFromWire(remote, this.app.catalog, { localReturns: mine.numbers, digits: this.reg.currency().digits });
     if (!original && (!this.app.status.online || this.app.remoteLookupFailed)) {
       // Not this till's: only the server knows it, and it does not answer.
       return this.toast(t('Receipt {n} is not on this till: finding it needs the server, which does not answer now. Try again when online.', { n: number }), 'bad', 8000);
@@ -760,6 +775,9 @@ export class PosUI {
     order.discount = original.order.discount || 0;
     order.customer = original.order.customer || null;
     order.overrides = this.order.overrides;
+    // Where the refund may go: the original's payments, less what its
+    // earlier returns refunded (services/refund.js)
+    order.refund = refundContext({ originalPayments: original.order.payments, earlierRefunds: [...mine.payments, ...refundsFromWire(remote, { localReturns: mine.numbers, digits: this.reg.currency().digits })] });
     for (const l of picked) {
       order.lines.push({ ...l, uuid: crypto.randomUUID(), quantity: -l.left, returnOf: l.uuid, left: undefined });
     }
@@ -771,7 +789,13 @@ export class PosUI {
   // -- payment -------------------------------------------------------------
   async pay() {
     if (isEmpty(this.order)) return;
-    const methods = this.reg.paymentMethods();
+    let methods = this.reg.paymentMethods();
+    // A refund goes to cash, or to the original sale's non-cash methods
+    // when the branch says so, up to what was paid with each
+    const branch = this.app.catalog.get('branch', this.app.device?.branch?.id) ?? this.app.catalog.all('branch')[0];
+    const refundTo = this.order.kind === 'return' ? branch?.refund_to ?? 'cash' : null;
+    const limits = () => refundLimits({ methods: this.reg.paymentMethods(), policy: refundTo, context: this.order.refund ?? null, order: this.order });
+    if (refundTo) methods = refundMethods(methods, limits());
     if (!methods.length) return this.toast(t('No payment method is configured'), 'bad');
     const done = await openModal((box, close) => {
       const amount = h('input', { id: 'pay-amount', inputmode: 'decimal', autocomplete: 'off', autofocus: true });
@@ -800,10 +824,15 @@ export class PosUI {
           return;
         }
         try {
-          const p = tender(this.order, { method: method.id, amount: value, cash: method.cash === true }, this.reg.pricingOptions());
+          const asked = { method: method.id, amount: value, cash: method.cash === true };
+          const p = refundTo ? tenderRefund(this.order, asked, limits(), this.reg.pricingOptions()) : tender(this.order, asked, this.reg.pricingOptions());
           this.order.payments.push({ ...p, methodName: method.name, cash: method.cash === true });
         } catch (err) {
-          msg.textContent = err.message === 'over-tender' ? t('Only cash can exceed the amount due') : t('Nothing to pay');
+          msg.textContent = {
+            'over-tender': t('Only cash can exceed the amount due'),
+            'refund-limit': t('Nothing more can be refunded to {method}: refund in cash', { method: method.name }),
+            'refund-method': t('This return cannot be refunded to {method}', { method: method.name }),
+          }[err.message] ?? t('Nothing to pay');
           return;
         }
         refresh();
