@@ -93,6 +93,14 @@ def _write_summary(name, summary, directory=None):
         fp.write('\n'.join(lines) + '\n')
 
 
+def format_figures(figures):
+    "The shop's figures as start prints them"
+    return (f"Shop figures: {figures['products']} products, "
+        f"{figures['lots']} lots, {figures['stock_units'].normalize():f} "
+        f"units in stock worth {figures['stock_value']:,} "
+        f"{figures['currency']} at cost price.")
+
+
 def cmd_start(args):
     from .pg import port_in_use
     if port_in_use(args.port):
@@ -116,6 +124,9 @@ def cmd_start(args):
     if os.path.exists(_summary_path(args.name)):
         with open(_summary_path(args.name)) as fp:
             print(fp.read().rstrip())
+    figures = srv.shop_figures(backend, uri, args.name)
+    if figures:
+        print(format_figures(figures))
     print(f"Log: {process.log_path}. Stop with Ctrl-C.")
     if args.detach:
         print(f"Running in the background (pid {process.process.pid}).")

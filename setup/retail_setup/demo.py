@@ -61,6 +61,28 @@ CUSTOMERS = [
     ]
 
 
+# What the shop pays its suppliers, as a share of the list price
+COST_SHARE = {
+    "Fresh Produce": Decimal('0.55'), "Dairy": Decimal('0.68'),
+    "Grocery": Decimal('0.62'), "Beverages": Decimal('0.58'),
+    "Household": Decimal('0.60'), "Shirts": Decimal('0.42'),
+    "Shoes": Decimal('0.48'),
+    }
+
+
+def cost_price(list_price, category):
+    "The cost price of a product of category sold at list_price"
+    return (Decimal(list_price) * COST_SHARE[category]).quantize(
+        Decimal('0.0001'))
+
+
+def sell_by_days(use_by_days):
+    """The days to a lot's sell-by date (shelf life expiration date) from
+    the days to its use-by date (expiration date): the shop withdraws a lot
+    a tenth of its life before it, at least a day"""
+    return use_by_days - max(1, use_by_days // 10)
+
+
 def load(config, admin_password, say=print):
     """Load the demo data into the database of the proteus config"""
     from proteus import Model, Wizard
@@ -91,8 +113,14 @@ def load(config, admin_password, say=print):
     Company = Model.get('company.company')
     company, = Company.find()
 
-    fiscalyear = set_fiscalyear_invoice_sequences(create_fiscalyear(company))
-    fiscalyear.click('create_period')
+    # Calendar fiscal years: this one and the next (a shop open on the
+    # 1st of January posts its sales there)
+    this_year = dt.date.today().year
+    for year in [this_year, this_year + 1]:
+        fiscalyear = set_fiscalyear_invoice_sequences(create_fiscalyear(
+                company, today=(dt.date(year, 1, 1), dt.date(year, 12, 31))))
+        fiscalyear.save()
+        fiscalyear.click('create_period')
     create_chart(company)
     accounts = get_accounts(company)
     vat_food = create_tax(Decimal('.06'))
@@ -247,10 +275,16 @@ def load(config, admin_password, say=print):
         template.categories.append(Category(category.id))
         if lot:
             template.lot_required = ['storage', 'customer']
+            # stock_lot_sled: the shelf life expiration date is the sell-by
+            # date (posting refuses a sale after it), the expiration date
+            # the use-by date printed on the pack
             template.shelf_life_state = 'optional'
-            template.shelf_life_time = shelf_days
+            template.shelf_life_time = sell_by_days(shelf_days)
+            template.expiration_state = 'optional'
+            template.expiration_time = shelf_days
         template.save()
         product, = template.products
+        product.cost_price = cost_price(price, category.name)
         if code:
             product.suffix_code = code
         if ean:
@@ -335,6 +369,8 @@ def load(config, admin_password, say=print):
         template.save()
         for product in template.products:
             stock_lines.append((product, Decimal('6'), unit, None))
+            product.cost_price = cost_price(price, category.name)
+        template.save()
 
     say("Demo: opening stock with lots and expiry dates")
     Move = Model.get('stock.move')
@@ -345,13 +381,15 @@ def load(config, admin_password, say=print):
             move = Move(product=product, unit=uom, quantity=float(quantity),
                 from_location=supplier_loc,
                 to_location=branch.warehouse.storage_location,
-                unit_price=(product.template.list_price * Decimal('0.6')
-                    ).quantize(Decimal('0.0001')),
+                unit_price=product.cost_price,
                 currency=eur, effective_date=today)
             if expiry:
+                days = (expiry - today).days
                 lot = Lot(number=f'L{expiry:%y%m%d}-{product.id}-'
                     f'{branch.code}', product=product,
-                    shelf_life_expiration_date=expiry)
+                    expiration_date=expiry,
+                    shelf_life_expiration_date=today + dt.timedelta(
+                        days=sell_by_days(days)))
                 lot.save()
                 move.lot = lot
             moves.append(move)

@@ -226,3 +226,57 @@ def assemble_web_root(web_root=WEB_ROOT):
 
 def free_or_given_port(port):
     return port or free_port()
+
+
+FIGURES_SQL = {
+    'products': (
+        'SELECT COUNT(*) FROM product_product p '
+        'JOIN product_template t ON t.id = p.template '
+        'WHERE p.active AND t.active'),
+    'lots': 'SELECT COUNT(*) FROM stock_lot',
+    'stock': (
+        'SELECT SUM(q.qty), SUM(q.qty * COALESCE(c.cost_price, 0)) FROM ('
+        'SELECT m.product AS product, SUM(CASE '
+        "WHEN t.type = 'storage' AND f.type <> 'storage' "
+        'THEN m.internal_quantity '
+        "WHEN f.type = 'storage' AND t.type <> 'storage' "
+        'THEN -m.internal_quantity ELSE 0 END) AS qty '
+        'FROM stock_move m '
+        'JOIN stock_location f ON f.id = m.from_location '
+        'JOIN stock_location t ON t.id = m.to_location '
+        "WHERE m.state = 'done' GROUP BY m.product) q "
+        'LEFT JOIN product_cost_price c ON c.product = q.product'),
+    'currency': (
+        'SELECT c.code FROM company_company co '
+        'JOIN currency_currency c ON c.id = co.currency '
+        'ORDER BY co.id LIMIT 1'),
+    }
+
+
+def shop_figures(backend, db_uri, name, db_path=None):
+    """The shop's figures as they are in the database now: {products,
+    lots, stock_units, stock_value (at cost price), currency}; None when
+    they cannot be read (a database without the stock tables)"""
+    from decimal import Decimal
+    if backend == 'sqlite':
+        conn = sqlite3.connect(os.path.join(
+                db_path or os.path.join(VAR, 'db'), name + '.sqlite'))
+    else:
+        import psycopg
+        conn = psycopg.connect(_pg_conninfo(db_uri, name))
+    try:
+        rows = {}
+        for key, sql in FIGURES_SQL.items():
+            rows[key] = conn.execute(sql).fetchone()
+    except Exception:
+        return None
+    finally:
+        conn.close()
+    units, value = rows['stock'] or (0, 0)
+    return {
+        'products': rows['products'][0],
+        'lots': rows['lots'][0],
+        'stock_units': Decimal(str(units or 0)).quantize(Decimal('0.001')),
+        'stock_value': Decimal(str(value or 0)).quantize(Decimal('0.01')),
+        'currency': rows['currency'][0] if rows['currency'] else '',
+        }
