@@ -1,0 +1,138 @@
+"""Stock, lots and refunds at a real till against the demo as shipped
+(docs/pos-client.md § Selling "Stock at the till", § Returns; protocol
+§ Lots, § Refunds):
+
+- 8 shirts sold against a stock of 6: the till warns, sells, its figure
+  goes to -2 at once and stays -2 once the server's figure is pulled; the
+  server flags the oversell;
+- 31 bottles of milk against lots of 24 and 36: the line is split 24 + 7
+  over the two lots, at the till and in the server's stock moves, and no
+  lot goes negative;
+- the milk, paid by card, is returned and refunded to the card: the refund
+  dialog offers cash and that card, the server accepts it (nothing in
+  quarantine) and records the card refund against the original receipt."""
+import pytest
+
+from tests.e2e.till import (
+    close_session, employee_id, journal, methods, minor, open_till, pay,
+    scan, shot, state)
+
+FIND = """(prefix) => {
+    const p = [...pos.catalog.map('product').values()].find(
+        (p) => String(p.code || '').startsWith(prefix)
+            && pos.catalog.stockOf(p.id).quantity > 0);
+    return p ? {id: p.id, barcode: p.barcodes[0],
+        stock: pos.catalog.stockOf(p.id).quantity,
+        lots: pos.catalog.lotsOf(p.id).filter((l) => l.quantity > 0).map(
+            (l) => [l.id, l.quantity])} : null;
+}"""
+
+
+def lot_stock(page, product, lots):
+    "The till's figures of these lots of product, in order"
+    figures = dict(page.evaluate(
+        '(id) => pos.catalog.lotsOf(id).map((l) => [l.id, l.quantity])',
+        product))
+    return [figures[lot] for lot in lots]
+
+
+def set_quantity(page, quantity):
+    page.keyboard.press('F4')
+    page.wait_for_selector('#qty')
+    page.fill('#qty', quantity)
+    page.click('#qty-ok')
+    page.wait_for_selector('#qty', state='detached')
+
+
+def synced(page):
+    "Pushed, then pulled: the outbox is empty and the local moves settled"
+    page.evaluate('() => pos.engine?.kick()')
+    page.wait_for_selector("#unsynced[data-count='0']", timeout=60_000)
+    page.wait_for_function(
+        'async () => (await pos.db.stock.count()) === 0', timeout=60_000)
+
+
+def test_stock_lots_and_card_refund_at_the_till(backend, browser):
+    if not hasattr(backend, 'office'):
+        pytest.skip('the stand-in keeps no stock')
+    office = backend.office
+    office.float_transfer_type()
+    office.cash_difference_type()
+    context, page, errors = open_till(
+        browser, backend, 'BXL2', office.cashier('BXL'))
+    manager_name, manager_pin = office.manager('BXL')
+    manager_id = employee_id(page, manager_name)
+    pays = methods(page)
+    cash = next(m['id'] for m in pays if m['cash'])
+    card = next(m['id'] for m in pays if not m['cash'])
+
+    # 8 shirts against 6: a warning, not a refusal
+    shirt = page.evaluate(FIND, 'OXF')
+    assert shirt and shirt['stock'] == 6000, shirt
+    scan(page, shirt['barcode'])
+    set_quantity(page, '8')
+    warning = page.locator('.toast', has_text='in stock here')
+    warning.first.wait_for(timeout=10_000)
+    shot(page, 'oversell-warning')
+    pay(page, (cash, None))
+    assert page.evaluate('(id) => pos.catalog.stockOf(id).quantity',
+        shirt['id']) == -2000
+    synced(page)
+    after = page.evaluate('(id) => pos.catalog.stockOf(id)', shirt['id'])
+    assert (after['quantity'], after['server'], after['local']) == (
+        -2000, -2000, 0), after
+    sold = journal(page)[-1]
+    flags = office.admin.search_read('retail.sync.sale.flag',
+        [('sale', '=', sold['serverId'])], ['kind'])
+    assert 'oversell' in [f['kind'] for f in flags], (flags, state(page))
+
+    # 31 milk over lots of 24 and 36, paid by card
+    milk = page.evaluate(FIND, 'D541234500001')
+    (first, first_qty), (second, second_qty) = milk['lots']
+    assert (first_qty, second_qty) == (24000, 36000), milk
+    scan(page, milk['barcode'])
+    set_quantity(page, '31')
+    pay(page, (card, None))
+    assert lot_stock(page, milk['id'], [first, second]) == [0, 29000]
+    synced(page)
+    milk_sale = journal(page)[-1]
+    lines = office.admin.search_read('sale.point.sale.line',
+        [('sale', '=', milk_sale['serverId'])], ['id'])
+    moves = office.admin.search_read('stock.move',
+        [('origin', 'in', [f"sale.point.sale.line,{line['id']}"
+                    for line in lines])],
+        ['lot', 'quantity'])
+    assert sorted((m['lot'], m['quantity']) for m in moves) == sorted(
+        [(first, 24), (second, 7)]), moves
+    assert lot_stock(page, milk['id'], [first, second]) == [0, 29000]
+
+    # ... returned and refunded to the card it was paid with
+    page.keyboard.press('F10')
+    page.fill('#return-number', milk_sale['number'])
+    page.click('#return-find')
+    page.click('#return-ok')
+    page.click(f"[data-manager='{manager_id}']")
+    page.fill('#pin', manager_pin)
+    page.click('#pin-ok')
+    page.wait_for_function(
+        "Number(document.querySelector('#total').dataset.minor) < 0")
+    page.keyboard.press('F9')
+    page.wait_for_selector('#pay-amount')
+    offered = sorted(int(m) for m in page.eval_on_selector_all(
+            '[data-method]', 'els => els.map((e) => e.dataset.method)'))
+    assert offered == sorted([cash, card]), offered
+    shot(page, 'refund-to-card')
+    page.click(f"[data-method='{card}']")
+    page.wait_for_selector('#pay-amount', state='detached')
+    synced(page)
+    assert page.evaluate('() => pos.db.quarantine.count()') == 0
+    returned = journal(page)[-1]
+    assert returned['kind'] == 'return' and returned['synced']
+    server_return, = office.returns_of(milk_sale['number'])
+    assert [(p['method'], minor(p['amount'])) for p in server_return['payments']] == [
+        (card, returned['total'])]
+    assert lot_stock(page, milk['id'], [first, second]) == [24000, 36000]
+
+    close_session(page, manager_id, manager_pin, screenshot='z-report-stock')
+    context.close()
+    assert not errors, errors
