@@ -103,6 +103,44 @@ def test_demo_catalog(backoffice):
     assert {s['attributes']['size'] for s in shirts} == {'S', 'M', 'L', 'XL'}
 
 
+def test_demo_lots_costs_and_fiscal_year(backoffice):
+    """The demo's lots have a sell-by date (the shelf life expiration date
+    FEFO and posting use) before their use-by date (expiration date), every
+    product a cost price, and its fiscal years are calendar years"""
+    admin = Client(backoffice.url, backoffice.database).login(
+        'admin', 'retail-admin')
+    check_demo_lots_costs_and_fiscal_year(admin)
+
+
+def check_demo_lots_costs_and_fiscal_year(admin):
+    import datetime as dt
+    from decimal import Decimal
+
+    def day(value):
+        "A date of the JSON-RPC answer"
+        return dt.date(value['year'], value['month'], value['day'])
+
+    lots = admin.model('stock.lot', 'search_read', [], 0, None, None,
+        ['shelf_life_expiration_date', 'expiration_date'])
+    assert lots
+    for lot in lots:
+        sell_by = day(lot['shelf_life_expiration_date'])
+        use_by = day(lot['expiration_date'])
+        assert dt.date.today() < sell_by < use_by, lot
+    products = admin.model('product.product', 'search_read', [], 0, None,
+        None, ['cost_price'])
+    assert products
+    for product in products:
+        assert Decimal(product['cost_price']['decimal']) > 0, product
+    years = admin.model('account.fiscalyear', 'search_read', [], 0, None,
+        [['start_date', 'ASC']], ['start_date', 'end_date'])
+    year = dt.date.today().year
+    spans = [(day(y['start_date']), day(y['end_date'])) for y in years]
+    assert (dt.date(year, 1, 1), dt.date(year, 12, 31)) in spans, spans
+    assert all((s.month, s.day, e.month, e.day) == (1, 1, 12, 31)
+        for s, e in spans), spans
+
+
 def _sync(backoffice, path, key=None, body=None):
     request = urllib.request.Request(
         f'{backoffice.url}{backoffice.database}/retail_sync/v1/{path}',
