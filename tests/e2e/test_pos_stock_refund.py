@@ -8,9 +8,14 @@
 - 31 bottles of milk against lots of 24 and 36: the line is split 24 + 7
   over the two lots, at the till and in the server's stock moves, and no
   lot goes negative;
+- the milk is sold to a customer created at the till: the server's POS sale
+  has that customer (the party made from the till's customer operation);
 - the milk, paid by card, is returned and refunded to the card: the refund
   dialog offers cash and that card, the server accepts it (nothing in
   quarantine) and records the card refund against the original receipt."""
+import time
+import uuid
+
 import pytest
 
 from tests.e2e.till import (
@@ -47,12 +52,19 @@ def set_quantity(page, quantity):
     page.wait_for_selector('#qty', state='detached')
 
 
-def synced(page):
-    "Pushed, then pulled: the outbox is empty and the local moves settled"
+def synced(page, timeout=60):
+    """Pushed, then pulled: every sale of the journal acknowledged, the
+    outbox empty and the local stock moves settled"""
     page.evaluate('() => pos.engine?.kick()')
-    page.wait_for_selector("#unsynced[data-count='0']", timeout=60_000)
-    page.wait_for_function(
-        'async () => (await pos.db.stock.count()) === 0', timeout=60_000)
+    deadline = time.monotonic() + timeout
+    while True:
+        done = page.evaluate("""async () => (await pos.db.outbox.count()) === 0
+            && (await pos.db.stock.count()) === 0
+            && (await pos.db.sales.toArray()).every((e) => e.synced)""")
+        if done:
+            return
+        assert time.monotonic() < deadline, state(page)
+        time.sleep(0.25)
 
 
 def test_stock_lots_and_card_refund_at_the_till(backend, browser):
@@ -96,11 +108,25 @@ def test_stock_lots_and_card_refund_at_the_till(backend, browser):
     assert second_qty > 7000, milk
     scan(page, milk['barcode'])
     set_quantity(page, str(first_qty // 1000 + 7))
+    # for a customer created here, at the till
+    customer = f"Till Customer {uuid.uuid4().hex[:8]}"
+    page.keyboard.press('F3')
+    page.fill('#new-customer-name', customer)
+    page.click('#create-customer')
+    page.wait_for_selector('#new-customer-name', state='detached')
     pay(page, (card, None))
     assert lot_stock(page, milk['id'], [first, second]) == [
         0, second_qty - 7000]
     synced(page)
     milk_sale = journal(page)[-1]
+    # The server's POS sale has the party made from the till's customer
+    sale, = office.admin.model('sale.point.sale', 'read',
+        [milk_sale['serverId']], ['customer.name', 'customer.retail_uuid'])
+    assert sale['customer.']['name'] == customer, sale
+    assert sale['customer.']['retail_uuid'], sale
+    assert [s['id'] for s in office.admin.search_read('sale.point.sale',
+            [('customer.name', '=', customer)], ['id'])] == [
+        milk_sale['serverId']]
     lines = office.admin.search_read('sale.point.sale.line',
         [('sale', '=', milk_sale['serverId'])], ['id'])
     moves = office.admin.search_read('stock.move',
@@ -130,6 +156,8 @@ def test_stock_lots_and_card_refund_at_the_till(backend, browser):
     shot(page, 'refund-to-card')
     page.click(f"[data-method='{card}']")
     page.wait_for_selector('#pay-amount', state='detached')
+    page.wait_for_function(
+        "document.querySelector('#total').dataset.minor === '0'")
     synced(page)
     assert page.evaluate('() => pos.db.quarantine.count()') == 0
     returned = journal(page)[-1]
