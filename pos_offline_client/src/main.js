@@ -1,18 +1,23 @@
-// Boot: open the database, enroll or unlock the vault, load the catalog into
-// memory, start the device's single sync engine and show the till.
+// Boot: open the database, enroll, load the clear catalog into memory and
+// show the login; the first right PIN opens the vault (its key slot), loads
+// the encrypted records, decrypts the device key and starts the device's
+// single sync engine (docs/security.md).
 import './ui/styles.css';
-import { openDatabase, emptyCounters } from './db/schema.js';
+import { openDatabase, emptyCounters, metaStore } from './db/schema.js';
+import { dropSealed, loadSlots, migrateLegacyVault, openSealedEvents, sealEvent } from './db/migrate.js';
 import { setLanguage, t } from './lib/i18n.js';
 import { Catalog } from './services/catalog.js';
 import { DEFAULT_VARIABLE_RULES, parseBarcode } from './services/barcode.js';
 import { DEFAULT_PROXY, HardwareProxy } from './services/hardware.js';
 import { Register } from './services/register.js';
 import { WedgeReader } from './services/scanner.js';
-import { createVault, openVault } from './services/vault.js';
+import { createVault, openSlot } from './services/vault.js';
+import { PinGuard, pinPolicy } from './services/pin.js';
+import { isoNow } from './sync/outbox.js';
 import { ApiError, SyncApi, parseEnrollmentPayload, receiptFromWire } from './sync/api.js';
 import { figuresFromWire } from './sync/wire.js';
 import { SyncEngine } from './sync/engine.js';
-import { bootstrap, bootstrapState, loadCatalog } from './sync/pull.js';
+import { bootstrap, bootstrapState, loadCatalog, loadSecrets } from './sync/pull.js';
 import { PosUI } from './ui/app.js';
 import { IdleLock, lockMinutes } from './ui/idle-lock.js';
 
@@ -49,8 +54,15 @@ class App {
     this.settings = { proxy: DEFAULT_PROXY, variableRules: DEFAULT_VARIABLE_RULES, browserPrint: true };
     this.channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('retail-pos') : null;
     this.device = null;
+    this.deviceKey = null;
     this.vault = null;
     this.engine = null;
+    this.slots = new Map();
+    this.guard = new PinGuard({ store: metaStore(this.db, 'pinGuard'), policy: () => this.pinPolicy() });
+  }
+
+  pinPolicy() {
+    return pinPolicy(this.catalog.get('settings', 1));
   }
 
   async start() {
@@ -63,6 +75,15 @@ class App {
     this.ui = null;
     this.status.persisted = await persistStorage();
     this.device = (await this.db.meta.get('device')) || null;
+    if (this.device?.deviceKey) {
+      // version 1: re-encrypt under a new data key, key slots, device key
+      // encrypted (db/migrate.js); the till stays unlocked until reloaded
+      const migrated = await migrateLegacyVault(this.db);
+      if (migrated) {
+        this.device = migrated.device;
+        this.vault = migrated.vault;
+      }
+    }
     this.reader = new WedgeReader({ target: window, onScan: (code) => this.onScan(code), recognise: (code) => this.knownCode(code) });
     this.reader.start();
     this.hardware.onScan((code) => this.onScan(code));
@@ -86,12 +107,13 @@ class App {
 
   makeUi() {
     this.register = new Register({ db: this.db, vault: this.vault, catalog: this.catalog, device: this.device || {} });
+    this.register.app = this;
     if (this.ui) document.removeEventListener('keydown', this.ui.onKey);
     this.ui = new PosUI(this);
   }
 
   api() {
-    return new SyncApi({ serverUrl: this.device.serverUrl, database: this.device.database, deviceKey: this.device.deviceKey, appVersion: APP_VERSION });
+    return new SyncApi({ serverUrl: this.device.serverUrl, database: this.device.database, deviceKey: this.deviceKey, appVersion: APP_VERSION });
   }
 
   async enroll({ text, database, deviceName }) {
@@ -102,51 +124,52 @@ class App {
     const serverUrl = parsed.url || location.origin;
     const api = new SyncApi({ serverUrl, database: db, appVersion: APP_VERSION });
     const r = await api.enroll(parsed.code, deviceName || 'POS');
-    const vault = await createVault(r.device_key);
+    // a new data key; the device key is stored only encrypted under it
+    const { vault, record } = await createVault();
     const device = {
-      key: 'device', serverUrl, database: r.database || db, deviceKey: r.device_key, terminal: r.terminal,
-      branch: r.branch, enrolledAt: Date.now(), vault,
+      key: 'device', serverUrl, database: r.database || db, terminal: r.terminal,
+      branch: r.branch, enrolledAt: Date.now(), vaultVersion: record.version, secret: await vault.encrypt(r.device_key),
     };
     const counters = emptyCounters();
     // A terminal enrolled again continues its numbering (see PROTOCOL-NEEDS.md).
     if (Number.isInteger(r.last_receipt_number)) counters.receipt = r.last_receipt_number;
     if (Number.isInteger(r.last_sequence)) counters.operation = r.last_sequence;
-    await this.db.transaction('rw', this.db.meta, async () => {
+    await this.db.transaction('rw', this.db.meta, this.db.slots, this.db.sealed, async () => {
       const existing = await this.db.meta.get('counters');
+      await this.db.slots.clear();
+      await this.db.sealed.clear();
+      await this.db.meta.put(record);
       await this.db.meta.put(device);
       await this.db.meta.put({ key: 'lastDatabase', value: device.database });
       if (!existing || existing.receipt < counters.receipt) await this.db.meta.put(existing ? { ...existing, receipt: Math.max(existing.receipt, counters.receipt), operation: Math.max(existing.operation, counters.operation) } : counters);
     });
     this.device = device;
+    this.vault = vault;
+    this.deviceKey = r.device_key;
     await this.open();
   }
 
   async open() {
-    this.vault = await openVault(this.device.vault, this.device.deviceKey);
     this.makeUi();
     const state = await bootstrapState(this.db);
-    if (!state?.done) {
-      this.ui.showBootstrap();
-      for (let attempt = 0; ; attempt += 1) {
-        try {
-          await bootstrap({ api: this.api(), db: this.db, vault: this.vault, catalog: this.catalog, limit: this.settings.bootstrapLimit || BOOTSTRAP_PAGE, onProgress: (p) => this.ui.bootstrapProgress(p) });
-          break;
-        } catch (error) {
-          const text = document.getElementById('boot-text');
-          if (text) text.textContent = t('Interrupted ({reason}); resuming…', { reason: error.message });
-          await new Promise((r) => setTimeout(r, Math.min(30000, 1000 * 2 ** attempt)));
-        }
-      }
-    } else {
-      await loadCatalog({ db: this.db, vault: this.vault, catalog: this.catalog });
+    await this.refreshSlots();
+    if (!this.vault && !this.slots.size) {
+      // cut before the snapshot brought any employee: the data key (and the
+      // device key under it) went with the page; the terminal enrolls again
+      this.ui.showEnroll({ database: this.device.database, interrupted: true });
+      return;
     }
+    if (this.vault && !this.deviceKey) this.deviceKey = await this.vault.decrypt(this.device.secret);
+    if (!state?.done && this.vault) await this.runBootstrap();
+    else await loadCatalog({ db: this.db, vault: this.vault, catalog: this.catalog });
+    this.secretsLoaded = Boolean(this.vault);
     this.metrics.readyAt = performance.now();
-    this.startEngine();
+    if (this.vault) await this.unlocked();
     await this.refreshStatus();
     // A reload (or a new tab) never keeps a cashier logged in: the till
-    // opens locked by who was selling, and their PIN opens it again.
+    // opens locked (the vault too) by who was selling, and a PIN opens it.
     const remembered = Number(sessionStorage.getItem('pos-employee'));
-    const employee = remembered ? this.catalog.get('employee', remembered) : null;
+    const employee = remembered ? this.loginEmployees().find((e) => e.id === remembered) : null;
     this.ui.showLogin(employee || null);
     this.startIdleLock();
     this.metrics.interactiveAt = performance.now();
@@ -165,6 +188,113 @@ class App {
     this.idle.start();
   }
 
+  // The snapshot, resumed after a cut; needs the vault (the device key).
+  async runBootstrap() {
+    this.ui.showBootstrap();
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await bootstrap({ api: this.api(), db: this.db, vault: this.vault, catalog: this.catalog, limit: this.settings.bootstrapLimit || BOOTSTRAP_PAGE, onProgress: (p) => this.ui.bootstrapProgress(p) });
+        break;
+      } catch (error) {
+        const text = document.getElementById('boot-text');
+        if (text) text.textContent = t('Interrupted ({reason}); resuming…', { reason: error.message });
+        await new Promise((r) => setTimeout(r, Math.min(30000, 1000 * 2 ** attempt)));
+      }
+    }
+    this.secretsLoaded = true;
+    await this.refreshSlots();
+  }
+
+  async refreshSlots() {
+    this.slots = new Map((await loadSlots(this.db)).map((s) => [s.employee, s]));
+  }
+
+  // Who may type a PIN: the employees of the catalog once unlocked, else
+  // the names the key slots keep for the login screen.
+  loginEmployees() {
+    if (this.vault) return this.register.employees();
+    return [...this.slots.values()].map((s) => ({ id: s.employee, name: s.name, manager: s.manager })).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  managers(exceptId = null) {
+    const list = this.vault
+      ? this.register.employees().filter((e) => this.register.can(e, 'allow_manager_override'))
+      : this.loginEmployees().filter((e) => e.manager);
+    return list.filter((e) => e.id !== exceptId);
+  }
+
+  // The data key is in memory: load the encrypted records, decrypt the
+  // device key, record what was sealed while locked, sync.
+  async unlocked() {
+    this.register.vault = this.vault;
+    if (!this.deviceKey) this.deviceKey = await this.vault.decrypt(this.device.secret);
+    const state = await bootstrapState(this.db);
+    if (!state?.done) await this.runBootstrap();
+    else if (!this.secretsLoaded) await loadSecrets({ db: this.db, vault: this.vault, catalog: this.catalog });
+    this.secretsLoaded = true;
+    const events = await openSealedEvents(this.db, this.vault);
+    for (const { value } of events) {
+      if (value?.payload) await this.commitAudit(value.payload, value.employee, value.at);
+    }
+    await dropSealed(this.db, events.map((e) => e.id));
+    if (!this.engine) this.startEngine();
+  }
+
+  // One try of a PIN, through the guard (growing delay, lockout):
+  //   {ok: true, employee} | {ok: false, locked, failures}
+  //   | {ok: false, waitMs, failures} (refused: too early, nothing checked)
+  //   | {ok: false, wrong: true, failures, waitMs, locked} (a wrong PIN).
+  // A right PIN of a locked till opens the vault. Every wrong PIN and
+  // every lockout is an `audit` operation (sealed until unlocked).
+  async tryPin(employeeId, pin, purpose = 'login') {
+    const check = await this.guard.check(employeeId);
+    if (!check.ok) return check;
+    let employee = null;
+    const slot = this.slots.get(employeeId);
+    if (slot) {
+      const vault = await openSlot(slot, pin);
+      if (vault && !this.vault) {
+        this.vault = vault;
+        await this.unlocked();
+      }
+      if (vault) employee = this.catalog.get('employee', employeeId);
+    } else if (this.vault) {
+      employee = await this.register.checkPin(employeeId, pin);
+    }
+    if (employee) {
+      await this.guard.succeeded(employeeId);
+      return { ok: true, employee };
+    }
+    const r = await this.guard.failed(employeeId);
+    const policy = this.pinPolicy();
+    await this.pinEvent({ action: 'pin_failed', manager: null, cashier: employeeId, receipt: null, detail: { purpose, failures: r.failures, max_attempts: policy.maxAttempts } });
+    if (r.justLocked) await this.pinEvent({ action: 'pin_locked', manager: null, cashier: employeeId, receipt: null, detail: { purpose, failures: r.failures } });
+    return { ok: false, wrong: true, ...r };
+  }
+
+  // A manager (already checked by tryPin) lifts an employee's lockout.
+  async unlockEmployee(employeeId, manager) {
+    if (!this.register.can(manager, 'allow_manager_override')) return false;
+    const failures = await this.guard.unlock(employeeId);
+    await this.pinEvent({ action: 'pin_unlocked', manager: manager.id, cashier: employeeId, receipt: null, detail: { failures } });
+    return true;
+  }
+
+  async pinEvent(payload) {
+    const at = Date.now();
+    const employee = this.ui?.employee?.id ?? payload.cashier;
+    if (this.vault) await this.commitAudit(payload, employee, at);
+    else await sealEvent(this.db, { payload, employee, at, clientTime: isoNow(new Date(at)) });
+    this.kickSoon();
+  }
+
+  async commitAudit(payload, employee, at) {
+    await this.register.commit({
+      type: 'audit', employee, now: () => new Date(at || Date.now()),
+      build: () => ({ payload }),
+    });
+  }
+
   startEngine() {
     this.engine = new SyncEngine({
       db: this.db, vault: this.vault, api: this.api(), catalog: this.catalog, terminal: this.device.terminal.id,
@@ -180,7 +310,10 @@ class App {
         this.refreshStatus();
         this.channel?.postMessage({ type: 'outbox' });
       },
-      onChanges: () => this.channel?.postMessage({ type: 'catalog' }),
+      onChanges: () => {
+        this.refreshSlots();
+        this.channel?.postMessage({ type: 'catalog' });
+      },
     });
     this.engine.start();
   }
@@ -194,8 +327,9 @@ class App {
       this.engine.kick();
     } else if (msg.type === 'outbox') {
       this.refreshStatus();
-    } else if (msg.type === 'catalog' && this.vault) {
+    } else if (msg.type === 'catalog') {
       loadCatalog({ db: this.db, vault: this.vault, catalog: this.catalog });
+      this.refreshSlots();
     }
   }
 

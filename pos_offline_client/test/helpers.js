@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { openDatabase } from '../src/db/schema.js';
-import { createVault, openVault } from '../src/services/vault.js';
+import { createVault } from '../src/services/vault.js';
 
 let n = 0;
 export async function freshDb() {
@@ -10,8 +10,8 @@ export async function freshDb() {
   return db;
 }
 
-export async function testVault(secret = 'rsk_test_key') {
-  return openVault(await createVault(secret), secret);
+export async function testVault() {
+  return (await createVault()).vault;
 }
 
 // A retail_sync server in memory: records what was pushed, answers like v1.

@@ -8,7 +8,9 @@ export const DB_NAME = 'retail-pos';
 // through the outbox) and which it caches from the server (replaced by pulls).
 // `encrypted` stores hold their payload in `enc` (AES-GCM, see services/vault).
 export const STORES = {
-  meta: { origin: 'local', encrypted: false, doc: 'device, vault, counters, cursor, settings' },
+  meta: { origin: 'local', encrypted: 'device key, sealing key', doc: 'device, vault, counters, cursor, settings, PIN guard' },
+  slots: { origin: 'local', encrypted: 'wrapped by PIN', doc: 'the data key wrapped per employee (services/vault)' },
+  sealed: { origin: 'local', encrypted: 'sealed to the till', doc: 'events recorded while locked (wrong PINs)' },
   catalog: { origin: 'server', encrypted: 'sensitive kinds', doc: 'bootstrap pages, one record per page' },
   changes: { origin: 'server', encrypted: 'sensitive kinds', doc: 'delta records applied over the pages' },
   sales: { origin: 'device', encrypted: true, doc: 'the journal: sales, returns and voids' },
@@ -42,6 +44,13 @@ export function openDatabase(name = DB_NAME, options) {
   db.version(2).stores({
     stock: 'id, op, product',
   });
+  // 3: key slots (the data key is no longer wrapped by the device key) and
+  // events sealed while locked; the records are re-encrypted by
+  // db/migrate.js on the first start of this version.
+  db.version(3).stores({
+    slots: 'employee',
+    sealed: '++id',
+  });
   return db;
 }
 
@@ -51,3 +60,18 @@ export const COUNTERS_KEY = 'counters';
 export function emptyCounters() {
   return { key: COUNTERS_KEY, receipt: 0, operation: 0 };
 }
+
+// A single meta record as a small store {get, put} of its value.
+export function metaStore(db, key) {
+  return {
+    async get() {
+      return (await db.meta.get(key))?.value ?? null;
+    },
+    async put(value) {
+      await db.meta.put({ key, value });
+    },
+  };
+}
+
+// The stores whose records hold an `enc` field (db/migrate.js re-encrypts them).
+export const ENCRYPTED_STORES = ['catalog', 'changes', 'sales', 'outbox', 'quarantine', 'held', 'sessions', 'customers', 'audit'];

@@ -158,6 +158,15 @@ export class SyncEngine {
       throw error;
     }
     const byUuid = new Map(entries.map((e) => [e.uuid, e]));
+    // A rejection's reason names people (the manager who approved...): it
+    // is stored encrypted, made before the transaction (WebCrypto would let
+    // it commit early).
+    const reasons = new Map();
+    for (const r of response.results || []) {
+      if (byUuid.has(r.uuid) && (r.status === 'rejected' || (r.status === 'duplicate' && r.first_status === 'rejected'))) {
+        reasons.set(r.uuid, await vault.encrypt(r.reason || { code: 'error', message: '' }));
+      }
+    }
     const acked = [];
     const ackedAt = this.now();
     await db.transaction('rw', db.outbox, db.quarantine, db.sales, db.stock, async () => {
@@ -170,7 +179,7 @@ export class SyncEngine {
         if (rejected) {
           await db.quarantine.put({
             uuid: entry.uuid, seq: entry.seq, type: entry.type, at: this.now(),
-            reason: r.reason || { code: 'error', message: '' }, enc: entry.enc, seen: false,
+            reasonEnc: reasons.get(r.uuid), enc: entry.enc, seen: false,
           });
         }
         await db.sales.update(entry.uuid, {

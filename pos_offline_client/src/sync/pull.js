@@ -17,6 +17,8 @@ export async function bootstrapState(db) {
 }
 
 // Load what is stored into `catalog`: pages, then the delta overlay.
+// Without a vault (nobody has unlocked the till yet) only the clear part
+// (catalog, prices, settings) is loaded; loadSecrets adds the rest.
 export async function loadCatalog({ db, vault, catalog }) {
   catalog.clear();
   const pages = await db.catalog.toArray();
@@ -24,16 +26,54 @@ export async function loadCatalog({ db, vault, catalog }) {
   const secrets = [];
   for (const page of pages) {
     catalog.putRecords(page.records);
-    if (page.enc) secrets.push(vault.decrypt(page.enc));
+    if (page.enc && vault) secrets.push(vault.decrypt(page.enc));
   }
   for (const records of await Promise.all(secrets)) catalog.putRecords(records);
   const changes = await db.changes.toArray();
   for (const ch of changes) {
+    if (ch.enc && !vault) continue;
     const data = ch.enc ? await vault.decrypt(ch.enc) : ch.data;
     catalog.applyChange({ kind: ch.kind, id: ch.id, op: ch.op, data });
   }
   await loadLocalStock(db, catalog);
   return { pages: pages.length, changes: changes.length };
+}
+
+// Add the encrypted kinds (employees, customers) to a catalog loaded
+// without a vault: their pages, then their changes over them.
+export async function loadSecrets({ db, vault, catalog }) {
+  const pages = (await db.catalog.toArray()).filter((p) => p.enc).sort((a, b) => a.id - b.id);
+  for (const page of pages) catalog.putRecords(await vault.decrypt(page.enc));
+  const changes = await db.changes.toArray();
+  for (const ch of changes) {
+    if (!SENSITIVE_KINDS.has(ch.kind)) continue;
+    const data = ch.enc ? await vault.decrypt(ch.enc) : ch.data;
+    catalog.applyChange({ kind: ch.kind, id: ch.id, op: ch.op, data });
+  }
+}
+
+// The key slots to write and remove for employee records pulled (records
+// of kind `employee`, or changes {id, op, data}): a slot per employee with
+// a PIN hash, remade at each pull (it is cheap: no PBKDF2 run).
+export async function employeeSlots(vault, employees) {
+  const put = [];
+  const remove = [];
+  for (const e of employees || []) {
+    const data = e && 'op' in e ? (e.op === 'delete' ? null : e.data) : e;
+    const id = data?.id ?? e?.id;
+    if (!Number.isInteger(id)) continue;
+    const slot = data?.pin_hash ? await vault.slotFor(id, data.pin_hash, {
+      name: data.name, manager: Boolean(data.permissions?.allow_manager_override),
+    }) : null;
+    if (slot) put.push(slot);
+    else remove.push(id);
+  }
+  return { put, remove };
+}
+
+async function writeSlots(db, { put, remove }) {
+  if (remove.length) await db.slots.bulkDelete(remove);
+  if (put.length) await db.slots.bulkPut(put);
 }
 
 // Run (or resume) the bootstrap. onProgress({records, pages, total, elapsed}).
@@ -66,6 +106,7 @@ export async function bootstrap({ api, db, vault, catalog, onProgress = () => {}
     if (next) pending = prefetch(next);
     const { clear, secret } = splitSensitive(page.records);
     const enc = secret ? await vault.encrypt(secret) : null;
+    const slots = await employeeSlots(vault, page.records?.employee);
     let count = 0;
     for (const list of Object.values(page.records || {})) count += Array.isArray(list) ? list.length : 0;
     const total = page.total ?? page.estimated_total ?? state.total ?? null;
@@ -79,12 +120,18 @@ export async function bootstrap({ api, db, vault, catalog, onProgress = () => {}
       done: !next,
       serverTime: page.server_time,
     };
-    await db.transaction('rw', db.catalog, db.meta, async () => {
+    catalog.putRecords(page.records);
+    // the snapshot is whole: slots of employees no longer sent go
+    if (!next) {
+      const kept = new Set(catalog.all('employee').map((e) => e.id));
+      for (const s of await db.slots.toArray()) if (!kept.has(s.employee)) slots.remove.push(s.employee);
+    }
+    await db.transaction('rw', db.catalog, db.meta, db.slots, async () => {
       await db.catalog.put({ id: pageId, records: clear, enc });
       await db.meta.put(state);
+      await writeSlots(db, slots);
       if (!next) await db.meta.put({ key: CURSOR_KEY, value: page.cursor });
     });
-    catalog.putRecords(page.records);
     const elapsed = now() - started;
     onProgress({ records: state.records, pages: state.pages, total, elapsed, rate: (state.records - startRecords) / Math.max(elapsed, 1) * 1000, done: !next });
     if (!next) return state;
@@ -106,8 +153,10 @@ export async function pullChanges({ api, db, vault, catalog, limit = 1000 }) {
         rows.push({ kind: ch.kind, id: ch.id, op: ch.op, data: ch.data ?? null });
       }
     }
-    await db.transaction('rw', db.changes, db.meta, async () => {
+    const slots = await employeeSlots(vault, (page.changes || []).filter((ch) => ch.kind === 'employee'));
+    await db.transaction('rw', db.changes, db.meta, db.slots, async () => {
       if (rows.length) await db.changes.bulkPut(rows);
+      await writeSlots(db, slots);
       await db.meta.put({ key: CURSOR_KEY, value: page.cursor });
     });
     for (const ch of page.changes || []) catalog.applyChange(ch);

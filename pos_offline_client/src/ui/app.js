@@ -71,9 +71,11 @@ export class PosUI {
 
   async showQuarantine() {
     const items = await this.app.db.quarantine.orderBy('seq').toArray();
+    // the reason is stored encrypted (it names people)
+    for (const q of items) q.reason = q.reasonEnc && this.app.vault ? await this.app.vault.decrypt(q.reasonEnc).catch(() => null) : q.reason;
     await openModal((box, close) => {
       box.append(h('h2', {}, t('Rejected operations')),
-        h('ul', { class: 'list' }, items.map((q) => h('li', {}, `#${q.seq} ${q.type}: ${q.reason?.code} — ${q.reason?.message || ''}`))),
+        h('ul', { class: 'list' }, items.map((q) => h('li', {}, `#${q.seq} ${q.type}: ${q.reason?.code ?? ''} — ${q.reason?.message || ''}`))),
         h('div', { class: 'actions' },
           h('button', { onclick: async () => { await this.app.acknowledgeQuarantine(); close(); } }, t('Acknowledge')),
           h('button', { onclick: () => close() }, t('Close'))));
@@ -153,7 +155,7 @@ export class PosUI {
   showLogin(locked = null) {
     this.employee = null;
     this.app.refreshStatus();
-    const employees = this.reg.employees();
+    const employees = this.app.loginEmployees();
     this.show('login', h('div', { class: 'card' },
       h('h1', {}, locked ? t('Locked by {name}', { name: locked.name }) : t('Who is selling?')),
       employees.length ? null : h('p', { class: 'error' }, t('No employee with a PIN for this branch yet.')),
@@ -162,28 +164,79 @@ export class PosUI {
       }, e.name)))));
   }
 
-  async askPin(employee, title) {
+  // A PIN through the guard of services/pin.js: a wait after a wrong PIN
+  // that doubles each time, a lockout that a manager's PIN lifts.
+  async askPin(employee, title, purpose = title ? 'override' : 'login') {
+    const first = await this.app.guard.check(employee.id);
+    if (first.locked) return (await this.unlockDialog(employee)) ? this.askPin(employee, title, purpose) : null;
+    let timer = null;
     const result = await openModal((box, close) => {
       const input = h('input', { id: 'pin', type: 'password', inputmode: 'numeric', autocomplete: 'off', maxlength: '8', autofocus: true });
       const msg = h('p', { class: 'error', id: 'pin-error' });
+      const ok = h('button', { class: 'primary', type: 'submit', id: 'pin-ok' }, t('OK'));
+      const wait = (ms, wrong) => {
+        ok.disabled = true;
+        input.disabled = true;
+        const until = Date.now() + ms;
+        const tick = () => {
+          const left = Math.ceil((until - Date.now()) / 1000);
+          if (left <= 0) {
+            ok.disabled = false;
+            input.disabled = false;
+            msg.textContent = wrong ? t('Wrong PIN') : '';
+            input.focus();
+            return;
+          }
+          msg.textContent = t(wrong ? 'Wrong PIN: try again in {s} s' : 'Try again in {s} s', { s: left });
+          timer = setTimeout(tick, Math.min(1000, until - Date.now()));
+        };
+        tick();
+      };
       const submit = async (e) => {
         e?.preventDefault();
+        if (ok.disabled) return;
         msg.textContent = t('Checking…');
-        const ok = await this.reg.checkPin(employee.id, input.value);
-        if (ok) close(ok);
+        const r = await this.app.tryPin(employee.id, input.value, purpose);
+        input.value = '';
+        if (r.ok) close(r.employee);
+        else if (r.locked) close({ locked: true });
+        else if (r.waitMs > 0) wait(r.waitMs, r.wrong);
         else {
           msg.textContent = t('Wrong PIN');
-          input.value = '';
           input.focus();
         }
       };
       box.append(h('form', { onsubmit: submit },
         h('h2', {}, title || t('PIN of {name}', { name: employee.name })), input, pinPad(input, submit), msg,
-        h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => close(null) }, t('Cancel')),
-          h('button', { class: 'primary', type: 'submit', id: 'pin-ok' }, t('OK')))));
+        h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => close(null) }, t('Cancel')), ok)));
+      if (first.waitMs > 0) wait(first.waitMs, true);
     }, { className: 'pin' });
+    clearTimeout(timer);
+    if (result?.locked) return (await this.unlockDialog(employee)) ? this.askPin(employee, title, purpose) : null;
     if (result && !title) this.loggedIn(result);
     return result;
+  }
+
+  // A locked employee: a manager's PIN lifts the lockout (logged).
+  async unlockDialog(employee) {
+    const managers = this.app.managers(employee.id);
+    const manager = await openModal((box, close) => {
+      box.append(h('h2', { id: 'pin-locked' }, t('{name} is locked out after too many wrong PINs', { name: employee.name })),
+        h('p', {}, managers.length ? t('A manager unlocks with their PIN:') : t('No manager can unlock at this till.')),
+        h('div', { class: 'grid employees' }, managers.map((m) => h('button', {
+          class: 'big', 'data-unlock-manager': String(m.id), onclick: () => close(m),
+        }, m.name))),
+        h('div', { class: 'actions' }, h('button', { onclick: () => close(null) }, t('Cancel'))));
+    });
+    if (!manager) return false;
+    const approved = await this.askPin(manager, t('PIN of {name} to unlock {who}', { name: manager.name, who: employee.name }), 'unlock');
+    if (!approved) return false;
+    if (!(await this.app.unlockEmployee(employee.id, approved))) {
+      this.toast(t('{name} may not unlock PINs', { name: approved.name }), 'bad');
+      return false;
+    }
+    this.toast(t('{name} unlocked', { name: employee.name }), 'ok');
+    return true;
   }
 
   async loggedIn(employee) {
