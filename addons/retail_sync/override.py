@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
+from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 ACTIONS = [
@@ -16,7 +17,13 @@ ACTIONS = [
     ('void_line', "Void Line"),
     ('void_sale', "Void Sale"),
     ('refund', "Refund"),
+    ('pin_failed', "Wrong PIN"),
+    ('pin_locked', "PIN Lockout"),
+    ('pin_unlocked', "PIN Unlocked"),
     ]
+# What the till reports about PINs: no manager approves a wrong PIN or a
+# lockout (manager is null); a manager's PIN lifts a lockout.
+PIN_ACTIONS = {'pin_failed', 'pin_locked', 'pin_unlocked'}
 
 # The POS permissions a manager needs to approve each action, on top of
 # allow_manager_override (the till asks the same)
@@ -28,12 +35,15 @@ ACTION_RIGHTS = {
     'void_line': ['allow_void'],
     'void_sale': ['allow_void'],
     'refund': ['allow_refund'],
+    'pin_unlocked': [],
     }
 
 
 def missing_rights(permissions, action, detail):
     """Return what the manager with permissions lacks to approve action
     with detail, an empty list when nothing"""
+    if action in {'pin_failed', 'pin_locked'}:
+        return []
     missing = [r for r in ['allow_manager_override'] + ACTION_RIGHTS[action]
         if not permissions.get(r)]
     if action in {'discount', 'order_discount'} and isinstance(
@@ -54,7 +64,8 @@ def missing_rights(permissions, action, detail):
 
 
 class Override(ModelSQL, ModelView):
-    "Manager Override: an action a manager approved by PIN at a till"
+    """Manager Override: an action a manager approved by PIN at a till, or
+    what a till reports about PINs (wrong PIN, lockout, unlock)"""
     __name__ = 'retail.sync.override'
 
     terminal = fields.Many2One(
@@ -67,8 +78,10 @@ class Override(ModelSQL, ModelView):
         "Operation UUID", required=True, readonly=True, strip=False)
     action = fields.Selection(ACTIONS, "Action", required=True, readonly=True)
     manager = fields.Many2One(
-        'company.employee', "Manager", required=True, readonly=True,
-        ondelete='RESTRICT')
+        'company.employee', "Manager", readonly=True, ondelete='RESTRICT',
+        states={
+            'required': ~Eval('action').in_(['pin_failed', 'pin_locked']),
+            })
     cashier = fields.Many2One(
         'company.employee', "Cashier", required=True, readonly=True,
         ondelete='RESTRICT')
@@ -118,13 +131,19 @@ class Override(ModelSQL, ModelView):
         from .push import Rejected, to_int
 
         action = payload.get('action')
-        if action not in ACTION_RIGHTS:
+        if not isinstance(action, str) or action not in dict(ACTIONS):
             raise Rejected('unknown_action',
                 f"Unknown override action {action!r}: expected one of "
                 f"{', '.join(a for a, _ in ACTIONS)}.")
         employees = {}
         for name in ['manager', 'cashier']:
             employee_id = payload.get(name)
+            if name == 'manager' and action in {'pin_failed', 'pin_locked'}:
+                if employee_id is not None:
+                    raise Rejected('invalid_payload',
+                        f"manager must be null for {action}.")
+                employees[name] = None
+                continue
             if name == 'cashier' and employee_id is None:
                 # The employee logged in at the till
                 employee_id = data.get('employee')
@@ -146,7 +165,7 @@ class Override(ModelSQL, ModelView):
             raise Rejected('invalid_payload', "detail must be an object.")
         manager = employees['manager']
         missing = missing_rights(
-            manager.get_pos_permissions(), action, detail)
+            manager.get_pos_permissions() if manager else {}, action, detail)
         if missing:
             raise Rejected('not_allowed',
                 f"Manager {manager.rec_name} may not approve {action}: "
@@ -181,7 +200,7 @@ class Override(ModelSQL, ModelView):
                     'branch': batch.branch.id,
                     'operation_uuid': data['uuid'],
                     'action': action,
-                    'manager': manager.id,
+                    'manager': manager.id if manager else None,
                     'cashier': employees['cashier'].id,
                     'receipt': receipt,
                     'sale': sale,

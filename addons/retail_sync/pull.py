@@ -214,11 +214,16 @@ def ser_price_list(ids, scope):
 
 def ser_settings(ids, scope):
     "The chain-wide settings of the tills: one record, id 1"
-    BarcodeLayout = Pool().get('retail.barcode.layout')
+    pool = Pool()
+    BarcodeLayout = pool.get('retail.barcode.layout')
+    Configuration = pool.get('retail.sync.configuration')
     with without_check_access():
         layouts = BarcodeLayout.search([])
+        config = Configuration(1)
     return {i: {'id': i,
             'barcode_layouts': [layout.to_wire() for layout in layouts],
+            'pin_length': config.pos_pin_length,
+            'pin_max_attempts': config.pos_pin_max_attempts,
             } if i == SETTINGS_ID else None for i in ids}
 
 

@@ -9,6 +9,7 @@ from sql.aggregate import Count, Max
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSingleton, ModelSQL, ModelView, Unique, fields)
+from trytond.modules.retail.company import PIN_MAX_LENGTH, PIN_MIN_LENGTH
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
@@ -49,6 +50,41 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         domain=[('type', '=', 'lost_found')],
         help="Where stock count adjustments come from and go to. "
         "Empty means the first lost and found location.")
+    pos_pin_length = fields.Integer(
+        "POS PIN Length", required=True,
+        domain=[
+            ('pos_pin_length', '>=', PIN_MIN_LENGTH),
+            ('pos_pin_length', '<=', PIN_MAX_LENGTH),
+            ],
+        help="The fewest digits of an employee's POS PIN, checked when a "
+        "PIN is set. 6 is recommended: a PIN also protects the data "
+        "stored at the till (see docs/security.md).")
+    pos_pin_max_attempts = fields.Integer(
+        "POS PIN Attempts", required=True,
+        domain=[
+            ('pos_pin_max_attempts', '>=', 1),
+            ('pos_pin_max_attempts', '<=', 100),
+            ],
+        help="Wrong PINs in a row after which a till locks the employee "
+        "out until a manager unlocks them with their PIN.")
+
+    @classmethod
+    def default_pos_pin_length(cls):
+        return PIN_MIN_LENGTH
+
+    @classmethod
+    def default_pos_pin_max_attempts(cls):
+        return 5
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        # The PIN settings travel in the tills' settings record
+        if mode != 'delete' and (field_names is None or field_names & {
+                    'pos_pin_length', 'pos_pin_max_attempts'}):
+            from .changelog import SETTINGS_ID
+            Pool().get('retail.sync.change').log(
+                'settings', [SETTINGS_ID], None)
 
 
 class Operation(ModelSQL, ModelView):

@@ -376,6 +376,93 @@ class SessionOverrideTestCase(TestCase):
         self.assertEqual(result['status'], 'accepted', result)
 
     @with_transaction()
+    def test_audit_pin_failed_locked_unlocked(self):
+        "Wrong PINs, a lockout and a manager's unlock are stored and listed"
+        pool = Pool()
+        Override = pool.get('retail.sync.override')
+        shop = self.shop
+
+        def pin(sequence, action, manager=None, **detail):
+            return operation(shop, 'audit', {'action': action,
+                    'manager': manager, 'cashier': shop.employee,
+                    'receipt': None, 'detail': detail}, sequence)
+        ops = [
+            pin(1, 'pin_failed', purpose='login', failures=1,
+                max_attempts=2),
+            pin(2, 'pin_failed', purpose='login', failures=2,
+                max_attempts=2),
+            pin(3, 'pin_locked', purpose='login', failures=2),
+            pin(4, 'pin_unlocked', self.manager, failures=2),
+            ]
+        results = self.push(shop, ops)
+        self.assertEqual([r['status'] for r in results], ['accepted'] * 4,
+            results)
+        overrides = Override.browse(
+            [r['result']['override'] for r in results])
+        self.assertEqual(
+            [(o.action, o.manager.id if o.manager else None, o.cashier.id)
+                for o in overrides],
+            [('pin_failed', None, shop.employee),
+                ('pin_failed', None, shop.employee),
+                ('pin_locked', None, shop.employee),
+                ('pin_unlocked', self.manager, shop.employee)])
+        self.assertEqual(json.loads(overrides[1].detail),
+            {'purpose': 'login', 'failures': 2, 'max_attempts': 2})
+        # The back office lists them by action
+        self.assertEqual(Override.search([
+                    ('terminal', '=', shop.terminal),
+                    ('action', 'in', ['pin_failed', 'pin_locked']),
+                    ], count=True), 3)
+
+    @with_transaction()
+    def test_audit_pin_actions_rejected(self):
+        "A lockout is lifted by a manager with the right; a wrong PIN has none"
+        pool = Pool()
+        Override = pool.get('retail.sync.override')
+        shop = self.shop
+
+        def pin(sequence, action, manager=None):
+            return operation(shop, 'audit', {'action': action,
+                    'manager': manager, 'cashier': shop.employee,
+                    'receipt': None, 'detail': {}}, sequence)
+        results = self.push(shop, [
+                # no manager lifts a lockout
+                pin(1, 'pin_unlocked'),
+                # the cashier has no manager override right
+                pin(2, 'pin_unlocked', shop.employee),
+                # no manager approves a wrong PIN
+                pin(3, 'pin_failed', self.manager),
+                ])
+        self.assertEqual([r['status'] for r in results], ['rejected'] * 3)
+        self.assertEqual([r['reason']['code'] for r in results],
+            ['invalid_payload', 'not_allowed', 'invalid_payload'])
+        self.assertFalse(Override.search([]))
+
+    @with_transaction()
+    def test_settings_carry_the_pin_policy(self):
+        "The settings record says the PIN length and the attempts allowed"
+        pool = Pool()
+        Configuration = pool.get('retail.sync.configuration')
+        Employee = pool.get('company.employee')
+        from trytond.modules.retail.exceptions import PinValidationError
+        from trytond.modules.retail_sync.pull import ser_settings
+        settings = ser_settings([1], None)[1]
+        self.assertEqual(
+            (settings['pin_length'], settings['pin_max_attempts']), (4, 5))
+        config = Configuration(1)
+        config.pos_pin_length = 6
+        config.pos_pin_max_attempts = 3
+        config.save()
+        settings = ser_settings([1], None)[1]
+        self.assertEqual(
+            (settings['pin_length'], settings['pin_max_attempts']), (6, 3))
+        employee = Employee(self.shop.employee)
+        with self.assertRaises(PinValidationError):
+            Employee.write([employee], {'pos_pin': '2580'})
+        Employee.write([employee], {'pos_pin': '258014'})
+        self.assertTrue(Employee(employee.id).check_pos_pin('258014'))
+
+    @with_transaction()
     def test_overrides_visible_to_the_branch_store_managers(self):
         "A store manager reads the overrides of their branches only"
         pool = Pool()
