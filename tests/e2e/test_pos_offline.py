@@ -128,7 +128,8 @@ def test_offline_shift_loses_and_doubles_nothing(backend, browser):
         pay(page, (cash, None))
         sold += 1
     # reload while offline: the service worker opens the till, locked
-    # by the cashier, whose PIN opens it again
+    # by the cashier (the local data too), whose PIN opens it again (key
+    # slot) with the open session
     page.reload()
     page.wait_for_selector(f"[data-employee='{cashier_id}']", timeout=30_000)
     assert page.locator('#entry').count() == 0

@@ -18,6 +18,14 @@ def open_till(browser, backend, prefix, employee, opening='50.00',
     (context, page, page errors)"""
     context = browser.new_context(
         viewport={'width': 1280, 'height': 800}, **options)
+    page, errors = enroll_and_open(context, backend, prefix, employee,
+        opening)
+    return context, page, errors
+
+
+def enroll_and_open(context, backend, prefix, employee, opening='50.00'):
+    """Enroll a new page of context as terminal prefix, log employee in
+    and count the opening float; answers (page, page errors)"""
     context.add_init_script(NOT_PRINT)
     page = context.new_page()
     errors = []
@@ -32,12 +40,12 @@ def open_till(browser, backend, prefix, employee, opening='50.00',
     page.fill('#float', opening)
     page.click('#float-ok')
     page.wait_for_selector('#entry')
-    return context, page, errors
+    return page, errors
 
 
 def employee_id(page, name):
     return page.evaluate(
-        "(name) => pos.register.employees().find(e => e.name === name).id", name)
+        "(name) => pos.loginEmployees().find(e => e.name === name).id", name)
 
 
 def login(page, employee_id, pin):
