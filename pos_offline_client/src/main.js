@@ -136,8 +136,11 @@ class App {
     if (Number.isInteger(r.last_sequence)) counters.operation = r.last_sequence;
     await this.db.transaction('rw', this.db.meta, this.db.slots, this.db.sealed, async () => {
       const existing = await this.db.meta.get('counters');
+      // a new data key: what an earlier key encrypted is unreadable, the
+      // snapshot starts again
       await this.db.slots.clear();
       await this.db.sealed.clear();
+      await this.db.meta.delete('bootstrap');
       await this.db.meta.put(record);
       await this.db.meta.put(device);
       await this.db.meta.put({ key: 'lastDatabase', value: device.database });

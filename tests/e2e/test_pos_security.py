@@ -12,6 +12,7 @@
    server lists every wrong PIN, the lockout and the unlock.
 """
 import hashlib
+import itertools
 import json
 import shutil
 import time
@@ -20,8 +21,16 @@ import pytest
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.till import (
-    employee_id, enroll_and_open, journal, login, methods, open_till, pay,
-    pick_products, scan)
+    employee_id,
+    enroll_and_open,
+    journal,
+    methods,
+    open_till,
+    pay,
+    pick_products,
+    scan,
+    shot,
+)
 
 BLANK = '<!doctype html><meta charset="utf-8"><title>copy</title>'
 
@@ -110,7 +119,7 @@ def test_a_copy_of_the_profile_reveals_nothing_without_a_pin(
             headless=True, viewport={'width': 1280, 'height': 800})
         page, errors = enroll_and_open(context, backend, prefix, cashier)
         products = pick_products(page)['plain']
-        card = [m['id'] for m in methods(page) if not m['cash']][0]
+        card = next(m['id'] for m in methods(page) if not m['cash'])
         for code in products[:3]:
             scan(page, code)
         page.keyboard.press('F3')
@@ -120,11 +129,11 @@ def test_a_copy_of_the_profile_reveals_nothing_without_a_pin(
         page.wait_for_selector('.customer')
         pay(page, (card, None))
         sale = journal(page)[-1]
-        secrets = page.evaluate("""() => ({
+        secrets = page.evaluate(f"""() => ({{
             deviceKey: pos.deviceKey,
             hashes: pos.register.employees().map((e) => e.pin_hash),
-            employee: pos.loginEmployees().find((e) => e.name === %s).id,
-        })""" % json.dumps(cashier[0]))
+            employee: pos.loginEmployees().find((e) => e.name === {json.dumps(cashier[0])}).id,
+        }})""")
         assert secrets['deviceKey'] and secrets['hashes'], secrets
         assert not errors, errors
         context.close()
@@ -236,11 +245,12 @@ def test_wrong_pins_wait_lock_out_and_a_manager_unlocks(backend, browser):
                 timeout=60_000)
             waits.append(time.monotonic() - t0)
         # the wait grows: 1 s, 2 s, ...
-        assert all(b > a for a, b in zip(waits, waits[1:])), waits
+        assert all(b > a for a, b in itertools.pairwise(waits)), waits
         assert waits[0] > 0.5, waits
         page.fill('#pin', wrong)
         page.click('#pin-ok')
         page.wait_for_selector('#pin-locked')
+        shot(page, 'pin-locked')
         # locked: the cashier's right PIN is not even asked for
         page.click(f"[data-unlock-manager='{mid}']")
         page.fill('#pin', manager[1])
