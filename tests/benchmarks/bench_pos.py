@@ -190,7 +190,7 @@ def main():
             print(f"bootstrap {r['bootstrap_s']:.1f} s", flush=True)
             name, pin = backend.cashier
             emp = page.evaluate(
-                "(n) => pos.register.employees().find(e => e.name === n).id", name)
+                "(n) => pos.loginEmployees().find(e => e.name === n).id", name)
             page.click(f"[data-employee='{emp}']")
             page.fill('#pin', pin)
             page.click('#pin-ok')
@@ -253,7 +253,7 @@ def main():
                 return {put, look, map, rows: rows.length};
             }""", args.samples)
             device = page.evaluate(
-                "({key: pos.device.deviceKey, base: pos.api().base})")
+                "({key: pos.deviceKey, base: pos.api().base})")
             ctx.close()
             # Cold start: a fresh browser process on the same profile
             ctx = p.chromium.launch_persistent_context(profile,
