@@ -26,9 +26,13 @@ def format_cursor(txid, id_):
 def parse_cursor(cursor):
     try:
         version, txid, id_ = cursor.split('.')
-        if version != 'v1':
+        if version != 'v1' or not (txid.isdigit() and id_.isdigit()):
             raise ValueError(cursor)
-        return int(txid), int(id_)
+        txid, id_ = int(txid), int(id_)
+        # Both are 64-bit in the database
+        if txid >= 2 ** 63 or id_ >= 2 ** 63:
+            raise ValueError(cursor)
+        return txid, id_
     except (AttributeError, ValueError):
         raise ValueError(cursor)
 

@@ -6,7 +6,10 @@ import hashlib
 import hmac
 import io
 import json
+import logging
 import secrets
+
+from sql.aggregate import Count, Min
 
 from trytond import config
 from trytond.i18n import gettext
@@ -18,6 +21,15 @@ from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 ENROLLMENT_TTL = config.getint('retail_sync', 'enrollment_ttl', default=900)
+# Failed enrollment attempts allowed in the window, per client address and
+# per database, before attempts are refused (429) until the window passes
+ENROLL_WINDOW = config.getint(
+    'retail_sync', 'enroll_throttle_window', default=900)
+ENROLL_MAX_ADDRESS = config.getint(
+    'retail_sync', 'enroll_max_failures_per_address', default=10)
+ENROLL_MAX_DATABASE = config.getint(
+    'retail_sync', 'enroll_max_failures_per_database', default=100)
+logger = logging.getLogger(__name__)
 # Unambiguous letters and digits (no 0/O, 1/I/L)
 CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789'
 
@@ -91,7 +103,15 @@ class Device(ModelSQL, ModelView):
 
     @classmethod
     def new_enrollment(cls, terminal):
-        "Create a pending enrollment of terminal; return (device, code)"
+        """Create a pending enrollment of terminal; return (device, code).
+        The new code supersedes the unused codes of the terminal."""
+        older = cls.search([
+                ('terminal', '=', terminal.id),
+                ('state', '=', 'pending'),
+                ])
+        if older:
+            cls.write(older, {'state': 'revoked', 'code_hash': None,
+                    'revoked_at': dt.datetime.now()})
         code = new_code()
         device = cls(
             terminal=terminal, state='pending', code_hash=digest(code),
@@ -277,3 +297,88 @@ class Enroll(Wizard):
             'expires': self.show.expires,
             'qr_code': self.show.qr_code,
             }
+
+
+class EnrollAttempt(ModelSQL, ModelView):
+    """Enrollment Attempt: a code tried on the enroll endpoint, for the
+    throttle and for an administrator to see the failed ones"""
+    __name__ = 'retail.sync.enroll.attempt'
+
+    remote_addr = fields.Char("Client Address", readonly=True)
+    result = fields.Selection([
+            ('enrolled', "Enrolled"),
+            ('refused', "Unknown, Used or Expired Code"),
+            ('throttled', "Throttled"),
+            ], "Result", readonly=True, required=True)
+    terminal = fields.Many2One(
+        'sale.point', "Terminal", readonly=True, ondelete='CASCADE')
+    device_name = fields.Char("Device Name", readonly=True)
+    attempts = fields.Integer(
+        "Attempts", readonly=True,
+        help="Throttled attempts from the address are counted on one "
+        "record per window.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.create_date, Index.Range()),
+                    where=t.result == 'refused'),
+                Index(t, (t.remote_addr, Index.Equality()),
+                    (t.create_date, Index.Range())),
+                })
+        cls._order = [('id', 'DESC')]
+
+    @classmethod
+    def default_attempts(cls):
+        return 1
+
+    @classmethod
+    def retry_after(cls, remote_addr, now=None):
+        """Seconds until remote_addr may try a code again, None when it
+        may now: failed attempts in the window are counted per address
+        and per database"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        now = now or dt.datetime.now()
+        since = now - dt.timedelta(seconds=ENROLL_WINDOW)
+        refused = (table.result == 'refused') & (table.create_date >= since)
+        waits = []
+        for where, maximum in [
+                (refused & (table.remote_addr == (remote_addr or '')),
+                    ENROLL_MAX_ADDRESS),
+                (refused, ENROLL_MAX_DATABASE)]:
+            cursor.execute(*table.select(
+                    Count(table.id), Min(table.create_date), where=where))
+            count, oldest = cursor.fetchone()
+            if count and count >= maximum:
+                if isinstance(oldest, str):
+                    oldest = dt.datetime.fromisoformat(oldest)
+                waits.append(max(1, int((oldest - since).total_seconds()) + 1))
+        return max(waits) if waits else None
+
+    @classmethod
+    def log(cls, remote_addr, result, terminal=None, device_name=None):
+        "Record an attempt; throttled ones add up on one record per window"
+        remote_addr = (remote_addr or '')[:64]
+        if result != 'enrolled':
+            logger.warning("enrollment %s from %s", result, remote_addr)
+        if result == 'throttled':
+            since = dt.datetime.now() - dt.timedelta(seconds=ENROLL_WINDOW)
+            records = cls.search([
+                    ('remote_addr', '=', remote_addr),
+                    ('result', '=', 'throttled'),
+                    ('create_date', '>=', since),
+                    ], limit=1)
+            if records:
+                record, = records
+                cls.write([record], {'attempts': record.attempts + 1})
+                return record
+        record, = cls.create([{
+                    'remote_addr': remote_addr,
+                    'result': result,
+                    'terminal': terminal.id if terminal else None,
+                    'device_name': device_name,
+                    }])
+        return record

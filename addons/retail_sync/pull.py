@@ -19,7 +19,8 @@ from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
-from .changelog import SETTINGS_ID, branch_locations, format_cursor, in_
+from .changelog import (
+    SETTINGS_ID, branch_locations, format_cursor, in_, parse_cursor)
 
 KINDS = [
     'branch', 'terminal', 'company', 'uom', 'category', 'tax',
@@ -570,8 +571,16 @@ def decode_token(token):
         data = json.loads(base64.urlsafe_b64decode(token + padding))
         if data.get('v') != 1:
             raise ValueError(token)
+        parse_cursor(data['c'])
+        for name, required in [('k', True), ('a', True), ('t', False)]:
+            value = data.get(name)
+            if value is None and not required:
+                continue
+            if (not isinstance(value, int) or isinstance(value, bool)
+                    or not 0 <= value < 2 ** 63):
+                raise ValueError(token)
         return data
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, KeyError):
         raise ValueError(token)
 
 

@@ -21,6 +21,7 @@ from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, TransactionError
 
+from . import schema
 from .changelog import in_
 from .posting import Poster
 from .pull import (
@@ -29,7 +30,7 @@ from .pull import (
 from .sync import OPERATION_TYPES
 
 logger = logging.getLogger(__name__)
-MAX_OPERATIONS = 500
+MAX_OPERATIONS = schema.MAX_OPERATIONS
 # Operations that may name the device's cash session
 SESSION_TYPES = {'sale', 'return', 'cash_in', 'cash_out', 'session_close'}
 POST_CHUNK = 25
@@ -95,13 +96,11 @@ def to_int(value, name, required=True):
 
 
 def parse_time(value):
+    "The client time: ISO 8601 with an offset, within the protocol's window"
     try:
-        time = dt.datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise Rejected('invalid_payload', f"Bad client_time: {value!r}")
-    if time.tzinfo is None:
-        time = time.replace(tzinfo=dt.timezone.utc)
-    return time
+        return schema.parse_time(value)
+    except schema.Invalid as e:
+        raise Rejected('invalid_payload', e.message)
 
 
 class Batch:
@@ -143,18 +142,19 @@ class Batch:
         Lot = pool.get('stock.lot')
         Operation = pool.get('retail.sync.operation')
         product_ids, employee_ids, receipts = set(), set(), set()
+        valid = schema.valid_int
         for data in operations:
-            employee = data.get('employee')
-            if isinstance(employee, int) and not isinstance(employee, bool):
-                employee_ids.add(employee)
+            if valid(data.get('employee')) is not None:
+                employee_ids.add(data['employee'])
             payload = data.get('payload')
             if not isinstance(payload, dict):
                 continue
-            if isinstance(payload.get('receipt_number'), int):
+            if valid(payload.get('receipt_number')) is not None:
                 receipts.add(payload['receipt_number'])
-            for line in payload.get('lines') or []:
-                if isinstance(line, dict) and isinstance(
-                        line.get('product'), int):
+            lines = payload.get('lines')
+            for line in lines if isinstance(lines, list) else []:
+                if isinstance(line, dict) and valid(
+                        line.get('product')) is not None:
                     product_ids.add(line['product'])
         new_products = [i for i in product_ids if i not in self.products]
         if new_products:
@@ -246,7 +246,8 @@ class Push(Model):
         results = {}
         to_create = []
         repeated = []
-        for data in sorted(operations, key=lambda o: o.get('sequence') or 0):
+        for data in sorted(operations,
+                key=lambda o: schema.valid_int(o.get('sequence')) or 0):
             uuid = data['uuid']
             if uuid in known:
                 results[uuid] = known[uuid].answer()
@@ -254,7 +255,7 @@ class Push(Model):
             if uuid in results:
                 repeated.append(uuid)
                 continue
-            if data.get('type') != 'sale':
+            if not isinstance(data.get('type'), str) or data['type'] != 'sale':
                 # What follows may depend on the sales before it (a return
                 # on the payments of its original sale)
                 cls.flush_sales(batch)
@@ -293,21 +294,25 @@ class Push(Model):
                     Operation.create(to_create)
             except (backend.DatabaseIntegrityError, SQLConstraintError) as e:
                 raise ConcurrentPush(str(e)) from e
-        sequences = [o.get('sequence') for o in operations
-            if isinstance(o.get('sequence'), int)]
+        sequences = [schema.valid_int(o.get('sequence'))
+            for o in operations]
+        sequences = [s for s in sequences if s is not None]
         if sequences and max(sequences) > (terminal.sync_sequence or 0):
             cls.lock_terminal(terminal, {'sync_sequence': max(sequences)})
         return [results[o['uuid']] for o in operations]
 
     @classmethod
     def operation_values(cls, terminal, data, employees):
+        "What is stored of an operation, valid or not"
+        type_ = data.get('type')
+        if not isinstance(type_, str) or type_ not in {
+                t for t, _ in OPERATION_TYPES if t}:
+            type_ = None
         values = {
             'terminal': terminal.id,
             'uuid': data['uuid'],
-            'type': (data.get('type') if data.get('type') in {
-                    t for t, _ in OPERATION_TYPES} else None),
-            'sequence': (data.get('sequence')
-                if isinstance(data.get('sequence'), int) else None),
+            'type': type_,
+            'sequence': schema.valid_int(data.get('sequence')),
             'payload': json.dumps(data, sort_keys=True),
             'replays': 0,
             }
@@ -317,15 +322,14 @@ class Push(Model):
                 dt.timezone.utc).replace(tzinfo=None)
         except Rejected:
             pass
-        employee = data.get('employee')
-        if (isinstance(employee, int) and not isinstance(employee, bool)
-                and employee in employees):
+        employee = schema.valid_int(data.get('employee'))
+        if employee in employees:
             values['employee'] = employee
         payload = data.get('payload')
-        if (data.get('type') in {'sale', 'return', 'void'}
-                and isinstance(payload, dict)
-                and isinstance(payload.get('receipt_number'), int)):
-            values['receipt_number'] = payload['receipt_number']
+        if type_ in {'sale', 'return', 'void'} and isinstance(payload, dict):
+            number = schema.valid_int(payload.get('receipt_number'))
+            if number is not None:
+                values['receipt_number'] = number
         return values
 
     @classmethod
@@ -334,6 +338,9 @@ class Push(Model):
         values = cls.operation_values(batch.terminal, data, batch.employees)
         batch.values = values
         try:
+            # Nothing is written for an operation that does not fit the
+            # protocol's bounds
+            cls.check(batch, data)
             with savepoint():
                 result = cls.handle(batch, data)
         except (backend.DatabaseOperationalError, TransactionError):
@@ -381,6 +388,16 @@ class Push(Model):
                 reason=answer['reason']['message'])
         Operation.write([operation], write)
         return answer
+
+    @classmethod
+    def check(cls, batch, data):
+        """Check data against the schema of its type (schema.py); raise
+        Rejected invalid_payload naming the first field that does not fit"""
+        try:
+            schema.check_operation(data, context={
+                    'currency_digits': batch.company.currency.digits})
+        except schema.Invalid as e:
+            raise Rejected('invalid_payload', e.message)
 
     @classmethod
     def handle(cls, batch, data):

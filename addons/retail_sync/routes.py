@@ -10,6 +10,8 @@ import random
 import time
 from functools import wraps
 
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+
 from trytond import backend
 from trytond.config import config
 from trytond.pool import Pool
@@ -17,6 +19,7 @@ from trytond.protocols.wrappers import HTTPStatus, Response
 from trytond.transaction import Transaction, TransactionError
 from trytond.wsgi import app
 
+from . import schema
 from .changelog import parse_cursor
 from .pull import Scope, bootstrap_page, decode_token, delta
 from .push import MAX_OPERATIONS, ConcurrentPush
@@ -26,15 +29,18 @@ logger = logging.getLogger(__name__)
 PREFIX = '/<database_name>/retail_sync/v1'
 # The protocol version the server speaks (docs/sync-protocol.md)
 PROTOCOL_VERSION = '1.2'
-MAX_PUSH_BYTES = 32 * 1024 * 1024
+MAX_PUSH_BYTES = schema.MAX_PUSH_BYTES
+# The endpoints and their methods, for 404 and 405 answers in JSON
+ENDPOINTS = {}
 
 
 class ApiError(Exception):
-    def __init__(self, status, code, message):
+    def __init__(self, status, code, message, headers=None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
 
 
 def server_time():
@@ -54,22 +60,76 @@ def json_response(request, data, status=HTTPStatus.OK):
         content_type='application/json')
 
 
-def read_json(request):
-    data = request.get_data(cache=True)
-    if (request.headers.get('Content-Encoding') or '').lower() == 'gzip':
+def read_body(request, limit):
+    """The body's bytes, inflated when sent compressed; refused (413, 415,
+    400) when it is larger than limit, compressed or inflated, is not JSON
+    or is corrupt. Nothing more than limit bytes is read or inflated."""
+    length = request.content_length
+    if length is not None and length > limit:
+        raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, 'too_large',
+            f"The body is larger than {limit} bytes.")
+    # Bypass the request's own limits and caches: read at most limit + 1
+    stream = request.environ.get('wsgi.input')
+    data = b''
+    if length or (request.headers.get('Transfer-Encoding') or '').lower(
+            ) == 'chunked':
+        chunks, size = [], 0
+        want = limit + 1 if length is None else min(length, limit + 1)
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError):
+            while size < want:
+                chunk = stream.read(min(want - size, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        except (ClientDisconnected, RequestEntityTooLarge, OSError):
             raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request',
-                "The body is not valid gzip.")
+                "The body could not be read.")
+        if size > limit:
+            raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, 'too_large',
+                f"The body is larger than {limit} bytes.")
+        data = b''.join(chunks)
+    # Nothing else reads the body again (trytond's request log would
+    # parse it as JSON-RPC)
+    request.__dict__['rpc_method'] = None
+    if not data:
+        return data
+    mimetype = (request.mimetype or '').lower()
+    charset = (request.mimetype_params.get('charset') or 'utf-8').lower()
+    if mimetype != 'application/json' or charset not in {'utf-8', 'utf8'}:
+        raise ApiError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            'unsupported_media_type',
+            "The body must be application/json in UTF-8.")
     try:
-        value = json.loads(data or b'null')
-    except ValueError:
-        raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request',
-            "The body is not valid JSON.")
+        return schema.inflate(
+            data, request.headers.get('Content-Encoding'), limit)
+    except schema.BodyError as e:
+        raise ApiError(e.status, e.code, e.message)
+
+
+def parse_body(data, required=True):
+    "The JSON object of body data"
+    if not data:
+        if required:
+            raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request',
+                "The body must be a JSON object.")
+        return {}
+    try:
+        value = schema.loads(data)
+    except schema.BodyError as e:
+        raise ApiError(e.status, e.code, e.message)
     if not isinstance(value, dict):
         raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request',
             "The body must be a JSON object.")
+    return value
+
+
+def check_body(value, name):
+    "Raise 400 naming the field of value that does not fit schema name"
+    try:
+        schema.validate(value, name)
+    except schema.Invalid as e:
+        raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request', e.message)
     return value
 
 
@@ -199,8 +259,9 @@ def sync_pool(database_name, request):
     return pool
 
 
-def api(endpoint_name, authenticated=True):
-    """Wrap an endpoint: authenticate the device, answer errors as JSON,
+def api(endpoint_name, authenticated=True, body_limit=None):
+    """Wrap an endpoint: read the body (at most body_limit bytes, before
+    anything else), authenticate the device, answer errors as JSON,
     record the request in the audit log and the device status"""
     def decorator(func):
         @wraps(func)
@@ -213,6 +274,12 @@ def api(endpoint_name, authenticated=True):
                 'bytes_in': request.content_length or 0}
             terminal = None
             try:
+                if body_limit is not None and not hasattr(
+                        request, 'retail_body'):
+                    # Once: a request started again (locks) reads it again
+                    request.retail_body = read_body(request, body_limit)
+                else:
+                    request.__dict__['rpc_method'] = None
                 if authenticated:
                     device = Device.authenticate(device_key(request))
                     if device is None:
@@ -231,11 +298,17 @@ def api(endpoint_name, authenticated=True):
                 data, status = {'error': {
                         'code': e.code, 'message': e.message}}, e.status
                 if terminal is None:
-                    return json_response(request, data, status)
+                    return error_response(request, status, e.code,
+                        e.message, e.headers)
                 # Keep the refusal in the audit log, nothing else
                 Transaction().rollback()
+                headers = e.headers
+            else:
+                headers = None
             data['server_time'] = server_time()
             response = json_response(request, data, status)
+            if headers:
+                response.headers.update(headers)
             log.update(status=int(status),
                 bytes_out=len(response.get_data()),
                 duration=int((time.monotonic() - started) * 1000),
@@ -253,13 +326,14 @@ def update_status(pool, terminal, values):
 
 
 def status_values(body, log):
+    "The device status values of body (checked against DeviceStatus)"
     values = {}
-    if isinstance(body.get('app_version'), str):
-        values['device_app_version'] = body['app_version'][:64]
+    if body.get('app_version') is not None:
+        values['device_app_version'] = body['app_version']
         log['app_version'] = values['device_app_version']
-    if isinstance(body.get('pending_operations'), int):
+    if body.get('pending_operations') is not None:
         values['device_pending_operations'] = body['pending_operations']
-    if isinstance(body.get('cursor'), str):
+    if body.get('cursor') is not None:
         try:
             parse_cursor(body['cursor'])
         except ValueError:
@@ -270,21 +344,43 @@ def status_values(body, log):
     return values
 
 
-@app.route(PREFIX + '/enroll', methods={'POST'})
+def route(path, methods):
+    "Register an endpoint of the API under PREFIX"
+    ENDPOINTS[path] = set(methods)
+
+    def decorator(func):
+        # The endpoint reads its body itself, within its own limit: this
+        # keeps trytond from checking a login before routing
+        func.max_request_size = MAX_PUSH_BYTES
+        return app.route(PREFIX + path, methods=set(methods))(func)
+    return decorator
+
+
+@route('/enroll', methods={'POST'})
 @sync_transaction
-@api('enroll', authenticated=False)
+@api('enroll', authenticated=False, body_limit=schema.MAX_BODY_BYTES)
 def enroll(request, pool, terminal, log):
     Device = pool.get('retail.sync.device')
-    body = read_json(request)
-    code = body.get('code')
-    if not isinstance(code, str):
-        raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request',
-            "code is required.")
-    device, key = Device.enroll(code, device_name=str(
-            body.get('device_name') or '')[:128] or None)
+    Attempt = pool.get('retail.sync.enroll.attempt')
+    body = check_body(parse_body(request.retail_body), 'EnrollBody')
+    code = body['code']
+    device_name = body.get('device_name') or None
+    address = request.remote_addr
+    # Serialise the attempts: the throttle counts them exactly
+    Attempt.lock()
+    retry_after = Attempt.retry_after(address)
+    if retry_after:
+        Attempt.log(address, 'throttled', device_name=device_name)
+        raise ApiError(HTTPStatus.TOO_MANY_REQUESTS, 'too_many_requests',
+            "Too many failed enrollment attempts: retry after "
+            f"{retry_after} s.", {'Retry-After': str(retry_after)})
+    device, key = Device.enroll(code, device_name=device_name)
     if device is None:
+        Attempt.log(address, 'refused', device_name=device_name)
         raise ApiError(HTTPStatus.UNAUTHORIZED, 'unauthorized',
             "Unknown, used or expired enrollment code.")
+    Attempt.log(address, 'enrolled', terminal=device.terminal,
+        device_name=device_name)
     terminal = device.terminal
     log['terminal'] = terminal.id
     update_status(pool, terminal, status_values(body, log))
@@ -313,7 +409,7 @@ def _limit(request, default, maximum):
     return max(1, min(limit, maximum))
 
 
-@app.route(PREFIX + '/bootstrap', methods={'GET'})
+@route('/bootstrap', methods={'GET'})
 @sync_transaction
 @api('bootstrap')
 def bootstrap(request, pool, terminal, log):
@@ -336,7 +432,7 @@ def bootstrap(request, pool, terminal, log):
         'cursor': cursor, 'total': total}, HTTPStatus.OK
 
 
-@app.route(PREFIX + '/changes', methods={'GET'})
+@route('/changes', methods={'GET'})
 @sync_transaction
 @api('changes')
 def changes(request, pool, terminal, log):
@@ -355,12 +451,12 @@ def changes(request, pool, terminal, log):
         'has_more': has_more}, HTTPStatus.OK
 
 
-@app.route(PREFIX + '/push', methods={'POST'})
+@route('/push', methods={'POST'})
 @sync_transaction
-@api('push')
+@api('push', body_limit=MAX_PUSH_BYTES)
 def push(request, pool, terminal, log):
     Push = pool.get('retail.sync.push')
-    body = read_json(request)
+    body = parse_body(request.retail_body)
     operations = body.get('operations')
     if not isinstance(operations, list):
         raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request',
@@ -368,16 +464,12 @@ def push(request, pool, terminal, log):
     if len(operations) > MAX_OPERATIONS:
         raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, 'too_large',
             f"At most {MAX_OPERATIONS} operations per push.")
+    check_body(body, 'PushBody')
     if body.get('terminal') not in (None, terminal.id):
         raise ApiError(HTTPStatus.FORBIDDEN, 'forbidden',
             "This key belongs to another terminal.")
     for operation in operations:
-        if not isinstance(operation, dict) or not isinstance(
-                operation.get('uuid'), str) or not (
-                0 < len(operation['uuid']) <= 64):
-            raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request',
-                "Each operation needs a uuid.")
-        if operation.get('terminal') != terminal.id:
+        if operation['terminal'] != terminal.id:
             raise ApiError(HTTPStatus.FORBIDDEN, 'forbidden',
                 "An operation names another terminal than the key's.")
     # Serialise the pushes of this terminal before looking for replays
@@ -391,25 +483,33 @@ def push(request, pool, terminal, log):
     return {'results': results}, HTTPStatus.OK
 
 
-push.max_request_size = MAX_PUSH_BYTES
 
-
-@app.route(PREFIX + '/status', methods={'POST'})
+@route('/status', methods={'POST'})
 @sync_transaction
-@api('status')
+@api('status', body_limit=schema.MAX_BODY_BYTES)
 def status(request, pool, terminal, log):
-    body = read_json(request)
+    body = check_body(parse_body(request.retail_body, required=False),
+        'DeviceStatus')
     update_status(pool, terminal, status_values(body, log))
     return {'terminal': terminal.id,
         'protocol_version': PROTOCOL_VERSION}, HTTPStatus.OK
 
 
-@app.route(PREFIX + '/receipts/<number>', methods={'GET'})
+def path_token(value, what):
+    "A receipt number or UUID of a path: printable, at most 64 characters"
+    if not (0 < len(value) <= 64 and value.isascii()
+            and value.isprintable() and ' ' not in value):
+        raise ApiError(HTTPStatus.NOT_FOUND, 'not_found', f"No {what} "
+            "has this name (at most 64 printable ASCII characters).")
+    return value
+
+
+@route('/receipts/<number>', methods={'GET'})
 @sync_transaction
 @api('receipt')
 def receipt(request, pool, terminal, log, number):
     Operation = pool.get('retail.sync.operation')
-    data = Operation.lookup_receipt(terminal, number)
+    data = Operation.lookup_receipt(terminal, path_token(number, "receipt"))
     if data is None:
         raise ApiError(HTTPStatus.NOT_FOUND, 'not_found',
             f"No receipt {number} in this company.")
@@ -417,7 +517,7 @@ def receipt(request, pool, terminal, log, number):
     return data, HTTPStatus.OK
 
 
-@app.route(PREFIX + '/receipts', methods={'GET'})
+@route('/receipts', methods={'GET'})
 @sync_transaction
 @api('receipts')
 def receipts(request, pool, terminal, log):
@@ -426,12 +526,13 @@ def receipts(request, pool, terminal, log):
     return Operation.receipt_report(terminal), HTTPStatus.OK
 
 
-@app.route(PREFIX + '/sessions/<uuid>', methods={'GET'})
+@route('/sessions/<uuid>', methods={'GET'})
 @sync_transaction
 @api('session')
 def session(request, pool, terminal, log, uuid):
     "The server's X (open) or Z (closed) figures of a cash session"
     Session = pool.get('sale.point.cash.session')
+    path_token(uuid, "cash session")
     sessions = Session.search([('retail_uuid', '=', uuid)])
     if not sessions:
         raise ApiError(HTTPStatus.NOT_FOUND, 'not_found',
@@ -442,3 +543,38 @@ def session(request, pool, terminal, log, uuid):
             f"Cash session {uuid} belongs to another terminal.")
     log['records'] = 1
     return own[0].figures(), HTTPStatus.OK
+
+
+ALL_METHODS = {'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'}
+
+
+def _unknown(request, database_name, path=''):
+    """Unknown paths and wrong methods of the API answer the JSON error,
+    never the HTML page of the WSGI application"""
+    request.__dict__['rpc_method'] = None
+    rest = '/' + path.split('/', 1)[1] if '/' in path else None
+    if path.startswith('v1') and rest is not None:
+        for pattern, methods in ENDPOINTS.items():
+            if _same_path(pattern, rest):
+                allowed = sorted(methods | ({'HEAD'} if 'GET' in methods
+                        else set()))
+                return error_response(request,
+                    HTTPStatus.METHOD_NOT_ALLOWED, 'method_not_allowed',
+                    f"{request.method} is not allowed here: use "
+                    f"{', '.join(sorted(methods))}.",
+                    {'Allow': ', '.join(allowed)})
+    return error_response(request, HTTPStatus.NOT_FOUND, 'not_found',
+        "No such endpoint of the sync API (see docs/sync-protocol.md).")
+
+
+def _same_path(pattern, path):
+    parts, given = pattern.strip('/').split('/'), path.strip('/').split('/')
+    return len(parts) == len(given) and all(
+        p == g or (p.startswith('<') and g) for p, g in zip(parts, given))
+
+
+_unknown.max_request_size = MAX_PUSH_BYTES
+app.route('/<database_name>/retail_sync', methods=ALL_METHODS)(_unknown)
+app.route('/<database_name>/retail_sync/', methods=ALL_METHODS)(_unknown)
+app.route('/<database_name>/retail_sync/<path:path>',
+    methods=ALL_METHODS)(_unknown)
