@@ -43,6 +43,12 @@ class Branch(DeactivableMixin, ModelSQL, ModelView):
         domain=[('company', 'in', [Eval('company', -1), None])],
         help="The prices the terminals of this branch sell at. "
         "Empty means the products' list prices.")
+    lock_after_minutes = fields.Integer(
+        "Lock the Till After (minutes)", required=True,
+        domain=[('lock_after_minutes', '>=', 0)],
+        help="The terminals of this branch lock after this many minutes "
+        "without a key, tap or scan; the cashier's PIN opens them again. "
+        "0 means never.")
     managers = fields.Many2Many(
         'retail.branch-res.user', 'branch', 'user', "Managers",
         help="The users who manage this branch in the back office.")
@@ -69,6 +75,10 @@ class Branch(DeactivableMixin, ModelSQL, ModelView):
                 'retail.msg_branch_warehouse_unique'),
             ]
         cls._order.insert(0, ('code', 'ASC'))
+
+    @classmethod
+    def default_lock_after_minutes(cls):
+        return 5
 
     @staticmethod
     def default_company():

@@ -432,7 +432,12 @@ class Employee(ChangeLogMixin, metaclass=PoolMeta):
     @classmethod
     def _sync_changes(cls, records, mode, field_names=None):
         ids = [r.id for r in records]
-        return [('employee', ids, _employee_branches(ids))]
+        changes = [('employee', ids, _employee_branches(ids))]
+        if mode != 'delete':
+            # An employee's party is no customer of the tills: they drop it
+            changes.append(
+                ('customer', [r.party.id for r in records if r.party], None))
+        return changes
 
 
 class EmployeeBranch(ChangeLogMixin, metaclass=PoolMeta):
@@ -478,6 +483,13 @@ class Branch(ChangeLogMixin, metaclass=PoolMeta):
                         record.id)
             changes.append(('price_list', list(lists), lists))
         return changes
+
+
+class QuickKey(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'retail.quick_key'
+    # Logged for every branch: a key moved to another branch then reaches
+    # the tills of the branch it left as a delete
+    _sync_kind = 'quick_key'
 
 
 class Terminal(ChangeLogMixin, metaclass=PoolMeta):

@@ -25,7 +25,7 @@ from .changelog import (
 KINDS = [
     'branch', 'terminal', 'company', 'uom', 'category', 'tax',
     'payment_method', 'cash_transfer_type', 'price_list', 'product', 'lot',
-    'stock', 'employee', 'customer', 'settings',
+    'stock', 'employee', 'customer', 'settings', 'quick_key',
     ]
 
 
@@ -119,7 +119,8 @@ def ser_branch(ids, scope):
             'price_list': b.price_list.id if b.price_list else None,
             'refund_to': getattr(b, 'refund_to', None) or 'cash',
             'currency': b.company.currency.code,
-            'company': b.company.id}
+            'company': b.company.id,
+            'lock_after_minutes': b.lock_after_minutes}
     return _simple('retail.branch', ids, to_dict,
         lambda b: b.id == scope.branch.id)
 
@@ -254,7 +255,25 @@ def ser_lot(ids, scope):
     return _simple('stock.lot', ids, to_dict)
 
 
+def non_customer_parties(party_ids):
+    "The parties of party_ids that are a company or an employee"
+    pool = Pool()
+    Company = pool.get('company.company')
+    Employee = pool.get('company.employee')
+    cursor = Transaction().connection.cursor()
+    result = set()
+    for Model in [Company, Employee]:
+        table = Model.__table__()
+        for where in id_slices(table.party, party_ids):
+            cursor.execute(*table.select(table.party, where=where))
+            result.update(p for p, in cursor)
+    return result
+
+
 def ser_customer(ids, scope):
+    "Parties the till may attach to a sale: not companies nor employees"
+    others = non_customer_parties(ids)
+
     def to_dict(p):
         email = phone = None
         for mechanism in p.contact_mechanisms:
@@ -265,7 +284,18 @@ def ser_customer(ids, scope):
         return {'id': p.id, 'uuid': p.retail_uuid, 'name': p.name,
             'email': email, 'phone': phone,
             'version': p.retail_version or 0}
-    return _simple('party.party', ids, to_dict)
+    return _simple('party.party', ids, to_dict,
+        lambda p: p.id not in others)
+
+
+def ser_quick_key(ids, scope):
+    def to_dict(k):
+        return {'id': k.id, 'sequence': k.sequence,
+            'product': k.product.id, 'label': k.label or k.product.name,
+            'colour': k.colour or None}
+    with without_check_access():
+        return _simple('retail.quick_key', ids, to_dict,
+            lambda k: k.branch.id == scope.branch.id)
 
 
 def ser_employee(ids, scope):
@@ -323,6 +353,58 @@ def product_prices(product_ids, company_id):
     return result
 
 
+def variant_attributes(product_ids):
+    """Return {product: [{name, label, value, text}]}: the attribute values
+    of the variants (product_attribute activated), in the order of their
+    template's attribute set"""
+    pool = Pool()
+    Product = pool.get('product.product')
+    if 'attributes' not in Product._fields:
+        return {}
+    Template = pool.get('product.template')
+    Attribute = pool.get('product.attribute')
+    SetAttribute = pool.get('product.attribute-product.attribute-set')
+    product = Product.__table__()
+    template = Template.__table__()
+    relation = SetAttribute.__table__()
+    cursor = Transaction().connection.cursor()
+    rows = []
+    wanted = set(product_ids)
+    for where in id_slices(product.id, product_ids):
+        cursor.execute(*product.join(template,
+                condition=product.template == template.id).select(
+                product.id, template.attribute_set, product.attributes,
+                where=where & (template.attribute_set != Null)
+                & (product.attributes != Null)))
+        rows.extend(r for r in cursor.fetchall() if r[0] in wanted)
+    if not rows:
+        return {}
+    order = defaultdict(list)
+    cursor.execute(*relation.select(relation.attribute_set,
+            relation.attribute, order_by=[relation.id.asc]))
+    for set_id, attribute_id in cursor:
+        order[set_id].append(attribute_id)
+    with without_check_access():
+        attributes = {a.id: a for a in Attribute.search([])}
+    result = {}
+    for id_, set_id, values in rows:
+        if isinstance(values, str):
+            values = json.loads(values)
+        if not values:
+            continue
+        found = []
+        for attribute_id in order.get(set_id, []):
+            attribute = attributes.get(attribute_id)
+            if attribute is None or attribute.name not in values:
+                continue
+            value = values[attribute.name]
+            found.append({'name': attribute.name, 'label': attribute.string,
+                    'value': value, 'text': attribute.format(value)})
+        if found:
+            result[id_] = found
+    return result
+
+
 def ser_product(ids, scope):
     pool = Pool()
     Product = pool.get('product.product')
@@ -376,6 +458,7 @@ def ser_product(ids, scope):
                 taxes[category.id] = sorted(
                     t.id for t in category.customer_taxes_used)
     prices = product_prices([r[0] for r in rows], company_id)
+    variants = variant_attributes([r[0] for r in rows])
     for (id_, template_id, name, code, active, tactive, salable, sale_uom,
             default_uom, account_category, lot_required, type_) in rows:
         if not active or not tactive:
@@ -386,8 +469,13 @@ def ser_product(ids, scope):
                 lot_required = json.loads(lot_required)
             except ValueError:
                 lot_required = []
+        attributes = variants.get(id_, [])
         result[id_] = {
-            'id': id_, 'template': template_id, 'name': name, 'code': code,
+            'id': id_, 'template': template_id,
+            # A variant is named by its template and attribute values
+            'name': (f"{name} ({', '.join(a['text'] for a in attributes)})"
+                if attributes else name),
+            'template_name': name, 'attributes': attributes, 'code': code,
             'salable': bool(salable), 'uom': sale_uom or default_uom,
             'category': categories.get(template_id),
             # What price list lines match on (Tryton's categories_all)
@@ -467,6 +555,7 @@ SERIALIZERS = {
     'employee': ser_employee,
     'customer': ser_customer,
     'settings': ser_settings,
+    'quick_key': ser_quick_key,
     }
 
 
@@ -494,6 +583,11 @@ def _bootstrap_query(kind, scope, after):
         table = EmployeeBranch.__table__()
         return table, table.employee, (
             (table.branch == scope.branch.id) & (table.employee > after)), None
+    if kind == 'quick_key':
+        QuickKey = pool.get('retail.quick_key')
+        table = QuickKey.__table__()
+        return table, table.id, (
+            (table.branch == scope.branch.id) & (table.id > after)), None
     if kind == 'stock':
         Move = pool.get('stock.move')
         move = Move.__table__()
@@ -507,6 +601,13 @@ def _bootstrap_query(kind, scope, after):
     where = table.id > after
     if 'active' in Model._fields:
         where &= _active(table)
+    if kind == 'customer':
+        # not the parties of companies and employees (ser_customer)
+        for Other in [pool.get('company.company'),
+                pool.get('company.employee')]:
+            other = Other.__table__()
+            where &= ~table.id.in_(other.select(
+                    other.party, where=other.party != Null))
     return table, table.id, where, None
 
 
