@@ -48,6 +48,21 @@ function makeCatalog() {
       taxes: [1], barcodes: [ean13(`54${String(i).padStart(10, '0')}`)], lot_required: false,
     });
   }
+  // Variants of one template: size, then colour (as retail_sync names them)
+  const sizes = ['S', 'M', 'L'];
+  const colours = [['white', 'White'], ['blue', 'Light Blue']];
+  let variant = N + 1;
+  for (const size of sizes) {
+    for (const [colour, text] of colours) {
+      products.push({
+        id: variant, template: 900001, name: `Oxford Shirt (${size}, ${text})`, template_name: 'Oxford Shirt',
+        attributes: [{ name: 'size', label: 'Size', value: size, text: size }, { name: 'colour', label: 'Colour', value: colour, text }],
+        code: `OXF-${size}-${colour}`.toUpperCase(), salable: true, uom: 1, category: 4, list_price: '41.2810', gross_price: '49.9500',
+        taxes: [1], barcodes: [ean13(`5412999${String(variant).padStart(5, '0')}`)], lot_required: false,
+      });
+      variant += 1;
+    }
+  }
   const today = new Date();
   const day = (d) => new Date(today.getTime() + d * 86400000).toISOString().slice(0, 10);
   return {
@@ -55,7 +70,7 @@ function makeCatalog() {
     terminal: [{ id: 4, name: 'Till 1', receipt_prefix: 'BXL1', tax_included: true, branch: 1 }],
     company: [{ id: 1, name: 'Demo Retail', currency: 'EUR', currency_digits: 2 }],
     uom: [{ id: 1, name: 'Unit', symbol: 'u', rounding: '1', digits: 0, category: 1 }, { id: 2, name: 'Kilogram', symbol: 'kg', rounding: '0.001', digits: 3, category: 2 }],
-    category: [{ id: 1, name: 'Produce', parent: null }, { id: 2, name: 'Dairy', parent: null }, { id: 3, name: 'Grocery', parent: null }],
+    category: [{ id: 1, name: 'Produce', parent: null }, { id: 2, name: 'Dairy', parent: null }, { id: 3, name: 'Grocery', parent: null }, { id: 4, name: 'Shirts', parent: null }],
     tax: [{ id: 1, name: 'VAT 21%', type: 'percentage', rate: '0.21', amount: null }, { id: 2, name: 'VAT 6%', type: 'percentage', rate: '0.06', amount: null }],
     payment_method: [{ id: 1, name: 'Cash', cash: true }, { id: 2, name: 'Card', cash: false }, { id: 3, name: 'Mobile wallet', cash: false }],
     cash_transfer_type: [{ id: 1, name: 'Float' }],
@@ -71,11 +86,16 @@ function makeCatalog() {
       { id: 7, name: 'Alice Cashier', pin_hash: pinHash('1357'), permissions: { role: 'Cashier', max_discount: '5.00', allow_refund: false, allow_void: false, allow_price_override: false, allow_open_drawer: false, allow_close_session: false, allow_manager_override: false } },
       { id: 8, name: 'Bob Manager', pin_hash: pinHash('2468'), permissions: { role: 'Store Manager', max_discount: '50.00', allow_refund: true, allow_void: true, allow_price_override: true, allow_open_drawer: true, allow_close_session: true, allow_manager_override: true } },
     ],
+    quick_key: [
+      { id: 1, sequence: 10, product: 1, label: 'Bananas', colour: 'orange' },
+      { id: 2, sequence: 20, product: 3, label: 'Espresso', colour: 'green' },
+      { id: 3, sequence: 30, product: 2, label: 'Milk', colour: 'blue' },
+    ],
     customer: [{ id: 88, uuid: randomUUID(), name: 'Ana Peeters', email: 'ana@example.org', phone: '+32 470 11 22 33', version: 1 }],
   };
 }
 
-const KIND_ORDER = ['branch', 'terminal', 'company', 'uom', 'category', 'tax', 'payment_method', 'cash_transfer_type', 'price_list', 'product', 'lot', 'stock', 'employee', 'customer'];
+const KIND_ORDER = ['branch', 'terminal', 'company', 'uom', 'category', 'tax', 'payment_method', 'cash_transfer_type', 'price_list', 'product', 'lot', 'stock', 'employee', 'customer', 'quick_key'];
 const catalog = makeCatalog();
 const flat = KIND_ORDER.flatMap((k) => catalog[k].map((r) => [k, r]));
 const received = new Map();

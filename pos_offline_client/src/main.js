@@ -356,6 +356,7 @@ class App {
         this.idle.configure(minutes);
       }
     }
+    this.ui?.products?.refresh();
     this.status.pending = await this.db.outbox.count();
     this.status.quarantined = await this.db.quarantine.filter((q) => !q.seen).count();
     this.renderStatus();

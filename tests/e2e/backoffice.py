@@ -86,6 +86,21 @@ class Backoffice:
             'sale.point', terminal['id'])
         return result['view']['defaults']['code']
 
+    def quick_key(self, prefix, product, label=None, colour=None,
+            sequence=10):
+        """A quick key of the terminal's branch, made by the branch's store
+        manager (Retail › Quick Keys)"""
+        terminal = self.terminal(prefix)
+        manager = self.client(manager_login(terminal['branch.']['code']),
+            DEMO_PASSWORD)
+        branch, = manager.search_read('retail.branch',
+            [('code', '=', terminal['branch.']['code'])], ['id'])
+        key, = manager.model('retail.quick_key', 'create', [{
+                    'branch': branch['id'], 'product': product,
+                    'label': label, 'colour': colour,
+                    'sequence': sequence}])
+        return key
+
     def cash_difference_type(self, name="Cash difference"):
         """The cash transfer type that books a counted-cash difference at
         session close (Retail › Configuration › Sync), set up as an

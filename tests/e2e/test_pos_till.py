@@ -11,7 +11,8 @@ import pytest
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.till import (
     employee_id, journal, login, methods, open_till, pay, pick_products,
-    scan, shot, state)
+    scan, state)
+from tests.e2e.till import shot as till_shot
 
 
 @pytest.fixture(scope='module')
@@ -27,6 +28,12 @@ def till(backend):
         context.close()
         browser.close()
     assert not errors, errors
+
+
+def shot(page, name):
+    "A screenshot without the notices of the steps before"
+    page.evaluate("() => document.querySelectorAll('.toast').forEach(t => t.remove())")
+    till_shot(page, name)
 
 
 class Till:
@@ -252,6 +259,77 @@ def test_other_till_receipt_offline_needs_the_server(till):
         assert 'not found' not in toasts, toasts
     finally:
         page.context.set_offline(False)
+
+
+def test_touch_selling_with_the_grid_and_quick_keys(till, backend):
+    """Without a scanner on a 1280x800 tablet: the branch's quick keys,
+    category tabs and product tiles, all at least 44 px; a tile sells its
+    product; a template's tile asks its size, then its colour"""
+    page = till.page
+    page.set_viewport_size({'width': 1280, 'height': 800})
+    if hasattr(backend, 'office'):
+        # the branch's store manager sets two keys in the back office
+        products = page.evaluate("""() => [...pos.catalog.map('product').values()]
+            .filter(p => p.salable !== false && !pos.catalog.lotsOf(p.id).length
+                && !(p.attributes || []).length).slice(0, 2).map(p => p.id)""")
+        for i, product in enumerate(products):
+            backend.office.quick_key('BXL1', product, label=f'Key {i + 1}',
+                colour=['green', 'orange'][i], sequence=i + 1)
+        page.click('#force-sync')
+    page.wait_for_selector('#quick-keys [data-quick-key]', timeout=60_000)
+    # (the notices of the tests before would cover some keys)
+    page.evaluate("() => document.querySelectorAll('.toast').forEach(t => t.remove())")
+    boxes = page.evaluate("""() => [...document.querySelectorAll(
+            '#quick-keys button, #category-tabs button, #tiles button')].map(el => {
+        const r = el.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + Math.min(r.height / 2, 20));
+        return {text: el.innerText, width: r.width, height: r.height, visible: r.bottom > 0 && r.top < innerHeight,
+            reached: Boolean(hit && el.contains(hit))};
+    })""")
+    assert boxes and [b for b in boxes if b['width'] < 44 or b['height'] < 44] == [], boxes
+    first_rows = [b for b in boxes if b['visible']]
+    assert first_rows and all(b['reached'] for b in first_rows[:4]), first_rows
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    # a quick key sells its product
+    key = page.locator('#quick-keys [data-quick-key]').first
+    product = int(key.get_attribute('data-product'))
+    key.click()
+    if page.locator('#weight').count():
+        # sold by weight: the cashier types it
+        page.fill('#weight', '0.5')
+        page.keyboard.press('Enter')
+    page.wait_for_function(
+        "(id) => pos.ui.order.lines.some(l => l.product === id)", arg=product)
+    # a template with variants: pick its category, its tile, then size and
+    # colour
+    category = page.evaluate("""() => {
+        const ps = [...pos.catalog.map('product').values()].filter(
+            p => p.salable !== false && (p.attributes || []).length >= 2);
+        return ps.length ? ps[0].category : null;
+    }""")
+    if category is None:
+        pytest.skip('no product with two attributes')
+    page.click(f"#category-tabs [data-category='{category}']")
+    tile = page.locator("#tiles [data-variants]:not([data-variants='1'])").first
+    template = tile.inner_text().split('\n')[0]
+    tile.click()
+    page.wait_for_selector("#variant-values[data-attribute='size']")
+    shot(page, 'variant-size')
+    page.locator('#variant-values button').nth(1).click()
+    page.wait_for_selector("#variant-values[data-attribute='colour']")
+    page.locator('#variant-values button').last.click()
+    page.wait_for_selector('#variant-values', state='detached')
+    name = page.evaluate("() => pos.ui.order.lines.at(-1).name")
+    assert name.startswith(template) and '(' in name and ',' in name, name
+    # another tile of a single product sells it at once
+    tab = page.locator('#category-tabs button').first
+    tab.click()
+    before = len(till.lines())
+    page.locator("#tiles [data-variants='1']").first.click()
+    page.wait_for_function(
+        "(n) => pos.ui.order.lines.length > n", arg=before)
+    shot(page, 'touch-grid')
+    till.clear()
 
 
 def test_a_reload_locks_the_till(till):

@@ -18,6 +18,7 @@ import { branchUnitPrice, compilePriceList, parseDecimalText, scaledPrice } from
 export const KINDS = [
   'branch', 'terminal', 'company', 'uom', 'category', 'tax', 'payment_method',
   'cash_transfer_type', 'price_list', 'product', 'lot', 'stock', 'employee', 'customer', 'settings',
+  'quick_key',
 ];
 
 // Kinds whose change may change every product's branch price.

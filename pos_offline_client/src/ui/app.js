@@ -10,6 +10,7 @@ import { toProxyReceipt } from '../services/hardware.js';
 import { tender, quantityForAmount } from '../services/pricing.js';
 import { addProduct, isEmpty, newOrder, selectedLine, setQuantity, stepQuantity } from '../models/order.js';
 import { $, closeAllModals, h, modalOpen, openModal } from './dom.js';
+import { ProductPanel } from './product-grid.js';
 import { receiptHtml, reportHtml, printHtml } from './print.js';
 import { receiptFromWire, refundsFromWire, returnedByProduct, withoutReturned } from '../sync/api.js';
 import { compareFigures } from '../sync/wire.js';
@@ -305,13 +306,23 @@ export class PosUI {
       }
     });
     const btn = (label, key, fn, cls = '') => h('button', { class: `action ${cls}`, 'data-action': label, onclick: fn }, h('span', {}, t(label)), key ? h('kbd', {}, key) : null);
+    // Touch selling: quick keys and the product grid under the cart
+    // (ui/product-grid.js)
+    const digits = this.reg.currency().digits;
+    this.products = new ProductPanel({
+      catalog: this.app.catalog,
+      price: (p) => this.money(divRound(parseDecimal(p.gross_price ?? p.list_price ?? '0', PRICE_DIGITS), 10 ** (PRICE_DIGITS - digits))),
+      onPick: (p) => this.pickProduct(p),
+    });
     this.show('checkout', h('div', { class: 'checkout' },
-      h('section', { class: 'cart-pane' },
-        entry,
-        h('div', { id: 'order-kind' }),
-        h('table', { class: 'cart' }, h('thead', {}, h('tr', {},
-          h('th', {}, t('Item')), h('th', { class: 'num' }, t('Qty')), h('th', { class: 'num' }, t('Price')), h('th', { class: 'num' }, t('Total')))),
-        h('tbody', { id: 'cart' }))),
+      h('div', { class: 'left-pane' },
+        h('section', { class: 'cart-pane' },
+          entry,
+          h('div', { id: 'order-kind' }),
+          h('table', { class: 'cart' }, h('thead', {}, h('tr', {},
+            h('th', {}, t('Item')), h('th', { class: 'num' }, t('Qty')), h('th', { class: 'num' }, t('Price')), h('th', { class: 'num' }, t('Total')))),
+          h('tbody', { id: 'cart' }))),
+        this.products.render()),
       h('section', { class: 'side-pane' },
         h('div', { id: 'customer' }),
         h('div', { id: 'totals' }),
@@ -508,6 +519,18 @@ export class PosUI {
     this.stockWarning(line.product);
     if (lot && lot.id === null) this.order.lines[this.order.selected].lotNumber = lot.number;
     this.renderOrder();
+  }
+
+  // A product tapped on the grid or a quick key: one unit, or the weight
+  // the cashier types for a product sold by weight (kg).
+  async pickProduct(product) {
+    const uom = this.app.catalog.get('uom', product.uom);
+    if (uom?.digits > 0) {
+      const quantity = await this.promptNumber(t('Weight of {name} ({unit})', { name: product.name, unit: uom.symbol || uom.name }), { id: 'weight', digits: 3 });
+      if (!quantity) return;
+      return this.addWithLot(product, { quantity, weighed: true });
+    }
+    return this.addWithLot(product, {});
   }
 
   async search(initial = '') {

@@ -118,6 +118,11 @@ export default {
   'Receipt {n}: {items}': 'Ticket {n} : {items}',
   '*** COPY ***': '*** DUPLICATA ***',
   'Reprinted': 'Réimprimé',
+  // touch selling: quick keys and product grid
+  '{name}: {attribute}': '{name} : {attribute}',
+  'Weight of {name} ({unit})': 'Poids de {name} ({unit})',
+  '{n} variants': '{n} variantes',
+  '{n} more: search by name (F2)': '{n} de plus : cherchez par nom (F2)',
   // customers
   'Name, e-mail or phone': 'Nom, e-mail ou téléphone',
   Customer: 'Client',
