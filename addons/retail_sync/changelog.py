@@ -433,7 +433,8 @@ class Employee(ChangeLogMixin, metaclass=PoolMeta):
     def _sync_changes(cls, records, mode, field_names=None):
         ids = [r.id for r in records]
         changes = [('employee', ids, _employee_branches(ids))]
-        if mode != 'delete':
+        if mode == 'create' or (mode == 'write' and (
+                    field_names is None or 'party' in field_names)):
             # An employee's party is no customer of the tills: they drop it
             changes.append(
                 ('customer', [r.party.id for r in records if r.party], None))
