@@ -101,3 +101,35 @@ test('a version 1 vault migrates: new data key, slots, device key encrypted, old
   assert.equal((await vault.decrypt(q.reasonEnc)).message, 'Manager Chloé');
   assert.equal(await migrateLegacyVault(db), null, 'nothing left to migrate');
 });
+
+test('a till on the version 1 schema upgrades (Dexie) and migrates with its outbox', async () => {
+  const { default: Dexie } = await import('dexie');
+  const { openDatabase } = await import('../src/db/schema.js');
+  const name = `v1-${process.pid}`;
+  const v1 = new Dexie(name);
+  v1.version(1).stores({
+    meta: 'key', catalog: 'id', changes: '[kind+id]', sales: 'uuid, number, sessionUuid, createdAt',
+    outbox: 'seq, &uuid', quarantine: 'uuid, seq', held: 'uuid, createdAt', sessions: 'uuid, state, openedAt',
+    customers: 'uuid', audit: '++id, at',
+  });
+  const deviceKey = 'rsk_1_old';
+  const legacy = await createLegacyVault(deviceKey);
+  const old = await openLegacyVault(legacy, deviceKey);
+  const op = await old.encrypt({ uuid: 'o1', type: 'sale', payload: { receipt_number: 1 } });
+  await v1.open();
+  await v1.meta.put({ key: 'device', deviceKey, vault: legacy, terminal: { id: 4 } });
+  await v1.changes.put({ kind: 'employee', id: 3, op: 'write', enc: await old.encrypt({ id: 3, name: 'Bruno', pin_hash: hashPin('1357') }) });
+  await v1.outbox.put({ seq: 1, uuid: 'o1', type: 'sale', enc: op });
+  v1.close();
+  const db = openDatabase(name);
+  await db.open();
+  assert.equal(db.verno, 3);
+  await migrateLegacyVault(db);
+  const [slot] = await db.slots.toArray();
+  assert.equal(slot.employee, 3);
+  const vault = await openSlot(slot, '1357');
+  const [entry] = await db.outbox.toArray();
+  assert.deepEqual(await vault.decrypt(entry.enc), { uuid: 'o1', type: 'sale', payload: { receipt_number: 1 } });
+  assert.equal((await db.meta.get('device')).deviceKey, undefined);
+  db.close();
+});
