@@ -19,8 +19,10 @@ import time
 
 import pytest
 
+from tests.e2e.backoffice import DEMO_PASSWORD, manager_login
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.till import (
+    SCREENSHOTS,
     employee_id,
     enroll_and_open,
     journal,
@@ -271,8 +273,38 @@ def test_wrong_pins_wait_lock_out_and_a_manager_unlocks(backend, browser):
                 time.sleep(1)
             assert actions == ['pin_failed'] * attempts + [
                 'pin_locked', 'pin_unlocked'], actions
+            # the branch's store manager lists them in the back office
+            sao = browser.new_page(viewport={'width': 1366, 'height': 800})
+            sao_login(sao, backend, manager_login('ANT'), DEMO_PASSWORD)
+            sao.goto(backend.url
+                + f'#{backend.database}/model/retail.sync.override')
+            for label in ['Wrong PIN', 'PIN Lockout', 'PIN Unlocked']:
+                row = sao.locator('tr', has_text=label).first
+                row.wait_for(timeout=60_000)
+                assert cashier[0] in row.inner_text(), label
+            assert sao.locator('tr', has_text='Wrong PIN').count() == attempts
+            assert manager[0] in sao.locator(
+                'tr', has_text='PIN Unlocked').first.inner_text()
+            sao.screenshot(path=str(SCREENSHOTS / 'backoffice-pin-audit.png'))
+            sao.close()
         context.close()
     finally:
         if office:
             office.admin.model('retail.sync.configuration', 'write', [1],
                 {'pos_pin_max_attempts': 5})
+
+
+def sao_login(page, backend, login, password):
+    "Log into the back office (sao) at the server's root"
+    page.goto(backend.url)
+    page.wait_for_selector('input#login', timeout=60_000)
+    database = page.locator('input#database')
+    if database.is_visible() and database.is_editable():
+        database.fill(backend.database)
+    page.fill('input#login', login)
+    page.locator('button[type="submit"]:visible').first.click()
+    secret = page.locator('input[type="password"]:visible').first
+    secret.wait_for(timeout=30_000)
+    secret.fill(password)
+    page.keyboard.press('Enter')
+    page.locator('text=Retail').first.wait_for(timeout=60_000)
