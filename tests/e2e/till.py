@@ -6,9 +6,10 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / 'docs' / 'screenshots'
 NOT_PRINT = "window.print = () => { window.__printed = (window.__printed || 0) + 1; };"
 
 
-def shot(page, name):
+def shot(page, name, prefix='pos'):
+    "docs/screenshots/<prefix>-<name>.png"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f'pos-{name}.png'))
+    page.screenshot(path=str(SCREENSHOTS / f'{prefix}-{name}.png'))
 
 
 def open_till(browser, backend, prefix, employee, opening='50.00',
@@ -193,7 +194,7 @@ def x_report(page):
 
 
 def close_session(page, manager_id, manager_pin, server=False,
-        screenshot='z-report'):
+        screenshot='z-report', prefix='pos'):
     """Count exactly the expected cash, close; answers the Z report's
     figures. server: the Z report shows the server's figures beside the
     till's once the close is acknowledged, and they match"""
@@ -227,7 +228,7 @@ def close_session(page, manager_id, manager_pin, server=False,
             assert page.get_attribute(f"#report td[data-figure='{figure}']",
                 'data-match') == 'true', page.inner_html('#report')
     if screenshot:
-        shot(page, screenshot)
+        shot(page, screenshot, prefix)
     z = page.evaluate('''async () => {
         const rec = (await pos.db.sessions.toArray()).sort((a, b) => b.openedAt - a.openedAt)[0];
         const session = {uuid: rec.uuid, state: rec.state, openedAt: rec.openedAt, ...(await pos.vault.decrypt(rec.enc))};
