@@ -13,7 +13,7 @@ from sql import Literal, Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Case
 
-from trytond.modules.product import price_digits
+from trytond.modules.product import price_digits, round_price
 from trytond.modules.retail.price_list import formula_offline
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
@@ -134,10 +134,18 @@ def ser_terminal(ids, scope):
         lambda t: t.id == scope.terminal.id)
 
 
+def tax_rounding(company):
+    "The company's tax rounding: 'document' or 'line'"
+    Configuration = Pool().get('account.configuration')
+    return Configuration(1).get_multivalue(
+        'tax_rounding', company=company.id) or 'document'
+
+
 def ser_company(ids, scope):
     def to_dict(c):
         return {'id': c.id, 'name': c.rec_name, 'currency': c.currency.code,
-            'currency_digits': c.currency.digits}
+            'currency_digits': c.currency.digits,
+            'tax_rounding': tax_rounding(c)}
     return _simple('company.company', ids, to_dict,
         lambda c: c.id == scope.company.id)
 
@@ -164,7 +172,8 @@ def ser_category(ids, scope):
 def ser_tax(ids, scope):
     def to_dict(t):
         return {'id': t.id, 'name': t.name, 'type': t.type,
-            'rate': dec(t.rate), 'amount': dec(t.amount)}
+            'rate': dec(t.rate), 'amount': dec(t.amount),
+            'sequence': t.sequence}
     return _simple('account.tax', ids, to_dict,
         lambda t: t.company == scope.company)
 
@@ -405,6 +414,22 @@ def variant_attributes(product_ids):
     return result
 
 
+def gross_price_used(list_price, gross_price, taxes, date=None):
+    """The tax-included price of a product, as sale_point prices a line of
+    a tax-included terminal: its gross price, or without one its list price
+    with its taxes, round_price(list_price + taxes)"""
+    pool = Pool()
+    Tax = pool.get('account.tax')
+    Date = pool.get('ir.date')
+    if gross_price is not None:
+        return gross_price
+    if list_price is None:
+        return None
+    tax_amount = sum((t['amount'] for t in Tax.compute(
+                    taxes, list_price, 1, date or Date.today())), Decimal(0))
+    return round_price(list_price + tax_amount)
+
+
 def ser_product(ids, scope):
     pool = Pool()
     Product = pool.get('product.product')
@@ -451,12 +476,15 @@ def ser_product(ids, scope):
                 categories.setdefault(template_id, category)
                 all_categories[template_id].add(category)
     taxes = {}
+    tax_records = {}
     account_categories = {r[9] for r in rows if r[9]}
     if account_categories:
         with Transaction().set_context(company=company_id):
             for category in Category.browse(list(account_categories)):
+                tax_records[category.id] = list(
+                    category.customer_taxes_used)
                 taxes[category.id] = sorted(
-                    t.id for t in category.customer_taxes_used)
+                    t.id for t in tax_records[category.id])
     prices = product_prices([r[0] for r in rows], company_id)
     variants = variant_attributes([r[0] for r in rows])
     for (id_, template_id, name, code, active, tactive, salable, sale_uom,
@@ -483,7 +511,9 @@ def ser_product(ids, scope):
                 | ({account_category} if account_category else set())),
             'default_uom': default_uom,
             'list_price': dec(price.get('list_price')),
-            'gross_price': dec(price.get('gross_price')),
+            'gross_price': dec(gross_price_used(price.get('list_price'),
+                    price.get('gross_price'),
+                    tax_records.get(account_category, []))),
             'taxes': taxes.get(account_category, []),
             'barcodes': barcodes.get(id_, []),
             'lot_required': bool(lot_required

@@ -25,7 +25,8 @@ from . import schema
 from .changelog import in_
 from .posting import Poster
 from .pull import (
-    dec, fefo_key, money, product_prices, sell_by, ser_customer,
+    dec, fefo_key, gross_price_used, money, product_prices, sell_by,
+    ser_customer,
     stock_quantities)
 from .sync import OPERATION_TYPES
 
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 MAX_OPERATIONS = schema.MAX_OPERATIONS
 # Operations that may name the device's cash session
 SESSION_TYPES = {'sale', 'return', 'cash_in', 'cash_out', 'session_close'}
+# The operations booked even when their session has closed since
+SALE_TYPES = {'sale', 'return'}
 POST_CHUNK = 25
 BULK_POST_CHUNK = 500
 _savepoints = count()
@@ -416,12 +419,17 @@ class Push(Model):
                     f"Employee {employee!r} does not exist.")
         if type_ in SESSION_TYPES and data['payload'].get(
                 'session') is not None:
-            cls.check_session(batch, data['payload']['session'])
+            # A sale is a fact: one whose session has closed since (pushed
+            # late, or replayed from the quarantine) is booked in the
+            # terminal's current session
+            cls.check_session(batch, data['payload']['session'],
+                closed=type_ in SALE_TYPES)
         return handler(batch, data, data['payload'], client_time)
 
     @classmethod
-    def check_session(cls, batch, uuid):
-        "The open session of the terminal named uuid by the device"
+    def check_session(cls, batch, uuid, closed=False):
+        """The open session of the terminal named uuid by the device;
+        with closed, a closed session is accepted too"""
         Session = Pool().get('sale.point.cash.session')
         if not isinstance(uuid, str) or not 0 < len(uuid) <= 64:
             raise Rejected('invalid_payload',
@@ -431,7 +439,7 @@ class Push(Model):
             raise Rejected('unknown_session',
                 f"Terminal {batch.terminal.rec_name} has no cash session "
                 f"{uuid}.")
-        if session.state != 'open':
+        if session.state != 'open' and not closed:
             raise Rejected('session_closed',
                 f"Cash session {uuid} is closed: remove \"session\" from "
                 "the payload to record the operation in the current session.")
@@ -537,11 +545,18 @@ class Push(Model):
         return allocations
 
     @classmethod
-    def server_price(cls, batch, product, quantity):
-        "Return (price, tax_included) the server would charge"
+    def server_price(cls, batch, product, quantity, date):
+        """Return the unit price the server would charge, in the terminal's
+        terms (tax included when its tax_included is set): the branch price
+        list's, else the product's own as sale_point prices a line (its
+        gross price, or its list price with its taxes)"""
+        pool = Pool()
+        Tax = pool.get('account.tax')
         # A price list may have quantity breaks: the price depends on it
         key = (product.id, quantity)
         if key not in batch.prices:
+            included = bool(batch.terminal.tax_included)
+            taxes = batch.customer_taxes(product)
             price_list = batch.branch.price_list
             if product.id not in batch.price_data:
                 batch.price_data.update(
@@ -551,13 +566,36 @@ class Push(Model):
                 with Transaction().set_context(company=batch.company.id):
                     price = price_list.compute(
                         product, quantity, product.sale_uom)
-                batch.prices[key] = (price, bool(price_list.tax_included))
-            elif (batch.terminal.tax_included
-                    and prices.get('gross_price') is not None):
-                batch.prices[key] = (prices['gross_price'], True)
+                list_included = bool(price_list.tax_included)
+            elif included:
+                price = gross_price_used(prices.get('list_price'),
+                    prices.get('gross_price'), taxes, date)
+                list_included = True
             else:
-                batch.prices[key] = (prices.get('list_price'), False)
+                price = prices.get('list_price')
+                list_included = False
+            if price is not None and list_included != included:
+                if included:
+                    price = gross_price_used(price, None, taxes, date)
+                else:
+                    price = round_price(Tax.reverse_compute(
+                            price, taxes, date=date))
+            batch.prices[key] = price
         return batch.prices[key]
+
+    @classmethod
+    def unit_prices(cls, price, taxes, date, tax_included):
+        """Return (unit list price, unit gross price) of a line sold at
+        price, as sale_point prices a line: with tax included, the list
+        price is round_price(Tax.reverse_compute(price)); without, the gross
+        price is round_price(price + the taxes of one unit)"""
+        Tax = Pool().get('account.tax')
+        if tax_included:
+            return round_price(Tax.reverse_compute(
+                    price, taxes, date=date)), price
+        tax_amount = sum((t['amount'] for t in Tax.compute(
+                        taxes, price, 1, date=date)), Decimal(0))
+        return price, round_price(price + tax_amount)
 
     @classmethod
     def flag(cls, sale, kind, product=None, expected=None, actual=None,
@@ -576,7 +614,6 @@ class Push(Model):
     @classmethod
     def handle_sale(cls, batch, data, payload, client_time, sign=1):
         pool = Pool()
-        Tax = pool.get('account.tax')
         terminal = batch.terminal
         receipt_number = to_int(payload.get('receipt_number'),
             'receipt_number')
@@ -596,19 +633,21 @@ class Push(Model):
                 quantity = to_decimal(line.get('quantity'), 'quantity')
                 if sign < 0 and quantity > 0:
                     quantity = -quantity
+                # A quantity is in the product's sale unit, with its digits
+                # (a kilogram of 3 digits: grams)
+                unit = product.sale_uom
+                if unit.digits is not None and quantity != round(
+                        quantity, unit.digits):
+                    raise Rejected('invalid_payload',
+                        f"Line {i}: quantity {quantity} of "
+                        f"{product.rec_name} has more decimals than its "
+                        f"unit {unit.symbol} allows ({unit.digits}).")
                 price = to_decimal(line.get('price'), 'price')
                 base = to_decimal(line.get('unit_price', line.get('price')),
                     'unit_price')
                 taxes = batch.customer_taxes(product)
-                if terminal.tax_included:
-                    gross = price
-                    list_price = round_price(Tax.reverse_compute(
-                            gross, taxes, date=date))
-                else:
-                    list_price = price
-                    tax_amount = sum(t['amount'] for t in Tax.compute(
-                            taxes, list_price, 1, date=date))
-                    gross = round_price(list_price + tax_amount)
+                list_price, gross = cls.unit_prices(
+                    price, taxes, date, terminal.tax_included)
                 allocations = cls.line_lots(
                     batch, product, line, quantity, date)
                 lot = allocations[0][0] if allocations else None
@@ -632,18 +671,8 @@ class Push(Model):
                 if not (product.active and product.template.active):
                     flags.append(cls.flag(None, 'archived_product', product,
                             batch=batch))
-                expected, included = cls.server_price(
-                    batch, product, quantity)
+                expected = cls.server_price(batch, product, quantity, date)
                 compared = base
-                if expected is not None and included != bool(
-                        terminal.tax_included):
-                    # Compare both prices without taxes
-                    if terminal.tax_included:
-                        compared = round_price(Tax.reverse_compute(
-                                base, taxes, date=date))
-                    else:
-                        expected = round_price(Tax.reverse_compute(
-                                expected, taxes, date=date))
                 if expected is not None and abs(
                         expected - compared) >= Decimal('0.005'):
                     flags.append(cls.flag(None, 'price_drift', product,

@@ -102,6 +102,21 @@ class POSSale(metaclass=PoolMeta):
             Move.do(moves)
 
 
+    def retail_tax_lines(self):
+        """The sale's taxes as it is posted, per tax: {tax: (base,
+        amount)}; amount from sale_point's tax move lines (the computed
+        taxes with the company's tax rounding, the sale's rounding
+        difference spread over them), base the lines' taxed amounts"""
+        result = defaultdict(lambda: [Decimal(0), Decimal(0)])
+        # The bases rounded per line, as each line's base tax lines
+        for tax_line in self._get_taxes().values():
+            result[tax_line.tax][0] += tax_line.base
+        for move_line in self.get_tax_move_lines():
+            for tax_line in move_line.tax_lines:
+                result[tax_line.tax][1] += tax_line.amount
+        return {tax: tuple(values) for tax, values in result.items()}
+
+
 class POSSaleLine(metaclass=PoolMeta):
     __name__ = 'sale.point.sale.line'
 

@@ -88,6 +88,8 @@ class CashSession(metaclass=PoolMeta):
         counts = {'sale': 0, 'return': 0}
         totals = {'sale': Decimal(0), 'return': Decimal(0)}
         taxes = Decimal(0)
+        tax_bases = defaultdict(Decimal)
+        tax_amounts = defaultdict(Decimal)
         by_method = defaultdict(Decimal)
         methods = {}
         for sale in sales:
@@ -98,6 +100,9 @@ class CashSession(metaclass=PoolMeta):
             counts[kind] += 1
             totals[kind] += total
             taxes += sale.total_tax or Decimal(0)
+            for tax, (base, amount) in sale.retail_tax_lines().items():
+                tax_bases[tax] += base
+                tax_amounts[tax] += amount
             for payment in sale.payments:
                 by_method[payment.method.id] += payment.amount or Decimal(0)
                 methods[payment.method.id] = payment.method
@@ -136,6 +141,12 @@ class CashSession(metaclass=PoolMeta):
             'returns_total': amount(totals['return']),
             'net': amount(totals['sale'] + totals['return']),
             'taxes': amount(taxes),
+            'tax_lines': [{
+                    'tax': tax.id,
+                    'name': tax.name,
+                    'base': amount(tax_bases[tax]),
+                    'amount': amount(tax_amounts[tax]),
+                    } for tax in sorted(tax_bases, key=lambda t: t.id)],
             'payments': [{
                     'method': method_id,
                     'name': methods[method_id].name,

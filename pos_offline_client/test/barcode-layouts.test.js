@@ -39,8 +39,13 @@ test('the settings record replaces the built-in layouts of the till', () => {
   assert.equal(weight.quantity, 1250);
   assert.equal(weight.key, ean('210042000000'));
   // Prefix 28: 4-digit item, a price check digit, then 5 digits of cents
-  const price = parseBarcode(ean('280042701995'));
+  // (GS1 price check digit of 01995: 2)
+  const price = parseBarcode(ean('280042201995'));
   assert.deepEqual([price.kind, price.amount], ['price', { value: 1995, decimals: 2 }]);
+  // A wrong price check digit: the price is not trusted
+  assert.deepEqual(parseBarcode(ean('280042701995')), {
+    type: 'invalid', raw: ean('280042701995'), reason: 'price-check-digit',
+  });
   assert.equal(price.key, ean('280042000000'));
   const long = parseBarcode(ean('245001200350'));
   assert.deepEqual([long.kind, long.amount.value, long.key], ['price', 350, ean('245001200000')]);

@@ -117,3 +117,25 @@ test('anything else is text (a SKU or a name)', () => {
   assert.deepEqual(parseBarcode('SKU-77'), { type: 'text', raw: 'SKU-77' });
   assert.equal(parseBarcode('12345').type, 'text');
 });
+
+test('GS1 price check digits (General Specifications 7.9.3 and 7.9.4)', async () => {
+  const { priceCheckDigit } = await import('../src/services/barcode.js');
+  assert.equal(priceCheckDigit('2875'), 9);
+  assert.equal(priceCheckDigit('14685'), 6);
+  assert.equal(priceCheckDigit('123'), null);
+});
+
+test('an impossible GS1 date makes the code invalid', async () => {
+  const { parseBarcode: parse, GS: gs } = await import('../src/services/barcode.js');
+  const good = parse(`]C101095060001343521726022810ABC${gs}`, { today: new Date('2026-01-01') });
+  assert.equal(good.expiry, '2026-02-28');
+  const feb30 = parse(']C1010950600013435217260230', { today: new Date('2026-01-01') });
+  assert.deepEqual([feb30.type, feb30.reason], ['invalid', 'date']);
+});
+
+test('a price-embedded label gives quantity = price / unit price', async () => {
+  const { labelQuantity } = await import('../src/services/pricing.js');
+  // 3.49 at 1.99 a kilogram: 1.75376... kg, rounded half-even to the gram
+  assert.equal(labelQuantity({ value: 349, decimals: 2 }, '1.9900'), 1754);
+  assert.equal(labelQuantity({ value: 349, decimals: 2 }, null), 0);
+});

@@ -2,10 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   computeLine, computeOrder, discountedUnitPrice, lineAmount, percentToBp, quantityForAmount,
-  tender, untaxedUnitPrice, withinLimit,
+  taxRecord, tender, untaxedUnitPrice, unitPrices, withinLimit,
 } from '../src/services/pricing.js';
 
-const taxes = new Map([[1, { rate: 210000 }], [2, { rate: 60000 }]]);
+const taxes = new Map([
+  [1, taxRecord({ id: 1, type: 'percentage', rate: '0.21' })],
+  [2, taxRecord({ id: 2, type: 'percentage', rate: '0.06' })],
+]);
 const item = (unitPrice, quantity, extra = {}) => ({ unitPrice, quantity, taxes: [1], ...extra });
 
 test('line amount is quantity x unit price rounded half-even', () => {
@@ -23,7 +26,7 @@ test('percentage discounts compound and round to price digits', () => {
 });
 
 test('tax is extracted from the gross price like Tryton reverse_compute', () => {
-  assert.equal(untaxedUnitPrice(121000, 210000), 100000);
+  assert.equal(untaxedUnitPrice(121000, 2100000000), 100000);
   const c = computeLine(item(19900, 3000), { taxes });
   assert.equal(c.amount, 597);
   // untaxed unit 1.9900/1.21 = 1.6446 ; 3 x 1.6446 = 4.9338 -> 4.93
@@ -44,7 +47,7 @@ test('order totals, per-rate breakdown and voided lines', () => {
   const o = computeOrder(order, { taxes });
   assert.equal(o.total, 597 + 100);
   assert.equal(o.taxes.length, 2);
-  assert.equal(o.tax, o.taxes.reduce((s, r) => s + r.tax, 0));
+  assert.equal(o.tax, o.taxes.reduce((s, r) => s + r.amount, 0));
   assert.equal(o.due, 697);
 });
 
@@ -86,4 +89,28 @@ test('discount limits come from the server as decimal strings', () => {
   assert.ok(withinLimit(500, '5.00'));
   assert.ok(!withinLimit(501, '5.00'));
   assert.ok(!withinLimit(1, null));
+});
+
+test('tax-excluded prices: the gross unit price is round_price(list + taxes)', () => {
+  const [t21] = [taxes.get(1)];
+  assert.deepEqual(unitPrices(14900, [t21], false), { gross: 18029, list: 14900 });
+  assert.deepEqual(unitPrices(14900, [t21], true), { gross: 14900, list: 12314 });
+  const c = computeLine(item(14900, 2000), { taxes, taxIncluded: false });
+  // 2 x 1.8029 = 3.6058 -> 3.61 paid; 2 x 1.49 = 2.98 untaxed
+  assert.equal(c.amount, 361);
+  assert.equal(c.untaxed, 298);
+  assert.equal(c.tax, 63);
+});
+
+test('taxes per tax follow the tax rounding: per document or per line', () => {
+  // Three lines of 0.0125 tax each (0.05 untaxed x 25 %)
+  const t25 = new Map([[3, taxRecord({ id: 3, type: 'percentage', rate: '0.25' })]]);
+  const order = { lines: [1, 2, 3].map(() => ({ unitPrice: 500, quantity: 1000, taxes: [3] })), payments: [] };
+  const doc = computeOrder(order, { taxes: t25, taxIncluded: false, taxRounding: 'document' });
+  const line = computeOrder(order, { taxes: t25, taxIncluded: false, taxRounding: 'line' });
+  // The sale's tax is the lines' (gross 0.0625 -> 0.06, untaxed 0.05): 3 x 0.01
+  assert.equal(doc.tax, 3);
+  assert.equal(line.tax, 3);
+  assert.deepEqual(doc.taxes.map((t) => [t.base, t.amount]), [[15, 3]]);
+  assert.deepEqual(line.taxes.map((t) => [t.base, t.amount]), [[15, 3]]);
 });

@@ -6,7 +6,7 @@ modules applies to it."""
 import datetime as dt
 from decimal import Decimal
 
-from .barcodes import ean13
+from .barcodes import ean13, in_store_code
 
 DEMO_PASSWORD = 'retail-demo'
 # (name, login or None, role, branches, PIN)
@@ -52,6 +52,12 @@ PACKAGED = [
     ("Belgian Blond Beer 33 cl", '541234500203', '1.65', "Beverages"),
     ("Red Wine Côtes du Rhône 75 cl", '300123400001', '7.49', "Beverages"),
     ("Laundry Detergent 2 L", '400123400001', '9.95', "Household"),
+    ]
+# In-store (variable measure) layouts: prefix, kind, item digits, value
+# decimals (weight in grams, price in cents); 5 value digits, no check
+IN_STORE_LAYOUTS = [
+    ('21', 'weight', 5, 3), ('22', 'weight', 5, 3),
+    ('23', 'price', 5, 2), ('24', 'price', 5, 2),
     ]
 CUSTOMERS = [
     ("Marie Dubois", "marie.dubois@example.com", "+32 470 12 34 56"),
@@ -207,7 +213,9 @@ def load(config, admin_password, say=print):
                 sequence_type=pos_sequence_type, company=company,
                 prefix=f'{prefix}-', padding=6)
             sequence.save()
+            # Shelf prices include VAT: the tills sell at gross prices
             pos = POS(name=till_name, branch=branch, receipt_prefix=prefix,
+                tax_included=True,
                 journal=journal_revenue, sequence=sequence,
                 storage_location=warehouse.storage_location,
                 customer_location=customer_loc)
@@ -218,11 +226,10 @@ def load(config, admin_password, say=print):
     # The layouts the tills had built in: weight in grams (21, 22) and price
     # in cents (23, 24) after a 5-digit item code
     BarcodeLayout = Model.get('retail.barcode.layout')
-    for sequence, (prefix, kind, decimals) in enumerate([
-                ('21', 'weight', 3), ('22', 'weight', 3),
-                ('23', 'price', 2), ('24', 'price', 2)]):
+    for sequence, (prefix, kind, item_digits, decimals) in enumerate(
+            IN_STORE_LAYOUTS):
         BarcodeLayout(sequence=sequence, prefix=prefix, kind=kind,
-            item_digits=5, value_check=False, value_digits=5,
+            item_digits=item_digits, value_check=False, value_digits=5,
             value_decimals=decimals).save()
 
     say("Demo: payment methods")
@@ -265,13 +272,27 @@ def load(config, admin_password, say=print):
     Template = Model.get('product.template')
     unit, = Uom.find([('name', '=', "Unit")])
     kg, = Uom.find([('name', '=', "Kilogram")])
+    # Scales weigh to the gram: kilograms with 3 decimals
+    kg.rounding = Decimal('0.001')
+    kg.digits = 3
+    kg.save()
+    # The catalog's prices are shelf prices, VAT included: each product has
+    # that gross price and the list price without VAT (rounded to the price
+    # digits, as Tryton's sale_point computes it)
+    vat_rates = {food_acc.id: Decimal('.06'), std_acc.id: Decimal('.21')}
+
+    def set_prices(template, gross):
+        gross = Decimal(gross)
+        rate = vat_rates[template.account_category.id]
+        template.gross_price = gross
+        template.list_price = (gross / (1 + rate)).quantize(Decimal('0.0001'))
     stock_lines = []  # (product, quantity, unit, lot expiry or None)
 
     def make_template(name, uom, price, category, account_category,
-            code=None, ean=None, lot=False, shelf_days=None):
+            code=None, ean=None, lot=False, shelf_days=None, in_store=()):
         template = Template(name=name, default_uom=uom, type='goods',
-            salable=True, list_price=Decimal(price),
-            account_category=account_category)
+            salable=True, account_category=account_category)
+        set_prices(template, price)
         template.categories.append(Category(category.id))
         if lot:
             template.lot_required = ['storage', 'customer']
@@ -287,14 +308,18 @@ def load(config, admin_password, say=print):
         product.cost_price = cost_price(price, category.name)
         if code:
             product.suffix_code = code
-        if ean:
-            identifier = product.identifiers.new(type='ean', code=ean)
+        for code13 in ([ean] if ean else []) + list(in_store):
+            product.identifiers.new(type='ean', code=code13)
         product.save()
         return product
 
     for name, plu, price in PRODUCE:
+        # The scale labels of every in-store layout find the product by
+        # its item code: the label's code with the value zeroed
         product = make_template(name, kg, price, categories["Fresh Produce"],
-            food_acc, code=f'PLU{plu}')
+            food_acc, code=f'PLU{plu}', in_store=[
+                in_store_code(prefix, item_digits, plu)
+                for prefix, _, item_digits, _ in IN_STORE_LAYOUTS])
         stock_lines.append((product, Decimal('60'), kg, None))
     today = dt.date.today()
     for name, code12, price, days in DAIRY:
@@ -351,8 +376,9 @@ def load(config, admin_password, say=print):
         ]
     for name, code, price, category, attribute_set, axes in boutique:
         template = Template(name=name, default_uom=unit, type='goods',
-            salable=True, list_price=Decimal(price), code=code,
+            salable=True, code=code,
             account_category=std_acc, attribute_set=attribute_set)
+        set_prices(template, price)
         template.categories.append(Category(category.id))
         (axis1, values1), (axis2, values2) = axes
         first = True

@@ -79,6 +79,9 @@ def x_figures(shop, session, state='open'):
         'sales': 2, 'sales_total': '60.00',
         'returns': 1, 'returns_total': '-12.00',
         'net': '48.00', 'taxes': '8.00',
+        # Tax included at 20 %: 20.00 + 30.00 - 10.00 untaxed
+        'tax_lines': [{'tax': shop.tax, 'name': shop.tax_name,
+                'base': '40.00', 'amount': '8.00'}],
         'payments': [
             {'method': shop.cash, 'name': "Cash", 'amount': '34.00'},
             {'method': shop.card, 'name': "Card", 'amount': '14.00'},
@@ -102,6 +105,10 @@ class SessionOverrideTestCase(TestCase):
         cls.shop4 = second_shop(cls.shop, 'S4', 'S4A')
         cls.shop5 = second_shop(cls.shop, 'S5', 'S5A')
         cls.shop6 = second_shop(cls.shop, 'S6', 'S6A')
+        tax_name = committed(
+            lambda: Pool().get('account.tax')(cls.shop.tax).name)
+        for shop in [cls.shop, cls.shop3, cls.shop4, cls.shop5, cls.shop6]:
+            shop.tax_name = tax_name
 
         def employees():
             pool = Pool()
@@ -237,7 +244,8 @@ class SessionOverrideTestCase(TestCase):
 
     @with_transaction()
     def test_session_named_must_be_the_terminals_open_session(self):
-        "An operation naming an unknown, closed or other session is rejected"
+        """An operation naming an unknown or other session is rejected, a
+        sale naming a closed session is booked"""
         pool = Pool()
         Operation = pool.get('retail.sync.operation')
         Sale = pool.get('sale.point.sale')
@@ -261,16 +269,87 @@ class SessionOverrideTestCase(TestCase):
                 close(shop, session, '0.00', 7),
                 sale_op(shop, 3, sequence=8, session=session),
                 ])
+        # A sale is a fact: the one naming the closed session is booked
         self.assertEqual([r['status'] for r in results], ['accepted',
                 'rejected', 'rejected', 'rejected', 'rejected', 'rejected',
-                'accepted', 'rejected'], results)
+                'accepted', 'accepted'], results)
         self.assertEqual([r['reason']['code'] for r in results
                 if r['status'] == 'rejected'], ['unknown_session',
                 'unknown_session', 'invalid_payload', 'session_still_open',
-                'invalid_payload', 'session_closed'])
+                'invalid_payload'])
         self.assertEqual(Operation.search([('state', '=', 'rejected'),
-                    ('terminal', '=', shop.terminal)], count=True), 6)
-        self.assertFalse(Sale.search([('point', '=', shop.terminal)]))
+                    ('terminal', '=', shop.terminal)], count=True), 5)
+        sale, = Sale.search([('point', '=', shop.terminal)])
+        self.assertEqual(sale.receipt_number, 3)
+
+    @with_transaction()
+    def test_weighed_sale_rejected_then_replayed_after_close(self):
+        """A weighed quantity needs the digits of its unit: 1.234 kg is
+        rejected with a kilogram of 2 digits, with a clear reason; once the
+        unit weighs grams, its replay books the sale although its session
+        has closed since (a sale is a fact), with its quantity"""
+        pool = Pool()
+        Company = pool.get('company.company')
+        Date = pool.get('ir.date')
+        Operation = pool.get('retail.sync.operation')
+        Product = pool.get('product.product')
+        Push = pool.get('retail.sync.push')
+        Sale = pool.get('sale.point.sale')
+        Session = pool.get('sale.point.cash.session')
+        Template = pool.get('product.template')
+        Terminal = pool.get('sale.point')
+        Uom = pool.get('product.uom')
+        shop = self.shop6
+        kg, = Uom.search([('name', '=', "Kilogram")])
+        kg.digits, kg.rounding = 2, Decimal('0.01')
+        kg.save()
+        model = Product(shop.products[0])
+        with set_company(Company(shop.company)):
+            bananas = Template(name="Bananas", default_uom=kg, sale_uom=kg,
+                type='goods', salable=True,
+                account_category=model.template.account_category,
+                list_price=Decimal('1.6583'), gross_price=Decimal('1.99'),
+                products=[{}])
+            bananas.save()
+            product = bananas.products[0]
+            _, gross = Push.unit_prices(Decimal('1.99'),
+                product.customer_taxes_used, Date.today(),
+                Terminal(shop.terminal).tax_included)
+        total = (Decimal('1.234') * gross).quantize(Decimal('0.01'))
+        session = new_uuid()
+        sale = sale_op(shop, 1, sequence=2, session=session, lines=[
+                {'product': product.id, 'quantity': '1.234',
+                    'unit_price': '1.99', 'price': '1.99'}],
+            payments=[{'method': shop.cash, 'amount': str(total)}])
+        results = self.push(shop, [
+                operation(shop, 'session_open', {
+                        'session': session, 'opening_amount': '0'}, 1),
+                sale, close(shop, session, '0.00', 3)])
+        self.assertEqual([r['status'] for r in results],
+            ['accepted', 'rejected', 'accepted'], results)
+        self.assertEqual(results[1]['reason']['code'], 'invalid_payload')
+        self.assertIn("1.234", results[1]['reason']['message'])
+        self.assertIn("kg allows (2)", results[1]['reason']['message'])
+        self.assertEqual(
+            Session.search([('retail_uuid', '=', session)])[0].state,
+            'closed')
+        # The kilogram weighs grams: the manager replays the sale
+        kg.digits, kg.rounding = 3, Decimal('0.001')
+        kg.save()
+        # The replay runs later, in its own transaction: nothing read before
+        Transaction().cache.clear()
+        conflict, = Operation.search([('uuid', '=', sale['uuid'])])
+        Operation.replay([conflict])
+        Transaction().cache.clear()
+        conflict = Operation(conflict.id)
+        self.assertEqual(conflict.state, 'accepted', conflict.reason)
+        record, = Sale.search([('point', '=', shop.terminal),
+                ('receipt_number', '=', 1)])
+        line, = record.lines
+        self.assertEqual(Decimal(str(line.quantity)), Decimal('1.234'))
+        self.assertEqual(line.unit, kg)
+        self.assertEqual(record.total, total)
+        self.assertNotEqual(record.cash_session.retail_uuid, session)
 
     @with_transaction()
     def test_session_replays_answer_the_first_result(self):

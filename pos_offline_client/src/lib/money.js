@@ -44,7 +44,7 @@ export function divRound(num, den, mode = 'half-even') {
   return sign * q || 0;
 }
 
-function divRoundBig(num, den, mode) {
+export function divRoundBig(num, den, mode = 'half-even') {
   if (den < 0n) {
     num = -num;
     den = -den;

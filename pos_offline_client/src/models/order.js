@@ -11,8 +11,12 @@ export function newOrder(kind = 'sale') {
   };
 }
 
-export function unitPriceOf(product) {
-  return parseDecimal(product.gross_price ?? product.list_price ?? '0', PRICE_DIGITS);
+// The price a product sells at for one unit, in the terminal's terms: tax
+// included (gross_price) or not (list_price), as the catalog says.
+export function unitPriceOf(product, catalog = null) {
+  const taxIncluded = catalog?.taxIncluded ? catalog.taxIncluded() : true;
+  const price = taxIncluded ? product.gross_price ?? product.list_price : product.list_price;
+  return parseDecimal(price ?? '0', PRICE_DIGITS);
 }
 
 // Add a product: merges with the last line when it is the same product, lot
@@ -23,7 +27,7 @@ export function unitPriceOf(product) {
 export function addProduct(order, product, {
   quantity = 10 ** QTY_DIGITS, unitPrice, weighed = false, lot = null, uom = null, taxes, fromBarcode, catalog = null,
 } = {}) {
-  const price = unitPrice ?? unitPriceOf(product);
+  const price = unitPrice ?? unitPriceOf(product, catalog);
   const fromCatalog = unitPrice === undefined;
   const last = order.lines[order.lines.length - 1];
   if (last && !last.voided && !weighed && !last.weighed && last.product === product.id
@@ -37,7 +41,7 @@ export function addProduct(order, product, {
   }
   const line = {
     uuid: uuid(), product: product.id, name: product.name, code: product.code || '',
-    quantity, unitPrice: price, listUnitPrice: unitPriceOf(product), discount: 0,
+    quantity, unitPrice: price, listUnitPrice: unitPriceOf(product, catalog), discount: 0,
     taxes: taxes ?? product.taxes ?? [], lot: lot ? { id: lot.id, number: lot.number, expiry: lot.expiration_date || null } : null,
     weighed, uom, priceOverridden: !fromCatalog && !fromBarcode, voided: false,
     priceFromLabel: !fromCatalog && Boolean(fromBarcode), priceNotice: fromCatalog ? product.price_notice ?? null : null,

@@ -43,6 +43,27 @@ export function upcEToUpcA(code) {
   return isValidGtin(upcA) ? upcA : null;
 }
 
+// GS1 price/weight check digit of a 4- or 5-digit value (GS1 General
+// Specifications 7.9.2-7.9.4: weighting factors 2-, 2-, 3, 5- for four
+// digits; 5+, 2-, 5-, 5+, 2- for five). null for other lengths.
+const TWO_MINUS = [0, 2, 4, 6, 8, 9, 1, 3, 5, 7];
+const THREE = [0, 3, 6, 9, 2, 5, 8, 1, 4, 7];
+const FIVE_PLUS = [0, 5, 1, 6, 2, 7, 3, 8, 4, 9];
+const FIVE_MINUS = [0, 5, 9, 4, 8, 3, 7, 2, 6, 1];
+export function priceCheckDigit(value) {
+  if (!/^\d+$/.test(value)) return null;
+  const d = [...value].map(Number);
+  if (d.length === 4) {
+    const sum = TWO_MINUS[d[0]] + TWO_MINUS[d[1]] + THREE[d[2]] + FIVE_MINUS[d[3]];
+    return (sum * 3) % 10;
+  }
+  if (d.length === 5) {
+    const sum = FIVE_PLUS[d[0]] + TWO_MINUS[d[1]] + FIVE_MINUS[d[2]] + FIVE_PLUS[d[3]] + TWO_MINUS[d[4]];
+    return FIVE_MINUS.indexOf((10 - (sum % 10)) % 10);
+  }
+  return null;
+}
+
 // Built-in in-store layouts: 2 prefix digits, 5 item digits, 5 value
 // digits, check digit. The chain's layouts (Retail > Configuration >
 // Barcode Layouts, the `settings` record of the sync) replace them once
@@ -73,6 +94,8 @@ export function layoutsToRules(layouts) {
     if (!digits.every(Number.isInteger) || rule.itemDigits < 1 || rule.valueDigits < 1) continue;
     if (rule.decimals < 0 || rule.decimals > rule.valueDigits) continue;
     if (rule.prefix.length + rule.itemDigits + (rule.valueCheck ? 1 : 0) + rule.valueDigits !== 12) continue;
+    // A value check digit is defined for 4 and 5 digit values only
+    if (rule.valueCheck && ![4, 5].includes(rule.valueDigits)) continue;
     rules.push(rule);
   }
   // Longest prefix first: "245" before "24"
@@ -107,7 +130,10 @@ export function matchVariableRule(code, rules = variableRules()) {
     const valueStart = start + rule.itemDigits + (rule.valueCheck ? 1 : 0);
     const value = code.slice(valueStart, valueStart + rule.valueDigits);
     if (value.length !== rule.valueDigits) continue;
-    return { rule, item, value: Number(value), key: variableItemKey(rule, item) };
+    // The layout's value check digit, when it has one, must match
+    const check = rule.valueCheck ? Number(code[start + rule.itemDigits]) : null;
+    const valid = !rule.valueCheck || priceCheckDigit(value) === check;
+    return { rule, item, value: Number(value), key: variableItemKey(rule, item), valid };
   }
   return null;
 }
@@ -202,6 +228,9 @@ export function gs1Date(yymmdd, today = new Date()) {
   return `${year}-${String(mm).padStart(2, '0')}-${String(dd).padStart(2, '0')}`;
 }
 
+// The AIs holding a YYMMDD date.
+const DATE_AIS = ['11', '12', '13', '15', '16', '17'];
+
 // A receipt number printed on receipts: PREFIX-000123 (at least 6 digits).
 export const RECEIPT_NUMBER = /^[A-Z0-9]{1,6}-\d{6,10}$/;
 
@@ -229,6 +258,11 @@ export function parseBarcode(raw, { rules = DEFAULT_VARIABLE_RULES, today } = {}
     const result = { type: 'gs1', ai, gtin: gtin || null, keys: gtin ? [normalizeGtin(gtin)] : [] };
     if (ai['10']) result.lot = ai['10'];
     if (ai['21']) result.serial = ai['21'];
+    // Dates (production, packaging, best before, expiry...): an impossible
+    // one (30 February, month 13) makes the whole code invalid
+    for (const k of DATE_AIS) {
+      if (ai[k] !== undefined && gs1Date(ai[k], today) === null) return { type: 'invalid', raw, reason: 'date' };
+    }
     const exp = ai['17'] || ai['15'];
     if (exp) result.expiry = gs1Date(exp, today);
     for (const k of Object.keys(ai)) {
@@ -254,6 +288,7 @@ export function parseBarcode(raw, { rules = DEFAULT_VARIABLE_RULES, today } = {}
       }
       if (text.length === 13) {
         const v = matchVariableRule(text, rules);
+        if (v && !v.valid) return { type: 'invalid', raw, reason: 'price-check-digit' };
         if (v) {
           const r = { type: 'variable', kind: v.rule.kind, key: v.key, gtin: text, keys: [text] };
           if (v.rule.kind === 'weight') r.quantity = v.value * 10 ** (3 - v.rule.decimals);

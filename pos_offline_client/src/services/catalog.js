@@ -202,9 +202,16 @@ export class Catalog {
     return result;
   }
 
+  // Whether the terminal sells at tax-included prices (the `terminal`
+  // record's tax_included; a till has one terminal record).
+  taxIncluded() {
+    const terminal = this.all('terminal')[0];
+    return terminal ? terminal.tax_included !== false : true;
+  }
+
   // The unit price of quantity (milli-units of the product's sale unit) of
-  // a product at this branch: {unitPrice, listUnitPrice} (PRICE_DIGITS
-  // integers, tax included and not), source ('price_list' or 'base') and
+  // a product at this branch: {unitPrice (the terminal's: tax included
+  // or not), listUnitPrice (untaxed)} (PRICE_DIGITS integers), source ('price_list' or 'base') and
   // notice ('price-not-offline' when the branch price needs the server and
   // the product's own price applies).
   unitPrice(productOrId, quantity = 10 ** QTY_DIGITS) {
@@ -213,7 +220,7 @@ export class Catalog {
     if (!product) return null;
     const r = this.branchPrice(product, quantity);
     return {
-      unitPrice: scaledPrice(r.gross ?? r.untaxed ?? '0'), listUnitPrice: scaledPrice(r.untaxed),
+      unitPrice: scaledPrice((this.taxIncluded() ? r.gross ?? r.untaxed : r.untaxed) ?? '0'), listUnitPrice: scaledPrice(r.untaxed),
       source: r.source, notice: r.notice, line: r.line,
     };
   }

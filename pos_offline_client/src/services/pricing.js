@@ -1,17 +1,25 @@
 // Pricing, discounts, taxes and rounding of a cart, with integers only.
 //
-// The POS sells at tax-included (gross) prices, as Tryton's sale_point does
-// when the terminal's "tax included" is set, and rounds exactly like it:
-//   unit price (4 decimals) -> discounted unit price, rounded half-even to 4;
-//   line amount = round_half_even(quantity x unit price) to the currency;
-//   untaxed unit = round_price(gross / (1 + sum of rates));
-//   line tax = amount - round(quantity x untaxed unit).
-// So a total computed here equals the server's for the same lines.
-import { PRICE_DIGITS, QTY_DIGITS, divRound, mulScaled, parseDecimal } from '../lib/money.js';
+// The till computes a sale exactly as the server stores and posts it (Tryton's
+// sale_point and account modules), so both agree to the cent; the algorithm
+// is stated in docs/sync-protocol.md "Money: one algorithm":
+//   price (PRICE_DIGITS) -> discounted price, rounded half-even;
+//   unit gross and list prices from it (unitPrices: tax included or not, as
+//   the terminal's "tax included");
+//   line amount = round(quantity x unit gross), untaxed = round(quantity x
+//   unit list), line tax = amount - untaxed;
+//   taxes per tax: Tryton's _get_taxes with the company's tax rounding (per
+//   line or per document), the sale's tax difference spread over them.
+import {
+  PRICE_DIGITS, QTY_DIGITS, divRound, divRoundBig, mulScaled, parseDecimal,
+} from '../lib/money.js';
 
 export const PERCENT_DIGITS = 2; // discounts in hundredths of a percent
-export const RATE_DIGITS = 6; // tax rates in millionths ("0.21" -> 210000)
+export const RATE_DIGITS = 10; // tax rates as Tryton stores them ("0.21" -> 2100000000)
 const HUNDRED_PERCENT = 100 * 10 ** PERCENT_DIGITS;
+// Unrounded tax amounts: unit price x quantity x rate, exact.
+const EXACT_DIGITS = PRICE_DIGITS + QTY_DIGITS + RATE_DIGITS;
+const ONE_RATE = 10n ** BigInt(RATE_DIGITS);
 
 export function percentToBp(text) {
   return parseDecimal(text, PERCENT_DIGITS);
@@ -39,63 +47,256 @@ export function lineAmount(quantity, unitPrice, currencyDigits = 2) {
   return mulScaled(quantity, QTY_DIGITS, unitPrice, PRICE_DIGITS, currencyDigits);
 }
 
-// Sum of the rates of the taxes of a line (percentage taxes, not compound).
-export function taxRate(taxIds, taxes) {
-  let rate = 0;
+// A tax as the till computes with it, from the server's `tax` record
+// ({id, type, rate, amount, sequence} with decimal strings): rate as a
+// BigInt with RATE_DIGITS decimals, a fixed amount with PRICE_DIGITS.
+export function taxRecord(t) {
+  if (!t) return null;
+  const scaled = (v, digits) => BigInt(parseDecimal(v ?? '0', digits));
+  return {
+    id: t.id,
+    type: t.type === 'fixed' ? 'fixed' : t.type === 'none' ? 'none' : 'percentage',
+    rate: typeof t.rate === 'bigint' ? t.rate : scaled(t.rate, RATE_DIGITS),
+    amount: typeof t.amount === 'bigint' ? t.amount : scaled(t.amount, PRICE_DIGITS),
+    sequence: Number.isInteger(t.sequence) ? t.sequence : null,
+    name: t.name ?? '',
+  };
+}
+
+// The taxes of a line in Tryton's order (Tax.sort_taxes: taxes without a
+// sequence first, then by sequence, then by id).
+export function lineTaxes(taxIds, taxes) {
+  const out = [];
   for (const id of taxIds || []) {
     const tax = taxes.get ? taxes.get(id) : taxes[id];
-    if (tax && tax.type !== 'fixed') rate += tax.rate;
+    if (tax) out.push(tax.rate === undefined || typeof tax.rate !== 'bigint' ? taxRecord({ id, ...tax }) : tax);
   }
-  return rate;
+  const key = (t) => [t.sequence === null ? 0 : 1, t.sequence ?? 0, t.id];
+  return out.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    for (let i = 0; i < 3; i += 1) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
+    return 0;
+  });
+}
+
+// Sum of the percentage rates (RATE_DIGITS, BigInt) and of the fixed
+// amounts (PRICE_DIGITS, BigInt) of taxes.
+function rateAndFixed(taxes) {
+  let rate = 0n;
+  let fixed = 0n;
+  for (const t of taxes) {
+    if (t.type === 'percentage') rate += t.rate;
+    else if (t.type === 'fixed') fixed += t.amount;
+  }
+  return { rate, fixed };
+}
+
+// Sum of the rates of the taxes of a line, RATE_DIGITS (a Number).
+export function taxRate(taxIds, taxes) {
+  return Number(rateAndFixed(lineTaxes(taxIds, taxes)).rate);
+}
+
+// The unit prices of a line, both with PRICE_DIGITS decimals, from the
+// price it sells at (after discount), as the server stores them:
+// - tax included: gross = price;
+//   list = round_price((gross - fixed amounts) / (1 + sum of rates))
+//   (Tax.reverse_compute);
+// - tax excluded: list = price;
+//   gross = round_price(list + list x sum of rates + fixed amounts)
+//   (Tax.compute for a quantity of 1).
+// round_price rounds half to even to PRICE_DIGITS decimals.
+export function unitPrices(price, taxes, taxIncluded = true) {
+  const { rate, fixed } = rateAndFixed(taxes);
+  const p = BigInt(price);
+  if (taxIncluded) {
+    const list = rate === 0n && fixed === 0n ? p : divRoundBig((p - fixed) * ONE_RATE, ONE_RATE + rate);
+    return { gross: price, list: Number(list) };
+  }
+  const gross = divRoundBig(p * ONE_RATE + p * rate + fixed * ONE_RATE, ONE_RATE);
+  return { gross: Number(gross), list: price };
 }
 
 export function untaxedUnitPrice(grossUnit, rate) {
   if (!rate) return grossUnit;
   const one = 10 ** RATE_DIGITS;
-  return divRound(grossUnit * one, one + rate);
+  return Number(divRoundBig(BigInt(grossUnit) * BigInt(one), BigInt(one) + BigInt(rate)));
 }
 
-// Compute one line: {unitPrice (list, 4 dec), quantity (milli), discount (bp)}
-// plus the order discount. Returns the figures the receipt and server need.
-export function computeLine(line, { orderDiscount = 0, taxes = new Map(), currencyDigits = 2 } = {}) {
-  const effective = discountedUnitPrice(line.unitPrice, line.discount || 0, line.noOrderDiscount ? 0 : orderDiscount);
-  const amount = lineAmount(line.quantity, effective, currencyDigits);
-  const rate = taxRate(line.taxes, taxes);
-  const untaxedUnit = untaxedUnitPrice(effective, rate);
-  const untaxed = lineAmount(line.quantity, untaxedUnit, currencyDigits);
-  const fullAmount = lineAmount(line.quantity, line.unitPrice, currencyDigits);
+// Compute one line: {unitPrice (the terminal's price before discount,
+// PRICE_DIGITS), quantity (milli), discount (bp), taxes (ids)} plus the
+// order discount. Tryton's sale_point figures of the line:
+//   amount (gross) = round(quantity x unit gross price)
+//   untaxed        = round(quantity x unit list price)
+//   tax            = amount - untaxed
+// round: the currency's, half to even.
+export function computeLine(line, {
+  orderDiscount = 0, taxes = new Map(), currencyDigits = 2, taxIncluded = true,
+} = {}) {
+  const price = discountedUnitPrice(line.unitPrice, line.discount || 0, line.noOrderDiscount ? 0 : orderDiscount);
+  const taxList = lineTaxes(line.taxes, taxes);
+  const { gross, list } = unitPrices(price, taxList, taxIncluded);
+  const amount = lineAmount(line.quantity, gross, currencyDigits);
+  const untaxed = lineAmount(line.quantity, list, currencyDigits);
+  const full = unitPrices(line.unitPrice, taxList, taxIncluded);
+  const fullAmount = lineAmount(line.quantity, full.gross, currencyDigits);
   return {
-    unitGrossPrice: effective,
-    unitListPrice: untaxedUnit,
+    price,
+    unitGrossPrice: gross,
+    unitListPrice: list,
     amount,
     untaxed,
     tax: amount - untaxed,
-    rate,
+    rate: Number(rateAndFixed(taxList).rate),
+    taxList,
     discountAmount: fullAmount - amount,
   };
 }
 
+// -- taxes per tax of a sale (Tryton's TaxableMixin._get_taxes and
+// sale_point's get_tax_move_lines) -------------------------------------------
+
+// Round an exact amount (BigInt with `from` decimals) to the currency.
+function roundExact(value, from, digits) {
+  return divRoundBig(value, 10n ** BigInt(from - digits));
+}
+
+// TaxableMixin._round_taxes: round each amount, then give back the
+// rounding remainder (rounded half-even) one currency unit at a time to the
+// taxes with an amount, in order, until less than one unit is left.
+function roundTaxes(taxLines, digits) {
+  const scale = 10n ** BigInt(EXACT_DIGITS - digits);
+  let remainder = 0n; // EXACT_DIGITS
+  for (const t of taxLines.values()) {
+    const rounded = roundExact(t.amount, EXACT_DIGITS, digits);
+    remainder += rounded * scale - t.amount;
+    t.amount = rounded * scale;
+  }
+  let rem = divRoundBig(remainder, scale); // currency units
+  if (rem !== 0n) {
+    const offset = rem > 0n ? 1n : -1n;
+    const lines = [...taxLines.values()];
+    if (!lines.some((t) => t.amount !== 0n)) return;
+    for (let i = 0; rem !== 0n; i = (i + 1) % lines.length) {
+      if (lines[i].amount !== 0n) {
+        lines[i].amount -= offset * scale;
+        rem -= offset;
+      }
+    }
+  }
+}
+
+// The taxes of a sale, per tax, as posted: [{tax, name, base, amount}] in
+// currency units (base: the untaxed amounts taxed by it; amount: the tax),
+// for lines computed by computeLine ({line, quantity, unitListPrice,
+// taxList, untaxed, tax}). `rounding`: the company's tax rounding, 'document'
+// or 'line'.
+export function saleTaxes(computed, { rounding = 'document', currencyDigits = 2 } = {}) {
+  const digits = currencyDigits;
+  const scale = 10n ** BigInt(EXACT_DIGITS - digits);
+  const groups = new Map();
+  for (const c of computed) {
+    const quantity = BigInt(c.quantity);
+    const baseExact = quantity * BigInt(c.unitListPrice); // PRICE + QTY digits
+    const key = `${c.taxList.map((t) => t.id).join(',')}|${baseExact >= 0n}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push({ c, quantity, baseExact });
+  }
+  const all = new Map();
+  const baseScale = 10n ** BigInt(RATE_DIGITS);
+  for (const lines of groups.values()) {
+    const taxes = new Map();
+    for (const { c, quantity, baseExact } of lines) {
+      const current = new Map();
+      for (const t of c.taxList) {
+        if (t.type === 'none') continue;
+        let amount;
+        if (t.type === 'percentage') amount = baseExact * t.rate; // EXACT_DIGITS
+        else amount = t.amount * quantity * baseScale;
+        const base = roundExact(baseExact, PRICE_DIGITS + QTY_DIGITS, digits);
+        const key = `${t.id}|${base >= 0n}`;
+        // As Tryton: a second line of the same tax in one line replaces it
+        current.set(key, { tax: t, base, amount });
+      }
+      if (rounding === 'line') roundTaxes(current, digits);
+      for (const [key, tl] of current) {
+        const prev = taxes.get(key);
+        if (prev) {
+          prev.base += tl.base;
+          prev.amount += tl.amount;
+        } else taxes.set(key, { ...tl });
+      }
+    }
+    if (rounding !== 'line') roundTaxes(taxes, digits);
+    for (const [key, tl] of taxes) {
+      const prev = all.get(key);
+      if (prev) {
+        prev.base += tl.base;
+        prev.amount += tl.amount;
+      } else all.set(key, { ...tl });
+    }
+  }
+  // sale_point: the sale's tax is the sum of its lines' (gross - untaxed);
+  // the difference with the computed taxes goes to them pro rata.
+  const lines = [...all.values()].map((t) => ({ ...t, amount: t.amount / scale }));
+  const totalTax = computed.reduce((s, c) => s + BigInt(c.tax), 0n);
+  const taxAmount = lines.reduce((s, t) => s + t.amount, 0n);
+  const difference = totalTax - taxAmount;
+  if (difference !== 0n) {
+    let remaining = difference;
+    const d = decimalValue(difference, -digits);
+    const total = decimalValue(taxAmount, -digits);
+    for (const t of lines) {
+      if (t.amount === 0n) continue;
+      let ratio;
+      if (taxAmount !== 0n) ratio = decimalDiv(decimalValue(t.amount, -digits), total);
+      else ratio = decimalDiv(decimalValue(1n, 0), decimalValue(BigInt(lines.length), 0));
+      const value = decimalQuantize(decimalMul(d, ratio), digits).c;
+      t.amount += value;
+      remaining -= value;
+    }
+    if (remaining !== 0n) {
+      const first = lines.find((t) => t.amount !== 0n);
+      if (first) first.amount += remaining;
+    }
+  }
+  return lines.map((t) => ({ tax: t.tax.id, name: t.tax.name, rate: Number(t.tax.rate), base: Number(t.base), amount: Number(t.amount) }));
+}
+
+// Add the taxes of a sale to a per-tax summary (a Map tax id ->
+// {tax, name, rate, base, amount}), as a session sums them.
+export function addTaxes(summary, taxLines) {
+  for (const t of taxLines || []) {
+    if (t.tax === undefined) continue;
+    const s = summary.get(t.tax) || { tax: t.tax, name: t.name, rate: t.rate, base: 0, amount: 0 };
+    s.base += t.base;
+    s.amount += t.amount;
+    summary.set(t.tax, s);
+  }
+  return summary;
+}
+
 // Totals of an order: lines (voided lines excluded), payments and change.
+// options: {taxes (Map id -> taxRecord), currencyDigits, taxIncluded (the
+// terminal's), taxRounding (the company's: 'document' or 'line')}.
 export function computeOrder(order, options = {}) {
   const currencyDigits = options.currencyDigits ?? 2;
+  const taxIncluded = options.taxIncluded ?? true;
   const lines = [];
   let total = 0;
   let tax = 0;
   let discount = 0;
-  const byRate = new Map();
   for (const line of order.lines) {
     if (line.voided) continue;
-    const c = computeLine(line, { ...options, orderDiscount: order.discount || 0, currencyDigits });
-    lines.push({ line, ...c });
+    const c = computeLine(line, {
+      ...options, orderDiscount: order.discount || 0, currencyDigits, taxIncluded,
+    });
+    lines.push({ line, quantity: line.quantity, ...c });
     total += c.amount;
     tax += c.tax;
     discount += c.discountAmount;
-    const r = byRate.get(c.rate) || { rate: c.rate, base: 0, tax: 0, gross: 0 };
-    r.base += c.untaxed;
-    r.tax += c.tax;
-    r.gross += c.amount;
-    byRate.set(c.rate, r);
   }
+  const taxes = saleTaxes(lines, { rounding: options.taxRounding || 'document', currencyDigits });
   let paid = 0;
   let tendered = 0;
   for (const p of order.payments || []) {
@@ -108,7 +309,7 @@ export function computeOrder(order, options = {}) {
     total,
     tax,
     discount,
-    taxes: [...byRate.values()].sort((a, b) => a.rate - b.rate),
+    taxes,
     paid,
     tendered,
     due,
@@ -135,13 +336,27 @@ export function tender(order, { method, amount, cash }, options = {}) {
   return { method, amount: applied, tendered: amount };
 }
 
-// Price of a variable-measure barcode's embedded price: the quantity that
-// gives that amount at the unit price (rounded to grams), so the line is
-// still quantity x unit price as on the server.
+// The quantity of a price-embedded label (a variable-measure barcode that
+// carries the price to pay): quantity = embedded price / unit price (tax
+// included), in milli-units, rounded half to even to QTY_DIGITS decimals.
+// The line is then priced as any other (quantity x unit price), so its
+// amount is the label's within half a milli-unit of the unit price.
 export function quantityForAmount(amountMinor, unitPrice, currencyDigits = 2) {
   if (!unitPrice) return 0;
-  const scaled = amountMinor * 10 ** (QTY_DIGITS + PRICE_DIGITS - currencyDigits);
-  return divRound(scaled, unitPrice);
+  const scaled = BigInt(amountMinor) * 10n ** BigInt(QTY_DIGITS + PRICE_DIGITS - currencyDigits);
+  return Number(divRoundBig(scaled, BigInt(unitPrice)));
+}
+
+// The quantity of a label's embedded amount ({value, decimals} as the
+// barcode parser gives it) at a product's gross price (decimal string);
+// 0 when the product has no price or the quantity rounds to nothing.
+export function labelQuantity(amount, grossPrice, currencyDigits = 2) {
+  const unit = grossPrice === null || grossPrice === undefined ? 0 : parseDecimal(grossPrice, PRICE_DIGITS);
+  if (unit <= 0) return 0;
+  const minor = amount.decimals <= currencyDigits
+    ? amount.value * 10 ** (currencyDigits - amount.decimals)
+    : divRound(amount.value, 10 ** (amount.decimals - currencyDigits));
+  return quantityForAmount(minor, unit, currencyDigits);
 }
 
 // Is a discount (bp) within a limit given as the server's decimal string?
@@ -532,4 +747,16 @@ export function branchUnitPrice(list, product, { categories, quantity, uoms, tax
 
 export function scaledPrice(text) {
   return text === null || text === undefined ? null : decimalToScaled(parseDecimalText(text), PRICE_DIGITS);
+}
+
+// The tax lines a receipt prints: one per tax with a rate (its two signs
+// merged), labelled by the rate in percent: [{tax, label, base, amount}].
+export function receiptTaxes(taxLines) {
+  const merged = addTaxes(new Map(), (taxLines || []).filter((t) => t.tax !== undefined && t.rate));
+  return [...merged.values()].map((t) => ({
+    tax: t.tax,
+    label: `${decimalToString(decimalValue(BigInt(t.rate) * 100n, -RATE_DIGITS)).replace(/\.?0+$/, '')} %`,
+    base: t.base,
+    amount: t.amount,
+  }));
 }

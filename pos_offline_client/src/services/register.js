@@ -2,13 +2,15 @@
 // returns, voids, parked orders, customers, reports. Every action that the
 // server must know about is committed with its outbox entry (sync/outbox).
 // Depends on: db (Dexie), vault, catalog, device {terminal, branch, prefix}.
-import { formatDecimal, parseDecimal, PRICE_DIGITS, QTY_DIGITS } from '../lib/money.js';
+import { formatDecimal, PRICE_DIGITS, QTY_DIGITS } from '../lib/money.js';
 import { uuid } from '../lib/uuid.js';
 import { countMoves, orderMoves, putMoves } from '../db/stock.js';
 import { commitOperation, formatReceiptNumber } from '../sync/outbox.js';
 import { auditPayloads, salePayload } from '../sync/wire.js';
 import { allocateLots } from './catalog.js';
-import { RATE_DIGITS, computeOrder, percentToBp } from './pricing.js';
+import {
+  addTaxes, computeOrder, percentToBp, taxRecord,
+} from './pricing.js';
 import { verifyPin } from './pin.js';
 
 export const PERMISSION_DEFAULTS = {
@@ -40,7 +42,7 @@ export class Register {
     if (this.taxVersion !== this.catalog.version || !this.taxCache) {
       const m = new Map();
       for (const t of this.catalog.all('tax')) {
-        m.set(t.id, { type: t.type === 'fixed' ? 'fixed' : 'percentage', rate: t.rate ? parseDecimal(t.rate, RATE_DIGITS) : 0, name: t.name });
+        m.set(t.id, taxRecord(t));
       }
       this.taxCache = m;
       this.taxVersion = this.catalog.version;
@@ -48,8 +50,22 @@ export class Register {
     return this.taxCache;
   }
 
+  // Whether the terminal's prices include taxes (sale.point tax_included).
+  taxIncluded() {
+    const terminal = this.catalog.get('terminal', this.device.terminal?.id) || this.device.terminal;
+    return terminal?.tax_included ?? true;
+  }
+
+  // The company's tax rounding (account configuration): 'document' or 'line'.
+  taxRounding() {
+    return this.company()?.tax_rounding === 'line' ? 'line' : 'document';
+  }
+
   pricingOptions() {
-    return { taxes: this.taxes(), currencyDigits: this.currency().digits };
+    return {
+      taxes: this.taxes(), currencyDigits: this.currency().digits,
+      taxIncluded: this.taxIncluded(), taxRounding: this.taxRounding(),
+    };
   }
 
   totals(order) {
@@ -193,7 +209,7 @@ export class Register {
     const methods = new Map(this.paymentMethods().map((m) => [m.id, m]));
     const r = {
       session: session.uuid, openedAt: session.openedAt, opening: session.opening,
-      sales: 0, salesTotal: 0, returns: 0, returnsTotal: 0, voids: 0, discounts: 0, tax: 0,
+      sales: 0, salesTotal: 0, returns: 0, returnsTotal: 0, voids: 0, discounts: 0, tax: 0, taxes: new Map(),
       payments: new Map(), cashIn: 0, cashOut: 0, cashPayments: 0, lastReceipt: null,
     };
     for (const entry of entries) {
@@ -211,6 +227,7 @@ export class Register {
       }
       r.discounts += j.totals.discount;
       r.tax += j.totals.tax;
+      addTaxes(r.taxes, j.totals.taxes);
       for (const p of j.order.payments) {
         r.payments.set(p.method, (r.payments.get(p.method) || 0) + p.amount);
         if (methods.get(p.method)?.cash) r.cashPayments += p.amount;
@@ -223,6 +240,7 @@ export class Register {
     }
     r.net = r.salesTotal + r.returnsTotal;
     r.expectedCash = r.opening + r.cashPayments + r.cashIn - r.cashOut;
+    r.taxes = [...r.taxes.values()].sort((a, b) => a.tax - b.tax);
     r.payments = [...r.payments].map(([method, amount]) => ({ method, name: methods.get(method)?.name || String(method), amount }));
     return r;
   }
@@ -240,7 +258,7 @@ export class Register {
     const result = await this.commit({
       type, employee: employee.id, receipt: true, stores: heldUuid ? ['held', 'stock'] : ['stock'],
       build: ({ receiptNumber, clientTime, uuid: op }) => {
-        const { payload, computed } = salePayload(order, { receiptNumber, taxes: this.taxes(), digits, session: this.wireSession(session) });
+        const { payload, computed } = salePayload(order, { ...this.pricingOptions(), receiptNumber, digits, session: this.wireSession(session) });
         const number = this.receiptNumber(receiptNumber);
         const totals = {
           total: computed.total, tax: computed.tax, discount: computed.discount, paid: computed.paid,

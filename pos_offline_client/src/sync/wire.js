@@ -5,16 +5,23 @@ import { combinedDiscount } from '../models/order.js';
 import { computeOrder } from '../services/pricing.js';
 
 // `session`: the UUID of the cash session (protocol 1.2), left out when null.
-export function salePayload(order, { receiptNumber, taxes, digits = 2, session = null }) {
-  const c = computeOrder(order, { taxes, currencyDigits: digits });
-  const lines = c.lines.map(({ line, unitGrossPrice }) => {
+// `taxIncluded` (the terminal's) and `taxRounding` (the company's) as for
+// services/pricing.js computeOrder: `price` is the price the line sells at in
+// the terminal's terms (tax included or not), after discounts.
+export function salePayload(order, {
+  receiptNumber, taxes, digits = 2, session = null, taxIncluded = true, taxRounding = 'document',
+}) {
+  const c = computeOrder(order, {
+    taxes, currencyDigits: digits, taxIncluded, taxRounding,
+  });
+  const lines = c.lines.map(({ line, price }) => {
     const d = combinedDiscount(line.discount || 0, line.noOrderDiscount ? 0 : order.discount || 0);
     const wire = {
       product: line.product,
       quantity: formatDecimal(line.quantity, QTY_DIGITS),
       unit_price: formatDecimal(line.unitPrice, PRICE_DIGITS),
       discount: d ? { type: 'percent', value: formatDecimal(d, 2) } : null,
-      price: formatDecimal(unitGrossPrice, PRICE_DIGITS),
+      price: formatDecimal(price, PRICE_DIGITS),
       lot: line.lot?.id ?? null,
     };
     // A line split over lots (services/register.js splitLots)
@@ -101,6 +108,9 @@ export function figuresFromWire(data, digits = 2) {
     returnsTotal: money(data.returns_total),
     net: money(data.net),
     tax: money(data.taxes),
+    taxes: (data.tax_lines || []).map((t) => ({
+      tax: t.tax, name: t.name, base: money(t.base), amount: money(t.amount),
+    })),
     payments: (data.payments || []).map((p) => ({ method: p.method, name: p.name, amount: money(p.amount) })),
     cashIn: money(data.cash_in),
     cashOut: money(data.cash_out),
@@ -130,6 +140,22 @@ export function compareFigures(local, server) {
   }
   for (const [method, m] of [...methods].sort(([a], [b]) => a - b)) {
     if (m.local || m.server) rows.push({ key: `payment:${method}`, label: m.name, local: m.local, server: m.server });
+  }
+  // Per tax (base and amount), when the till has them
+  if (Array.isArray(local.taxes) && Array.isArray(server.taxes)) {
+    const taxes = new Map();
+    for (const t of local.taxes) taxes.set(t.tax, { name: t.name, local: t, server: { base: 0, amount: 0 } });
+    for (const t of server.taxes) {
+      const m = taxes.get(t.tax) || { name: t.name, local: { base: 0, amount: 0 }, server: null };
+      m.server = t;
+      taxes.set(t.tax, m);
+    }
+    for (const [tax, m] of [...taxes].sort(([a], [b]) => a - b)) {
+      rows.push(
+        { key: `tax-base:${tax}`, label: `${m.name} base`, local: m.local.base, server: m.server.base },
+        { key: `tax:${tax}`, label: m.name, local: m.local.amount, server: m.server.amount },
+      );
+    }
   }
   rows.push(
     { key: 'cashIn', label: 'Cash in', local: local.cashIn, server: server.cashIn },

@@ -7,7 +7,7 @@ import { parseBarcode } from '../services/barcode.js';
 import { chooseLot, isExpired, sellBy } from '../services/catalog.js';
 import { refundContext, refundLimits, refundMethods, tenderRefund } from '../services/refund.js';
 import { toProxyReceipt } from '../services/hardware.js';
-import { tender, quantityForAmount } from '../services/pricing.js';
+import { tender, labelQuantity, receiptTaxes } from '../services/pricing.js';
 import { addProduct, isEmpty, newOrder, selectedLine, setQuantity, stepQuantity } from '../models/order.js';
 import { $, closeAllModals, h, modalOpen, openModal } from './dom.js';
 import { ProductPanel } from './product-grid.js';
@@ -452,14 +452,16 @@ export class PosUI {
           opts.quantity = parsed.quantity;
           opts.weighed = true;
         } else if (product && parsed.kind === 'price') {
+          // quantity = embedded price / unit price (tax included), the
+          // line priced as any other (services/pricing.js labelQuantity)
           const { digits } = this.reg.currency();
-          const amount = parsed.amount.value * 10 ** Math.max(0, digits - parsed.amount.decimals);
-          const unit = parseDecimal(product.gross_price ?? '0', PRICE_DIGITS);
-          const qty = Math.max(1, quantityForAmount(amount, unit, digits));
+          const qty = labelQuantity(parsed.amount, product.gross_price, digits);
+          if (!qty) {
+            this.toast(t('No price for {name}', { name: product.name }), 'bad');
+            return;
+          }
           opts.quantity = qty;
-          opts.unitPrice = divRound(amount * 10 ** (QTY_DIGITS + PRICE_DIGITS - digits), qty);
           opts.weighed = true;
-          opts.fromBarcode = true;
         }
         break;
       }
@@ -475,7 +477,10 @@ export class PosUI {
         this.toast(t('Finish or park this order before a return'), 'bad');
         return;
       case 'invalid':
-        this.toast(t('Invalid barcode {code} (check digit)', { code: text }), 'bad');
+        this.toast(t({
+          date: 'Invalid barcode {code} (impossible date)',
+          'price-check-digit': 'Invalid barcode {code} (price check digit)',
+        }[parsed.reason] || 'Invalid barcode {code} (check digit)', { code: text }), 'bad');
         beep();
         return;
       default:
@@ -982,7 +987,7 @@ export class PosUI {
         ...(j.order.customer ? [[t('Customer'), j.order.customer.name]] : []),
         ...(j.order.originalReceipt ? [[t('Return of'), j.order.originalReceipt]] : [])],
       lines,
-      taxes: j.totals.taxes.filter((x) => x.rate).map((x) => ({ label: `${formatDecimal(x.rate, 4).replace(/\.?0+$/, '')} %`, base: f(x.base), amount: f(x.tax) })),
+      taxes: receiptTaxes(j.totals.taxes).map((x) => ({ label: x.label, base: f(x.base), amount: f(x.amount) })),
       total: f(j.totals.total),
       payments: j.order.payments.map((p) => ({ method: methods.get(p.method) || p.methodName, amount: f(p.tendered ?? p.amount) })),
       change: j.totals.change ? f(j.totals.change) : null,
