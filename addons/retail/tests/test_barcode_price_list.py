@@ -92,6 +92,38 @@ class BarcodeLayoutTestCase(unittest.TestCase):
             self.assertIn('12', cm.exception.message)
 
     @with_transaction()
+    def test_barcode_layout_value_check_digits(self):
+        "GS1 defines a price check digit for 4 or 5 value digits only"
+        Layout = Pool().get('retail.barcode.layout')
+        with self.assertRaises(BarcodeLayoutValidationError) as cm:
+            Layout.create([{'prefix': '2', 'kind': 'price', 'item_digits': 4,
+                        'value_check': True, 'value_digits': 6,
+                        'value_decimals': 2}])
+        self.assertIn('4 or 5', cm.exception.message)
+        Layout.create([{'prefix': '20', 'kind': 'price', 'item_digits': 5,
+                    'value_check': True, 'value_digits': 4,
+                    'value_decimals': 2}])
+
+    @with_transaction()
+    def test_scan_parsed_with_the_chain_layouts(self):
+        """The server reads a scale label with the chain's layouts (biip):
+        its price check digit verified, impossible dates refused"""
+        Layout = Pool().get('retail.barcode.layout')
+        Layout.create([{'prefix': '20', 'kind': 'price', 'item_digits': 5,
+                    'value_check': True, 'value_digits': 4,
+                    'value_decimals': 2}])
+        # 04011, price 3.49: GS1 check digit of 0349 is 7
+        self.assertEqual(Layout.parse_scan('2004011703491'), {
+                'type': 'variable', 'kind': 'price', 'gtin': '2004011703491',
+                'key': '2004011000002',
+                'amount': {'value': 349, 'decimals': 2}})
+        self.assertEqual(Layout.parse_scan('2004011103499'),
+            {'type': 'invalid', 'reason': 'price-check-digit'})
+        self.assertEqual(
+            Layout.parse_scan(']C1010950600013435217260230')['reason'],
+            'date')
+
+    @with_transaction()
     def test_barcode_layout_prefix(self):
         "A prefix is digits of the in-store ranges (02, 20-29), unique"
         Layout = Pool().get('retail.barcode.layout')
