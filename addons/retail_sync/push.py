@@ -613,7 +613,6 @@ class Push(Model):
 
     @classmethod
     def handle_sale(cls, batch, data, payload, client_time, sign=1):
-        pool = Pool()
         terminal = batch.terminal
         receipt_number = to_int(payload.get('receipt_number'),
             'receipt_number')
