@@ -229,3 +229,19 @@ test('the session_close result reaches the till with its type, and its Z figures
   const raw = JSON.stringify(await t.db.sessions.get(session.uuid), (k, v) => (v instanceof Uint8Array ? [...v] : v));
   assert.equal(raw.includes('524.40') || raw.includes('52440'), false, 'kept encrypted');
 });
+
+test('the Z report compares the taxes per tax (base and amount) with the server', () => {
+  const taxLines = [
+    { tax: 1, name: 'VAT 6%', base: '403.20', amount: '24.19' },
+    { tax: 2, name: 'VAT 21%', base: '371.00', amount: '77.91' },
+  ];
+  const server = figuresFromWire({ ...documented, tax_lines: taxLines }, 2);
+  assert.deepEqual(server.taxes.map((t) => [t.tax, t.base, t.amount]), [[1, 40320, 2419], [2, 37100, 7791]]);
+  const till = {
+    ...tillZ,
+    taxes: [{ tax: 1, name: 'VAT 6%', base: 40320, amount: 2419 }, { tax: 2, name: 'VAT 21%', base: 37100, amount: 7792 }],
+  };
+  const r = compareFigures(till, server);
+  assert.deepEqual(r.differ, ['tax:2']);
+  assert.ok(r.rows.some((row) => row.key === 'tax-base:1' && row.match));
+});
