@@ -83,6 +83,18 @@ class Device(ModelSQL, ModelView):
     enrolled_at = fields.Timestamp("Enrolled At", readonly=True)
     revoked_at = fields.Timestamp("Revoked At", readonly=True)
     device_name = fields.Char("Device Name", readonly=True)
+    # What the device reported with its key (the terminal keeps one active
+    # key, so these are the terminal's figures while the key is active)
+    last_seen = fields.Function(
+        fields.Timestamp("Last Seen"), 'get_status')
+    app_version = fields.Function(
+        fields.Char("App Version"), 'get_status')
+    pending_operations = fields.Function(
+        fields.Integer("Pending Operations",
+            help="Operations waiting on the device, as it last reported."),
+        'get_status')
+    cursor = fields.Function(
+        fields.Char("Sync Cursor"), 'get_status')
 
     @classmethod
     def __setup__(cls):
@@ -93,13 +105,37 @@ class Device(ModelSQL, ModelView):
                 Index(t, (t.code_hash, Index.Equality())),
                 })
         cls._order.insert(0, ('id', 'DESC'))
+        cls._buttons.update({
+                'revoke_device': {
+                    'invisible': ~Eval('state').in_(['pending', 'active']),
+                    'depends': ['state'],
+                    },
+                })
 
     @classmethod
     def default_state(cls):
         return 'pending'
 
     def get_branch(self, name):
-        return self.terminal.branch.id
+        return self.terminal.branch.id if self.terminal.branch else None
+
+    def get_status(self, name):
+        if self.state != 'active':
+            return None
+        return getattr(self.terminal, 'device_' + name)
+
+    @classmethod
+    @ModelView.button
+    def revoke_device(cls, devices):
+        "Revoke the key (or the unused code) of each device"
+        Terminal = Pool().get('sale.point')
+        devices = [d for d in devices if d.state in {'pending', 'active'}]
+        terminals = {d.terminal for d in devices if d.state == 'active'}
+        cls.write(devices, {
+                'state': 'revoked', 'code_hash': None,
+                'revoked_at': dt.datetime.now()})
+        if terminals:
+            Terminal.write(list(terminals), {'device_state': 'revoked'})
 
     @classmethod
     def new_enrollment(cls, terminal):

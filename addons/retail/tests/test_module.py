@@ -11,7 +11,8 @@ from trytond.modules.company.tests import (
 from trytond.modules.retail.company import check_pin, hash_pin, pin_is_trivial
 from trytond.modules.retail.exceptions import (
     BranchValidationError, PinValidationError, ReceiptPrefixError)
-from trytond.modules.retail.tests.views import unrenderable_tree_columns
+from trytond.modules.retail.tests.views import (
+    unapplied_view_extensions, unrenderable_tree_columns)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
@@ -95,6 +96,11 @@ class RetailTestCase(CompanyTestMixin, ModuleTestCase):
     def test_tree_views_renderable(self):
         "Every list column has a widget the web client can draw"
         self.assertEqual(unrenderable_tree_columns('retail'), [])
+
+    @with_transaction()
+    def test_view_extensions_applied(self):
+        "Every view extension of the module is applied to the view it targets"
+        self.assertEqual(unapplied_view_extensions('retail'), [])
 
     @with_transaction()
     def test_branch_terminals(self):

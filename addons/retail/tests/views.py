@@ -39,3 +39,44 @@ def unrenderable_tree_columns(module):
             if widget not in SAO_TREE_WIDGETS:
                 problems.append((view.model, name, widget))
     return problems
+
+
+def unapplied_view_extensions(module):
+    """Return (view, reason) of module's view extensions that Tryton does not
+    apply to the view they target
+
+    Tryton applies to a view the extensions that inherit it directly, and
+    only to a base view (an extension of an extension is never applied), so
+    each extension must inherit the base view of its model and each element
+    it adds must be in the view the web client gets."""
+    pool = Pool()
+    View = pool.get('ir.ui.view')
+    problems = []
+    views = View.search([
+            ('module', '=', module),
+            ('inherit', '!=', None),
+            ])
+    for view in views:
+        if view.inherit.model != view.model:
+            # A base view of its own model built on another model's view
+            continue
+        name = f'{module}.{view.name} ({view.model})'
+        if view.inherit.inherit and view.inherit.inherit.model == view.model:
+            problems.append((name, f"inherits the extension view "
+                    f"{view.inherit.module}.{view.inherit.name}, not the "
+                    "base view"))
+            continue
+        arch = view.inherit.view_get(model=view.model)['arch']
+        tree = etree.fromstring(arch)
+        extension = etree.fromstring(view.arch)
+        for xpath in extension:
+            for element in xpath.iter():
+                if element is xpath or not (
+                        element.get('name') or element.get('id')):
+                    continue
+                attribute = 'name' if element.get('name') else 'id'
+                path = (f"//{element.tag}[@{attribute}="
+                    f"'{element.get(attribute)}']")
+                if not tree.xpath(path):
+                    problems.append((name, f"{path} is not in the view"))
+    return problems

@@ -8,7 +8,8 @@ from unittest import mock
 from trytond.modules.retail_sync.pull import Scope, bootstrap_page, delta
 from trytond.modules.retail_sync.tests.tools import (
     committed, operation, pull_own_changes, sale_op, setup_shop)
-from trytond.modules.retail.tests.views import unrenderable_tree_columns
+from trytond.modules.retail.tests.views import (
+    unapplied_view_extensions, unrenderable_tree_columns)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
@@ -95,6 +96,11 @@ class RetailSyncTestCase(ModuleTestCase):
     def test_tree_views_renderable(self):
         "Every list column has a widget the web client can draw"
         self.assertEqual(unrenderable_tree_columns('retail_sync'), [])
+
+    @with_transaction()
+    def test_view_extensions_applied(self):
+        "Every view extension of the module is applied to the view it targets"
+        self.assertEqual(unapplied_view_extensions('retail_sync'), [])
 
     @with_transaction()
     def test_change_log_catalog_changes(self):
