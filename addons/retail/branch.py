@@ -152,8 +152,11 @@ class Branch(DeactivableMixin, ModelSQL, ModelView):
 
     @classmethod
     def _clear_rule_cache(cls):
-        # Record rules depend on the branches of a user
-        Pool().get('res.user')._get_branches_cache.clear()
+        # Record rules depend on the branches of a user and on the
+        # warehouses of every branch
+        pool = Pool()
+        pool.get('res.user')._get_branches_cache.clear()
+        pool.get('ir.rule')._domain_get_cache.clear()
 
 
 class BranchManager(ModelSQL):

@@ -11,7 +11,9 @@ class Rule(metaclass=PoolMeta):
         super().__setup__()
         cls.domain.help += (
             '\n- "branches" as list of ids of the branches of the user'
-            '\n- "branch_warehouses" as list of ids of their warehouses')
+            '\n- "branch_warehouses" as list of ids of their warehouses'
+            '\n- "other_branch_warehouses" as list of ids of the warehouses '
+            'of the other branches')
 
     @classmethod
     def _get_cache_key(cls, model_names):
@@ -27,4 +29,6 @@ class Rule(metaclass=PoolMeta):
         context = super()._get_context(model_name)
         context['branches'] = User.get_branches()
         context['branch_warehouses'] = User.get_branch_warehouses()
+        context['other_branch_warehouses'] = (
+            User.get_other_branch_warehouses())
         return context

@@ -1,6 +1,6 @@
 # This file is part of the retail suite.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
-from sql import Union
+from sql import Null, Union
 
 from trytond.cache import Cache
 from trytond.model import fields
@@ -62,6 +62,19 @@ class User(metaclass=PoolMeta):
         cursor.execute(*branch.select(
                 branch.warehouse, where=branch.id.in_(branch_ids)))
         return sorted({w for w, in cursor})
+
+    @classmethod
+    def get_other_branch_warehouses(cls):
+        """Return the ids of the warehouses of the branches that are not the
+        current user's (a warehouse shared with one of theirs excluded)"""
+        pool = Pool()
+        Branch = pool.get('retail.branch')
+        branch = Branch.__table__()
+        own = set(cls.get_branch_warehouses())
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*branch.select(branch.warehouse,
+                where=branch.warehouse != Null))
+        return sorted({w for w, in cursor} - own)
 
     @classmethod
     def write(cls, *args):
