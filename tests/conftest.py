@@ -1,7 +1,7 @@
 """Shared fixtures of the cross-component tests (see tests/support)."""
 import pytest
 
-from tests.support.servers import PostgresServer
+from tests.support.servers import PostgresServer, TrytondServer
 
 
 @pytest.fixture(scope='session')
@@ -9,3 +9,10 @@ def postgres():
     "A real PostgreSQL 15 server for the session"
     with PostgresServer() as pg:
         yield pg
+
+
+@pytest.fixture(scope='session')
+def backoffice(postgres):
+    "trytond with the demo chain on PostgreSQL, for the back-office tests"
+    with TrytondServer(postgres.uri, 'backoffice_test', demo=True) as server:
+        yield server

@@ -7,13 +7,6 @@ import urllib.request
 import pytest
 
 from tests.support.rpc import Client, RPCError
-from tests.support.servers import TrytondServer
-
-
-@pytest.fixture(scope='module')
-def backoffice(postgres):
-    with TrytondServer(postgres.uri, 'backoffice_test', demo=True) as server:
-        yield server
 
 
 def test_sao_served_at_root(backoffice):

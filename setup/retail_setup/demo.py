@@ -180,10 +180,19 @@ def load(config, admin_password, say=print):
     branches, terminals = {}, {}
     for code, name, city, tills in BRANCHES:
         if code == 'BXL':
+            # The company's first warehouse becomes this branch's: its
+            # zones carry the branch's name like those of every other
+            # branch, so a list of locations says which shop each is in
             warehouse = default_wh
             warehouse.name = f"{name} Warehouse"
             warehouse.code = code
             warehouse.save()
+            for zone, label in [('storage_location', "Storage"),
+                    ('input_location', "Input"),
+                    ('output_location', "Output")]:
+                location = getattr(warehouse, zone)
+                location.name = f"{name} {label}"
+                location.save()
         else:
             storage = Location(name=f"{name} Storage", type='storage')
             storage.save()
