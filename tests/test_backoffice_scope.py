@@ -3,6 +3,7 @@ of another: every model a manager opens, read through the JSON-RPC API the
 web client uses, as the manager of Brussels (BXL) while Antwerp (ANT) has
 records of the same kind (tests/support/chain.py)."""
 import urllib.error
+from decimal import Decimal
 
 import pytest
 
@@ -216,3 +217,27 @@ def test_manager_replays_their_branch_conflicts_only(chain, office,
         0, None, None)
     with pytest.raises(RPCError):
         manager.model('retail.sync.operation', 'replay', [other])
+
+
+def test_manager_gives_no_more_than_their_own_pos_permissions(office,
+        manager):
+    "The manager's own POS role allows a 30% discount, the admin's 100%"
+    employee_id = _new_employee(manager, "Rita Limits", ['BXL'])
+
+    def decimal(value):
+        return {'__class__': 'Decimal', 'decimal': value}
+    manager.model('company.employee', 'write', [employee_id],
+        {'pos_max_discount': decimal('30')})
+    with pytest.raises(RPCError) as refused:
+        manager.model('company.employee', 'write', [employee_id],
+            {'pos_max_discount': decimal('31')})
+    assert "maximum discount" in str(refused.value)
+    super_admin, = manager.model('retail.pos.role', 'search',
+        [('name', '=', "Super Admin")], 0, None, None)
+    with pytest.raises(RPCError):
+        manager.model('company.employee', 'write', [employee_id],
+            {'pos_role': super_admin, 'pos_max_discount': None})
+    values, = office.admin.model('company.employee', 'read', [employee_id],
+        ['pos_max_discount', 'pos_role.name'])
+    assert values['pos_role.']['name'] == "Cashier"
+    assert Decimal(values['pos_max_discount']['decimal']) == Decimal(30)

@@ -15,7 +15,8 @@ from trytond.rpc import RPC
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
-from .exceptions import PinAccessError, PinValidationError
+from .exceptions import (
+    PinAccessError, PinValidationError, PosPermissionError)
 
 # PBKDF2-HMAC-SHA256, the KDF that both Python (hashlib) and the browser
 # (WebCrypto) implement natively, so the POS verifies PINs offline with the
@@ -69,6 +70,10 @@ def pin_is_trivial(pin):
     steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:])}
     return steps in ({1}, {9})
 
+
+# The fields that make an employee's POS permissions
+POS_FIELDS = {'pos_role', 'pos_max_discount'} | {
+    'pos_' + flag for flag in PERMISSION_FLAGS}
 
 _PERMISSION_HELP = {
     'allow_refund': "Can refund a sale.",
@@ -258,9 +263,73 @@ class Employee(metaclass=PoolMeta):
         return super().copy(employees, default=default)
 
     @classmethod
+    def create(cls, vlist):
+        granting = any(POS_FIELDS & values.keys() for values in vlist)
+        own = cls._granter_pos_permissions() if granting else None
+        employees = super().create(vlist)
+        if granting:
+            cls.check_pos_grant(employees, own)
+        return employees
+
+    @classmethod
     def write(cls, *args):
+        actions = iter(args)
+        granted = []
+        for records, values in zip(actions, actions):
+            if POS_FIELDS & values.keys():
+                granted.extend(records)
+        # The user's own permissions as they were before this write
+        own = cls._granter_pos_permissions() if granted else None
         super().write(*args)
         Pool().get('res.user')._get_branches_cache.clear()
+        if granted:
+            cls.check_pos_grant(granted, own)
+
+    @classmethod
+    def _granter_pos_permissions(cls):
+        """Return the POS permissions the current user may give: None for
+        no limit (the server itself and super admins), else those of the
+        user's employee (empty if the user has none)"""
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        User = pool.get('res.user')
+        transaction = Transaction()
+        if not transaction.user or not transaction.check_access:
+            return None
+        if ModelData.get_id('retail', 'group_super_admin') in set(
+                User.get_groups()):
+            return None
+        with without_check_access():
+            user = User(transaction.user)
+            if not user.employee:
+                return {'max_discount': '0'}
+            return cls(user.employee.id).get_pos_permissions()
+
+    @classmethod
+    def check_pos_grant(cls, employees, own):
+        """Check that employees have no POS permission beyond own (the
+        permissions of the user who gives them, see
+        _granter_pos_permissions)"""
+        if own is None:
+            return
+        with without_check_access():
+            for employee in cls.browse(employees):
+                granted = employee.get_pos_permissions()
+                if (Decimal(granted['max_discount'])
+                        > Decimal(own['max_discount'])):
+                    raise PosPermissionError(gettext(
+                            'retail.msg_pos_grant_max_discount',
+                            employee=employee.rec_name,
+                            discount=granted['max_discount'],
+                            own=own['max_discount']))
+                for flag in PERMISSION_FLAGS:
+                    if granted[flag] and not own.get(flag):
+                        raise PosPermissionError(gettext(
+                                'retail.msg_pos_grant_permission',
+                                employee=employee.rec_name,
+                                permission=cls.fields_get(
+                                    ['pos_' + flag])['pos_' + flag][
+                                    'string']))
 
 
 class EmployeeBranch(ModelSQL):

@@ -12,6 +12,10 @@ class PinAccessError(UserError):
     pass
 
 
+class PosPermissionError(ValidationError):
+    pass
+
+
 class ReceiptPrefixError(ValidationError):
     pass
 
