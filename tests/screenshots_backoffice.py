@@ -1,47 +1,96 @@
-"""Take screenshots of the back office (sao) in headless Chromium:
-    .venv/bin/python tests/screenshots_backoffice.py URL DATABASE OUTDIR"""
+"""Take the screenshots of the back office (sao) in docs/screenshots/ with
+headless Chromium, from a running server with the demo chain:
+
+    .venv/bin/python tests/screenshots_backoffice.py URL DATABASE OUTDIR
+
+As the administrator: the Retail menu, the branch list and form.  As the
+Brussels store manager, after the tills of both branches synced a few
+operations (tests/support/chain.py): the terminal form with its devices and
+receipt report, its enrollment code, the employee form and the sync
+conflicts."""
+import os
 import sys
+import types
 
-from playwright.sync_api import sync_playwright
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+                __file__))))
 
-ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu',
-    '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run']
+from tests.support import servers  # noqa: E402,F401 (setup/ on sys.path)
+from tests.support.chain import fill, operation, sync  # noqa: E402
+from tests.support.sao import Sao  # noqa: E402
+
+from retail_setup.cli import ADMIN_PASSWORD  # noqa: E402
+from retail_setup.demo import DEMO_PASSWORD  # noqa: E402
+
+
+def admin_screens(url, database, outdir):
+    with Sao(url, database) as sao:
+        sao.login('admin', ADMIN_PASSWORD)
+        sao.page.locator('#menu').get_by_text("Retail", exact=True).click()
+        sao.idle(1000)
+        sao.screenshot(f'{outdir}/backoffice-retail-menu.png')
+        sao.open_menu("Retail", "Branches")
+        sao.screenshot(f'{outdir}/backoffice-branch-list.png')
+        sao.open_row("Brussels Central")
+        sao.page.wait_for_selector('text=Managers >> visible=true')
+        sao.idle(1000)
+        sao.screenshot(f'{outdir}/backoffice-branch-form.png')
+
+
+def sale(records, number):
+    "A cash sale of one item, as the till sends it"
+    return operation(records['terminal'], records['cashier'], 'sale',
+        number, {'receipt_number': number, 'customer': None, 'lines': [{
+                    'product': records['product'], 'quantity': '1',
+                    'unit_price': records['price'],
+                    'price': records['price'], 'discount': None,
+                    'lot': None}],
+            'payments': [{'method': records['cash'],
+                    'amount': records['price']}]})
+
+
+def manager_screens(server, outdir):
+    records = fill(server)
+    with Sao(server.url, server.database) as sao:
+        sao.login('manager.bxl', DEMO_PASSWORD)
+        sao.open_menu("Retail", "Terminals")
+        sao.open_row("Brussels Till 1")
+        sao.click_button("Enrollment Code")
+        dialog = sao.dialog()
+        code = sao.field_value('code', dialog)
+        sao.idle(1000)
+        sao.screenshot(f'{outdir}/backoffice-enrollment-code.png')
+        sao.click_button("Close", dialog)
+        # A second till enrolled with the code and reported its status
+        key = sync(server, 'enroll', body={'code': code,
+                'app_version': '1.4.0', 'device_name': "Counter 1"}
+            )['device_key']
+        sync(server, 'status', key, {'app_version': '1.4.0',
+                'pending_operations': 0})
+        # It sends receipt 4 while 3 never arrived: a gap in the report
+        sync(server, 'push', key, {'terminal': records['BXL']['terminal'],
+                'operations': [sale(records['BXL'], 4)]})
+        sao.reload()
+        sao.page.get_by_text("Counter 1").first.wait_for()
+        sao.page.set_viewport_size({'width': 1366, 'height': 1100})
+        sao.idle(1000)
+        sao.screenshot(f'{outdir}/backoffice-terminal-form.png')
+        sao.page.set_viewport_size({'width': 1366, 'height': 900})
+
+        sao.open_menu("Retail", "Employees & PINs")
+        sao.open_row("Alice Martin")
+        sao.idle(1000)
+        sao.screenshot(f'{outdir}/backoffice-employee-form.png')
+
+        sao.open_menu("Retail", "Sync", "Conflicts")
+        sao.idle(1000)
+        sao.screenshot(f'{outdir}/backoffice-sync-conflicts.png')
 
 
 def main(url, database, outdir):
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path='/usr/bin/chromium',
-            args=ARGS)
-        page = browser.new_page(viewport={'width': 1366, 'height': 800})
-        page.goto(url)
-        page.wait_for_selector('input#login', timeout=60000)
-        if page.locator('input#database').is_editable():
-            page.fill('input#database', database)
-        page.fill('input#login', 'admin')
-        page.locator('button[type="submit"]:visible').first.click()
-        password = page.locator('input[type="password"]:visible').first
-        password.wait_for(timeout=30000)
-        password.fill('retail-admin')
-        page.keyboard.press('Enter')
-        page.wait_for_timeout(4000)
-        cancel = page.locator('button:has-text("Cancel"):visible')
-        if cancel.count():
-            cancel.first.click()
-        page.wait_for_selector('text=Retail', timeout=60000)
-        page.wait_for_timeout(2000)
-        page.locator('text=Retail').first.click()
-        page.wait_for_timeout(1500)
-        page.screenshot(path=f'{outdir}/backoffice-retail-menu.png')
-        page.locator('text=Branches').first.dblclick()
-        page.wait_for_timeout(3000)
-        page.screenshot(path=f'{outdir}/backoffice-branch-list.png')
-        page.locator('td:has-text("Brussels Central")').first.dblclick()
-        page.wait_for_selector('text=Managers >> visible=true',
-            timeout=60000)
-        page.wait_for_timeout(4000)
-        page.screenshot(path=f'{outdir}/backoffice-branch-form.png')
-        browser.close()
+    server = types.SimpleNamespace(url=url, database=database)
+    admin_screens(url, database, outdir)
+    manager_screens(server, outdir)
 
 
 if __name__ == '__main__':

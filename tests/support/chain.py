@@ -26,7 +26,7 @@ def sync(server, path, key=None, body=None):
         return json.loads(response.read())
 
 
-def _operation(terminal, employee_id, type_, sequence, payload):
+def operation(terminal, employee_id, type_, sequence, payload):
     return {'uuid': str(uuid.uuid4()), 'type': type_, 'terminal': terminal,
         'sequence': sequence, 'employee': employee_id,
         'client_time': dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -44,8 +44,9 @@ def fill(server):
     admin = office.admin
     cash, = admin.model('sale.point.payment.method', 'search',
         [('cash', '=', True)], 0, 1, None)
-    product = admin.search_read('product.product',
-        [('template.name', '=', "Spaghetti 500 g")], ['id'])[0]['id']
+    spaghetti, = admin.search_read('product.product',
+        [('template.name', '=', "Spaghetti 500 g")], ['id', 'list_price'])
+    product = spaghetti['id']
     employees = {e['party.']['name']: e['id'] for e in admin.search_read(
             'company.employee', [], ['party.name'])}
     records = {}
@@ -59,18 +60,18 @@ def fill(server):
         manager = employees[employee('Store Manager', code)[0]]
         operations = [
             # Sold at 0.10 (price drift) and far more than in stock
-            _operation(terminal, cashier, 'sale', 1, {
+            operation(terminal, cashier, 'sale', 1, {
                     'receipt_number': 1, 'customer': None, 'lines': [{
                             'product': product, 'quantity': '5000',
                             'unit_price': '0.10', 'price': '0.10',
                             'discount': None, 'lot': None}],
                     'payments': [{'method': cash, 'amount': '500.00'}]}),
-            _operation(terminal, manager, 'audit', 2, {
+            operation(terminal, manager, 'audit', 2, {
                     'action': 'expired_lot', 'manager': manager,
                     'cashier': cashier, 'receipt': f'{prefix}-000001',
                     'product': product, 'lot': None, 'detail': {}}),
             # A product the server does not know: quarantined
-            _operation(terminal, cashier, 'sale', 3, {
+            operation(terminal, cashier, 'sale', 3, {
                     'receipt_number': 2, 'customer': None, 'lines': [{
                             'product': 999999999, 'quantity': '1',
                             'unit_price': '1.00', 'price': '1.00',
@@ -94,5 +95,7 @@ def fill(server):
         records[code] = {'terminal': terminal, 'key': key,
             'warehouse': warehouse['id'],
             'storage': warehouse['storage_location'],
-            'shipment': shipment, 'product': product}
+            'shipment': shipment, 'product': product, 'cash': cash,
+            'price': spaghetti['list_price']['decimal'],
+            'cashier': cashier, 'manager': manager}
     return records
