@@ -6,8 +6,8 @@ headless Chromium, from a running server with the demo chain:
 As the administrator: the Retail menu, the branch list and form.  As the
 Brussels store manager, after the tills of both branches synced a few
 operations (tests/support/chain.py): the terminal form with its devices and
-receipt report, its enrollment code, the employee form and the sync
-conflicts."""
+receipt report, its enrollment code, the employee form, the sync
+conflicts and the price-drift and oversell flags."""
 import os
 import sys
 import types
@@ -85,6 +85,9 @@ def manager_screens(server, outdir):
         sao.open_menu("Retail", "Sync", "Conflicts")
         sao.idle(1000)
         sao.screenshot(f'{outdir}/backoffice-sync-conflicts.png')
+        sao.open_menu("Retail", "Sync", "Price Drift and Oversell")
+        sao.idle(1000)
+        sao.screenshot(f'{outdir}/backoffice-sync-flags.png')
 
 
 def main(url, database, outdir):

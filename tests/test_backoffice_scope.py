@@ -2,6 +2,7 @@
 of another: every model a manager opens, read through the JSON-RPC API the
 web client uses, as the manager of Brussels (BXL) while Antwerp (ANT) has
 records of the same kind (tests/support/chain.py)."""
+import json
 import urllib.error
 from decimal import Decimal
 
@@ -94,7 +95,7 @@ def test_warehouse_filters_list_own_warehouses(chain, manager):
     list holds their branch's warehouse only"""
     fields = manager.model('stock.product_quantities_warehouse.context',
         'fields_get', ['warehouse'])
-    domain = fields['warehouse']['domain']
+    domain = json.loads(fields['warehouse']['domain'])
     assert domain == [['type', '=', 'warehouse']]
     warehouses = manager.search_read('stock.location', domain, ['name'])
     assert [w['name'] for w in warehouses] == ["Brussels Central Warehouse"]

@@ -2,7 +2,8 @@
 # of this repository contains the full copyright notices and license terms.
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction, inactive_records
+from trytond.transaction import (
+    Transaction, check_access, inactive_records, without_check_access)
 
 
 class Product(metaclass=PoolMeta):
@@ -11,17 +12,26 @@ class Product(metaclass=PoolMeta):
     @classmethod
     def products_by_location(cls, location_ids, *args, **kwargs):
         """Quantities only in the locations the user may read: a store
-        manager asking for another branch's warehouse gets nothing"""
+        manager asking for another branch's warehouse (through the context
+        of a list, a lot or a report) gets nothing
+
+        Quantities are computed by getters that run without access checks,
+        so the record rules of the locations are applied here for the
+        transaction's user whatever the access-check state."""
         pool = Pool()
         Location = pool.get('stock.location')
-        transaction = Transaction()
-        if transaction.user and transaction.check_access and location_ids:
-            readable = set()
-            with inactive_records():
-                for sub in grouped_slice(list(location_ids)):
-                    readable.update(map(int, Location.search(
-                                [('id', 'in', list(sub))], order=[])))
-            location_ids = [i for i in location_ids if i in readable]
-            if not location_ids:
-                return {}
+        Rule = pool.get('ir.rule')
+        if Transaction().user and location_ids:
+            with check_access():
+                domain = Rule.domain_get('stock.location', mode='read')
+            if domain:
+                readable = set()
+                with without_check_access(), inactive_records():
+                    for sub in grouped_slice(list(location_ids)):
+                        readable.update(map(int, Location.search(
+                                    [('id', 'in', list(sub)), domain],
+                                    order=[])))
+                location_ids = [i for i in location_ids if i in readable]
+                if not location_ids:
+                    return {}
         return super().products_by_location(location_ids, *args, **kwargs)

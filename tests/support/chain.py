@@ -45,7 +45,8 @@ def fill(server):
     cash, = admin.model('sale.point.payment.method', 'search',
         [('cash', '=', True)], 0, 1, None)
     spaghetti, = admin.search_read('product.product',
-        [('template.name', '=', "Spaghetti 500 g")], ['id', 'list_price'])
+        [('template.name', '=', "Spaghetti 500 g")],
+        ['id', 'template.list_price'])
     product = spaghetti['id']
     employees = {e['party.']['name']: e['id'] for e in admin.search_read(
             'company.employee', [], ['party.name'])}
@@ -96,6 +97,6 @@ def fill(server):
             'warehouse': warehouse['id'],
             'storage': warehouse['storage_location'],
             'shipment': shipment, 'product': product, 'cash': cash,
-            'price': spaghetti['list_price']['decimal'],
+            'price': spaghetti['template.']['list_price']['decimal'],
             'cashier': cashier, 'manager': manager}
     return records
