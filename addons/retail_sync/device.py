@@ -95,6 +95,10 @@ class Device(ModelSQL, ModelView):
         'get_status')
     cursor = fields.Function(
         fields.Char("Sync Cursor"), 'get_status')
+    pending_code_expires = fields.Function(
+        fields.Timestamp("Code Expires",
+            help="When the code waiting for enrollment expires."),
+        'get_pending_code_expires')
 
     @classmethod
     def __setup__(cls):
@@ -123,6 +127,9 @@ class Device(ModelSQL, ModelView):
         if self.state != 'active':
             return None
         return getattr(self.terminal, 'device_' + name)
+
+    def get_pending_code_expires(self, name):
+        return self.code_expires if self.state == 'pending' else None
 
     @classmethod
     @ModelView.button
