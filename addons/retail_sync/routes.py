@@ -244,18 +244,16 @@ def sync_transaction(func):
 
 
 def sync_pool(database_name, request):
-    "The initialised pool of database_name or None if it does not exist"
-    database_list = Pool.database_list()
-    if database_name not in database_list:
-        with Transaction().start(None, 0, readonly=True) as transaction:
-            hostname = config.get_hostname(request.host)
-            if database_name not in transaction.database.list(
-                    hostname=hostname):
-                return None
+    """The initialised pool of database_name, or None if it does not exist
+    or does not have the sync API activated (see retail/tenant.py)"""
+    from trytond.modules.retail.tenant import READY, prepare
+    if prepare(database_name, config.get_hostname(request.host)) != READY:
+        return None
     pool = Pool(database_name)
-    if database_name not in database_list:
-        with Transaction().start(database_name, 0, readonly=True):
-            pool.init()
+    try:
+        pool.get('retail.sync.device')
+    except KeyError:
+        return None
     return pool
 
 

@@ -4,7 +4,10 @@ Every error a person can make or meet here (a wrong URI, an unreachable
 database, a port in use, a missing binary) ends in one line that says what
 is wrong and what to do, and a non-zero exit, never a traceback."""
 import argparse
+import configparser
+import getpass
 import os
+import secrets
 import sys
 import time
 
@@ -15,7 +18,10 @@ DEFAULT_PORT = 8000
 DEFAULT_NAME = 'retail'
 DEMO_MODULES = ['stock_lot_sled', 'product_attribute']
 CONFIG = os.path.join(VAR, 'trytond.conf')
+# The demo database of setup/start only; create-db asks for or generates
+# each tenant's own passwords
 ADMIN_PASSWORD = 'retail-admin'
+MIN_PASSWORD = 8
 
 
 def _modules():
@@ -23,40 +29,61 @@ def _modules():
 
 
 def _config_for(args):
-    backend, uri = srv.parse_db_uri(args.db)
-    if backend == 'postgresql':
-        from .pg import check_postgresql_uri
-        check_postgresql_uri(uri)
+    """(backend, uri, configuration file, SQLite directory or None): with
+    --config, the database server and directory of that file unless --db
+    names another server"""
+    db_path = None
+    db = args.db
     if args.config:
         if not os.path.isfile(args.config):
             raise SetupError(
                 f"The configuration file {args.config} does not exist: copy "
                 "trytond.conf.example and edit it.")
-        return backend, uri, args.config
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(args.config)
+        except configparser.Error as exc:
+            raise SetupError(
+                f"The configuration file {args.config} cannot be read: "
+                f"{exc.message.splitlines()[0]}")
+        db = db or parser.get('database', 'uri', fallback=None)
+        db_path = parser.get('database', 'path', fallback=None)
+    backend, uri = srv.parse_db_uri(db)
+    if backend == 'postgresql':
+        from .pg import check_postgresql_uri
+        check_postgresql_uri(uri)
+    if args.config:
+        return backend, uri, args.config, db_path
     port = getattr(args, 'port', None) or DEFAULT_PORT
     srv.write_config(CONFIG, uri, port)
-    return backend, uri, CONFIG
+    return backend, uri, CONFIG, None
 
 
 def prepare_database(backend, uri, config_path, name, demo=True,
-        products=0, say=print, db_path=None, summary_dir=None):
+        products=0, say=print, db_path=None, summary_dir=None,
+        admin_password=ADMIN_PASSWORD, demo_password=None, summary=True):
     """Create and initialize a database with the suite when missing;
     return True when it was created.  db_path: where SQLite files go when
     not var/db; summary_dir: where the demo's logins and PINs are written
-    when not var/"""
+    when not var/; summary: keep the demo logins in that file (the demo of
+    setup/start) rather than print them once"""
     if srv.database_exists(backend, uri, name, db_path=db_path):
         return False
     say(f"Creating database '{name}' ({backend})")
     srv.create_database(backend, uri, name, db_path=db_path)
     try:
         start = time.monotonic()
-        srv.initialize_database(config_path, name, ADMIN_PASSWORD,
+        srv.initialize_database(config_path, name, admin_password,
             modules=_modules())
         say(f"Modules installed in {time.monotonic() - start:.0f}s")
         if demo:
             start = time.monotonic()
-            summary = load_demo(config_path, name, say=say)
-            _write_summary(name, summary, summary_dir)
+            logins = load_demo(config_path, name, say=say,
+                admin_password=admin_password, demo_password=demo_password)
+            if summary:
+                _write_summary(name, logins, summary_dir)
+            else:
+                say('\n'.join(_summary_lines(logins)))
             say(f"Demo data loaded in {time.monotonic() - start:.0f}s")
         if products:
             from .scale import create_products
@@ -68,12 +95,14 @@ def prepare_database(backend, uri, config_path, name, demo=True,
     return True
 
 
-def load_demo(config_path, name, say=print):
+def load_demo(config_path, name, say=print, admin_password=ADMIN_PASSWORD,
+        demo_password=None):
     from proteus import config as pconfig
 
     from . import demo
     config = pconfig.set_trytond(database=name, config_file=config_path)
-    return demo.load(config, ADMIN_PASSWORD, say=say)
+    return demo.load(config, admin_password, say=say,
+        demo_password=demo_password or demo.DEMO_PASSWORD)
 
 
 def _summary_path(name, directory=None):
@@ -81,6 +110,12 @@ def _summary_path(name, directory=None):
 
 
 def _write_summary(name, summary, directory=None):
+    os.makedirs(directory or VAR, exist_ok=True)
+    with open(_summary_path(name, directory), 'w') as fp:
+        fp.write('\n'.join(_summary_lines(summary)) + '\n')
+
+
+def _summary_lines(summary):
     lines = ["Back-office logins (login / password / role / branches):"]
     for login, password, role, branches, _ in summary['logins']:
         lines.append(f"  {login:<12} {password:<13} {role:<14} {branches}")
@@ -88,9 +123,45 @@ def _write_summary(name, summary, directory=None):
     for employee, role, branches, pin in summary['employees']:
         lines.append(f"  {employee:<16} PIN {pin}  {role:<14} {branches}")
     lines.append("Terminals: " + ", ".join(summary['terminals']))
-    os.makedirs(directory or VAR, exist_ok=True)
-    with open(_summary_path(name, directory), 'w') as fp:
-        fp.write('\n'.join(lines) + '\n')
+    return lines
+
+
+def new_password():
+    "A random password for a tenant's user, 16 characters"
+    return secrets.token_urlsafe(12)
+
+
+def ask_admin_password(name, password_file=None):
+    """The admin password of a new tenant: read from password_file, asked
+    at the terminal (empty: generated), or generated when there is no
+    terminal; return (password, generated)"""
+    if password_file:
+        try:
+            with open(password_file) as fp:
+                password = fp.readline().rstrip('\r\n')
+        except OSError as exc:
+            raise SetupError(
+                f"Cannot read the password file {password_file}: "
+                f"{exc.strerror}.")
+        _check_password(password)
+        return password, False
+    if not sys.stdin.isatty():
+        return new_password(), True
+    password = getpass.getpass(
+        f"Password of 'admin' in '{name}' (empty: generate one): ")
+    if not password:
+        return new_password(), True
+    _check_password(password)
+    if getpass.getpass("The same password again: ") != password:
+        raise SetupError("The two passwords differ: nothing was created.")
+    return password, False
+
+
+def _check_password(password):
+    if len(password) < MIN_PASSWORD:
+        raise SetupError(
+            f"The admin password must have at least {MIN_PASSWORD} "
+            "characters: nothing was created.")
 
 
 def format_figures(figures):
@@ -108,10 +179,10 @@ def cmd_start(args):
         raise SetupError(
             f"Port {args.port} on 127.0.0.1 is already in use: stop the "
             "program using it or choose another with --port.")
-    backend, uri, config_path = _config_for(args)
+    backend, uri, config_path, db_path = _config_for(args)
     started = time.monotonic()
     prepare_database(backend, uri, config_path, args.name,
-        demo=not args.no_demo, products=args.products)
+        demo=not args.no_demo, products=args.products, db_path=db_path)
     srv.assemble_web_root()
     process = srv.TrytondProcess(config_path, args.port, [args.name])
     process.start()
@@ -140,21 +211,32 @@ def cmd_start(args):
 
 
 def cmd_create_db(args):
-    backend, uri, config_path = _config_for(args)
-    if srv.database_exists(backend, uri, args.name):
+    backend, uri, config_path, db_path = _config_for(args)
+    if srv.database_exists(backend, uri, args.name, db_path=db_path):
         raise SetupError(
             f"The database '{args.name}' exists already: choose another "
             "name for the new tenant.")
+    password, generated = ask_admin_password(
+        args.name, args.admin_password_file)
     prepare_database(backend, uri, config_path, args.name,
-        demo=args.demo, products=args.products)
-    print(f"Database '{args.name}' is ready; trytond serves every database "
-        "of the server: log in to it from the back office's login screen.")
+        demo=args.demo, products=args.products, admin_password=password,
+        demo_password=new_password() if args.demo else None, summary=False,
+        db_path=db_path)
+    print(f"Database '{args.name}' is ready and served at once by the "
+        "running trytond: log in with its name on the back office's login "
+        "screen.")
+    if generated:
+        print(f"Its administrator: login 'admin', password '{password}' "
+            "(shown only now: note it, or change it in the back office, "
+            "user menu > Preferences).")
+    else:
+        print("Its administrator: login 'admin' with the password given.")
     return 0
 
 
 def cmd_scale(args):
-    backend, uri, config_path = _config_for(args)
-    if not srv.database_exists(backend, uri, args.name):
+    backend, uri, config_path, db_path = _config_for(args)
+    if not srv.database_exists(backend, uri, args.name, db_path=db_path):
         raise SetupError(
             f"The database '{args.name}' does not exist: create it first "
             "with 'setup/start' or 'setup/retail create-db'.")
@@ -210,8 +292,12 @@ def main(argv=None):
 
     p = sub.add_parser('create-db', help="add a tenant database")
     common(p)
-    p.add_argument('--demo', action='store_true', help="with demo data")
+    p.add_argument('--demo', action='store_true', help="with demo data "
+        "(its users get a generated password, printed once)")
     p.add_argument('--products', type=_positive, default=0)
+    p.add_argument('--admin-password-file', metavar='FILE',
+        help="read the admin password from the first line of FILE instead "
+        "of asking for it (without a terminal, one is generated)")
     p.set_defaults(func=cmd_create_db)
 
     p = sub.add_parser('scale', help="create N product variants in bulk")

@@ -89,8 +89,9 @@ def sell_by_days(use_by_days):
     return use_by_days - max(1, use_by_days // 10)
 
 
-def load(config, admin_password, say=print):
-    """Load the demo data into the database of the proteus config"""
+def load(config, admin_password, say=print, demo_password=DEMO_PASSWORD):
+    """Load the demo data into the database of the proteus config; the
+    demo users get demo_password"""
     from proteus import Model, Wizard
     from trytond.modules.account.tests.tools import (
         create_chart, create_fiscalyear, create_tax, get_accounts)
@@ -457,7 +458,7 @@ def load(config, admin_password, say=print):
         employee.pos_pin = pin
         employee.save()
         if login:
-            user = User(name=name, login=login, password=DEMO_PASSWORD)
+            user = User(name=name, login=login, password=demo_password)
             user.companies.append(Company(company.id))
             user.company = company
             user.employees.append(Employee(employee.id))
@@ -473,7 +474,7 @@ def load(config, admin_password, say=print):
                     branch = Branch(branches[c].id)
                     branch.managers.append(User(user.id))
                     branch.save()
-            logins.append((login, DEMO_PASSWORD, role,
+            logins.append((login, demo_password, role,
                     ', '.join(branch_codes), pin))
     admin, = User.find([('login', '=', 'admin')])
     admin.employees.append(Employee.find(
