@@ -35,8 +35,7 @@ from werkzeug.exceptions import HTTPException, NotFound, ServiceUnavailable
 from werkzeug.routing import RoutingException
 from werkzeug.wrappers import Request
 
-from trytond import backend
-from trytond.config import config, get_hostname
+from trytond import backend, config
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 from trytond.wsgi import app
@@ -135,7 +134,7 @@ class TenantMiddleware:
         if name and not pool_loaded(name):
             request = Request(environ)
             try:
-                state = prepare(name, get_hostname(request.host))
+                state = prepare(name, config.get_hostname(request.host))
             except backend.DatabaseOperationalError:
                 logger.warning("database %s unavailable", name,
                     exc_info=True)
