@@ -5,7 +5,7 @@ import re
 from trytond.i18n import gettext
 from trytond.model import Unique, fields
 from trytond.pool import PoolMeta
-from trytond.pyson import Eval
+from trytond.pyson import Bool, Eval, If
 
 from .exceptions import ReceiptPrefixError
 
@@ -17,11 +17,15 @@ class POS(metaclass=PoolMeta):
     __name__ = 'sale.point'
 
     branch = fields.Many2One(
-        'retail.branch', "Branch", required=True, ondelete='RESTRICT',
+        'retail.branch', "Branch", ondelete='RESTRICT',
         domain=[('company', '=', Eval('company', -1))],
-        help="The shop the terminal stands in.")
+        help="The shop the terminal stands in.\n"
+        "Leave empty for a plain point of sale that no till syncs with.")
     receipt_prefix = fields.Char(
-        "Receipt Prefix", required=True, size=6,
+        "Receipt Prefix", size=6,
+        states={
+            'required': Bool(Eval('branch')),
+            },
         help="1 to 6 capital letters or digits that start every receipt "
         "number of this terminal (e.g. BXL1).")
 
@@ -46,13 +50,17 @@ class POS(metaclass=PoolMeta):
             ('receipt_prefix_unique', Unique(t, t.receipt_prefix),
                 'retail.msg_pos_receipt_prefix_unique'),
             ]
+        # A terminal's stock is its branch's; a point without a branch
+        # keeps sale_point's domain
         cls.storage_location.domain = [
             cls.storage_location.domain or (),
-            ('parent', 'child_of', Eval('branch_warehouse', -1)),
+            If(Bool(Eval('branch')),
+                ('parent', 'child_of', Eval('branch_warehouse', -1)),
+                ()),
             ]
         cls.storage_location.depends = (
             set(getattr(cls.storage_location, 'depends', set()))
-            | {'branch_warehouse'})
+            | {'branch', 'branch_warehouse'})
 
     branch_warehouse = fields.Function(
         fields.Many2One('stock.location', "Branch Warehouse"),
@@ -84,8 +92,11 @@ class POS(metaclass=PoolMeta):
     @classmethod
     def validate_fields(cls, points, field_names):
         super().validate_fields(points, field_names)
-        if 'receipt_prefix' in field_names:
+        if field_names is None or {'receipt_prefix', 'branch'} & set(
+                field_names):
             for point in points:
+                if not point.branch and not point.receipt_prefix:
+                    continue
                 if not RECEIPT_PREFIX.match(point.receipt_prefix or ''):
                     raise ReceiptPrefixError(gettext(
                             'retail.msg_pos_receipt_prefix_invalid',
@@ -101,7 +112,8 @@ class POSSale(metaclass=PoolMeta):
         'get_branch', searcher='search_branch')
 
     def get_branch(self, name):
-        return self.point.branch.id if self.point else None
+        if self.point and self.point.branch:
+            return self.point.branch.id
 
     @classmethod
     def search_branch(cls, name, clause):

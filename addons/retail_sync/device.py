@@ -20,6 +20,8 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from .exceptions import EnrollmentError
+
 ENROLLMENT_TTL = config.getint('retail_sync', 'enrollment_ttl', default=900)
 # Failed enrollment attempts allowed in the window, per client address and
 # per database, before attempts are refused (429) until the window passes
@@ -148,6 +150,11 @@ class Device(ModelSQL, ModelView):
     def new_enrollment(cls, terminal):
         """Create a pending enrollment of terminal; return (device, code).
         The new code supersedes the unused codes of the terminal."""
+        if not terminal.branch:
+            # A point of sale without a branch is a plain sale_point one
+            raise EnrollmentError(gettext(
+                    'retail_sync.msg_enroll_no_branch',
+                    terminal=terminal.rec_name))
         older = cls.search([
                 ('terminal', '=', terminal.id),
                 ('state', '=', 'pending'),

@@ -5,3 +5,7 @@ from trytond.exceptions import UserError
 
 class ReplayError(UserError):
     pass
+
+
+class EnrollmentError(UserError):
+    pass

@@ -183,16 +183,26 @@ class POSSale(metaclass=PoolMeta):
         Point = pool.get('sale.point')
         current = {}
         vlist = [v.copy() for v in vlist]
-        # The session is the terminal's, whoever records the sale (as for
-        # the session of a cash payment)
+        # The session is the terminal's open one, whoever records the sale
+        # (as for the session of a cash payment).  A sale opens no session:
+        # sale_point opens one for a cash payment only, and a point of sale
+        # without a branch is left as sale_point makes it.
         with without_check_access():
             for values in vlist:
                 point = values.get('point')
                 if point is None or values.get('cash_session'):
                     continue
                 if point not in current:
-                    current[point] = Session.get_current(Point(point)).id
-                values['cash_session'] = current[point]
+                    current[point] = None
+                    if Point(point).branch:
+                        sessions = Session.search([
+                                ('point', '=', point),
+                                ('state', '=', 'open'),
+                                ], limit=1)
+                        if sessions:
+                            current[point] = sessions[0].id
+                if current[point]:
+                    values['cash_session'] = current[point]
         return super().create(vlist)
 
     @classmethod
