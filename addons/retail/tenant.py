@@ -23,17 +23,20 @@ name it does not know) and:
 
 - loads its pool when its modules are activated, then lets trytond answer;
 - answers 503 with ``Retry-After`` while the base module ``res`` is not yet
-  activated (``trytond-admin`` is creating it);
+  activated (``trytond-admin`` is creating it), in JSON
+  (``{"error": {"code": "unavailable", ...}}``) to a JSON client;
 - answers 404, as trytond does, when there is no such database.
 
 Requests for loaded databases and for static files cost one URL match."""
+import datetime as dt
+import json
 import logging
 import threading
 import time
 
 from werkzeug.exceptions import HTTPException, NotFound, ServiceUnavailable
 from werkzeug.routing import RoutingException
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 
 from trytond import backend, config
 from trytond.pool import Pool
@@ -114,6 +117,21 @@ def prepare(database_name, hostname=None):
     return READY
 
 
+def unavailable(request, name):
+    "503 with Retry-After, in JSON for a client that speaks JSON"
+    message = (f"The database {name} is being created or updated: retry "
+        "in a moment.")
+    if 'json' in (request.headers.get('Accept', '')
+            + request.headers.get('Content-Type', '')):
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')
+        return Response(json.dumps({'error': {
+                        'code': 'unavailable', 'message': message},
+                    'server_time': now}),
+            status=503, headers={'Retry-After': '5'},
+            content_type='application/json')
+    return ServiceUnavailable(message, retry_after=5)
+
+
 class TenantMiddleware:
     "Load the pool of a database that appeared while the server runs"
 
@@ -140,10 +158,7 @@ class TenantMiddleware:
                     exc_info=True)
                 state = CREATING
             if state == CREATING:
-                response = ServiceUnavailable(
-                    f"The database {name} is being created or updated: "
-                    "retry in a moment.", retry_after=5)
-                return response(environ, start_response)
+                return unavailable(request, name)(environ, start_response)
             elif state == MISSING:
                 # As trytond answers, but without the empty pool its first
                 # transaction would register for the name

@@ -91,6 +91,20 @@ def run_addons(totals, backend, env_extra, addons):
             seconds, code == 0)
 
 
+def run_upstream(totals, backend, env_extra, addons):
+    """Tryton's own tests of the modules the suite extends, with the
+    suite's modules activated too (retail_setup/upstream.py)"""
+    from .upstream import RETAIL_MODULES
+    if not set(RETAIL_MODULES) <= set(addons):
+        return
+    env = dict(os.environ, **env_extra)
+    code, output, seconds = _run(
+        [PY, '-m', 'retail_setup.upstream'], env=env)
+    passed, failed, skipped = _unittest_counts(output)
+    totals.add(f'upstream modules with retail ({backend})', passed, failed,
+        skipped, seconds, code == 0)
+
+
 def run_pytest(totals, name, paths, env):
     paths = [p for p in paths if os.path.isdir(os.path.join(ROOT, p))]
     if not paths:
@@ -125,6 +139,8 @@ def main(argv=None):
     parser.add_argument('--addons', help="comma-separated addons to test")
     parser.add_argument('--no-pytest', action='store_true')
     parser.add_argument('--no-npm', action='store_true')
+    parser.add_argument('--no-upstream', action='store_true',
+        help="skip Tryton's own tests of the modules the suite extends")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
@@ -143,9 +159,11 @@ def main(argv=None):
     os.environ.pop('TRYTOND_CONFIG', None)
 
     try:
-        run_addons(totals, 'SQLite', dict(base_env,
-                DB_NAME=':memory:', DB_CACHE=os.path.join(cache, 'sqlite')),
-            addons)
+        sqlite_env = dict(base_env,
+            DB_NAME=':memory:', DB_CACHE=os.path.join(cache, 'sqlite'))
+        run_addons(totals, 'SQLite', sqlite_env, addons)
+        if not args.no_upstream:
+            run_upstream(totals, 'SQLite', sqlite_env, addons)
         if args.sqlite_only:
             pg = None
         else:
@@ -163,6 +181,9 @@ def main(argv=None):
                     }
                 run_addons(totals, 'PostgreSQL', dict(base_env, **pg_env),
                     addons)
+                if not args.no_upstream:
+                    run_upstream(totals, 'PostgreSQL',
+                        dict(base_env, **pg_env), addons)
             if not args.no_pytest:
                 env = dict(os.environ, **base_env)
                 env.update({k: v for k, v in pg_env.items()
