@@ -31,7 +31,8 @@ def tenant_a():
 def tenant_b(tenant_a):
     """Made by the set-up command while tenant A's server runs; yields
     (the command's output, the admin password it printed)"""
-    environ = dict(os.environ, PYTHONPATH=os.path.join(ROOT, 'setup'))
+    environ = dict(os.environ, PYTHONPATH=os.path.join(ROOT, 'setup'),
+        RETAIL_VAR=tenant_a.directory)
     result = subprocess.run([sys.executable, '-m', 'retail_setup',
             'create-db', '--name', TENANT_B, '--demo',
             '--config', tenant_a.config_path],
