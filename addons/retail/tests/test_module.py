@@ -147,8 +147,9 @@ class RetailTestCase(CompanyTestMixin, ModuleTestCase):
                     Transaction().rollback()
 
     @with_transaction()
-    def test_terminal_needs_branch(self):
-        "A terminal belongs to a branch"
+    def test_terminal_of_a_branch_needs_receipt_prefix(self):
+        """A point of sale of a branch (a terminal) needs a receipt prefix;
+        one without a branch is a plain point of sale that needs none"""
         pool = Pool()
         POS = pool.get('sale.point')
         company = create_company()
@@ -157,7 +158,11 @@ class RetailTestCase(CompanyTestMixin, ModuleTestCase):
             branch = create_branch(company)
             terminal = create_terminal(branch, 'T1')
             with self.assertRaises(RequiredValidationError):
-                POS.write([terminal], {'branch': None})
+                POS.write([terminal], {'receipt_prefix': None})
+            POS.write([terminal], {'branch': None, 'receipt_prefix': None})
+            self.assertIsNone(terminal.branch)
+            with self.assertRaises(RequiredValidationError):
+                POS.write([terminal], {'branch': branch.id})
 
     @with_transaction()
     def test_branch_code_unique(self):
