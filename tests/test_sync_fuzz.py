@@ -74,14 +74,18 @@ class Fuzz:
             [], 0, None, None)
 
     def budget(self, case, key):
-        "Whether this operation in this mode has time left"
-        name = (key, case.method, case.path)
+        """Whether this operation in this mode and phase has time left: the
+        coverage phase (schemathesis' edge cases) gets a third of the
+        operation's time, the random fuzzing the rest"""
+        phase = phase_of(case)
+        name = (key, case.method, case.path, phase)
         if name not in self.deadlines:
             half = SECONDS / 2
             if case.path == '/push':
                 seconds = half / 2
             else:
                 seconds = half / 2 / (len(OPERATIONS) - 1)
+            seconds *= 1 / 3 if phase == 'coverage' else 2 / 3
             self.deadlines[name] = time.monotonic() + seconds
         return time.monotonic() < self.deadlines[name]
 
@@ -148,6 +152,18 @@ def fuzz(postgres):
             print(f"  {name}: {sorted(messages)[:6]}")
 
 
+def phase_of(case):
+    meta = getattr(case, 'meta', None)
+    phase = getattr(getattr(meta, 'phase', None), 'name', None)
+    return getattr(phase, 'value', None) or str(phase or 'fuzzing')
+
+
+def mode_of(case):
+    meta = getattr(case, 'meta', None)
+    mode = getattr(getattr(meta, 'generation', None), 'mode', None)
+    return getattr(mode, 'value', None) or str(mode or '?')
+
+
 def run(fuzz, case, key):
     if not fuzz.budget(case, key):
         return
@@ -158,7 +174,8 @@ def run(fuzz, case, key):
     response = case.call(base_url=fuzz.base, headers=headers, timeout=120)
     after = fuzz.counts()
     fuzz.calls += 1
-    name = f"{'key' if key else 'no key'} {case.method} {case.path}"
+    name = (f"{'key' if key else 'no key'} {case.method} {case.path} "
+        f"{phase_of(case)}/{mode_of(case)}")
     fuzz.statuses.setdefault(name, {}).setdefault(response.status_code, 0)
     fuzz.statuses[name][response.status_code] += 1
     if response.status_code >= 400:

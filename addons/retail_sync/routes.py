@@ -543,7 +543,8 @@ def session(request, pool, terminal, log, uuid):
     return own[0].figures(), HTTPStatus.OK
 
 
-ALL_METHODS = {'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'}
+# None: any method, TRACE and QUERY included
+ALL_METHODS = None
 
 
 def _unknown(request, database_name, path=''):

@@ -355,7 +355,8 @@ class ValidationTestCase(TestCase):
         for method, path, allowed in [('GET', 'push', 'POST'),
                 ('DELETE', 'receipts', 'GET, HEAD'),
                 ('PUT', 'enroll', 'POST'),
-                ('POST', 'sessions/abc', 'GET, HEAD')]:
+                ('POST', 'sessions/abc', 'GET, HEAD'),
+                ('TRACE', 'push', 'POST'), ('QUERY', 'status', 'POST')]:
             with self.subTest(method=method, path=path):
                 result = self.raw(path, b'', method=method)
                 self.assertError(result, 405, 'method_not_allowed')
