@@ -36,7 +36,7 @@ class Branch(DeactivableMixin, ModelSQL, ModelView):
             context={'company': Eval('company', -1)}, depends={'company'}),
         'on_change_with_address_party')
     timezone = fields.Selection(
-        TIMEZONES, "Time Zone", sort=False, required=True,
+        TIMEZONES, "Time Zone", translate=False, sort=False, required=True,
         help="Used for the business day of sales, receipts and reports.")
     price_list = fields.Many2One(
         'product.price_list', "Price List",
