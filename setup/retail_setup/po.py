@@ -35,6 +35,10 @@ def refresh(module, lang='fr'):
     for entry in po:
         entry.msgstr = known.get((entry.msgctxt, entry.msgid)) \
             or known.get((None, entry.msgid), '')
+        # Tryton marks a guess from a similar string fuzzy: the string is
+        # either known (above) or left to translate
+        if 'fuzzy' in entry.flags:
+            entry.flags.remove('fuzzy')
         missing += not entry.msgstr
     os.makedirs(os.path.dirname(path), exist_ok=True)
     po.save(path)
