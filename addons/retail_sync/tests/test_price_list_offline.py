@@ -388,8 +388,9 @@ class SettingsPullTestCase(SyncDatabaseTestCase):
                 records.setdefault(kind, []).extend(values)
             if not token:
                 break
-        self.assertEqual(records['settings'], [{'id': SETTINGS_ID,
-                    'barcode_layouts': [layout.to_wire()]}])
+        settings, = records['settings']
+        self.assertEqual(settings['id'], SETTINGS_ID)
+        self.assertEqual(settings['barcode_layouts'], [layout.to_wire()])
         Layout.create([{'prefix': '23', 'kind': 'price',
                     'value_decimals': 2, 'sequence': 20}])
         changes, _, _ = delta(scope, cursor, 100)
