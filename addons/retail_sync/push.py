@@ -861,6 +861,23 @@ class Push(Model):
         Line = pool.get('sale.point.sale.line')
         Payment = pool.get('sale.point.payment')
         Flag = pool.get('retail.sync.sale.flag')
+        Method = pool.get('sale.point.payment.method')
+        Point = pool.get('sale.point')
+        Session = pool.get('sale.point.cash.session')
+        # A cash payment goes to the terminal's current session, which
+        # sale_point opens if there is none: the sale joins that session
+        # (a card-only sale opens none)
+        cash = {m.id for m in Method.search([('cash', '=', True)])}
+        current = {}
+        for entry in entries:
+            values = entry['sale']
+            if values.get('cash_session') or not any(
+                    p['method'] in cash for p in entry['payments']):
+                continue
+            point = values['point']
+            if point not in current:
+                current[point] = Session.get_current(Point(point)).id
+            values['cash_session'] = current[point]
         sales = Sale.create([e['sale'] for e in entries])
         lines, payments, flags = [], [], []
         for entry, sale in zip(entries, sales):
