@@ -114,3 +114,18 @@ test('taxes per tax follow the tax rounding: per document or per line', () => {
   assert.deepEqual(doc.taxes.map((t) => [t.base, t.amount]), [[15, 3]]);
   assert.deepEqual(line.taxes.map((t) => [t.base, t.amount]), [[15, 3]]);
 });
+
+test('items count a weighed line as one article, whatever it weighs', () => {
+  const order = {
+    lines: [
+      item(19900, 3000),
+      item(199, 1234, { weighed: true }),
+      item(129, 1938, { weighed: true }),
+      item(99900, 1000, { voided: true }),
+    ],
+    payments: [],
+  };
+  const o = computeOrder(order, { taxes });
+  assert.equal(o.items, 5000);
+  assert.equal(o.quantity, 3000 + 1234 + 1938);
+});

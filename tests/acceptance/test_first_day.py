@@ -207,6 +207,13 @@ def test_first_day(shop, pos_dist):
             carrot, expected)
         milk, = by_product[ids['milk']]
         check(milk['lot'], "the lot-tracked item has no lot", lines)
+        # what the cashier reads: the articles (a weighed line is one),
+        # and no stray "null" where the branch has no quick keys
+        items = page.locator('#totals > *').first.inner_text()
+        check(items.split()[-1] == '6', "6 articles (2 spaghetti, coffee, "
+            "bananas, carrots, milk)", items)
+        check('null' not in page.inner_text('#products'),
+            "the product panel shows 'null'", page.inner_text('#products')[:80])
         shot(page, '06-checkout')
         page.keyboard.press('F3')
         page.fill('#new-customer-name', 'Lucie Lambert')

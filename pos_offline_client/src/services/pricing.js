@@ -315,6 +315,10 @@ export function computeOrder(order, options = {}) {
     due,
     change: tendered - paid,
     quantity: order.lines.reduce((q, l) => q + (l.voided ? 0 : l.quantity), 0),
+    // articles, in milli-units as quantities are: a weighed line is one
+    // article whatever it weighs (1.234 kg of bananas is 1 item, not 1.234)
+    items: order.lines.reduce((q, l) => q + (l.voided ? 0
+      : l.weighed ? Math.sign(l.quantity) * 10 ** QTY_DIGITS : l.quantity), 0),
   };
 }
 

@@ -411,7 +411,7 @@ export class PosUI {
       ? h('div', { class: 'customer' }, t('Customer: {name}', { name: this.order.customer.name }))
       : h('div', { class: 'muted' }, t('No customer')));
     $('#totals').replaceChildren(...[
-      row(t('Items'), formatQuantity(c.quantity, { locale: getLocale() })),
+      row(t('Items'), formatQuantity(c.items, { locale: getLocale() })),
       c.discount ? row(t('Discount'), this.money(-c.discount)) : null,
       this.order.discount ? row(t('Order discount'), `${formatDecimal(this.order.discount, 2)} %`) : null,
       row(t('Tax'), this.money(c.tax)),

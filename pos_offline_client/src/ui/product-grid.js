@@ -128,7 +128,8 @@ export class ProductPanel {
       h('span', { class: 'tile-price' }, one || prices.size === 1 ? this.price(entry.products[0])
         : t('{n} variants', { n: entry.products.length })));
     });
-    this.element.replaceChildren(
+    // (replaceChildren would show a null as the text "null")
+    this.element.replaceChildren(...[
       keys.length ? h('div', { class: 'quick-keys', id: 'quick-keys' }, keys.map((k) => {
         const product = this.catalog.get('product', k.product);
         return h('button', {
@@ -143,7 +144,7 @@ export class ProductPanel {
       }, c.name))),
       h('div', { class: 'tiles', id: 'tiles' }, tiles,
         entries.length > MAX_TILES ? h('p', { class: 'muted more' }, t('{n} more: search by name (F2)', { n: entries.length - MAX_TILES })) : null),
-    );
+    ].filter(Boolean));
     return this.element;
   }
 
