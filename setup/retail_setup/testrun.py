@@ -10,11 +10,13 @@ The server is stopped at the end, also when tests fail.  The last line is
 the total, "N passed, N failed, N skipped"."""
 import argparse
 import os
+import queue
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from . import ROOT, SetupError, addon_modules
@@ -38,21 +40,71 @@ class Totals:
         self.suites.append((name, passed, failed, skipped, seconds))
 
 
+# With --jobs > 1 suites run side by side: each one's output is printed
+# whole when it ends (a line says when it starts), never interleaved
+_lanes = threading.local()
+_print_lock = threading.Lock()
+
+
 def _run(cmd, env=None, cwd=ROOT, timeout=None):
-    print(f"$ {' '.join(cmd)}", flush=True)
+    buffered = getattr(_lanes, 'buffered', False)
+    with _print_lock:
+        print(f"$ {' '.join(cmd)}" + (" (started)" if buffered else ''),
+            flush=True)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, errors='replace')
     output = []
     for line in proc.stdout:
-        sys.stdout.write(line)
+        if not buffered:
+            sys.stdout.write(line)
         output.append(line)
     try:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-    return proc.returncode, ''.join(output), time.monotonic() - start
+    seconds = time.monotonic() - start
+    if buffered:
+        with _print_lock:
+            print(f"$ {' '.join(cmd)} (ended after {seconds:.0f}s)")
+            sys.stdout.write(''.join(output))
+            sys.stdout.flush()
+    return proc.returncode, ''.join(output), seconds
+
+
+def _run_lanes(jobs, lanes):
+    """Run jobs (callables, longest first) on lanes threads, each lane
+    taking the next job when it is done; a job's exception is raised
+    once every lane has stopped"""
+    if lanes <= 1:
+        for job in jobs:
+            job()
+        return
+    todo = queue.SimpleQueue()
+    for job in jobs:
+        todo.put(job)
+    errors = []
+
+    def lane():
+        _lanes.buffered = True
+        while True:
+            try:
+                job = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                job()
+            except BaseException as exc:  # reported after the other lanes
+                errors.append(exc)
+
+    threads = [threading.Thread(target=lane) for _ in range(lanes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def _unittest_counts(output):
@@ -139,6 +191,10 @@ def main(argv=None):
     parser.add_argument('--addons', help="comma-separated addons to test")
     parser.add_argument('--no-pytest', action='store_true')
     parser.add_argument('--no-npm', action='store_true')
+    parser.add_argument('--jobs', type=int, default=2, metavar='N',
+        help="suites run side by side (default 2, one per core of the "
+        "smallest machine the suite is tested on; 1 streams each "
+        "suite's output as it runs)")
     parser.add_argument('--no-upstream', action='store_true',
         help="skip Tryton's own tests of the modules the suite extends")
     args = parser.parse_args(argv)
@@ -161,9 +217,6 @@ def main(argv=None):
     try:
         sqlite_env = dict(base_env,
             DB_NAME=':memory:', DB_CACHE=os.path.join(cache, 'sqlite'))
-        run_addons(totals, 'SQLite', sqlite_env, addons)
-        if not args.no_upstream:
-            run_upstream(totals, 'SQLite', sqlite_env, addons)
         if args.sqlite_only:
             pg = None
         else:
@@ -179,23 +232,41 @@ def main(argv=None):
                     'PGHOST': '127.0.0.1', 'PGPORT': str(pg.port),
                     'PGUSER': 'postgres',
                     }
-                run_addons(totals, 'PostgreSQL', dict(base_env, **pg_env),
-                    addons)
-                if not args.no_upstream:
-                    run_upstream(totals, 'PostgreSQL',
-                        dict(base_env, **pg_env), addons)
+            env = dict(os.environ, **base_env)
+            env.update({k: v for k, v in pg_env.items()
+                    if k == 'RETAIL_TEST_PG_URI'})
+            # The suites, longest first, on args.jobs lanes.  The Tryton
+            # suites on PostgreSQL share the database "test": one lane
+            # runs them one after the other
+            jobs = []
             if not args.no_pytest:
-                env = dict(os.environ, **base_env)
-                env.update({k: v for k, v in pg_env.items()
-                        if k == 'RETAIL_TEST_PG_URI'})
-                run_pytest(totals, 'iot_proxy (pytest)', ['iot_proxy/tests'],
-                    env)
-                run_pytest(totals, 'tests/ (pytest)', ['tests'], env)
+                jobs.append(lambda: run_pytest(totals, 'tests/ (pytest)',
+                        ['tests'], env))
+            if pg:
+                pg_suites_env = dict(base_env, **pg_env)
+
+                def pg_suites():
+                    run_addons(totals, 'PostgreSQL', pg_suites_env, addons)
+                    if not args.no_upstream:
+                        run_upstream(totals, 'PostgreSQL', pg_suites_env,
+                            addons)
+                jobs.append(pg_suites)
+            jobs.append(lambda: run_addons(totals, 'SQLite', sqlite_env,
+                    addons))
+            if not args.no_upstream:
+                # (its own cache: it may run beside the suite's modules)
+                jobs.append(lambda: run_upstream(totals, 'SQLite',
+                        dict(sqlite_env, DB_CACHE=os.path.join(
+                                cache, 'sqlite-upstream')), addons))
+            if not args.no_pytest:
+                jobs.append(lambda: run_pytest(totals, 'iot_proxy (pytest)',
+                        ['iot_proxy/tests'], env))
+            if not args.no_npm:
+                jobs.append(lambda: run_npm(totals))
+            _run_lanes(jobs, args.jobs)
         finally:
             if pg:
                 pg.stop()
-        if not args.no_npm:
-            run_npm(totals)
     except SetupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
