@@ -6,6 +6,7 @@ codes with and without a GS1 price check digit, GS1 element strings with
 lots, serials, weights and dates, impossible dates included."""
 import datetime as dt
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -168,8 +169,12 @@ def server(fixture, tmp_path):
     "What trytond.modules.retail.barcode.parse_scan answers for each code"
     script = tmp_path / 'server.py'
     script.write_text(SERVER_SCRIPT)
+    # trytond chooses its backend at import, from its configuration
+    config = tmp_path / 'trytond.conf'
+    config.write_text('[database]\nuri = sqlite://\n')
     result = subprocess.run([sys.executable, str(script), str(fixture)],
-        capture_output=True, text=True, timeout=300, check=False)
+        capture_output=True, text=True, timeout=300, check=False,
+        env=dict(os.environ, TRYTOND_CONFIG=str(config)))
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

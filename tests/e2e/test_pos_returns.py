@@ -88,7 +88,10 @@ def test_return_at_another_till_of_a_receipt_sold_elsewhere(backend, browser):
     b_page.wait_for_function(
         f"Number(document.querySelector('#total').dataset.minor) > {three}")
     refund = total(b_page)
-    assert refund * 3 == three, (refund, three)
+    # one item of three: its line is quantity x unit price rounded to the
+    # cent (docs/sync-protocol.md, one money algorithm), so a third of the
+    # three-item refund within the cent the two roundings may differ by
+    assert refund < 0 and abs(refund * 3 - three) <= 1, (refund, three)
     cash = next(m['id'] for m in methods(b_page) if m['cash'])
     pay(b_page, (cash, None))
     b_page.wait_for_selector("#unsynced[data-count='0']", timeout=60_000)

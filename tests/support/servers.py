@@ -9,7 +9,9 @@ RETAIL_TEST_PG_URI is set; otherwise it starts its own.  TrytondServer
 creates the database with the suite's modules (and the demo chain), writes
 a configuration in a temporary directory and runs trytond until the block
 ends; the database is dropped afterwards unless keep=True."""
+import json
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -17,10 +19,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
                 __file__))))
 sys.path.insert(0, os.path.join(ROOT, 'setup'))
 
-from retail_setup import cli, server  # noqa: E402
+from retail_setup import server  # noqa: E402
 from retail_setup.pg import PostgresServer, free_port  # noqa: E402
 
 __all__ = ['PostgresServer', 'TrytondServer', 'free_port']
+
+PREPARE = """
+import json, sys
+from retail_setup import cli
+backend, uri, config_path, name, options = json.loads(sys.argv[1])
+cli.prepare_database(backend, uri, config_path, name,
+    say=lambda *a, **k: None, **options)
+"""
 
 
 class TrytondServer:
@@ -55,9 +65,20 @@ class TrytondServer:
             db_path=self.db_path, extra=self.extra_config)
         server.drop_database(self.backend, self.db_uri, self.database,
             db_path=self.db_path)
-        cli.prepare_database(self.backend, self.db_uri, self.config_path,
-            self.database, demo=self.demo, products=self.products,
-            say=_quiet, db_path=self.db_path, summary_dir=self.directory)
+        # In a process of its own: loading the demo configures trytond
+        # for good in the process that does it (its backend is chosen at
+        # import), and the test process serves servers on SQLite and on
+        # PostgreSQL one after the other
+        arguments = json.dumps([self.backend, self.db_uri, self.config_path,
+                self.database, {'demo': self.demo, 'products': self.products,
+                    'db_path': self.db_path, 'summary_dir': self.directory}])
+        result = subprocess.run([sys.executable, '-c', PREPARE, arguments],
+            cwd=ROOT, capture_output=True, text=True, check=False,
+            env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+                    [ROOT, os.path.join(ROOT, 'setup')])))
+        if result.returncode:
+            raise RuntimeError(
+                f"preparing {self.database} failed:\n{result.stderr}")
         server.assemble_web_root()
         return self._run()
 
@@ -89,7 +110,3 @@ class TrytondServer:
 
     def __exit__(self, *exc):
         self.close()
-
-
-def _quiet(*args, **kwargs):
-    pass
