@@ -12,15 +12,14 @@ import os
 import sys
 import types
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-                __file__))))
-
-from tests.support import servers  # noqa: E402,F401 (setup/ on sys.path)
-from tests.support.chain import fill, operation, sync  # noqa: E402
-from tests.support.sao import Sao  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, 'setup'))
 
 from retail_setup.cli import ADMIN_PASSWORD  # noqa: E402
 from retail_setup.demo import DEMO_PASSWORD  # noqa: E402
+from tests.support.chain import fill, operation, sync  # noqa: E402
+from tests.support.sao import Sao  # noqa: E402
 
 
 def admin_screens(url, database, outdir):

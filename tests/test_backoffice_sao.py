@@ -5,10 +5,9 @@ import urllib.error
 
 import pytest
 
+from retail_setup.demo import DEMO_PASSWORD
 from tests.e2e.backoffice import employee, manager_login
 from tests.support.chain import sync
-
-from retail_setup.demo import DEMO_PASSWORD
 
 CODE = re.compile(r'^[A-HJ-KM-NP-Z2-9]{4}-[A-HJ-KM-NP-Z2-9]{4}$')
 

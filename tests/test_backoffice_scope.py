@@ -8,11 +8,10 @@ from decimal import Decimal
 
 import pytest
 
+from retail_setup.demo import DEMO_PASSWORD
 from tests.e2e.backoffice import Backoffice, employee, manager_login
 from tests.support.chain import fill, sync
 from tests.support.rpc import RPCError
-
-from retail_setup.demo import DEMO_PASSWORD
 
 
 @pytest.fixture(scope='module')

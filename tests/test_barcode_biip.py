@@ -57,7 +57,9 @@ const out = codes.map((code) => {
   }
   if (r.type === 'gs1') {
     o.gtin = r.gtin;
-    for (const k of ['lot', 'serial', 'expiry', 'quantity']) if (r[k] !== undefined) o[k] = r[k];
+    for (const k of ['lot', 'serial', 'expiry', 'quantity']) {
+      if (r[k] !== undefined) o[k] = r[k];
+    }
   }
   return o;
 });
@@ -80,7 +82,8 @@ def spoil(rng, code):
 
 def gtins(rng):
     for _ in range(600):
-        code = ean13(rng.choice(['4', '5', '8', '9', '3', '0']) + digits(rng, 11))
+        code = ean13(
+            rng.choice(['4', '5', '8', '9', '3', '0']) + digits(rng, 11))
         yield spoil(rng, code) if rng.random() < 0.2 else code
     for _ in range(100):
         body = digits(rng, 7)
@@ -104,7 +107,8 @@ def in_store(rng):
         yield spoil(rng, code) if rng.random() < 0.1 else code
     for _ in range(200):
         # Restricted circulation codes no layout describes
-        yield ean13(rng.choice(['22', '24', '26', '27', '29']) + digits(rng, 10))
+        yield ean13(
+            rng.choice(['22', '24', '26', '27', '29']) + digits(rng, 10))
 
 
 def date(rng):

@@ -127,14 +127,16 @@ def test_start_on_the_default_port_in_use_says_so():
     "Without --port, start uses 8000: taken here, it answers one line"
     environ = dict(os.environ, PYTHONPATH=os.path.join(ROOT, 'setup'))
     result = subprocess.run(
-        [sys.executable, '-m', 'retail_setup', 'start', '--name', 'never_made'],
+        [sys.executable, '-m', 'retail_setup', 'start',
+            '--name', 'never_made'],
         capture_output=True, text=True, env=environ, cwd=ROOT, timeout=120)
     assert_one_line_error(result, "Port 8000", "--port")
 
 
 def test_var_directory_follows_retail_var(var):
     "The state of set-up goes where RETAIL_VAR says; the web client stays"
-    code = ("import retail_setup, retail_setup.server as s, retail_setup.cli as c;"
+    code = ("import retail_setup, retail_setup.server as s, "
+        "retail_setup.cli as c;"
         "print(retail_setup.VAR); print(c.CONFIG); print(s.WEB_ROOT)")
     out = subprocess.run([sys.executable, '-c', code], capture_output=True,
         text=True, check=True, cwd=ROOT, env=dict(os.environ,

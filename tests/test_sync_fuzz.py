@@ -19,14 +19,14 @@ from decimal import Decimal
 import pytest
 
 schemathesis = pytest.importorskip('schemathesis')
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
+from hypothesis import HealthCheck, settings  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance, response_schema_conformance,
     status_code_conformance)
 
-from tests.e2e.backoffice import Backoffice
-from tests.support.servers import TrytondServer
+from tests.e2e.backoffice import Backoffice  # noqa: E402
+from tests.support.servers import TrytondServer  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPEC = os.path.join(ROOT, 'docs', 'sync-openapi.yaml')

@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 
 from tests.e2e.backoffice import Backoffice
-from tests.support.rpc import Client, RPCError
+from tests.support.rpc import Client
 from tests.support.servers import ROOT, TrytondServer
 
 TENANT_B = 'tenant_b'

@@ -3,14 +3,12 @@
 import zoneinfo
 
 from trytond.i18n import gettext
-from trytond.model import (
-    DeactivableMixin, ModelSQL, ModelView, Unique, fields)
+from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from .exceptions import BranchValidationError
-
 
 TIMEZONES = [(z, z) for z in sorted(zoneinfo.available_timezones())]
 

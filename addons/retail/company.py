@@ -15,8 +15,7 @@ from trytond.rpc import RPC
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
-from .exceptions import (
-    PinAccessError, PinValidationError, PosPermissionError)
+from .exceptions import PinAccessError, PinValidationError, PosPermissionError
 
 # PBKDF2-HMAC-SHA256, the KDF that both Python (hashlib) and the browser
 # (WebCrypto) implement natively, so the POS verifies PINs offline with the

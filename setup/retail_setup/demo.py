@@ -93,6 +93,7 @@ def load(config, admin_password, say=print, demo_password=DEMO_PASSWORD):
     """Load the demo data into the database of the proteus config; the
     demo users get demo_password"""
     from proteus import Model, Wizard
+
     from trytond.modules.account.tests.tools import (
         create_chart, create_fiscalyear, create_tax, get_accounts)
     from trytond.modules.account_invoice.tests.tools import (

@@ -47,7 +47,8 @@ class PostgresServer:
     that server is reused and nothing is started or stopped."""
 
     def __init__(self, reuse_env=True):
-        self.reuse = os.environ.get('RETAIL_TEST_PG_URI') if reuse_env else None
+        self.reuse = (
+            os.environ.get('RETAIL_TEST_PG_URI') if reuse_env else None)
         self.directory = None
         self.port = None
         self._run_as = None

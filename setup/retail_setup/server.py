@@ -134,7 +134,8 @@ def initialize_database(config_path, name, password, modules=None,
     try:
         result = subprocess.run([
                 os.path.join(BIN, 'trytond-admin'), '-c', config_path,
-                '-d', name, '--email', 'admin@example.com', '--activate-dependencies',
+                '-d', name, '--email', 'admin@example.com',
+                '--activate-dependencies',
                 '-u', *modules],
             env=env, capture_output=True, text=True)
     finally:
@@ -177,8 +178,8 @@ class TrytondProcess:
         while time.monotonic() < end:
             if self.process.poll() is not None:
                 raise SetupError(
-                    f"trytond stopped at start (exit {self.process.returncode});"
-                    f" see {self.log_path}")
+                    "trytond stopped at start "
+                    f"(exit {self.process.returncode}); see {self.log_path}")
             try:
                 urllib.request.urlopen(self.url, timeout=2).close()
                 return self

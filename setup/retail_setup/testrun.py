@@ -5,7 +5,8 @@
 - the Python test suites (the hardware proxy's, and the cross-component
   tests under tests/, end to end included) with that server available
   through RETAIL_TEST_PG_URI;
-- the POS client's unit tests (npm test).
+- the POS client's unit tests (npm test);
+- lint: ruff (ruff.toml) and isort (.isort.cfg) over the Python files.
 The server is stopped at the end, also when tests fail.  The last line is
 the total, "N passed, N failed, N skipped"."""
 import argparse
@@ -184,6 +185,33 @@ def run_npm(totals):
         seconds, code == 0)
 
 
+def run_lint(totals):
+    """ruff (ruff.toml) and isort (.isort.cfg) over the repository's Python
+    files: a file passes when neither finds anything in it"""
+    start = time.monotonic()
+    listing = subprocess.run([PY, '-m', 'ruff', 'check', '--show-files', '.'],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    code = listing.returncode
+    def rel(path):
+        return os.path.relpath(os.path.join(ROOT, path), ROOT)
+    files = {rel(line.strip())
+        for line in listing.stdout.splitlines()
+        if line.strip().endswith('.py')}
+    ruff_code, ruff_out, _ = _run(
+        [PY, '-m', 'ruff', 'check', '--output-format', 'concise', '.'])
+    isort_code, isort_out, _ = _run(
+        [PY, '-m', 'isort', '--check-only', '--diff', '.'])
+    bad = {rel(m) for m in re.findall(
+            r'^([^\s:]+\.py):\d+:\d+: ', ruff_out, re.M)}
+    bad |= {rel(m) for m in re.findall(
+            r'^ERROR: (\S+\.py) Imports are incorrectly sorted', isort_out,
+            re.M)}
+    ok = code == 0 and ruff_code == 0 and isort_code == 0
+    totals.add('lint (ruff, isort)', len(files - bad), len(bad), 0,
+        time.monotonic() - start, ok and bool(files))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='setup/test')
     parser.add_argument('--sqlite-only', action='store_true',
@@ -191,6 +219,8 @@ def main(argv=None):
     parser.add_argument('--addons', help="comma-separated addons to test")
     parser.add_argument('--no-pytest', action='store_true')
     parser.add_argument('--no-npm', action='store_true')
+    parser.add_argument('--no-lint', action='store_true',
+        help="skip ruff and isort")
     parser.add_argument('--jobs', type=int, default=2, metavar='N',
         help="suites run side by side (default 2, one per core of the "
         "smallest machine the suite is tested on; 1 streams each "
@@ -263,6 +293,8 @@ def main(argv=None):
                         ['iot_proxy/tests'], env))
             if not args.no_npm:
                 jobs.append(lambda: run_npm(totals))
+            if not args.no_lint:
+                jobs.append(lambda: run_lint(totals))
             _run_lanes(jobs, args.jobs)
         finally:
             if pg:

@@ -27,13 +27,13 @@ import pytest
 
 from retail_setup.barcodes import ean13
 from retail_setup.demo import DAIRY, DEMO_PASSWORD, PACKAGED, PRODUCE
-
 from tests.e2e.backoffice import Backoffice, employee, manager_login
 from tests.e2e.conftest import CHROMIUM
 from tests.e2e.till import (
-    NOT_PRINT, close_session, employee_id, journal, login, methods, minor,
-    pay, scan, state, total)
+    NOT_PRINT, close_session, employee_id, journal, login, methods, minor, pay,
+    scan)
 from tests.e2e.till import shot as till_shot
+from tests.e2e.till import state, total
 
 CODE = re.compile(r'^[A-Z2-9]{4}-[A-Z2-9]{4}$')
 TERMINAL = "Brussels Till 1"
@@ -213,7 +213,8 @@ def test_first_day(shop, pos_dist):
         check(items.split()[-1] == '6', "6 articles (2 spaghetti, coffee, "
             "bananas, carrots, milk)", items)
         check('null' not in page.inner_text('#products'),
-            "the product panel shows 'null'", page.inner_text('#products')[:80])
+            "the product panel shows 'null'",
+            page.inner_text('#products')[:80])
         shot(page, '06-checkout')
         page.keyboard.press('F3')
         page.fill('#new-customer-name', 'Lucie Lambert')

@@ -9,17 +9,14 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
             os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, 'setup'))
 
-from tests.support.servers import PostgresServer  # noqa: E402
-
 from retail_setup import cli, server  # noqa: E402
-from retail_setup.scale import create_products  # noqa: E402
+from tests.support.servers import PostgresServer  # noqa: E402
 
 
 def run(backend_uri, name, products, directory):
@@ -65,7 +62,8 @@ def main():
             results[backend] = (int(made), float(seconds))
     print(f"{'backend':<12} {'variants':>9} {'seconds':>8} {'variants/s':>11}")
     for backend, (made, seconds) in results.items():
-        print(f"{backend:<12} {made:>9} {seconds:>8.1f} {made / seconds:>11.0f}")
+        print(f"{backend:<12} {made:>9} {seconds:>8.1f} "
+            f"{made / seconds:>11.0f}")
 
 
 if __name__ == '__main__':

@@ -18,7 +18,6 @@ from decimal import Decimal
 
 from retail_setup.cli import ADMIN_PASSWORD
 from retail_setup.demo import DEMO_PASSWORD, EMPLOYEES
-
 from tests.support import servers  # noqa: F401  (puts setup/ on sys.path)
 from tests.support.rpc import Client, RPCError  # noqa: F401
 

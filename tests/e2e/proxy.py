@@ -46,7 +46,8 @@ class Process:
         seen = []
         while True:
             try:
-                line = self.new.get(timeout=max(0.01, deadline - time.monotonic()))
+                line = self.new.get(
+                    timeout=max(0.01, deadline - time.monotonic()))
             except queue.Empty:
                 raise AssertionError(
                     f"no line matching {pattern!r} in {timeout} s; saw {seen}")

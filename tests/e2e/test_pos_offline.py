@@ -9,21 +9,8 @@ lots as the till's journal, and the manager's approvals as override
 records. Close the session: the server's Z figures of the session the till
 named (protocol 1.2) equal the till's Z report, opening float included."""
 from tests.e2e.till import (
-    NOT_PRINT,
-    check_server,
-    close_session,
-    employee_id,
-    journal,
-    login,
-    methods,
-    minor,
-    pay,
-    pick_products,
-    scan,
-    shot,
-    total,
-    x_report,
-)
+    NOT_PRINT, check_server, close_session, employee_id, journal, login,
+    methods, minor, pay, pick_products, scan, shot, total, x_report)
 
 
 def test_offline_shift_loses_and_doubles_nothing(backend, browser):

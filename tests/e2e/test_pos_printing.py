@@ -12,18 +12,8 @@ import pytest
 
 from tests.e2e import proxy as iot
 from tests.e2e.till import (
-    NOT_PRINT,
-    check_server,
-    close_session,
-    employee_id,
-    journal,
-    login,
-    methods,
-    pay,
-    pick_products,
-    scan,
-    shot,
-)
+    NOT_PRINT, check_server, close_session, employee_id, journal, login,
+    methods, pay, pick_products, scan, shot)
 
 
 @pytest.fixture

@@ -10,21 +10,8 @@ offer next. Till B's Z report matches the server's figures (protocol 1.2)."""
 import pytest
 
 from tests.e2e.till import (
-    check_server,
-    check_touch_layout,
-    close_session,
-    employee_id,
-    journal,
-    methods,
-    minor,
-    open_till,
-    pay,
-    pick_products,
-    scan,
-    shot,
-    total,
-    x_report,
-)
+    check_server, check_touch_layout, close_session, employee_id, journal,
+    methods, minor, open_till, pay, pick_products, scan, shot, total, x_report)
 
 
 def returnable(page, number):

@@ -22,17 +22,8 @@ import pytest
 from tests.e2e.backoffice import DEMO_PASSWORD, manager_login
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.till import (
-    SCREENSHOTS,
-    employee_id,
-    enroll_and_open,
-    journal,
-    methods,
-    open_till,
-    pay,
-    pick_products,
-    scan,
-    shot,
-)
+    SCREENSHOTS, employee_id, enroll_and_open, journal, methods, open_till,
+    pay, pick_products, scan, shot)
 
 BLANK = '<!doctype html><meta charset="utf-8"><title>copy</title>'
 

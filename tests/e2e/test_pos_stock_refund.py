@@ -21,8 +21,8 @@ import uuid
 import pytest
 
 from tests.e2e.till import (
-    SCREENSHOTS, close_session, employee_id, journal, methods, minor, open_till, pay,
-    scan, shot, state)
+    SCREENSHOTS, close_session, employee_id, journal, methods, minor,
+    open_till, pay, scan, shot, state)
 
 # The product whose code starts with prefix that has the most stock (with
 # lots: one with two lots in stock); the e2e tests share one database, and

@@ -10,9 +10,9 @@ import pytest
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.till import (
-    employee_id, journal, login, methods, open_till, pay, pick_products,
-    scan, state)
+    employee_id, journal, login, methods, open_till, pay, pick_products, scan)
 from tests.e2e.till import shot as till_shot
+from tests.e2e.till import state
 
 
 @pytest.fixture(scope='module')

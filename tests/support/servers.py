@@ -2,7 +2,7 @@
 
     with PostgresServer() as pg:
         with TrytondServer(pg.uri, 'e2e', demo=True) as trytond:
-            trytond.url        # http://127.0.0.1:PORT/  (sao at /, POS at /pos/)
+            trytond.url    # http://127.0.0.1:PORT/ (sao at /, POS at /pos/)
 
 PostgresServer reuses the server of the test runner when
 RETAIL_TEST_PG_URI is set; otherwise it starts its own.  TrytondServer

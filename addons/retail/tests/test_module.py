@@ -4,8 +4,7 @@ from decimal import Decimal
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import (
-    AccessError,
-    RequiredValidationError, SQLConstraintError)
+    AccessError, RequiredValidationError, SQLConstraintError)
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.retail.company import check_pin, hash_pin, pin_is_trivial

@@ -3,7 +3,8 @@
 import unittest
 
 from trytond.modules.retail.tests.translation import untranslated
-from trytond.tests.test_tryton import activate_module, drop_db, with_transaction
+from trytond.tests.test_tryton import (
+    activate_module, drop_db, with_transaction)
 
 
 class FrenchTestCase(unittest.TestCase):

@@ -5,11 +5,11 @@ import json
 from decimal import Decimal
 from unittest import mock
 
+from trytond.modules.retail.tests.views import (
+    unapplied_view_extensions, unrenderable_tree_columns)
 from trytond.modules.retail_sync.pull import Scope, bootstrap_page, delta
 from trytond.modules.retail_sync.tests.tools import (
     committed, operation, pull_own_changes, sale_op, setup_shop)
-from trytond.modules.retail.tests.views import (
-    unapplied_view_extensions, unrenderable_tree_columns)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
@@ -61,8 +61,8 @@ class RetailSyncTestCase(ModuleTestCase):
         return Pool().get('retail.sync.change').start_cursor()
 
     def stock(self, shop, product):
-        from trytond.modules.retail_sync.pull import stock_quantities
         from trytond.modules.retail_sync.changelog import branch_locations
+        from trytond.modules.retail_sync.pull import stock_quantities
         Branch = Pool().get('retail.branch')
         return stock_quantities(
             [product], branch_locations(Branch(shop.branch)))[product]
@@ -568,7 +568,8 @@ class RetailSyncTestCase(ModuleTestCase):
         self.assertEqual(found['receipt']['customer'], party.id)
 
     def card_sale_and_returns(self, shop, returns, paid=None):
-        "A sale of 2 × 12.00 paid as paid, then the returns [(method, -amount)]"
+        """A sale of 2 × 12.00 paid as paid, then the returns
+        [(method, -amount)]"""
         self.receive(shop, shop.products[0], 10)
         paid = paid or [{'method': shop.card, 'amount': '24.00'}]
         ops = [sale_op(shop, 1, payments=paid)]
@@ -587,7 +588,7 @@ class RetailSyncTestCase(ModuleTestCase):
         "A return refunds to the original card, never more than was paid"
         Sale = Pool().get('sale.point.sale')
         shop = self.shop()
-        card, cash = shop.card, shop.cash
+        card = shop.card
         results = self.card_sale_and_returns(shop, [
                 [{'method': card, 'amount': '-12.00'}],
                 [{'method': card, 'amount': '-12.00'}],

@@ -34,9 +34,11 @@ NODE_SCRIPT = """
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 const [fixture, client] = process.argv.slice(2);
-const pricing = await import(pathToFileURL(`${client}/src/services/pricing.js`));
+const pricing = await import(
+  pathToFileURL(`${client}/src/services/pricing.js`));
 const money = await import(pathToFileURL(`${client}/src/lib/money.js`));
-const { taxes: taxRecords, receipts } = JSON.parse(readFileSync(fixture, 'utf8'));
+const { taxes: taxRecords, receipts } = JSON.parse(
+  readFileSync(fixture, 'utf8'));
 const taxes = new Map(taxRecords.map((t) => [t.id, pricing.taxRecord(t)]));
 const out = [];
 for (const r of receipts) {
@@ -50,7 +52,8 @@ for (const r of receipts) {
     })),
   };
   const c = pricing.computeOrder(order, {
-    taxes, taxIncluded: r.tax_included, taxRounding: r.rounding, currencyDigits: 2,
+    taxes, taxIncluded: r.tax_included, taxRounding: r.rounding,
+    currencyDigits: 2,
   });
   const merged = pricing.addTaxes(new Map(), c.taxes);
   out.push({
@@ -60,7 +63,8 @@ for (const r of receipts) {
       amount: l.amount, untaxed: l.untaxed, tax: l.tax,
     })),
     total: c.total, tax: c.tax,
-    taxes: [...merged.values()].map((t) => [t.tax, t.base, t.amount]).sort((a, b) => a[0] - b[0]),
+    taxes: [...merged.values()].map((t) => [t.tax, t.base, t.amount])
+      .sort((a, b) => a[0] - b[0]),
   });
 }
 process.stdout.write(JSON.stringify(out));

@@ -29,7 +29,8 @@ NODE_SCRIPT = """
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 const [fixture, client] = process.argv.slice(2);
-const { Catalog } = await import(pathToFileURL(`${client}/src/services/catalog.js`));
+const { Catalog } = await import(
+  pathToFileURL(`${client}/src/services/catalog.js`));
 const scenarios = JSON.parse(readFileSync(fixture, 'utf8'));
 const out = [];
 for (const s of scenarios) {
@@ -38,7 +39,9 @@ for (const s of scenarios) {
   for (const c of s.cases) {
     const product = catalog.map('product').get(c.product);
     const r = catalog.branchPrice(product, c.milli);
-    out.push({ gross: r.gross, untaxed: r.untaxed, source: r.source, notice: r.notice });
+    out.push({
+      gross: r.gross, untaxed: r.untaxed, source: r.source, notice: r.notice,
+    });
   }
 }
 process.stdout.write(JSON.stringify(out));

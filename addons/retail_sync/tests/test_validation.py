@@ -514,6 +514,7 @@ class OpenApiTestCase(unittest.TestCase):
         import os
 
         import yaml
+
         from trytond.modules.retail_sync import schema
         path = os.path.join(os.path.dirname(__file__), '..', '..', '..',
             'docs', 'sync-openapi.yaml')

@@ -19,6 +19,7 @@ from trytond.protocols.wrappers import Response
 from trytond.tests.test_tryton import DB_NAME, Client
 from trytond.transaction import Transaction, TransactionError
 
+
 def own_start_cursor(cls):
     "The cursor after the changes logged so far, this transaction's included"
     table = cls.__table__()

@@ -27,14 +27,8 @@ from .errors import ValidationError
 from .events import EventHub
 from .jobstore import JobConflict, JobStore
 from .receipt import (
-    parse_labels,
-    parse_raw,
-    parse_receipt,
-    parse_zpl,
-    render_labels_escpos,
-    render_labels_zpl,
-    render_receipt,
-)
+    parse_labels, parse_raw, parse_receipt, parse_zpl, render_labels_escpos,
+    render_labels_zpl, render_receipt)
 
 log = logging.getLogger(__name__)
 JOB_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
