@@ -1,3 +1,3 @@
 """Local hardware proxy for the browser POS."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
