@@ -131,10 +131,6 @@ def _text_bytes_are_announced(raw: bytes) -> None:
     assert first_high is None or first_high > first_escape_t
 
 
-def _text_lines(d) -> list[str]:
-    return [line for line in d.text.splitlines() if line.strip()]
-
-
 def test_auto_code_page_announces_every_page_and_keeps_columns():
     """AUTO: é is not sent as GB18030 (A8 A6) when a line also holds Chinese; every
     text byte is in a code page announced with ESC t; no line exceeds 48 columns"""

@@ -13,7 +13,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
 VAR = os.environ.get('RETAIL_VAR') or os.path.join(ROOT, 'var')
 WEB_ROOT = os.path.join(ROOT, 'var', 'sao')
 ADDONS = os.path.join(ROOT, 'addons')
-MODULES = ['retail']
 
 
 class SetupError(Exception):

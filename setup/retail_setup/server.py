@@ -122,8 +122,7 @@ def drop_database(backend, db_uri, name, db_path=None):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def initialize_database(config_path, name, password, modules=None,
-        languages=None):
+def initialize_database(config_path, name, password, modules=None):
     """Install the suite's modules in a database with trytond-admin"""
     modules = modules or addon_modules()
     # A private temporary file (mode 0600), not a shared path under var/

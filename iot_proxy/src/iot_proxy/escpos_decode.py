@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-ESC, GS, DLE, FS, US = 0x1B, 0x1D, 0x10, 0x1C, 0x1F
+ESC, GS, DLE, US = 0x1B, 0x1D, 0x10, 0x1F
 
 HRI_A_TYPES = {0: "UPC-A", 1: "UPC-E", 2: "EAN13", 3: "EAN8", 4: "CODE39", 5: "ITF", 6: "NW7"}
 HRI_B_TYPES = {65: "UPC-A", 66: "UPC-E", 67: "EAN13", 68: "EAN8", 69: "CODE39", 70: "ITF",

@@ -60,7 +60,3 @@ class EventHub:
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
-
-    @property
-    def subscribers(self) -> int:
-        return len(self._queues)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-PENDING = ("queued", "printing", "waiting")
 INTERRUPTED_MODES = ("copy", "hold")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
