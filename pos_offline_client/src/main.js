@@ -74,6 +74,12 @@ class App {
     this.hardware = new HardwareProxy(this.settings.proxy);
     this.ui = null;
     this.status.persisted = await persistStorage();
+    // Chromium grants persistent storage to an installed app: ask again as
+    // soon as the till is installed, not only at its next start
+    window.addEventListener('appinstalled', async () => {
+      this.status.persisted = await persistStorage();
+      this.renderStatus();
+    });
     this.device = (await this.db.meta.get('device')) || null;
     if (this.device?.deviceKey) {
       // version 1: re-encrypt under a new data key, key slots, device key
