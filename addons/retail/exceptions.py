@@ -30,3 +30,7 @@ class BarcodeLayoutValidationError(ValidationError):
 
 class PriceListOfflineWarning(UserWarning):
     pass
+
+
+class PaymentMethodTypeError(ValidationError):
+    pass

@@ -2,12 +2,16 @@
 # of this repository contains the full copyright notices and license terms.
 import re
 
+from sql import Literal
+from sql.conditionals import Case
+
 from trytond.i18n import gettext
 from trytond.model import Unique, fields
 from trytond.pool import PoolMeta
 from trytond.pyson import Bool, Eval, If
+from trytond.transaction import Transaction
 
-from .exceptions import ReceiptPrefixError
+from .exceptions import PaymentMethodTypeError, ReceiptPrefixError
 
 RECEIPT_PREFIX = re.compile(r'^[A-Z0-9]{1,6}$')
 
@@ -118,3 +122,78 @@ class POSSale(metaclass=PoolMeta):
     @classmethod
     def search_branch(cls, name, clause):
         return [('point.branch' + clause[0][len(name):], *clause[1:])]
+
+
+PAYMENT_METHOD_TYPES = [
+    ('cash', "Cash"),
+    ('card', "Card"),
+    ('wallet', "Wallet"),
+    ('card_terminal', "Card Terminal"),
+    ('voucher', "Voucher"),
+    ('other', "Other"),
+    ]
+
+
+class POSPaymentMethod(metaclass=PoolMeta):
+    __name__ = 'sale.point.payment.method'
+
+    type = fields.Selection(
+        PAYMENT_METHOD_TYPES, "Type", required=True, sort=False,
+        help="How the till takes a payment of this method:\n"
+        "Cash: the cash in the drawer (the method marked Cash);\n"
+        "Card, Wallet, Voucher, Other: the cashier types the amount the "
+        "customer paid with a device or document the till does not drive;\n"
+        "Card Terminal: the till sends the amount to the payment terminal "
+        "of its hardware proxy and waits for its approval.")
+
+    @classmethod
+    def __register__(cls, module_name):
+        table_h = cls.__table_handler__(module_name)
+        migrate = not table_h.column_exist('type')
+        super().__register__(module_name)
+        # Methods that existed before the type: the cash method is cash,
+        # the others keep the manual entry they had (other)
+        if migrate:
+            table = cls.__table__()
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*table.update(
+                    [table.type],
+                    [Case((table.cash == Literal(True), 'cash'),
+                        else_='other')]))
+
+    @classmethod
+    def default_type(cls):
+        return 'other'
+
+    # The cash method (sale_point's Cash, one per company) is the method
+    # of type Cash: each field follows the other
+    @fields.depends('type')
+    def on_change_type(self):
+        self.cash = self.type == 'cash'
+
+    @fields.depends('cash', 'type')
+    def on_change_cash(self):
+        if self.cash:
+            self.type = 'cash'
+        elif self.type == 'cash':
+            self.type = 'other'
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if 'type' in values and 'cash' not in values:
+            values['cash'] = values['type'] == 'cash'
+        elif values.get('cash') and 'type' not in values:
+            # sale_point's own code marks the cash method with cash alone
+            values['type'] = 'cash'
+        return values
+
+    @classmethod
+    def validate_fields(cls, methods, field_names):
+        super().validate_fields(methods, field_names)
+        if field_names is None or {'type', 'cash'} & set(field_names):
+            for method in methods:
+                if bool(method.cash) != (method.type == 'cash'):
+                    raise PaymentMethodTypeError(gettext(
+                            'retail.msg_payment_method_type_cash',
+                            method=method.rec_name))

@@ -246,13 +246,14 @@ def load(config, admin_password, say=print, demo_password=DEMO_PASSWORD):
     say("Demo: payment methods")
     PaymentMethod = Model.get('sale.point.payment.method')
     Account = Model.get('account.account')
-    for name, cash in [("Cash", True), ("Card", False),
-            ("Mobile Wallet", False)]:
-        if cash:
+    for name, type_ in [("Cash", 'cash'), ("Card", 'card'),
+            ("Mobile Wallet", 'wallet')]:
+        if type_ == 'cash':
             account = accounts['cash']
         else:
             account, = accounts['cash'].duplicate(default={'name': name})
-        PaymentMethod(name=name, account=account, cash=cash).save()
+        PaymentMethod(name=name, account=account, type=type_,
+            cash=type_ == 'cash').save()
 
     # Cash in/out at the till, and the booking of a counted-cash
     # difference when a session closes
