@@ -180,7 +180,8 @@ def ser_tax(ids, scope):
 
 def ser_payment_method(ids, scope):
     def to_dict(m):
-        return {'id': m.id, 'name': m.name, 'cash': bool(m.cash)}
+        return {'id': m.id, 'name': m.name, 'cash': bool(m.cash),
+            'type': m.type}
     return _simple('sale.point.payment.method', ids, to_dict,
         lambda m: m.company == scope.company)
 

@@ -818,7 +818,7 @@ class Push(Model):
         refunds = defaultdict(Decimal)
         for payment in payments:
             method = batch.method(payment['method'])
-            if payment['amount'] < 0 and not method.cash:
+            if payment['amount'] < 0 and method.type != 'cash':
                 refunds[method.id] -= payment['amount']
         if not refunds:
             return refunds

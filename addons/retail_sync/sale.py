@@ -64,7 +64,7 @@ class POSSale(metaclass=PoolMeta):
         sale, = sales
         paid = defaultdict(Decimal)
         for payment in sale.payments:
-            if not payment.method.cash and payment.amount > 0:
+            if payment.method.type != 'cash' and payment.amount > 0:
                 paid[payment.method.id] += payment.amount
         return dict(paid)
 
@@ -215,7 +215,7 @@ class POSPayment(metaclass=PoolMeta):
             ('company', '=', Eval('company', -1)),
             If(Eval('amount', 0) < 0,
                 ['OR',
-                    ('cash', '=', True),
+                    ('type', '=', 'cash'),
                     ('id', 'in', Eval('refund_methods', [])),
                     ],
                 ()),

@@ -657,6 +657,22 @@ class RetailSyncTestCase(ModuleTestCase):
             Scope(self.terminal(shop)), None, 100)
         self.assertEqual(bootstrap['branch'][0]['refund_to'], 'cash')
 
+    @with_transaction()
+    def test_payment_methods_pulled_with_their_type(self):
+        "A terminal pulls each payment method's type with its cash flag"
+        Method = Pool().get('sale.point.payment.method')
+        shop = self.shop()
+        Method.write([Method(shop.card)], {'type': 'card_terminal'})
+        bootstrap, _, _, _ = bootstrap_page(
+            Scope(self.terminal(shop)), None, 100)
+        methods = {m['id']: m for m in bootstrap['payment_method']}
+        self.assertEqual(
+            (methods[shop.cash]['type'], methods[shop.cash]['cash']),
+            ('cash', True))
+        self.assertEqual(
+            (methods[shop.card]['type'], methods[shop.card]['cash']),
+            ('card_terminal', False))
+
     def lots(self, shop, product, *specs):
         "Lots (number, sell-by in days, quantity received)"
         Lot = Pool().get('stock.lot')
