@@ -93,6 +93,7 @@ def test_example_config_is_valid_and_safe():
     assert cfg.server.allowed_origins and "*" not in cfg.server.allowed_origins
     assert [p.name for p in cfg.printers] == ["receipt"]
     assert cfg.drawers[0].printer == "receipt"
+    assert [(t.name, t.transport) for t in cfg.payment_terminals] == [("card", "virtual")]
 
 
 @pytest.mark.parametrize("text, reason", [

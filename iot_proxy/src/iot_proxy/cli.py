@@ -64,7 +64,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
-    from .devices import DisplayDevice, PrinterDevice, ScannerDevice
+    from .devices import DisplayDevice, PaymentTerminalDevice, PrinterDevice, ScannerDevice
 
     cfg = _load(args)
     print("Configured devices:")
@@ -82,6 +82,9 @@ def cmd_devices(args: argparse.Namespace) -> int:
     for disp in cfg.displays:
         rows.append(("display", disp.name, f"{disp.transport} {disp.port}",
                      DisplayDevice.is_usable(disp.transport)))
+    for term in cfg.payment_terminals:
+        rows.append(("payment", term.name, f"{term.transport} (outcome {term.outcome})",
+                     PaymentTerminalDevice.is_usable(term.transport)))
     if not rows:
         print("  (none: pass --config)")
     for kind, name, where, usable in rows:

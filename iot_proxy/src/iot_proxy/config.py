@@ -20,6 +20,8 @@ ORIGIN_RE = re.compile(r"^https?://[^/\s*]+$")
 
 PRINTER_TRANSPORTS = ("network", "usb", "serial", "file", "dummy")
 SERIAL_TRANSPORTS = ("serial", "dummy")
+PAYMENT_TRANSPORTS = ("virtual",)
+VIRTUAL_OUTCOMES = ("approve", "decline", "manual")
 
 
 def default_data_dir() -> Path:
@@ -133,6 +135,18 @@ class DisplayConfig:
 
 
 @dataclass
+class PaymentTerminalConfig:
+    name: str
+    transport: str = "virtual"
+    #: Seconds a payment may wait for the card before it ends as "timeout".
+    timeout: float = 120.0
+    #: The virtual terminal: "approve" or "decline" every payment after
+    #: ``delay`` seconds, or "manual": wait for POST .../simulate (or the timeout).
+    outcome: str = "approve"
+    delay: float = 1.0
+
+
+@dataclass
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     queue: QueueConfig = field(default_factory=QueueConfig)
@@ -141,6 +155,7 @@ class Config:
     drawers: list[DrawerConfig] = field(default_factory=list)
     scanners: list[ScannerConfig] = field(default_factory=list)
     displays: list[DisplayConfig] = field(default_factory=list)
+    payment_terminals: list[PaymentTerminalConfig] = field(default_factory=list)
 
     def printer(self, name: str) -> PrinterConfig | None:
         return next((p for p in self.printers if p.name == name), None)
@@ -191,6 +206,7 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
     """Build and validate a :class:`Config` from parsed TOML data."""
     _check_keys("top level", data, {
         "server", "queue", "data_dir", "printers", "drawers", "scanners", "displays",
+        "payment_terminals",
     })
     cfg = Config()
     cfg.server = _build(ServerConfig, "server", data.get("server", {}))
@@ -281,6 +297,19 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
         if not (1 <= d2.rows <= 4 and 8 <= d2.columns <= 40):
             raise ConfigError(f"[{section}] rows must be 1-4 and columns 8-40")
         cfg.displays.append(d2)
+    for i, item in enumerate(data.get("payment_terminals", [])):
+        section = f"payment_terminals[{i}]"
+        t = _build(PaymentTerminalConfig, section, item)
+        _check_name(section, t.name, names)
+        if t.transport not in PAYMENT_TRANSPORTS:
+            raise ConfigError(f"[{section}] transport must be one of {PAYMENT_TRANSPORTS}")
+        if not 1 <= t.timeout <= 600:
+            raise ConfigError(f"[{section}] timeout must be 1 to 600 seconds")
+        if t.outcome not in VIRTUAL_OUTCOMES:
+            raise ConfigError(f"[{section}] outcome must be one of {VIRTUAL_OUTCOMES}")
+        if not 0 <= t.delay <= 60:
+            raise ConfigError(f"[{section}] delay must be 0 to 60 seconds")
+        cfg.payment_terminals.append(t)
     return cfg
 
 

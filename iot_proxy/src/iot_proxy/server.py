@@ -20,8 +20,15 @@ from aiohttp import WSMsgType, web
 
 from . import __version__
 from .config import Config, is_loopback_host
-from .devices import DisplayDevice, DrawerDevice, PrinterDevice, ScannerDevice
+from .devices import (
+    DisplayDevice,
+    DrawerDevice,
+    PaymentTerminalDevice,
+    PrinterDevice,
+    ScannerDevice,
+)
 from .devices.display import compose
+from .devices.payment import PaymentBusy, PaymentConflict, PaymentFinal
 from .devices.printer import describe
 from .errors import ValidationError
 from .events import EventHub
@@ -48,6 +55,7 @@ class Proxy:
         self.drawers: dict[str, DrawerDevice] = {}
         self.scanners: dict[str, ScannerDevice] = {}
         self.displays: dict[str, DisplayDevice] = {}
+        self.payment_terminals: dict[str, PaymentTerminalDevice] = {}
 
     def start(self) -> None:
         cfg = self.config
@@ -66,12 +74,14 @@ class Proxy:
             self.scanners[s.name] = ScannerDevice(s, self.hub)
         for disp in cfg.displays:
             self.displays[disp.name] = DisplayDevice(disp, self.hub)
+        for term in cfg.payment_terminals:
+            self.payment_terminals[term.name] = PaymentTerminalDevice(term, self.hub)
         for dev in self.devices():
             dev.start()
 
     def devices(self) -> list[Any]:
         return [*self.printers.values(), *self.drawers.values(), *self.scanners.values(),
-                *self.displays.values()]
+                *self.displays.values(), *self.payment_terminals.values()]
 
     def stop(self) -> None:
         for dev in self.devices():
@@ -85,6 +95,7 @@ class Proxy:
             "drawers": {n: d.status() for n, d in self.drawers.items()},
             "scanners": {n: d.status() for n, d in self.scanners.items()},
             "displays": {n: d.status() for n, d in self.displays.items()},
+            "payment_terminals": {n: d.status() for n, d in self.payment_terminals.items()},
         }
 
 
@@ -254,6 +265,10 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 
 # -- handlers ---------------------------------------------------------------------------
 JOB_KEYS = {"job_id", "type", "receipt", "data_base64", "labels", "zpl", "wait"}
+PAYMENT_KEYS = {"payment_id", "amount", "currency", "reference", "wait"}
+PAYMENT_AMOUNT_RE = re.compile(r"^-?(0|[1-9][0-9]{0,8})(\.[0-9]{1,4})?$")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+REFERENCE_RE = re.compile(r"^[^\x00-\x1f\x7f]{0,64}$")
 JOB_STATES = ("queued", "printing", "waiting", "held", "done", "cancelled")
 
 
@@ -294,10 +309,31 @@ def job_reply(job: Any, duplicate: bool, status: int) -> web.Response:
                  status=job.state, duplicate=duplicate, job=job.public())
 
 
+def parse_wait(body_or_query: Any) -> float:
+    wait = body_or_query.get("wait", 0)
+    if isinstance(wait, str):
+        try:
+            wait = float(wait)
+        except ValueError:
+            wait = None
+    if isinstance(wait, bool) or not isinstance(wait, int | float) or not (
+            0 <= wait <= MAX_WAIT):
+        raise ValidationError(f"wait must be a number of seconds from 0 to {MAX_WAIT:g}",
+                              "wait")
+    return float(wait)
+
+
+def payment_reply(payment: Any, status: int = 200, duplicate: bool = False,
+                  message: str | None = None) -> web.Response:
+    return reply(True, message or payment.message, status, payment=payment.public(),
+                 duplicate=duplicate)
+
+
 class Api:
     def __init__(self, proxy: Proxy) -> None:
         self.proxy = proxy
         self.waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self.payment_waiters: dict[tuple[str, str], list[asyncio.Future[None]]] = {}
         self.websockets: set[web.WebSocketResponse] = set()
 
     @property
@@ -309,6 +345,11 @@ class Api:
         if event.get("type") == "job" and event.get("status") in ("done", "waiting", "held",
                                                                    "cancelled"):
             for fut in self.waiters.pop(event["job_id"], []):
+                if not fut.done():
+                    fut.set_result(None)
+        if event.get("type") == "payment" and event.get("status") != "pending":
+            key = (event["terminal"], event["payment_id"])
+            for fut in self.payment_waiters.pop(key, []):
                 if not fut.done():
                     fut.set_result(None)
 
@@ -507,6 +548,118 @@ class Api:
         scanner.inject(data)
         return reply(True, "scan sent")
 
+    # -- payment terminals ---------------------------------------------------------------
+    def _terminal(self, request: web.Request) -> PaymentTerminalDevice:
+        return _device(self.proxy.payment_terminals, "payment terminal",
+                       request.match_info["name"])
+
+    def _payment(self, terminal: PaymentTerminalDevice, request: web.Request) -> Any:
+        payment = terminal.get(request.match_info["payment_id"])
+        if payment is None:
+            raise web.HTTPNotFound(
+                text=json.dumps({"ok": False, "canRetry": False,
+                                 "message": "unknown payment id"}),
+                content_type="application/json")
+        return payment
+
+    async def _wait_payment(self, terminal: PaymentTerminalDevice, payment: Any,
+                            wait: float) -> Any:
+        if not wait or payment.status != "pending":
+            return payment
+        key = (terminal.name, payment.payment_id)
+        fut = asyncio.get_running_loop().create_future()
+        self.payment_waiters.setdefault(key, []).append(fut)
+        try:
+            if payment.status == "pending":  # it may have ended meanwhile
+                await asyncio.wait_for(fut, wait)
+        except TimeoutError:
+            pass
+        finally:
+            lst = self.payment_waiters.get(key, [])
+            if fut in lst:
+                lst.remove(fut)
+            if not lst:
+                self.payment_waiters.pop(key, None)
+        return terminal.get(payment.payment_id) or payment
+
+    async def get_terminal(self, request: web.Request) -> web.Response:
+        terminal = self._terminal(request)
+        return web.json_response({"ok": True, "terminal": terminal.status()})
+
+    async def post_payment(self, request: web.Request) -> web.Response:
+        terminal = self._terminal(request)
+        body = await read_json(request)
+        unknown = set(body) - PAYMENT_KEYS
+        if unknown:
+            raise ValidationError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        payment_id = body.get("payment_id")
+        if not isinstance(payment_id, str) or not JOB_ID_RE.match(payment_id):
+            raise ValidationError("payment_id must be 1-128 characters: letters, digits, "
+                                  ". _ : -", "payment_id")
+        amount = body.get("amount")
+        if (not isinstance(amount, str) or not PAYMENT_AMOUNT_RE.match(amount)
+                or not amount.strip("-0.")):
+            raise ValidationError("amount must be a decimal string, not zero, at most 9 "
+                                  "digits and 4 decimals (e.g. \"12.50\"; negative refunds)",
+                                  "amount")
+        currency = body.get("currency")
+        if not isinstance(currency, str) or not CURRENCY_RE.match(currency):
+            raise ValidationError("currency must be an ISO 4217 code (e.g. \"EUR\")",
+                                  "currency")
+        reference = body.get("reference", "")
+        if not isinstance(reference, str) or not REFERENCE_RE.match(reference):
+            raise ValidationError("reference must be a string of at most 64 printable "
+                                  "characters", "reference")
+        wait = parse_wait(body)
+        try:
+            payment, created = terminal.request(payment_id, amount, currency, reference)
+        except PaymentConflict:
+            return reply(False, f"payment_id {payment_id!r} was already used for a different "
+                         "payment", 409, payment_id=payment_id)
+        except PaymentBusy as exc:
+            return reply(False, f"the terminal is taking payment {exc.payment.payment_id!r}; "
+                         "cancel it or wait for its end", 409, can_retry=True,
+                         payment=exc.payment.public())
+        payment = await self._wait_payment(terminal, payment, wait)
+        code = 202 if payment.status == "pending" else 200
+        return payment_reply(payment, code, duplicate=not created)
+
+    async def get_payment(self, request: web.Request) -> web.Response:
+        terminal = self._terminal(request)
+        payment = self._payment(terminal, request)
+        payment = await self._wait_payment(terminal, payment, parse_wait(request.query))
+        return payment_reply(payment)
+
+    async def cancel_payment(self, request: web.Request) -> web.Response:
+        terminal = self._terminal(request)
+        payment = self._payment(terminal, request)
+        await read_json(request)
+        try:
+            payment = terminal.cancel(payment.payment_id)
+        except PaymentFinal as exc:
+            return reply(False, f"payment is {exc.payment.status}; only a pending payment can "
+                         "be cancelled", 409, payment=exc.payment.public())
+        return payment_reply(payment)
+
+    async def simulate_payment(self, request: web.Request) -> web.Response:
+        terminal = self._terminal(request)
+        if terminal.transport != "virtual":
+            return reply(False, "only a virtual payment terminal accepts simulated cards", 409)
+        payment = self._payment(terminal, request)
+        body = await read_json(request)
+        unknown = set(body) - {"outcome"}
+        if unknown:
+            raise ValidationError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        outcome = body.get("outcome")
+        if outcome not in ("approved", "declined"):
+            raise ValidationError("outcome must be \"approved\" or \"declined\"", "outcome")
+        try:
+            payment = terminal.simulate(payment.payment_id, outcome)
+        except PaymentFinal as exc:
+            return reply(False, f"payment is {exc.payment.status} already", 409,
+                         payment=exc.payment.public())
+        return payment_reply(payment)
+
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(heartbeat=30)
         await ws.prepare(request)
@@ -568,6 +721,12 @@ def create_app(proxy: Proxy, token: str = "") -> web.Application:
     r.add_get("/displays/{name}", api.get_display)
     r.add_get("/scanners/{name}", api.get_scanner)
     r.add_post("/scanners/{name}/scan", api.simulate_scan)
+    r.add_get("/payment_terminals/{name}", api.get_terminal)
+    r.add_post("/payment_terminals/{name}/payments", api.post_payment)
+    r.add_get("/payment_terminals/{name}/payments/{payment_id}", api.get_payment)
+    r.add_post("/payment_terminals/{name}/payments/{payment_id}/cancel", api.cancel_payment)
+    r.add_post("/payment_terminals/{name}/payments/{payment_id}/simulate",
+               api.simulate_payment)
     r.add_get("/ws", api.websocket)
 
     async def on_startup(app: web.Application) -> None:
