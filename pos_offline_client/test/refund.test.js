@@ -61,3 +61,14 @@ test('refund without the original receipt goes to cash', () => {
   const limits = refundLimits({ methods: METHODS, policy: 'original', context: null });
   assert.deepEqual(refundMethods(METHODS, limits).map((m) => m.id), [CASH.id]);
 });
+
+test('refund limits go by the method type: cash unlimited, a card terminal like any non-cash method', () => {
+  const terminal = { id: 4, name: 'Terminal', cash: false, type: 'card_terminal' };
+  const cash = { id: 1, name: 'Cash', cash: true, type: 'cash' };
+  const context = refundContext({ originalPayments: [{ method: terminal.id, amount: 700 }] });
+  const limits = refundLimits({ methods: [cash, terminal], policy: 'original', context });
+  assert.equal(limits.get(cash.id), Infinity);
+  assert.equal(limits.get(terminal.id), 700);
+  const cashOnly = refundLimits({ methods: [cash, terminal], policy: 'cash', context });
+  assert.deepEqual([...cashOnly.keys()], [cash.id]);
+});

@@ -1,10 +1,11 @@
 // The hardware proxy (iot_proxy) on 127.0.0.1: receipts, drawer, scanner
 // events. Every call answers {ok, canRetry, message}; a failed print never
 // loses a sale, which was committed before printing.
-// Depends on: fetch, WebSocket. Settings: {url, token, printer, drawer}.
+// Depends on: fetch, WebSocket. Settings: {url, token, printer, drawer,
+// paymentTerminal} (the card terminal: services/payment/drivers/).
 import { t } from '../lib/i18n.js';
 
-export const DEFAULT_PROXY = { url: 'http://127.0.0.1:8070', token: '', printer: 'receipt', drawer: 'drawer' };
+export const DEFAULT_PROXY = { url: 'http://127.0.0.1:8070', token: '', printer: 'receipt', drawer: 'drawer', paymentTerminal: 'card' };
 
 export class HardwareProxy {
   constructor(settings = {}, { fetchImpl, WebSocketImpl } = {}) {

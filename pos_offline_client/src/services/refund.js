@@ -4,8 +4,10 @@
 // original sale was paid with, never more than was paid with each, all
 // returns of the receipt together; cash takes the rest. A return without
 // its original receipt is refunded in cash. The server checks the same
-// rules (refund_method, refund_exceeds_payment).
+// rules (refund_method, refund_exceeds_payment). "Cash" is the method of
+// type cash; every other type is a non-cash method.
 import { tender } from './pricing.js';
+import { methodType } from './payment/index.js';
 
 // What was paid or refunded by method: {method: minor units, positive}.
 export function byMethod(payments, sign = 1) {
@@ -28,7 +30,7 @@ export function refundContext({ originalPayments = [], earlierRefunds = [] } = {
 }
 
 // The most each method may refund: Map(method id -> minor units), Infinity
-// for cash. `methods`: the payment method records ({id, cash}); `policy`:
+// for cash. `methods`: the payment method records ({id, type, cash}); `policy`:
 // the branch's refund_to; `context`: refundContext of the return (null for
 // a return without original receipt); `order`: the return, whose refunds
 // already taken count too.
@@ -38,7 +40,7 @@ export function refundLimits({ methods, policy, context, order = null }) {
   const refunded = new Map((context?.refunded || []).map((p) => [p.method, p.amount]));
   const taking = byMethod(order?.payments, -1);
   for (const m of methods) {
-    if (m.cash === true) {
+    if (methodType(m) === 'cash') {
       limits.set(m.id, Infinity);
     } else if (policy === 'original' && context && paid.get(m.id) > 0) {
       limits.set(m.id, Math.max(0, paid.get(m.id) - (refunded.get(m.id) || 0) - (taking.get(m.id) || 0)));

@@ -235,4 +235,17 @@ export default {
   'Price not available offline: {name} is sold at its usual price': 'Prix non disponible hors ligne : {name} est vendu à son prix habituel',
   'One less': 'Un de moins',
   'One more': 'Un de plus',
+  // payment interface (services/payment)
+  'This till has no payment driver for the type {type}': 'Cette caisse n’a pas de pilote de paiement pour le type {type}',
+  'Nothing to cancel': 'Rien à annuler',
+  'No hardware proxy is configured': 'Aucun proxy matériel n’est configuré',
+  'The card terminal did not answer in time': 'Le terminal de paiement n’a pas répondu à temps',
+  'Lost contact with the card terminal: check it before taking the payment again ({reason})':
+    'Contact perdu avec le terminal de paiement : vérifiez-le avant de reprendre le paiement ({reason})',
+  'Waiting for the card terminal: {amount}': 'En attente du terminal de paiement : {amount}',
+  'Cancel the card payment': 'Annuler le paiement par carte',
+  'The card terminal declined the payment: {message}': 'Le terminal de paiement a refusé le paiement : {message}',
+  'The card payment was cancelled': 'Le paiement par carte a été annulé',
+  'The card terminal did not answer: the order is not paid': 'Le terminal de paiement n’a pas répondu : la commande n’est pas payée',
+  'The card payment failed: {message}': 'Le paiement par carte a échoué : {message}',
 };
