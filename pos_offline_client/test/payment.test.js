@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
-  methodType, paymentDriver, paymentDrivers, registerPaymentDriver, takePayment,
+  collect, methodType, paymentDriver, paymentDrivers, registerPaymentDriver, takePayment,
 } from '../src/services/payment/index.js';
 import { ManualDriver } from '../src/services/payment/drivers/manual.js';
 import { ProxyCardTerminal } from '../src/services/payment/drivers/proxy-card-terminal.js';
@@ -161,4 +161,26 @@ test('the card terminal driver: no proxy, no payment', async () => {
   const r = await takePayment(driver, 500, { paymentId: 'pay-5' });
   assert.equal(r.status, 'error');
   assert.equal((await driver.status()).status, 'unavailable');
+});
+
+test('collect: the payment step waits on an interactive driver and may cancel it', async () => {
+  const events = [];
+  let release;
+  const drop = registerPaymentDriver('voucher', () => ({
+    interactive: true,
+    send: () => new Promise((resolve) => { release = resolve; }),
+    cancel: async () => { events.push('cancel'); release({ status: 'cancelled' }); return { ok: true }; },
+  }), { name: 'slow', priority: 5 });
+  try {
+    const r = await collect({ id: 5, type: 'voucher' }, 300, {
+      onWait: (cancel) => { events.push('wait'); setTimeout(cancel, 5); return () => events.push('done'); },
+    });
+    assert.equal(r.status, 'cancelled');
+    assert.deepEqual(events, ['wait', 'cancel', 'done']);
+  } finally {
+    drop();
+  }
+  // a manual method never waits
+  const r = await collect(CASH, 300, { onWait: () => assert.fail('no wait for cash') });
+  assert.equal(r.status, 'approved');
 });

@@ -105,3 +105,18 @@ class UnavailableDriver {
     return { status: 'unavailable', message: t('This till has no payment driver for the type {type}', { type: this.type }) };
   }
 }
+
+// The payment step's one call: the driver of `method` takes `amount`
+// (minor units). When the customer acts on a device (an interactive
+// driver), onWait(cancel) is called first: the screen shows that it waits,
+// with a button that calls cancel(); the function onWait returns is called
+// when the payment ended. Answers the result; only `approved` pays.
+export async function collect(method, amount, { deps = {}, context = {}, onWait = null } = {}) {
+  const driver = paymentDriver(method, deps);
+  const done = driver.interactive && onWait ? onWait(() => driver.cancel()) : null;
+  try {
+    return await takePayment(driver, amount, context);
+  } finally {
+    if (typeof done === 'function') done();
+  }
+}
