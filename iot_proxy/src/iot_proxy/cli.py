@@ -64,7 +64,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
-    from .devices import DisplayDevice, PaymentTerminalDevice, PrinterDevice, ScannerDevice
+    from .devices import (
+        DisplayDevice, PaymentTerminalDevice, PrinterDevice, ScannerDevice)
 
     cfg = _load(args)
     print("Configured devices:")

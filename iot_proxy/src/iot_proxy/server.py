@@ -21,12 +21,8 @@ from aiohttp import WSMsgType, web
 from . import __version__
 from .config import Config, is_loopback_host
 from .devices import (
-    DisplayDevice,
-    DrawerDevice,
-    PaymentTerminalDevice,
-    PrinterDevice,
-    ScannerDevice,
-)
+    DisplayDevice, DrawerDevice, PaymentTerminalDevice, PrinterDevice,
+    ScannerDevice)
 from .devices.display import compose
 from .devices.payment import PaymentBusy, PaymentConflict, PaymentFinal
 from .devices.printer import describe
