@@ -14,11 +14,11 @@ import { WedgeReader } from './services/scanner.js';
 import { createVault, openSlot } from './services/vault.js';
 import { PinGuard, pinPolicy } from './services/pin.js';
 import { isoNow } from './sync/outbox.js';
-import { ApiError, SyncApi, parseEnrollmentPayload, receiptFromWire } from './sync/api.js';
+import { ApiError, SyncApi, parseEnrollmentPayload } from './sync/api.js';
 import { figuresFromWire } from './sync/wire.js';
 import { SyncEngine } from './sync/engine.js';
 import { bootstrap, bootstrapState, loadCatalog, loadSecrets } from './sync/pull.js';
-import { PosUI } from './ui/app.js';
+import { Shell } from './ui/shell.js';
 import { IdleLock, lockMinutes } from './ui/idle-lock.js';
 
 // Every payment driver in services/payment/drivers/ registers itself for
@@ -118,8 +118,8 @@ class App {
   makeUi() {
     this.register = new Register({ db: this.db, vault: this.vault, catalog: this.catalog, device: this.device || {} });
     this.register.app = this;
-    if (this.ui) document.removeEventListener('keydown', this.ui.onKey);
-    this.ui = new PosUI(this);
+    this.ui?.destroy();
+    this.ui = new Shell(this);
   }
 
   api() {
@@ -209,8 +209,7 @@ class App {
         await bootstrap({ api: this.api(), db: this.db, vault: this.vault, catalog: this.catalog, limit: this.settings.bootstrapLimit || BOOTSTRAP_PAGE, onProgress: (p) => this.ui.bootstrapProgress(p) });
         break;
       } catch (error) {
-        const text = document.getElementById('boot-text');
-        if (text) text.textContent = t('Interrupted ({reason}); resuming…', { reason: error.message });
+        this.ui.bootstrapProgress({ interrupted: error.message });
         await new Promise((r) => setTimeout(r, Math.min(30000, 1000 * 2 ** attempt)));
       }
     }
@@ -366,7 +365,7 @@ class App {
         this.idle.configure(minutes);
       }
     }
-    this.ui?.products?.refresh();
+    this.ui?.refresh();
     this.status.pending = await this.db.outbox.count();
     this.status.quarantined = await this.db.quarantine.filter((q) => !q.seen).count();
     this.renderStatus();
@@ -426,11 +425,6 @@ class App {
       this.remoteLookupFailed = true;
       return null;
     }
-  }
-
-  async lookupRemoteReceipt(number, { localReturns } = {}) {
-    const r = await this.remoteReceipt(number);
-    return r?.order ? r : receiptFromWire(r, this.catalog, { localReturns });
   }
 
   // A code the till would sell or find (a product of the catalog, a

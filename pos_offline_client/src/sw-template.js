@@ -1,7 +1,6 @@
 // Service worker: precaches the app so a cold reload with the server
 // unreachable opens the POS ready to sell. Only the app's own files under the
 // scope are served from the cache; API calls always go to the network.
-/* global self, caches */
 const CACHE = `pos-app-${__VERSION__}`;
 const SCOPE = new URL(self.registration.scope);
 const FILES = __PRECACHE__.map((f) => new URL(f, SCOPE).href);

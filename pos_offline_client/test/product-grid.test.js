@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Catalog } from '../src/services/catalog.js';
-import { gridCategories, nextAttribute, quickKeys, templatesIn, variantsLeft } from '../src/ui/product-grid.js';
+import { gridCategories, nextAttribute, quickKeys, templatesIn, variantsLeft } from '../src/ui/components/product-grid.js';
 
 function shirt(id, size, colour, text) {
   return {

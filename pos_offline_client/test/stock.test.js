@@ -12,6 +12,7 @@ import { Catalog, allocateLots, chooseLot, isExpired } from '../src/services/cat
 import { Register, returnedLots } from '../src/services/register.js';
 import { SyncEngine } from '../src/sync/engine.js';
 import { salePayload } from '../src/sync/wire.js';
+import { computeOrder } from '../src/services/pricing.js';
 import { loadCatalog } from '../src/sync/pull.js';
 
 const cashier = { id: 7, name: 'Bruno' };
@@ -143,7 +144,7 @@ test('FEFO: a line larger than its first-expiring lot is split over the next lot
   const line = r.journal.order.lines[0];
   assert.equal(line.lot.id, 20);
   assert.deepEqual(line.lots.map((l) => [l.id, l.quantity]), [[20, 24000], [21, 7000]]);
-  const { payload } = salePayload(order, { receiptNumber: 1, taxes: new Map() });
+  const { payload } = salePayload(order, { receiptNumber: 1, computed: computeOrder(order, { taxes: new Map() }) });
   assert.deepEqual(payload.lines[0].lots, [{ lot: 20, quantity: '24.000' }, { lot: 21, quantity: '7.000' }]);
   const lots = new Map(t.catalog.lotsOf(2).map((l) => [l.id, l.quantity]));
   assert.deepEqual([lots.get(20), lots.get(21), lots.get(22)], [0, 3000, 5000]);

@@ -5,11 +5,12 @@
 - the Python test suites (the hardware proxy's, and the cross-component
   tests under tests/, end to end included) with that server available
   through RETAIL_TEST_PG_URI;
-- the POS client's unit tests (npm test);
+- the POS client's unit tests (npm test) and its lint (ESLint);
 - lint: ruff (ruff.toml) and isort (.isort.cfg) over the Python files.
 The server is stopped at the end, also when tests fail.  The last line is
 the total, "N passed, N failed, N skipped"."""
 import argparse
+import json
 import os
 import queue
 import re
@@ -183,6 +184,28 @@ def run_npm(totals):
     passed, failed, skipped = count('pass'), count('fail'), count('skipped')
     totals.add('pos_offline_client (npm test)', passed, failed, skipped,
         seconds, code == 0)
+    # ESLint (pos_offline_client/eslint.config.js): a file passes when it
+    # has no problem
+    with tempfile.TemporaryDirectory() as tmp:
+        report = os.path.join(tmp, 'eslint.json')
+        code, _, seconds = _run(['npm', 'run', '--silent', 'lint', '--',
+                '--format', 'json', '--output-file', report], cwd=pos)
+        try:
+            with open(report) as f:
+                files = json.load(f)
+        except (OSError, ValueError):
+            files = []
+    bad = 0
+    with _print_lock:
+        for f in files:
+            if f['errorCount'] or f['warningCount']:
+                bad += 1
+            for m in f['messages']:
+                print(f"{os.path.relpath(f['filePath'], pos)}:"
+                    f"{m.get('line')}:{m.get('column')}: {m['message']} "
+                    f"({m.get('ruleId')})")
+    totals.add('pos_offline_client (eslint)', len(files) - bad, bad, 0,
+        seconds, code == 0 and bool(files))
 
 
 def run_lint(totals):

@@ -75,3 +75,19 @@ export function metaStore(db, key) {
 
 // The stores whose records hold an `enc` field (db/migrate.js re-encrypts them).
 export const ENCRYPTED_STORES = ['catalog', 'changes', 'sales', 'outbox', 'quarantine', 'held', 'sessions', 'customers', 'audit'];
+
+// Split a page's records into what may stay in clear and what is encrypted.
+export function splitSensitive(records) {
+  const clear = {};
+  const secret = {};
+  let hasSecret = false;
+  for (const [kind, list] of Object.entries(records || {})) {
+    if (SENSITIVE_KINDS.has(kind)) {
+      secret[kind] = list;
+      hasSecret = true;
+    } else {
+      clear[kind] = list;
+    }
+  }
+  return { clear, secret: hasSecret ? secret : null };
+}

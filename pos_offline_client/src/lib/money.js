@@ -166,3 +166,8 @@ export function allocate(total, weights) {
   }
   return out;
 }
+
+// Combined percentage of a line discount and the order discount, in bp.
+export function combinedDiscount(lineBp, orderBp) {
+  return lineBp + orderBp - Math.round((lineBp * orderBp) / 10000);
+}

@@ -113,7 +113,6 @@ export function totals(order, options) {
   return computeOrder(order, options);
 }
 
-// Combined percentage of a line discount and the order discount, in bp.
-export function combinedDiscount(lineBp, orderBp) {
-  return lineBp + orderBp - Math.round((lineBp * orderBp) / 10000);
-}
+// A line's notice when the branch's price at its quantity needs the
+// server (services/pricing.js): it sells at the product's own price.
+export const PRICE_NOT_OFFLINE = 'price-not-offline';

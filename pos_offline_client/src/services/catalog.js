@@ -10,7 +10,6 @@
 // gross_price and list_price are the branch's prices for one unit (the
 // server's own prices stay in base_gross_price and base_list_price), made
 // lazily and cached until the price list, taxes, categories or units change.
-import { SENSITIVE_KINDS } from '../db/schema.js';
 import { QTY_DIGITS } from '../lib/money.js';
 import { layoutsToRules, normalizeGtin, setVariableRules } from './barcode.js';
 import { branchUnitPrice, compilePriceList, parseDecimalText, scaledPrice } from './pricing.js';
@@ -434,20 +433,4 @@ export function allocateLots(catalog, productId, quantity, today, taken = new Ma
 function toMilli(value) {
   const n = Number(value ?? 0);
   return Number.isFinite(n) ? Math.round(n * 1000) : 0;
-}
-
-// Split a page's records into what may stay in clear and what is encrypted.
-export function splitSensitive(records) {
-  const clear = {};
-  const secret = {};
-  let hasSecret = false;
-  for (const [kind, list] of Object.entries(records || {})) {
-    if (SENSITIVE_KINDS.has(kind)) {
-      secret[kind] = list;
-      hasSecret = true;
-    } else {
-      clear[kind] = list;
-    }
-  }
-  return { clear, secret: hasSecret ? secret : null };
 }

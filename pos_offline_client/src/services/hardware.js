@@ -1,5 +1,6 @@
 // The hardware proxy (iot_proxy) on 127.0.0.1: receipts, drawer, scanner
-// events. Every call answers {ok, canRetry, message}; a failed print never
+// events. Every call answers {ok, message, data} (data: the proxy's answer,
+// with its canRetry); a failed print never
 // loses a sale, which was committed before printing.
 // Depends on: fetch, WebSocket. Settings: {url, token, printer, drawer,
 // paymentTerminal} (the card terminal: services/payment/drivers/).
@@ -51,10 +52,10 @@ export class HardwareProxy {
       });
       const data = await res.json().catch(() => ({}));
       this.available = true;
-      return { ok: Boolean(data.ok ?? res.ok), canRetry: Boolean(data.canRetry), message: data.message || '', data };
+      return { ok: Boolean(data.ok ?? res.ok), message: data.message || '', data };
     } catch (error) {
       this.available = false;
-      return { ok: false, canRetry: true, message: error?.name === 'AbortError' ? t('proxy timeout') : t('proxy unreachable') };
+      return { ok: false, message: error?.name === 'AbortError' ? t('proxy timeout') : t('proxy unreachable') };
     } finally {
       clearTimeout(timer);
     }

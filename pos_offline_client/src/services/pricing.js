@@ -445,7 +445,7 @@ export function decimalDiv(a, b, prec = 28) {
   // with the exact remainder as sticky information.
   const extra = BigInt(prec + 2 + digitsOf(b.c));
   const num = a.c * 10n ** extra;
-  let q = num / b.c;
+  const q = num / b.c;
   const rem = num - q * b.c;
   let e = a.e - b.e - Number(extra);
   const neg = q < 0n || (q === 0n && (a.c < 0n) !== (b.c < 0n));

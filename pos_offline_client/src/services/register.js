@@ -2,7 +2,7 @@
 // returns, voids, parked orders, customers, reports. Every action that the
 // server must know about is committed with its outbox entry (sync/outbox).
 // Depends on: db (Dexie), vault, catalog, device {terminal, branch, prefix}.
-import { formatDecimal, PRICE_DIGITS, QTY_DIGITS } from '../lib/money.js';
+import { formatDecimal, QTY_DIGITS } from '../lib/money.js';
 import { uuid } from '../lib/uuid.js';
 import { countMoves, orderMoves, putMoves } from '../db/stock.js';
 import { commitOperation, formatReceiptNumber } from '../sync/outbox.js';
@@ -258,7 +258,7 @@ export class Register {
     const result = await this.commit({
       type, employee: employee.id, receipt: true, stores: heldUuid ? ['held', 'stock'] : ['stock'],
       build: ({ receiptNumber, clientTime, uuid: op }) => {
-        const { payload, computed } = salePayload(order, { ...this.pricingOptions(), receiptNumber, digits, session: this.wireSession(session) });
+        const { payload, computed } = salePayload(order, { computed: this.totals(order), receiptNumber, digits, session: this.wireSession(session) });
         const number = this.receiptNumber(receiptNumber);
         const totals = {
           total: computed.total, tax: computed.tax, discount: computed.discount, paid: computed.paid,
@@ -368,11 +368,6 @@ export class Register {
     return { uuid: entry.uuid, synced: entry.synced, ...(await this.vault.decrypt(entry.enc)) };
   }
 
-  // Quantities already returned against a receipt, by original line uuid.
-  async returnedQuantities(number) {
-    return (await this.returnsOf(number)).byLine;
-  }
-
   // This till's returns of a receipt: quantities by original line uuid, and
   // their receipt numbers (the server's answer lists them too).
   async returnsOf(number) {
@@ -392,6 +387,14 @@ export class Register {
       }
     }
     return { byLine, numbers, payments };
+  }
+
+  // The operations the server rejected, oldest first, with their reasons
+  // (stored encrypted: they name people; null while the till is locked).
+  async quarantined() {
+    const items = await this.db.quarantine.orderBy('seq').toArray();
+    for (const q of items) q.reason = q.reasonEnc && this.vault ? await this.vault.decrypt(q.reasonEnc).catch(() => null) : q.reason;
+    return items;
   }
 
   async lastReceipt() {
@@ -446,11 +449,6 @@ export class Register {
   async audit(action, detail) {
     await this.db.audit.add({ at: Date.now(), enc: await this.vault.encrypt({ action, ...detail }) });
   }
-
-  async auditLog() {
-    const recs = await this.db.audit.orderBy('at').toArray();
-    return Promise.all(recs.map(async (r) => ({ at: r.at, ...(await this.vault.decrypt(r.enc)) })));
-  }
 }
 
 function lotRef(lot) {
@@ -477,11 +475,4 @@ function withSession(payload, session) {
 
 function stripOrder(order) {
   return JSON.parse(JSON.stringify(order));
-}
-
-export function formatQtyWire(milli) {
-  return formatDecimal(milli, QTY_DIGITS);
-}
-export function formatPriceWire(p) {
-  return formatDecimal(p, PRICE_DIGITS);
 }

@@ -3,7 +3,6 @@
 import { PRICE_DIGITS, QTY_DIGITS, parseDecimal } from '../lib/money.js';
 
 export const PROTOCOL_VERSION = 'v1';
-export const MAX_PUSH = 500;
 
 export class ApiError extends Error {
   constructor(status, code, message) {

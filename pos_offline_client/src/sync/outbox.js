@@ -76,7 +76,3 @@ export async function commitOperation({ db, vault, type, terminal, employee, rec
   }
   throw new Error('Could not reserve a receipt number');
 }
-
-export async function pendingCount(db) {
-  return db.outbox.count();
-}

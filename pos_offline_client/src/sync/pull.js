@@ -1,8 +1,7 @@
 // Bootstrap (paged snapshot) and delta pulls into IndexedDB and the
 // in-memory catalog. The cursor is stored in the same transaction as the
 // records it covers, so a cut at any point resumes without a gap.
-import { SENSITIVE_KINDS } from '../db/schema.js';
-import { splitSensitive } from '../services/catalog.js';
+import { SENSITIVE_KINDS, splitSensitive } from '../db/schema.js';
 import { loadLocalStock } from '../db/stock.js';
 
 const BOOTSTRAP_KEY = 'bootstrap';

@@ -1,19 +1,16 @@
 // Local records to protocol v1 operations (docs/sync-protocol.md § Operations).
 // Money and quantities become decimal strings.
-import { formatDecimal, parseDecimal, PRICE_DIGITS, QTY_DIGITS } from '../lib/money.js';
-import { combinedDiscount } from '../models/order.js';
-import { computeOrder } from '../services/pricing.js';
+import { combinedDiscount, formatDecimal, parseDecimal, PRICE_DIGITS, QTY_DIGITS } from '../lib/money.js';
 
+// `computed`: the order as services/pricing.js computeOrder computes it
+// (the caller's pricing options: the terminal's taxIncluded, the company's
+// taxRounding); each line's `price` is the price it sells at in the
+// terminal's terms (tax included or not), after discounts.
 // `session`: the UUID of the cash session (protocol 1.2), left out when null.
-// `taxIncluded` (the terminal's) and `taxRounding` (the company's) as for
-// services/pricing.js computeOrder: `price` is the price the line sells at in
-// the terminal's terms (tax included or not), after discounts.
 export function salePayload(order, {
-  receiptNumber, taxes, digits = 2, session = null, taxIncluded = true, taxRounding = 'document',
+  receiptNumber, computed, digits = 2, session = null,
 }) {
-  const c = computeOrder(order, {
-    taxes, currencyDigits: digits, taxIncluded, taxRounding,
-  });
+  const c = computed;
   const lines = c.lines.map(({ line, price }) => {
     const d = combinedDiscount(line.discount || 0, line.noOrderDiscount ? 0 : order.discount || 0);
     const wire = {
@@ -45,12 +42,8 @@ export function salePayload(order, {
   return { payload, computed: c };
 }
 
-export function amountPayload(minor, digits = 2) {
-  return formatDecimal(minor, digits);
-}
-
 // -- audit (protocol 1.2) -----------------------------------------------------
-// Manager approvals the till asks for (ui/app.js authorize) by their label,
+// Manager approvals the till asks for (ui/dialogs/approval.js) by their label,
 // and the protocol's action for each. Approvals without an action in the
 // protocol (opening the drawer, closing the session) stay in the local audit.
 export const OVERRIDE_ACTIONS = {
@@ -63,7 +56,7 @@ export const OVERRIDE_ACTIONS = {
   Refund: 'refund',
 };
 
-// What an approval entry holds besides its detail (see ui/app.js authorize).
+// What an approval entry holds besides its detail (see ui/dialogs/approval.js).
 const ENTRY_FIELDS = new Set(['action', 'manager', 'managerName', 'cashier', 'at', 'product', 'lotId']);
 
 // One `audit` payload per approval of an order that has a protocol action:

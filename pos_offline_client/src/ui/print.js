@@ -2,6 +2,8 @@
 // the receipt as HTML with its number as a Code 128 barcode (for returns).
 import JsBarcode from 'jsbarcode';
 import { formatDateTime, t } from '../lib/i18n.js';
+import { toProxyReceipt } from '../services/hardware.js';
+import { receiptData } from '../services/receipt.js';
 
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
@@ -84,4 +86,22 @@ export function printHtml(html) {
   }
   area.innerHTML = html;
   setTimeout(() => window.print(), 0);
+}
+
+// A sale's receipt through the hardware proxy, or the browser's print
+// dialog when the proxy does not answer (the sale is already saved).
+// jobId is the proxy's idempotency key: the same sale's receipt sent
+// twice (a lost answer, a retry) prints once; a reprint has its own id.
+// env.lastPrint says what happened (the e2e tests read it).
+export async function printReceipt(env, journal, jobId, { copy = false } = {}) {
+  const { app } = env;
+  const data = receiptData(journal, { register: env.register, catalog: env.catalog, device: app.device, copy });
+  const r = await app.hardware.printReceipt(toProxyReceipt(data), jobId);
+  env.lastPrint = { jobId, ok: r.ok, status: r.data?.status || null, message: r.message, browser: !r.ok };
+  if (r.ok) {
+    if (r.data?.status === 'waiting') env.toast(t('Printer: {m}. The receipt will print when the printer is back.', { m: r.message }), 'warn', 5000);
+    return;
+  }
+  if (app.settings.browserPrint !== false) printHtml(receiptHtml(data));
+  env.toast(t('Printer: {m}. Printed by the browser; reprint from the menu.', { m: r.message || t('not available') }), 'warn', 5000);
 }

@@ -3,8 +3,8 @@
 // one), one tile per template; a template with variants asks for its
 // attributes in the order the server sends them (size, then colour).
 // Depends on: the catalog (services/catalog.js), dom.js, i18n.
-import { t } from '../lib/i18n.js';
-import { h, openModal } from './dom.js';
+import { t } from '../../lib/i18n.js';
+import { h, openModal } from '../dom.js';
 
 // Tiles of one category shown at once: the rest is found by search.
 export const MAX_TILES = 60;

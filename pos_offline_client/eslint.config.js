@@ -1,0 +1,33 @@
+// ESLint for the till (npm run lint; run by npm test too): the recommended
+// rules, browser globals for src/, node's for the tests, the stand-in and
+// the build configuration.
+import js from '@eslint/js';
+import globals from 'globals';
+
+export default [
+  { ignores: ['dist/', 'node_modules/'] },
+  js.configs.recommended,
+  {
+    languageOptions: { ecmaVersion: 2024, sourceType: 'module' },
+    rules: {
+      'no-unused-vars': ['error', { args: 'after-used', argsIgnorePattern: '^_', caughtErrors: 'none' }],
+      'prefer-const': 'error',
+      'no-var': 'error',
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+    },
+  },
+  {
+    files: ['src/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    // the service worker; vite.config.js puts the version and the files
+    // to precache in place of these two names
+    files: ['src/sw-template.js'],
+    languageOptions: { globals: { ...globals.serviceworker, __VERSION__: 'readonly', __PRECACHE__: 'readonly' } },
+  },
+  {
+    files: ['test/**/*.js', 'bench/**/*.mjs', 'bench/**/*.js', '*.config.js'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
+];

@@ -1,0 +1,118 @@
+// Payment (or refund) of the current order: the amount, one button and
+// F-key per method, the parts paid so far; settled, the sale is saved, the
+// drawer opens for cash and the receipt prints. Each part goes through
+// services/payment.js takePayment.
+import { formatDecimal, parseDecimal } from '../../lib/money.js';
+import { t } from '../../lib/i18n.js';
+import { isEmpty } from '../../models/order.js';
+import { paymentOptions, takePayment } from '../../services/payment.js';
+import { h, openModal } from '../dom.js';
+import { printReceipt } from '../print.js';
+import { registerScreen } from '../registry.js';
+
+const ERRORS = {
+  'over-tender': () => t('Only cash can exceed the amount due'),
+  'refund-limit': (method) => t('Nothing more can be refunded to {method}: refund in cash', { method: method.name }),
+  'refund-method': (method) => t('This return cannot be refunded to {method}', { method: method.name }),
+};
+
+export function paymentError(err, method) {
+  return ERRORS[err.message]?.(method) ?? t('Nothing to pay');
+}
+
+export class PaymentScreen {
+  constructor(env) {
+    this.env = env;
+  }
+
+  async run() {
+    const { env } = this;
+    const { store, register, catalog, app } = env;
+    const order = store.order;
+    if (isEmpty(order)) return;
+    const options = paymentOptions({ register, catalog, branchId: app.device?.branch?.id, order });
+    const { methods } = options;
+    if (!methods.length) return env.toast(t('No payment method is configured'), 'bad');
+    const done = await openModal((box, close) => {
+      const amount = h('input', { id: 'pay-amount', inputmode: 'decimal', autocomplete: 'off', autofocus: true });
+      const parts = h('ul', { class: 'list', id: 'pay-parts' });
+      const dueEl = h('div', { class: 'total', id: 'pay-due' });
+      const msg = h('p', { class: 'error', id: 'pay-error' });
+      const { digits } = register.currency();
+      const refresh = () => {
+        const c = register.totals(order);
+        dueEl.replaceChildren(h('span', {}, c.due < 0 ? t('To refund') : t('Due')), h('span', {}, env.money(Math.abs(c.due))));
+        dueEl.dataset.minor = String(c.due);
+        amount.value = formatDecimal(Math.abs(c.due), digits);
+        amount.select();
+        parts.replaceChildren(...order.payments.map((p, i) => h('li', {},
+          h('span', {}, p.methodName), h('span', { class: 'num' }, env.money(p.tendered ?? p.amount)),
+          h('button', { class: 'small', onclick: () => { order.payments.splice(i, 1); refresh(); } }, '×'))));
+        if (c.due === 0 && order.payments.length) close(true);
+      };
+      const add = async (method) => {
+        msg.textContent = '';
+        let value;
+        try {
+          value = parseDecimal(amount.value, digits);
+        } catch {
+          msg.textContent = t('Type an amount');
+          return;
+        }
+        try {
+          const payment = await takePayment({ order, method, amount: value, register, options });
+          env.store.update((o) => o.payments.push(payment));
+        } catch (err) {
+          msg.textContent = paymentError(err, method);
+          return;
+        }
+        refresh();
+      };
+      amount.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter') {
+          e.preventDefault();
+          add(methods[0]);
+        } else if (/^F[1-4]$/.test(e.key) && methods[Number(e.key.slice(1)) - 1]) {
+          e.preventDefault();
+          add(methods[Number(e.key.slice(1)) - 1]);
+        }
+      });
+      box.append(h('h2', {}, order.kind === 'return' ? t('Refund') : t('Payment')), dueEl, amount,
+        h('div', { class: 'grid methods' }, methods.map((m, i) => h('button', {
+          class: 'big', 'data-method': String(m.id), 'data-cash': String(m.cash === true), onclick: () => add(m),
+        }, m.name, h('kbd', {}, `F${i + 1}`)))),
+        parts, msg,
+        h('div', { class: 'actions' }, h('button', { onclick: () => close(false) }, t('Back'))));
+      refresh();
+    }, { className: 'wide', dismissable: true });
+    if (done) await this.finish(order);
+    else env.focusEntry();
+  }
+
+  // Save the sale (sale, receipt number and outbox entry in one
+  // transaction), then the drawer and the receipt.
+  async finish(order) {
+    const { env } = this;
+    const { store, register, app } = env;
+    let result;
+    try {
+      result = await register.commitSale(order, store.employee, { heldUuid: store.heldUuid });
+    } catch (err) {
+      env.toast(t('The sale could not be saved: {reason}', { reason: err.message }), 'bad', 8000);
+      return;
+    }
+    store.saleDone(result.journal.totals.change);
+    env.focusEntry();
+    app.refreshStatus();
+    app.kickSoon();
+    // One thing at a time on the printer's line: the drawer (kicked through
+    // the printer) first, so the cashier can give change, then the receipt.
+    if (order.payments.some((p) => p.cash)) {
+      const r = await app.hardware.openDrawer();
+      if (!r.ok) env.toast(t('Drawer: {m}', { m: r.message }), 'warn');
+    }
+    await printReceipt(env, result.journal, `receipt-${result.uuid}`);
+  }
+}
+
+registerScreen('payment', PaymentScreen);
