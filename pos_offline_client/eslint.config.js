@@ -1,6 +1,6 @@
-// ESLint for the till (npm run lint; run by npm test too): the recommended
-// rules, browser globals for src/, node's for the tests, the stand-in and
-// the build configuration.
+// ESLint for the till (npm run lint; setup/retail-test runs it as a suite): the recommended
+// rules, browser globals for src/, node's for the tests, the stand-in, the
+// scripts and the build configuration.
 import js from '@eslint/js';
 import globals from 'globals';
 
@@ -27,7 +27,7 @@ export default [
     languageOptions: { globals: { ...globals.serviceworker, __VERSION__: 'readonly', __PRECACHE__: 'readonly' } },
   },
   {
-    files: ['test/**/*.js', 'bench/**/*.mjs', 'bench/**/*.js', '*.config.js'],
+    files: ['test/**/*.js', 'bench/**/*.mjs', 'bench/**/*.js', 'scripts/**/*.mjs', 'scripts/**/*.js', '*.config.js'],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 ];
