@@ -1,11 +1,11 @@
 // Payment (or refund) of the current order: the amount, one button and
 // F-key per method, the parts paid so far; settled, the sale is saved, the
 // drawer opens for cash and the receipt prints. Each part goes through
-// services/payment.js takePayment.
+// services/tender.js tenderPayment.
 import { formatDecimal, parseDecimal } from '../../lib/money.js';
 import { t } from '../../lib/i18n.js';
 import { isEmpty } from '../../models/order.js';
-import { paymentOptions, takePayment } from '../../services/payment.js';
+import { paymentOptions, tenderPayment } from '../../services/tender.js';
 import { h, openModal } from '../dom.js';
 import { printReceipt } from '../print.js';
 import { registerScreen } from '../registry.js';
@@ -60,7 +60,7 @@ export class PaymentScreen {
           return;
         }
         try {
-          const payment = await takePayment({ order, method, amount: value, register, options });
+          const payment = await tenderPayment({ order, method, amount: value, register, options });
           env.store.update((o) => o.payments.push(payment));
         } catch (err) {
           msg.textContent = paymentError(err, method);

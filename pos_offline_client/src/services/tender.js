@@ -1,6 +1,7 @@
-// Payments at the till: which methods a sale or a refund may use, and the
-// one function that takes a payment. A card terminal's integration plugs
-// in here (takePayment), the payment screen only calls it.
+// Tendering at the till: which methods a sale or a refund may use, and the
+// payment screen's one call for a payment of a method and an amount
+// (tenderPayment). The payment interface (services/payment/: a driver per
+// method type, a card terminal's included) plugs in here.
 import { tender } from './pricing.js';
 import { refundLimits, refundMethods, tenderRefund } from './refund.js';
 
@@ -22,7 +23,7 @@ export function paymentOptions({ register, catalog, branchId, order }) {
 // ({method, amount, tendered, change, methodName, cash}), or throws an
 // Error whose message is 'over-tender', 'refund-limit', 'refund-method',
 // 'nothing-due' or 'amount' (a RangeError).
-export async function takePayment({ order, method, amount, register, options }) {
+export async function tenderPayment({ order, method, amount, register, options }) {
   const asked = { method: method.id, amount, cash: method.cash === true };
   const p = options.refundTo
     ? tenderRefund(order, asked, options.limits(), register.pricingOptions())
