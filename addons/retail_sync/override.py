@@ -5,9 +5,12 @@ import json
 from decimal import Decimal, InvalidOperation
 
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
-from trytond.pool import Pool
+from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
+
+from .push import OperationHandler
+from .wire import Rejected, to_int, utc
 
 ACTIONS = [
     ('discount', "Line Discount"),
@@ -128,8 +131,6 @@ class Override(ModelSQL, ModelView):
         Employee = pool.get('company.employee')
         Lot = pool.get('stock.lot')
         Sale = pool.get('sale.point.sale')
-        from .push import Rejected, to_int
-
         action = payload.get('action')
         if not isinstance(action, str) or action not in dict(ACTIONS):
             raise Rejected('unknown_action',
@@ -179,8 +180,7 @@ class Override(ModelSQL, ModelView):
                 "receipt must be a receipt number or null.")
         product = payload.get('product')
         if product is not None:
-            from .push import Push
-            product = Push.get_product(product, batch).id
+            product = OperationHandler.get_product(product, batch).id
         lot = to_int(payload.get('lot'), 'lot', required=False)
         if lot is not None:
             domain = [('id', '=', lot)]
@@ -211,3 +211,26 @@ class Override(ModelSQL, ModelView):
                     'detail': json.dumps(detail, sort_keys=True),
                     }])
         return override
+
+
+class AuditHandler(OperationHandler):
+    "A manager override (or a PIN failure) recorded at the till"
+    string = 'retail_sync.msg_operation_type_audit'
+    payload_schema = 'AuditPayload'
+
+    @classmethod
+    def handle(cls, batch, data, payload, client_time):
+        Override = Pool().get('retail.sync.override')
+        override = Override.record(batch, data, payload,
+            utc(client_time), cls.business_date(batch, client_time))
+        return {'override': override.id}
+
+
+class Push(metaclass=PoolMeta):
+    __name__ = 'retail.sync.push'
+
+    @classmethod
+    def _operation_handlers(cls):
+        handlers = super()._operation_handlers()
+        handlers['audit'] = AuditHandler
+        return handlers

@@ -1,695 +1,184 @@
 # This file is part of the retail suite.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
-"""What a terminal receives: the records of each kind, serialised for the
-wire, scoped to the shared catalog and the terminal's branch."""
+"""What a terminal receives: the records of each kind registered in
+retail.sync.pull (_kinds), serialised for the wire, scoped to the shared
+catalog and the terminal's branch; pages of a bootstrap and the changes
+after a cursor."""
 import base64
-import datetime as dt
-import decimal
 import json
 from collections import defaultdict
-from decimal import Decimal
 
 from sql import Literal, Null
-from sql.aggregate import Count, Sum
-from sql.conditionals import Case
+from sql.aggregate import Count
 
-from trytond.modules.product import price_digits, round_price
-from trytond.modules.retail.price_list import formula_offline
+from trytond.model import Model
 from trytond.pool import Pool
-from trytond.tools import grouped_slice
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
-from .changelog import (
-    SETTINGS_ID, branch_locations, format_cursor, in_, parse_cursor)
-
-KINDS = [
-    'branch', 'terminal', 'company', 'uom', 'category', 'tax',
-    'payment_method', 'cash_transfer_type', 'price_list', 'product', 'lot',
-    'stock', 'employee', 'customer', 'settings', 'quick_key',
-    ]
+from . import serialise
+from .changelog import SETTINGS_ID, format_cursor, in_, parse_cursor
+from .wire import TerminalContext
 
 
-def dec(value):
-    "A Decimal as a plain decimal string"
-    if value is None:
-        return None
-    if not isinstance(value, Decimal):
-        value = Decimal(str(value))
-    text = format(value, 'f')
-    if '.' in text:
-        text = text.rstrip('0').rstrip('.') if 'E' not in text else text
-    return text or '0'
-
-
-def id_slices(column, ids, size=1000):
-    """Yield SQL conditions that select the ids: one range when the ids are
-    dense (a bootstrap page), chunks of IN lists otherwise; a range may
-    select more rows, callers keep only the ids they asked for"""
-    ids = sorted(set(ids))
-    if not ids:
-        return
-    if len(ids) > 100 and ids[-1] - ids[0] < 4 * len(ids):
-        yield (column >= ids[0]) & (column <= ids[-1])
-        return
-    for sub in grouped_slice(ids, size):
-        yield in_(column, list(sub))
-
-
-def money(value):
-    if value is None:
-        return None
-    return format(Decimal(value), 'f')
-
-
-class Scope:
+class Scope(TerminalContext):
     "The terminal a pull serves and what it may see"
 
-    def __init__(self, terminal):
-        self.terminal = terminal
-        self.branch = terminal.branch
-        self.company = terminal.company
-        self._locations = None
 
-    @property
-    def locations(self):
-        if self._locations is None:
-            self._locations = branch_locations(self.branch)
-        return self._locations
+class PulledKind:
+    """A kind of record the terminals pull.
 
+    name: the kind on the wire ("kind" of a change, key of a bootstrap page)
+    serialise: (ids, scope) -> {id: data, or None for a delete}
+    model: the model whose ids a bootstrap sends (active ones only when it
+        has an active field), unless bootstrap or single is given
+    branch_field: with model, the field naming the branch of a record: a
+        bootstrap sends the records of the terminal's branch only
+    bootstrap: (scope, after) -> (table, id column, where, group_by): the
+        query of the ids a bootstrap sends, after an id
+    single: scope -> id or None: a kind of one record per terminal
 
-def _ids_after(model_name, after, limit, domain=None):
-    Model = Pool().get(model_name)
-    table = Model.__table__()
-    cursor = Transaction().connection.cursor()
-    where = table.id > after
-    if domain is not None:
-        where &= domain(table)
-    cursor.execute(*table.select(
-            table.id, where=where, order_by=[table.id.asc], limit=limit))
-    return [i for i, in cursor.fetchall()]
+    The changes a pull sends are logged by the models (changelog.py,
+    ChangeLogMixin) under the same name."""
 
+    def __init__(self, name, serialise, model=None, branch_field=None,
+            bootstrap=None, single=None):
+        assert model or bootstrap or single, name
+        self.name = name
+        self.serialise = serialise
+        self.model = model
+        self.branch_field = branch_field
+        self.bootstrap = bootstrap
+        self.single = single
 
-def _browse(model_name, ids):
-    Model = Pool().get(model_name)
-    with Transaction().set_context(active_test=False):
-        existing = {r.id for r in Model.search([('id', 'in', ids)])}
-    # Browse only what exists: records browsed together are read together,
-    # and reading an id that is gone (deleted since it was logged, e.g. by
-    # a cascade in the database) would fail the whole page
-    return Model.browse([i for i in ids if i in existing])
-
-
-def _simple(model_name, ids, to_dict, visible=None):
-    result = dict.fromkeys(ids)
-    for record in _browse(model_name, ids):
-        if getattr(record, 'active', True) is False:
-            continue
-        if visible and not visible(record):
-            continue
-        result[record.id] = to_dict(record)
-    return result
-
-
-# Each serializer: (ids, scope) -> {id: data or None (delete)}
-
-def ser_branch(ids, scope):
-    def to_dict(b):
-        return {'id': b.id, 'code': b.code, 'name': b.name,
-            'timezone': b.timezone,
-            'price_list': b.price_list.id if b.price_list else None,
-            'refund_to': getattr(b, 'refund_to', None) or 'cash',
-            'currency': b.company.currency.code,
-            'company': b.company.id,
-            'lock_after_minutes': b.lock_after_minutes}
-    return _simple('retail.branch', ids, to_dict,
-        lambda b: b.id == scope.branch.id)
-
-
-def ser_terminal(ids, scope):
-    def to_dict(t):
-        return {'id': t.id, 'name': t.name,
-            'receipt_prefix': t.receipt_prefix,
-            'tax_included': bool(t.tax_included), 'branch': t.branch.id}
-    return _simple('sale.point', ids, to_dict,
-        lambda t: t.id == scope.terminal.id)
-
-
-def tax_rounding(company):
-    "The company's tax rounding: 'document' or 'line'"
-    Configuration = Pool().get('account.configuration')
-    return Configuration(1).get_multivalue(
-        'tax_rounding', company=company.id) or 'document'
-
-
-def ser_company(ids, scope):
-    def to_dict(c):
-        return {'id': c.id, 'name': c.rec_name, 'currency': c.currency.code,
-            'currency_digits': c.currency.digits,
-            'tax_rounding': tax_rounding(c)}
-    return _simple('company.company', ids, to_dict,
-        lambda c: c.id == scope.company.id)
-
-
-def ser_uom(ids, scope):
-    def to_dict(u):
-        return {'id': u.id, 'name': u.name, 'symbol': u.symbol,
-            'rounding': dec(u.rounding), 'digits': u.digits,
-            'category': u.category.id,
-            # Price lists compare quantities in the product's default unit,
-            # converted with these floats as Uom.compute_qty does
-            'factor': u.factor, 'rate': u.rate,
-            'accurate_field': u.accurate_field}
-    return _simple('product.uom', ids, to_dict)
-
-
-def ser_category(ids, scope):
-    def to_dict(c):
-        return {'id': c.id, 'name': c.name,
-            'parent': c.parent.id if c.parent else None}
-    return _simple('product.category', ids, to_dict)
-
-
-def ser_tax(ids, scope):
-    def to_dict(t):
-        return {'id': t.id, 'name': t.name, 'type': t.type,
-            'rate': dec(t.rate), 'amount': dec(t.amount),
-            'sequence': t.sequence}
-    return _simple('account.tax', ids, to_dict,
-        lambda t: t.company == scope.company)
-
-
-def ser_payment_method(ids, scope):
-    def to_dict(m):
-        return {'id': m.id, 'name': m.name, 'cash': bool(m.cash),
-            'type': m.type}
-    return _simple('sale.point.payment.method', ids, to_dict,
-        lambda m: m.company == scope.company)
-
-
-def ser_cash_transfer_type(ids, scope):
-    def to_dict(t):
-        return {'id': t.id, 'name': t.name}
-    return _simple('sale.point.cash.transfer.type', ids, to_dict,
-        lambda t: t.company == scope.company)
-
-
-def ser_price_list(ids, scope):
-    """The branch's price list with what a till needs to reproduce
-    price_list.compute: the lines in the order they are tried, their
-    conditions, the base of unit_price, whether the result includes taxes
-    and whether the till may compute each formula (see
-    docs/sync-protocol.md "Branch price list")"""
-    precision = decimal.getcontext().prec
-
-    def to_dict(p):
-        return {'id': p.id, 'name': p.name,
-            'price': p.price or None,
-            'tax_included': bool(p.tax_included),
-            'unit': p.unit,
-            'decimal_precision': precision,
-            'price_digits': price_digits[1],
-            'lines': [{
-                    'id': line_.id,
-                    'sequence': line_.sequence,
-                    'product': line_.product.id if line_.product else None,
-                    'category': (
-                        line_.category.id if line_.category else None),
-                    'quantity': (repr(float(line_.quantity))
-                        if line_.quantity is not None else None),
-                    'formula': line_.formula,
-                    'offline': formula_offline(line_.formula, p.price),
-                    } for line_ in p.lines]}
-    price_list = scope.branch.price_list
-    return _simple('product.price_list', ids, to_dict,
-        lambda p: price_list is not None and p.id == price_list.id)
-
-
-def ser_settings(ids, scope):
-    "The chain-wide settings of the tills: one record, id 1"
-    pool = Pool()
-    BarcodeLayout = pool.get('retail.barcode.layout')
-    Configuration = pool.get('retail.sync.configuration')
-    with without_check_access():
-        layouts = BarcodeLayout.search([])
-        config = Configuration(1)
-    return {i: {'id': i,
-            'barcode_layouts': [layout.to_wire() for layout in layouts],
-            'pin_length': config.pos_pin_length,
-            'pin_max_attempts': config.pos_pin_max_attempts,
-            } if i == SETTINGS_ID else None for i in ids}
-
-
-def sell_by(lot):
-    """The last date a lot may be sold: its shelf life expiration date
-    (the date stock_lot_sled's posting checks), else its expiration date"""
-    return (getattr(lot, 'shelf_life_expiration_date', None)
-        or getattr(lot, 'expiration_date', None))
-
-
-def fefo_key(lot):
-    "First expiring first out: the earliest sell-by date, then the oldest lot"
-    return (sell_by(lot) or dt.date.max, lot.id)
-
-
-def ser_lot(ids, scope):
-    def iso(value):
-        return value.isoformat() if value else None
-
-    def to_dict(lot):
-        return {'id': lot.id, 'number': lot.number,
-            'product': lot.product.id,
-            'expiration_date': iso(getattr(lot, 'expiration_date', None)),
-            'shelf_life_expiration_date': iso(
-                getattr(lot, 'shelf_life_expiration_date', None)),
-            'sell_by': iso(sell_by(lot))}
-    return _simple('stock.lot', ids, to_dict)
-
-
-def non_customer_parties(party_ids):
-    "The parties of party_ids that are a company or an employee"
-    pool = Pool()
-    Company = pool.get('company.company')
-    Employee = pool.get('company.employee')
-    cursor = Transaction().connection.cursor()
-    result = set()
-    for Model in [Company, Employee]:
+    def bootstrap_query(self, scope, after):
+        "Return (table, id column, where, group_by) of the ids to send"
+        if self.bootstrap:
+            return self.bootstrap(scope, after)
+        Model = Pool().get(self.model)
         table = Model.__table__()
-        for where in id_slices(table.party, party_ids):
-            cursor.execute(*table.select(table.party, where=where))
-            result.update(p for p, in cursor)
-    return result
+        where = table.id > after
+        if 'active' in Model._fields:
+            where &= table.active == True  # noqa: E712
+        if self.branch_field:
+            where &= getattr(table, self.branch_field) == scope.branch.id
+        return table, table.id, where, None
+
+    def bootstrap_ids(self, scope, after, limit):
+        "The ids a bootstrap sends, after an id"
+        if self.single:
+            id_ = self.single(scope)
+            return [id_] if id_ is not None and after < id_ else []
+        table, column, where, group_by = self.bootstrap_query(scope, after)
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(column, where=where, group_by=group_by,
+                order_by=[column.asc], limit=limit))
+        return [i for i, in cursor.fetchall()]
+
+    def bootstrap_count(self, scope):
+        "The number of records a bootstrap sends"
+        if self.single:
+            return int(self.single(scope) is not None)
+        table, column, where, group_by = self.bootstrap_query(scope, 0)
+        cursor = Transaction().connection.cursor()
+        if group_by:
+            query = table.select(column, where=where, group_by=group_by)
+            cursor.execute(*query.select(Count(Literal(1))))
+        else:
+            cursor.execute(*table.select(Count(column), where=where))
+        return cursor.fetchone()[0]
 
 
-def ser_customer(ids, scope):
-    "Parties the till may attach to a sale: not companies nor employees"
-    others = non_customer_parties(ids)
-
-    def to_dict(p):
-        email = phone = None
-        for mechanism in p.contact_mechanisms:
-            if mechanism.type == 'email' and not email:
-                email = mechanism.value
-            elif mechanism.type in {'phone', 'mobile'} and not phone:
-                phone = mechanism.value
-        return {'id': p.id, 'uuid': p.retail_uuid, 'name': p.name,
-            'email': email, 'phone': phone,
-            'version': p.retail_version or 0}
-    return _simple('party.party', ids, to_dict,
-        lambda p: p.id not in others)
+def _employees(scope, after):
+    EmployeeBranch = Pool().get('company.employee-retail.branch')
+    table = EmployeeBranch.__table__()
+    return table, table.employee, (
+        (table.branch == scope.branch.id) & (table.employee > after)), None
 
 
-def ser_quick_key(ids, scope):
-    def to_dict(k):
-        return {'id': k.id, 'sequence': k.sequence,
-            'product': k.product.id, 'label': k.label or k.product.name,
-            'colour': k.colour or None}
-    with without_check_access():
-        return _simple('retail.quick_key', ids, to_dict,
-            lambda k: k.branch.id == scope.branch.id)
-
-
-def ser_employee(ids, scope):
-    branch_id = scope.branch.id
-    result = dict.fromkeys(ids)
-    with without_check_access():
-        for employee in _browse('company.employee', ids):
-            if not employee.active:
-                continue
-            if branch_id not in [b.id for b in employee.branches]:
-                continue
-            permissions = employee.get_pos_permissions()
-            result[employee.id] = {
-                'id': employee.id, 'name': employee.rec_name,
-                'pin_hash': employee.pos_pin_hash,
-                'permissions': {
-                    k: (dec(v) if isinstance(v, Decimal) else v)
-                    for k, v in permissions.items()},
-                }
-    return result
-
-
-def product_prices(product_ids, company_id):
-    "Return {product: (list_price, gross_price)} of the products"
-    pool = Pool()
-    Product = pool.get('product.product')
-    ListPrice = pool.get('product.list_price')
-    GrossPrice = pool.get('product.gross_price')
-    product = Product.__table__()
-    cursor = Transaction().connection.cursor()
-    result = {}
-    for Value, field in [(ListPrice, 'list_price'),
-            (GrossPrice, 'gross_price')]:
-        value = Value.__table__()
-        tvalue = Value.__table__()
-        wanted = set(product_ids)
-        for where in id_slices(product.id, product_ids):
-            query = product.join(value, 'LEFT', condition=(
-                    (value.product == product.id)
-                    & (value.company == company_id))
-                ).join(tvalue, 'LEFT', condition=(
-                    (tvalue.template == product.template)
-                    & (tvalue.product == Null)
-                    & (tvalue.company == company_id))
-                ).select(product.id, getattr(value, field),
-                    getattr(tvalue, field),
-                    where=where)
-            cursor.execute(*query)
-            for id_, own, template in cursor.fetchall():
-                if id_ not in wanted:
-                    continue
-                price = own if own is not None else template
-                result.setdefault(id_, {})[field] = (
-                    Decimal(str(price)) if price is not None else None)
-    return result
-
-
-def variant_attributes(product_ids):
-    """Return {product: [{name, label, value, text}]}: the attribute values
-    of the variants (product_attribute activated), in the order of their
-    template's attribute set"""
-    pool = Pool()
-    Product = pool.get('product.product')
-    if 'attributes' not in Product._fields:
-        return {}
-    Template = pool.get('product.template')
-    Attribute = pool.get('product.attribute')
-    SetAttribute = pool.get('product.attribute-product.attribute-set')
-    product = Product.__table__()
-    template = Template.__table__()
-    relation = SetAttribute.__table__()
-    cursor = Transaction().connection.cursor()
-    rows = []
-    wanted = set(product_ids)
-    for where in id_slices(product.id, product_ids):
-        cursor.execute(*product.join(template,
-                condition=product.template == template.id).select(
-                product.id, template.attribute_set, product.attributes,
-                where=where & (template.attribute_set != Null)
-                & (product.attributes != Null)))
-        rows.extend(r for r in cursor.fetchall() if r[0] in wanted)
-    if not rows:
-        return {}
-    order = defaultdict(list)
-    cursor.execute(*relation.select(relation.attribute_set,
-            relation.attribute, order_by=[relation.id.asc]))
-    for set_id, attribute_id in cursor:
-        order[set_id].append(attribute_id)
-    with without_check_access():
-        attributes = {a.id: a for a in Attribute.search([])}
-    result = {}
-    for id_, set_id, values in rows:
-        if isinstance(values, str):
-            values = json.loads(values)
-        if not values:
-            continue
-        found = []
-        for attribute_id in order.get(set_id, []):
-            attribute = attributes.get(attribute_id)
-            if attribute is None or attribute.name not in values:
-                continue
-            value = values[attribute.name]
-            found.append({'name': attribute.name, 'label': attribute.string,
-                    'value': value, 'text': attribute.format(value)})
-        if found:
-            result[id_] = found
-    return result
-
-
-def gross_price_used(list_price, gross_price, taxes, date=None):
-    """The tax-included price of a product, as sale_point prices a line of
-    a tax-included terminal: its gross price, or without one its list price
-    with its taxes, round_price(list_price + taxes)"""
-    pool = Pool()
-    Tax = pool.get('account.tax')
-    Date = pool.get('ir.date')
-    if gross_price is not None:
-        return gross_price
-    if list_price is None:
-        return None
-    tax_amount = sum((t['amount'] for t in Tax.compute(
-                    taxes, list_price, 1, date or Date.today())), Decimal(0))
-    return round_price(list_price + tax_amount)
-
-
-def ser_product(ids, scope):
-    pool = Pool()
-    Product = pool.get('product.product')
-    Template = pool.get('product.template')
-    Identifier = pool.get('product.identifier')
-    TemplateCategory = pool.get('product.template-product.category')
-    Category = pool.get('product.category')
-    product = Product.__table__()
-    template = Template.__table__()
-    identifier = Identifier.__table__()
-    tcategory = TemplateCategory.__table__()
-    cursor = Transaction().connection.cursor()
-    company_id = scope.company.id
-    result = dict.fromkeys(ids)
-    rows = []
-    wanted = set(ids)
-    for where in id_slices(product.id, ids):
-        cursor.execute(*product.join(template,
-                condition=product.template == template.id).select(
-                product.id, product.template, template.name, product.code,
-                product.active, template.active, template.salable,
-                template.sale_uom, template.default_uom,
-                template.account_category, template.lot_required,
-                template.type,
-                where=where))
-        rows.extend(r for r in cursor.fetchall() if r[0] in wanted)
-    barcodes = defaultdict(list)
-    categories = {}
-    all_categories = defaultdict(set)
-    template_ids = {r[1] for r in rows}
-    for where in id_slices(identifier.product, [r[0] for r in rows]):
-        cursor.execute(*identifier.select(
-                identifier.product, identifier.code,
-                where=where,
-                order_by=[identifier.sequence.asc, identifier.id.asc]))
-        for id_, code in cursor.fetchall():
-            barcodes[id_].append(code)
-    for where in id_slices(tcategory.template, template_ids):
-        cursor.execute(*tcategory.select(
-                tcategory.template, tcategory.category,
-                where=where, order_by=[tcategory.id.asc]))
-        for template_id, category in cursor.fetchall():
-            if template_id in template_ids:
-                categories.setdefault(template_id, category)
-                all_categories[template_id].add(category)
-    taxes = {}
-    tax_records = {}
-    account_categories = {r[9] for r in rows if r[9]}
-    if account_categories:
-        with Transaction().set_context(company=company_id):
-            for category in Category.browse(list(account_categories)):
-                tax_records[category.id] = list(
-                    category.customer_taxes_used)
-                taxes[category.id] = sorted(
-                    t.id for t in tax_records[category.id])
-    prices = product_prices([r[0] for r in rows], company_id)
-    variants = variant_attributes([r[0] for r in rows])
-    for (id_, template_id, name, code, active, tactive, salable, sale_uom,
-            default_uom, account_category, lot_required, type_) in rows:
-        if not active or not tactive:
-            continue
-        price = prices.get(id_, {})
-        if isinstance(lot_required, str):
-            try:
-                lot_required = json.loads(lot_required)
-            except ValueError:
-                lot_required = []
-        attributes = variants.get(id_, [])
-        result[id_] = {
-            'id': id_, 'template': template_id,
-            # A variant is named by its template and attribute values
-            'name': (f"{name} ({', '.join(a['text'] for a in attributes)})"
-                if attributes else name),
-            'template_name': name, 'attributes': attributes, 'code': code,
-            'salable': bool(salable), 'uom': sale_uom or default_uom,
-            'category': categories.get(template_id),
-            # What price list lines match on (Tryton's categories_all)
-            'categories': sorted(all_categories.get(template_id, set())
-                | ({account_category} if account_category else set())),
-            'default_uom': default_uom,
-            'list_price': dec(price.get('list_price')),
-            'gross_price': dec(gross_price_used(price.get('list_price'),
-                    price.get('gross_price'),
-                    tax_records.get(account_category, []))),
-            'taxes': taxes.get(account_category, []),
-            'barcodes': barcodes.get(id_, []),
-            'lot_required': bool(lot_required
-                and ({'customer', 'storage'} & set(lot_required))),
-            # goods and assets have stock, services not
-            'type': type_,
-            }
-    return result
-
-
-def stock_quantities(product_ids, locations, by_lot=False, before=None):
-    """Return {product: quantity} (or {(product, lot): quantity}) of done
-    moves in and out of locations"""
-    pool = Pool()
-    Move = pool.get('stock.move')
+def _stock(scope, after):
+    Move = Pool().get('stock.move')
     move = Move.__table__()
-    cursor = Transaction().connection.cursor()
-    result = defaultdict(Decimal)
-    if not product_ids or not locations:
-        return result
-    inside = in_(move.to_location, locations)
-    outside = in_(move.from_location, locations)
-    qty = Case(
-        (inside & ~outside, move.internal_quantity),
-        (outside & ~inside, -move.internal_quantity),
-        else_=0)
-    group = [move.product] + ([move.lot] if by_lot else [])
-    wanted = set(product_ids)
-    for products in id_slices(move.product, product_ids):
-        where = products & (move.state == 'done') & (inside | outside)
-        cursor.execute(*move.select(*group, Sum(qty),
-                where=where, group_by=group))
-        for row in cursor.fetchall():
-            if row[0] not in wanted:
-                continue
-            key = row[0] if not by_lot else (row[0], row[1])
-            result[key] += Decimal(str(row[-1] or 0))
-    return result
+    locations = scope.locations
+    return move, move.product, (
+        (move.product > after) & (move.state == 'done')
+        & (in_(move.to_location, locations)
+            | in_(move.from_location, locations))), [move.product]
 
 
-def ser_stock(ids, scope):
-    # One query by lot; the product's quantity is the sum of its lots
-    lots = stock_quantities(ids, scope.locations, by_lot=True)
-    quantities = defaultdict(Decimal)
-    for (product, _), quantity in lots.items():
-        quantities[product] += quantity
-    lot_list = defaultdict(list)
-    for (product, lot), quantity in sorted(lots.items(),
-            key=lambda i: (i[0][0], i[0][1] or 0)):
-        if lot and quantity:
-            lot_list[product].append({'lot': lot, 'quantity': dec(quantity)})
-    return {i: {'id': i, 'product': i, 'quantity': dec(quantities.get(i, 0)),
-            'lots': lot_list.get(i, [])} for i in ids}
-
-
-SERIALIZERS = {
-    'branch': ser_branch,
-    'terminal': ser_terminal,
-    'company': ser_company,
-    'uom': ser_uom,
-    'category': ser_category,
-    'tax': ser_tax,
-    'payment_method': ser_payment_method,
-    'cash_transfer_type': ser_cash_transfer_type,
-    'price_list': ser_price_list,
-    'product': ser_product,
-    'lot': ser_lot,
-    'stock': ser_stock,
-    'employee': ser_employee,
-    'customer': ser_customer,
-    'settings': ser_settings,
-    'quick_key': ser_quick_key,
-    }
-
-
-def _active(table):
-    return table.active == True  # noqa: E712
-
-
-BOOTSTRAP_MODELS = {
-    'uom': 'product.uom',
-    'category': 'product.category',
-    'tax': 'account.tax',
-    'payment_method': 'sale.point.payment.method',
-    'cash_transfer_type': 'sale.point.cash.transfer.type',
-    'product': 'product.product',
-    'lot': 'stock.lot',
-    'customer': 'party.party',
-    }
-
-
-def _bootstrap_query(kind, scope, after):
-    "Return (table, id column, where, group_by) of the ids of kind"
+def _customers(scope, after):
+    "Not the parties of companies and employees (serialise.ser_customer)"
     pool = Pool()
-    if kind == 'employee':
-        EmployeeBranch = pool.get('company.employee-retail.branch')
-        table = EmployeeBranch.__table__()
-        return table, table.employee, (
-            (table.branch == scope.branch.id) & (table.employee > after)), None
-    if kind == 'quick_key':
-        QuickKey = pool.get('retail.quick_key')
-        table = QuickKey.__table__()
-        return table, table.id, (
-            (table.branch == scope.branch.id) & (table.id > after)), None
-    if kind == 'stock':
-        Move = pool.get('stock.move')
-        move = Move.__table__()
-        locations = scope.locations
-        return move, move.product, (
-            (move.product > after) & (move.state == 'done')
-            & (in_(move.to_location, locations)
-                | in_(move.from_location, locations))), [move.product]
-    Model = pool.get(BOOTSTRAP_MODELS[kind])
-    table = Model.__table__()
-    where = table.id > after
-    if 'active' in Model._fields:
-        where &= _active(table)
-    if kind == 'customer':
-        # not the parties of companies and employees (ser_customer)
-        for Other in [pool.get('company.company'),
-                pool.get('company.employee')]:
-            other = Other.__table__()
-            where &= ~table.id.in_(other.select(
-                    other.party, where=other.party != Null))
+    Party = pool.get('party.party')
+    table = Party.__table__()
+    where = (table.id > after) & (table.active == True)  # noqa: E712
+    for Other in [pool.get('company.company'), pool.get('company.employee')]:
+        other = Other.__table__()
+        where &= ~table.id.in_(other.select(
+                other.party, where=other.party != Null))
     return table, table.id, where, None
 
 
-def _single(kind, scope):
-    if kind == 'branch':
-        return scope.branch.id
-    if kind == 'terminal':
-        return scope.terminal.id
-    if kind == 'company':
-        return scope.company.id
-    if kind == 'price_list':
-        price_list = scope.branch.price_list
-        return price_list.id if price_list else None
-    if kind == 'settings':
-        return SETTINGS_ID
-    raise KeyError(kind)
+def _price_list(scope):
+    price_list = scope.branch.price_list
+    return price_list.id if price_list else None
 
 
-SINGLE_KINDS = {'branch', 'terminal', 'company', 'price_list', 'settings'}
+def builtin_kinds():
+    "The kinds retail_sync sends, in the order a bootstrap sends them"
+    ser = serialise.SERIALIZERS
+    return [
+        PulledKind('branch', ser['branch'], single=lambda s: s.branch.id),
+        PulledKind('terminal', ser['terminal'],
+            single=lambda s: s.terminal.id),
+        PulledKind('company', ser['company'], single=lambda s: s.company.id),
+        PulledKind('uom', ser['uom'], model='product.uom'),
+        PulledKind('category', ser['category'], model='product.category'),
+        PulledKind('tax', ser['tax'], model='account.tax'),
+        PulledKind('payment_method', ser['payment_method'],
+            model='sale.point.payment.method'),
+        PulledKind('cash_transfer_type', ser['cash_transfer_type'],
+            model='sale.point.cash.transfer.type'),
+        PulledKind('price_list', ser['price_list'], single=_price_list),
+        PulledKind('product', ser['product'], model='product.product'),
+        PulledKind('lot', ser['lot'], model='stock.lot'),
+        PulledKind('stock', ser['stock'], bootstrap=_stock),
+        PulledKind('employee', ser['employee'], bootstrap=_employees),
+        PulledKind('customer', ser['customer'], bootstrap=_customers),
+        PulledKind('settings', ser['settings'],
+            single=lambda s: SETTINGS_ID),
+        PulledKind('quick_key', ser['quick_key'], model='retail.quick_key',
+            branch_field='branch'),
+        ]
 
 
-def bootstrap_ids(kind, scope, after, limit):
-    "The ids of kind a bootstrap sends, after an id"
-    if kind in SINGLE_KINDS:
-        id_ = _single(kind, scope)
-        return [id_] if id_ is not None and after < id_ else []
-    table, column, where, group_by = _bootstrap_query(kind, scope, after)
-    cursor = Transaction().connection.cursor()
-    cursor.execute(*table.select(column, where=where, group_by=group_by,
-            order_by=[column.asc], limit=limit))
-    return [i for i, in cursor.fetchall()]
+class Pull(Model):
+    "Sync Pull: the kinds of records the terminals receive"
+    __name__ = 'retail.sync.pull'
 
+    @classmethod
+    def _kinds(cls):
+        """Return the kinds the terminals pull: {name: PulledKind}, in the
+        order a bootstrap sends them.  Another module adds its kinds with
+        super(): a kind that refers to another comes after it."""
+        return {k.name: k for k in builtin_kinds()}
 
-def bootstrap_count(kind, scope):
-    "The number of records of kind a bootstrap sends"
-    if kind in SINGLE_KINDS:
-        return int(_single(kind, scope) is not None)
-    table, column, where, group_by = _bootstrap_query(kind, scope, 0)
-    cursor = Transaction().connection.cursor()
-    if group_by:
-        query = table.select(column, where=where, group_by=group_by)
-        cursor.execute(*query.select(Count(Literal(1))))
-    else:
-        cursor.execute(*table.select(Count(column), where=where))
-    return cursor.fetchone()[0]
+    @classmethod
+    def kinds(cls):
+        "The names of the kinds the terminals pull"
+        return list(cls._kinds())
+
+    @classmethod
+    def serialise(cls, kind, ids, scope):
+        """Return {id: data, or None for a delete} of the records of kind;
+        another module adds to the data of a kind with super()"""
+        return cls._kinds()[kind].serialise(ids, scope)
 
 
 def bootstrap_total(scope):
     """The number of records a bootstrap sends, counted when it starts (a
     progress estimate: records may come and go while it runs)"""
-    return sum(bootstrap_count(kind, scope) for kind in KINDS)
+    Pull = Pool().get('retail.sync.pull')
+    return sum(k.bootstrap_count(scope) for k in Pull._kinds().values())
 
 
 def encode_token(data):
@@ -721,7 +210,10 @@ def bootstrap_page(scope, token, limit):
     The token holds the cursor taken when the bootstrap started, the kind,
     the last id sent and the total: a page can be asked again, after any
     cut."""
-    Change = Pool().get('retail.sync.change')
+    pool = Pool()
+    Change = pool.get('retail.sync.change')
+    Pull = pool.get('retail.sync.pull')
+    kinds = list(Pull._kinds().values())
     if token:
         state = decode_token(token)
         cursor, kind_index, after = state['c'], state['k'], state['a']
@@ -733,19 +225,19 @@ def bootstrap_page(scope, token, limit):
         total = bootstrap_total(scope)
     records = {}
     remaining = limit
-    while kind_index < len(KINDS) and remaining > 0:
-        kind = KINDS[kind_index]
-        ids = bootstrap_ids(kind, scope, after, remaining)
+    while kind_index < len(kinds) and remaining > 0:
+        kind = kinds[kind_index]
+        ids = kind.bootstrap_ids(scope, after, remaining)
         if ids:
-            data = SERIALIZERS[kind](ids, scope)
-            records.setdefault(kind, []).extend(
+            data = Pull.serialise(kind.name, ids, scope)
+            records.setdefault(kind.name, []).extend(
                 data[i] for i in ids if data.get(i) is not None)
             after = ids[-1]
         if len(ids) < remaining:
             # This kind is exhausted
             kind_index, after = kind_index + 1, 0
         remaining -= len(ids)
-    if kind_index >= len(KINDS):
+    if kind_index >= len(kinds):
         return records, None, cursor, total
     return records, encode_token(
         {'v': 1, 'c': cursor, 'k': kind_index, 'a': after, 't': total}
@@ -754,7 +246,9 @@ def bootstrap_page(scope, token, limit):
 
 def delta(scope, cursor_value, limit):
     "Return (changes, cursor, has_more) after cursor"
-    Change = Pool().get('retail.sync.change')
+    pool = Pool()
+    Change = pool.get('retail.sync.change')
+    Pull = pool.get('retail.sync.pull')
     rows, has_more = Change.changes_after(
         cursor_value, scope.branch.id, limit)
     if not rows:
@@ -769,10 +263,10 @@ def delta(scope, cursor_value, limit):
             by_kind[kind][record] = None
             order.append((kind, record))
     data = {}
+    kinds = Pull._kinds()
     for kind, records in by_kind.items():
-        serializer = SERIALIZERS.get(kind)
-        if serializer:
-            data[kind] = serializer(list(records), scope)
+        if kind in kinds:
+            data[kind] = Pull.serialise(kind, list(records), scope)
     changes = []
     for kind, record in order:
         if kind not in data:

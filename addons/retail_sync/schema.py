@@ -327,20 +327,6 @@ SCHEMAS['EnrollBody'] = {
         },
     }
 
-# The payload schema of each operation type
-PAYLOADS = {
-    'sale': 'SalePayload',
-    'return': 'SalePayload',
-    'void': 'VoidPayload',
-    'cash_in': 'CashPayload',
-    'cash_out': 'CashPayload',
-    'session_open': 'SessionOpenPayload',
-    'session_close': 'SessionClosePayload',
-    'customer': 'CustomerPayload',
-    'stock_count': 'StockCountPayload',
-    'audit': 'AuditPayload',
-    }
-
 
 class Invalid(ValueError):
     "A value that does not fit its schema: field is its path"
@@ -473,16 +459,6 @@ def parse_time(value, field='client_time', now=None):
         raise Invalid(field,
             "must be at most 7 days after the server's time.")
     return time
-
-
-def check_operation(data, context=None):
-    """Check one operation of a push against the schema of its type; raise
-    Invalid naming the field"""
-    validate(data, 'OperationBase', context=context)
-    type_ = data['type']
-    if type_ not in PAYLOADS:
-        raise Invalid('type', f"must be one of {', '.join(PAYLOADS)}.")
-    validate(data['payload'], PAYLOADS[type_], 'payload', context)
 
 
 def valid_int(value, minimum=1):

@@ -10,7 +10,8 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import without_check_access
 
-from .pull import money
+from .push import OperationHandler
+from .wire import Rejected, money, to_decimal, to_int
 
 
 class CashSession(metaclass=PoolMeta):
@@ -210,3 +211,157 @@ class POSSale(metaclass=PoolMeta):
         default = default.copy() if default is not None else {}
         default.setdefault('cash_session', None)
         return super().copy(sales, default=default)
+
+
+class CashHandler(OperationHandler):
+    "Cash put into the drawer (or taken out of it, sign -1)"
+    string = 'retail_sync.msg_operation_type_cash_in'
+    payload_schema = 'CashPayload'
+    session = True
+    sign = 1
+
+    @classmethod
+    def handle(cls, batch, data, payload, client_time):
+        amount = to_decimal(payload.get('amount'), 'amount')
+        if amount <= 0:
+            raise Rejected('invalid_payload', "amount must be positive.")
+        transfer = cls.transfer(
+            batch, payload, client_time, cls.sign * amount)
+        return {'transfer': transfer.id, 'session': transfer.session.id,
+            'session_uuid': transfer.session.retail_uuid}
+
+    @classmethod
+    def transfer(cls, batch, payload, client_time, amount, type_id=None):
+        pool = Pool()
+        Transfer = pool.get('sale.point.cash.transfer')
+        TransferType = pool.get('sale.point.cash.transfer.type')
+        type_id = type_id or to_int(payload.get('transfer_type'),
+            'transfer_type')
+        if not TransferType.search([('id', '=', type_id)]):
+            raise Rejected('invalid_payload',
+                f"Cash transfer type {type_id} does not exist.")
+        transfer, = Transfer.create([{
+                    'point': batch.terminal.id,
+                    'type': type_id,
+                    'amount': amount,
+                    'date': cls.business_date(batch, client_time),
+                    }])
+        Transfer.post([transfer])
+        return transfer
+
+
+class CashOutHandler(CashHandler):
+    string = 'retail_sync.msg_operation_type_cash_out'
+    sign = -1
+
+
+class SessionOpenHandler(OperationHandler):
+    "The till's cash session opened, with the float counted"
+    string = 'retail_sync.msg_operation_type_session_open'
+    payload_schema = 'SessionOpenPayload'
+
+    @classmethod
+    def handle(cls, batch, data, payload, client_time):
+        pool = Pool()
+        Session = pool.get('sale.point.cash.session')
+        Configuration = pool.get('retail.sync.configuration')
+        uuid = payload.get('session')
+        if uuid is not None:
+            if not isinstance(uuid, str) or not 0 < len(uuid) <= 64:
+                raise Rejected('invalid_payload',
+                    "session must be the session's UUID (a string).")
+            if Session.by_uuid(batch.terminal, uuid):
+                raise Rejected('invalid_payload',
+                    f"Cash session {uuid} was already opened.")
+        opening = payload.get('opening_amount')
+        if opening is not None:
+            opening = to_decimal(opening, 'opening_amount')
+            if opening < 0:
+                raise Rejected('invalid_payload',
+                    "opening_amount cannot be negative.")
+        session = Session.get_current(batch.terminal)
+        if uuid is not None and session.retail_uuid not in {None, uuid}:
+            raise Rejected('session_still_open',
+                f"Cash session {session.retail_uuid} of the terminal is "
+                "still open: its close must be recorded first.")
+        start = session.start_amount
+        if opening is not None and not session.retail_float_transfer:
+            difference = opening - start
+            if difference:
+                config = Configuration(1)
+                if not config.float_transfer_type:
+                    raise Rejected('not_configured',
+                        "No float transfer type is configured "
+                        "(Retail › Configuration › Sync).")
+                session.retail_float_transfer = CashHandler.transfer(
+                    batch, payload, client_time, difference,
+                    type_id=config.float_transfer_type.id)
+        if uuid is not None:
+            session.retail_uuid = uuid
+        session.save()
+        opening = start
+        if session.retail_float_transfer:
+            opening += session.retail_float_transfer.amount
+        transfer = session.retail_float_transfer
+        round_ = session.currency.round
+        return {'session': session.id, 'uuid': session.retail_uuid,
+            'start_amount': money(round_(start)),
+            'opening_amount': money(round_(opening)),
+            'float_transfer': transfer.id if transfer else None}
+
+
+class SessionCloseHandler(OperationHandler):
+    "The till's cash session closed, with the cash counted"
+    string = 'retail_sync.msg_operation_type_session_close'
+    payload_schema = 'SessionClosePayload'
+    session = True
+
+    @classmethod
+    def handle(cls, batch, data, payload, client_time):
+        pool = Pool()
+        Session = pool.get('sale.point.cash.session')
+        Configuration = pool.get('retail.sync.configuration')
+        counted = to_decimal(payload.get('counted_cash'), 'counted_cash')
+        sessions = Session.search([
+                ('point', '=', batch.terminal.id),
+                ('state', '=', 'open'),
+                ], limit=1)
+        if not sessions:
+            raise Rejected('no_open_session',
+                "The terminal has no open cash session.")
+        session, = sessions
+        expected = session.start_amount + session.balance
+        difference = counted - expected
+        transfer = None
+        if difference:
+            config = Configuration(1)
+            if not config.cash_difference_type:
+                raise Rejected('not_configured',
+                    "No cash difference type is configured "
+                    "(Retail › Configuration › Sync).")
+            transfer = CashHandler.transfer(batch, payload, client_time,
+                difference, type_id=config.cash_difference_type.id)
+            session = Session(session.id)
+        session.end_amount = counted
+        session.retail_difference_transfer = transfer
+        session.save()
+        Session.close([session])
+        session = Session(session.id)
+        return {'session': session.id, 'expected': money(expected),
+            'counted': money(counted), 'difference': money(difference),
+            'figures': session.figures()}
+
+
+class Push(metaclass=PoolMeta):
+    __name__ = 'retail.sync.push'
+
+    @classmethod
+    def _operation_handlers(cls):
+        handlers = super()._operation_handlers()
+        handlers.update({
+                'cash_in': CashHandler,
+                'cash_out': CashOutHandler,
+                'session_open': SessionOpenHandler,
+                'session_close': SessionCloseHandler,
+                })
+        return handlers

@@ -15,21 +15,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from .exceptions import ReplayError
-from .pull import dec, money
-
-OPERATION_TYPES = [
-    (None, ""),
-    ('sale', "Sale"),
-    ('return', "Return"),
-    ('void', "Void"),
-    ('cash_in', "Cash In"),
-    ('cash_out', "Cash Out"),
-    ('session_open', "Session Open"),
-    ('session_close', "Session Close"),
-    ('customer', "Customer"),
-    ('stock_count', "Stock Count"),
-    ('audit', "Manager Override"),
-    ]
+from .wire import dec, money
 
 
 class Configuration(ModelSingleton, ModelSQL, ModelView):
@@ -97,7 +83,7 @@ class Operation(ModelSQL, ModelView):
         ondelete='RESTRICT')
     uuid = fields.Char("UUID", required=True, readonly=True)
     sequence = fields.Integer("Sequence", readonly=True)
-    type = fields.Selection(OPERATION_TYPES, "Type", readonly=True)
+    type = fields.Selection('get_types', "Type", readonly=True)
     client_time = fields.Timestamp("Client Time", readonly=True)
     employee = fields.Many2One(
         'company.employee', "Employee", readonly=True, ondelete='SET NULL')
@@ -151,6 +137,11 @@ class Operation(ModelSQL, ModelView):
     @classmethod
     def default_replays(cls):
         return 0
+
+    @classmethod
+    def get_types(cls):
+        Push = Pool().get('retail.sync.push')
+        return [(None, "")] + Push.operation_types()
 
     def answer(self):
         "The first answer, as given again to a replay of the terminal"

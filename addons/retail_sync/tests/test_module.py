@@ -62,7 +62,7 @@ class RetailSyncTestCase(ModuleTestCase):
 
     def stock(self, shop, product):
         from trytond.modules.retail_sync.changelog import branch_locations
-        from trytond.modules.retail_sync.pull import stock_quantities
+        from trytond.modules.retail_sync.serialise import stock_quantities
         Branch = Pool().get('retail.branch')
         return stock_quantities(
             [product], branch_locations(Branch(shop.branch)))[product]
@@ -515,7 +515,7 @@ class RetailSyncTestCase(ModuleTestCase):
 
     def lot_stock(self, shop, product):
         from trytond.modules.retail_sync.changelog import branch_locations
-        from trytond.modules.retail_sync.pull import stock_quantities
+        from trytond.modules.retail_sync.serialise import stock_quantities
         Branch = Pool().get('retail.branch')
         return {lot: quantity for (_, lot), quantity in stock_quantities(
                 [product], branch_locations(Branch(shop.branch)),

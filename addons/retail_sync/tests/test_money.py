@@ -17,8 +17,9 @@ from pathlib import Path
 
 from trytond.modules.company.tests import set_company
 from trytond.modules.retail_sync.posting import Poster, _Taxable
-from trytond.modules.retail_sync.pull import SERIALIZERS, Scope
-from trytond.modules.retail_sync.push import Push
+from trytond.modules.retail_sync.pull import Scope
+from trytond.modules.retail_sync.sale_push import SaleHandler
+from trytond.modules.retail_sync.serialise import SERIALIZERS
 from trytond.modules.retail_sync.tests.tools import setup_shop
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
@@ -210,7 +211,7 @@ class MoneyTestCase(TestCase):
                 self.products[line['product']] = Product(line['product'])
             product = self.products[line['product']]
             taxes = product.customer_taxes_used
-            list_price, gross = Push.unit_prices(Decimal(figures['price']),
+            list_price, gross = SaleHandler.unit_prices(Decimal(figures['price']),
                 taxes, date, receipt['tax_included'])
             lines.append(Line(sale=sale, company=company,
                     currency=company.currency, product=product,

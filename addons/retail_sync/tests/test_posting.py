@@ -96,7 +96,7 @@ class PostingTestCase(TestCase):
             for data in operations:
                 values, answer = Push.apply(batch, data)
                 self.assertEqual(answer['status'], 'accepted', answer)
-            Push.flush_sales(batch)
+            Push.flush(batch)
         self.assertFalse(batch.rejected_sales)
         return [s.id for s in batch.sales]
 

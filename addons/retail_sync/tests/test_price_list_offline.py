@@ -13,8 +13,9 @@ from pathlib import Path
 from unittest import mock
 
 from trytond.modules.product import round_price
-from trytond.modules.retail_sync.pull import (
-    SERIALIZERS, SETTINGS_ID, Scope, bootstrap_page, delta)
+from trytond.modules.retail_sync.changelog import SETTINGS_ID
+from trytond.modules.retail_sync.pull import Scope, bootstrap_page, delta
+from trytond.modules.retail_sync.serialise import SERIALIZERS
 from trytond.modules.retail_sync.tests.tools import (
     pull_own_changes, sale_op, setup_shop)
 from trytond.pool import Pool

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import set_company
+from trytond.modules.retail_sync.sale_push import SaleHandler
 from trytond.modules.retail_sync.tests.tools import (
     Api, committed, enroll, operation, sale_op, setup_shop)
 from trytond.pool import Pool
@@ -293,7 +294,6 @@ class SessionOverrideTestCase(TestCase):
         Date = pool.get('ir.date')
         Operation = pool.get('retail.sync.operation')
         Product = pool.get('product.product')
-        Push = pool.get('retail.sync.push')
         Sale = pool.get('sale.point.sale')
         Session = pool.get('sale.point.cash.session')
         Template = pool.get('product.template')
@@ -312,7 +312,7 @@ class SessionOverrideTestCase(TestCase):
                 products=[{}])
             bananas.save()
             product = bananas.products[0]
-            _, gross = Push.unit_prices(Decimal('1.99'),
+            _, gross = SaleHandler.unit_prices(Decimal('1.99'),
                 product.customer_taxes_used, Date.today(),
                 Terminal(shop.terminal).tax_included)
         total = (Decimal('1.234') * gross).quantize(Decimal('0.01'))
@@ -524,7 +524,7 @@ class SessionOverrideTestCase(TestCase):
         Configuration = pool.get('retail.sync.configuration')
         Employee = pool.get('company.employee')
         from trytond.modules.retail.exceptions import PinValidationError
-        from trytond.modules.retail_sync.pull import ser_settings
+        from trytond.modules.retail_sync.serialise import ser_settings
         settings = ser_settings([1], None)[1]
         self.assertEqual(
             (settings['pin_length'], settings['pin_max_attempts']), (4, 5))

@@ -8,8 +8,8 @@ from decimal import Decimal
 from trytond.modules.company.tests import set_company
 from trytond.modules.retail.tests.test_module import (
     create_branch, create_terminal)
-from trytond.modules.retail_sync.pull import (
-    SERIALIZERS, Scope, bootstrap_page, delta)
+from trytond.modules.retail_sync.pull import Scope, bootstrap_page, delta
+from trytond.modules.retail_sync.serialise import SERIALIZERS
 from trytond.modules.retail_sync.tests.tools import (
     pull_own_changes, setup_shop)
 from trytond.pool import Pool

@@ -1,0 +1,539 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""The records of the kinds retail_sync sends to the terminals, serialised
+for the wire: each serialiser maps (ids, scope) to {id: data, or None when
+the terminal must delete the record}.  The kinds are registered in pull.py
+(retail.sync.pull _kinds)."""
+import datetime as dt
+import decimal
+import json
+from collections import defaultdict
+from decimal import Decimal
+
+from sql import Null
+from sql.aggregate import Sum
+from sql.conditionals import Case
+
+from trytond.modules.product import price_digits, round_price
+from trytond.modules.retail.price_list import formula_offline
+from trytond.pool import Pool
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction, without_check_access
+
+from .changelog import SETTINGS_ID, in_
+from .wire import dec
+
+
+def id_slices(column, ids, size=1000):
+    """Yield SQL conditions that select the ids: one range when the ids are
+    dense (a bootstrap page), chunks of IN lists otherwise; a range may
+    select more rows, callers keep only the ids they asked for"""
+    ids = sorted(set(ids))
+    if not ids:
+        return
+    if len(ids) > 100 and ids[-1] - ids[0] < 4 * len(ids):
+        yield (column >= ids[0]) & (column <= ids[-1])
+        return
+    for sub in grouped_slice(ids, size):
+        yield in_(column, list(sub))
+
+
+def _browse(model_name, ids):
+    Model = Pool().get(model_name)
+    with Transaction().set_context(active_test=False):
+        existing = {r.id for r in Model.search([('id', 'in', ids)])}
+    # Browse only what exists: records browsed together are read together,
+    # and reading an id that is gone (deleted since it was logged, e.g. by
+    # a cascade in the database) would fail the whole page
+    return Model.browse([i for i in ids if i in existing])
+
+
+def _simple(model_name, ids, to_dict, visible=None):
+    result = dict.fromkeys(ids)
+    for record in _browse(model_name, ids):
+        if getattr(record, 'active', True) is False:
+            continue
+        if visible and not visible(record):
+            continue
+        result[record.id] = to_dict(record)
+    return result
+
+
+# Each serializer: (ids, scope) -> {id: data or None (delete)}
+def ser_branch(ids, scope):
+    def to_dict(b):
+        return {'id': b.id, 'code': b.code, 'name': b.name,
+            'timezone': b.timezone,
+            'price_list': b.price_list.id if b.price_list else None,
+            'refund_to': getattr(b, 'refund_to', None) or 'cash',
+            'currency': b.company.currency.code,
+            'company': b.company.id,
+            'lock_after_minutes': b.lock_after_minutes}
+    return _simple('retail.branch', ids, to_dict,
+        lambda b: b.id == scope.branch.id)
+
+
+def ser_terminal(ids, scope):
+    def to_dict(t):
+        return {'id': t.id, 'name': t.name,
+            'receipt_prefix': t.receipt_prefix,
+            'tax_included': bool(t.tax_included), 'branch': t.branch.id}
+    return _simple('sale.point', ids, to_dict,
+        lambda t: t.id == scope.terminal.id)
+
+
+def tax_rounding(company):
+    "The company's tax rounding: 'document' or 'line'"
+    Configuration = Pool().get('account.configuration')
+    return Configuration(1).get_multivalue(
+        'tax_rounding', company=company.id) or 'document'
+
+
+def ser_company(ids, scope):
+    def to_dict(c):
+        return {'id': c.id, 'name': c.rec_name, 'currency': c.currency.code,
+            'currency_digits': c.currency.digits,
+            'tax_rounding': tax_rounding(c)}
+    return _simple('company.company', ids, to_dict,
+        lambda c: c.id == scope.company.id)
+
+
+def ser_uom(ids, scope):
+    def to_dict(u):
+        return {'id': u.id, 'name': u.name, 'symbol': u.symbol,
+            'rounding': dec(u.rounding), 'digits': u.digits,
+            'category': u.category.id,
+            # Price lists compare quantities in the product's default unit,
+            # converted with these floats as Uom.compute_qty does
+            'factor': u.factor, 'rate': u.rate,
+            'accurate_field': u.accurate_field}
+    return _simple('product.uom', ids, to_dict)
+
+
+def ser_category(ids, scope):
+    def to_dict(c):
+        return {'id': c.id, 'name': c.name,
+            'parent': c.parent.id if c.parent else None}
+    return _simple('product.category', ids, to_dict)
+
+
+def ser_tax(ids, scope):
+    def to_dict(t):
+        return {'id': t.id, 'name': t.name, 'type': t.type,
+            'rate': dec(t.rate), 'amount': dec(t.amount),
+            'sequence': t.sequence}
+    return _simple('account.tax', ids, to_dict,
+        lambda t: t.company == scope.company)
+
+
+def ser_payment_method(ids, scope):
+    def to_dict(m):
+        return {'id': m.id, 'name': m.name, 'cash': bool(m.cash),
+            'type': m.type}
+    return _simple('sale.point.payment.method', ids, to_dict,
+        lambda m: m.company == scope.company)
+
+
+def ser_cash_transfer_type(ids, scope):
+    def to_dict(t):
+        return {'id': t.id, 'name': t.name}
+    return _simple('sale.point.cash.transfer.type', ids, to_dict,
+        lambda t: t.company == scope.company)
+
+
+def ser_price_list(ids, scope):
+    """The branch's price list with what a till needs to reproduce
+    price_list.compute: the lines in the order they are tried, their
+    conditions, the base of unit_price, whether the result includes taxes
+    and whether the till may compute each formula (see
+    docs/sync-protocol.md "Branch price list")"""
+    precision = decimal.getcontext().prec
+
+    def to_dict(p):
+        return {'id': p.id, 'name': p.name,
+            'price': p.price or None,
+            'tax_included': bool(p.tax_included),
+            'unit': p.unit,
+            'decimal_precision': precision,
+            'price_digits': price_digits[1],
+            'lines': [{
+                    'id': line_.id,
+                    'sequence': line_.sequence,
+                    'product': line_.product.id if line_.product else None,
+                    'category': (
+                        line_.category.id if line_.category else None),
+                    'quantity': (repr(float(line_.quantity))
+                        if line_.quantity is not None else None),
+                    'formula': line_.formula,
+                    'offline': formula_offline(line_.formula, p.price),
+                    } for line_ in p.lines]}
+    price_list = scope.branch.price_list
+    return _simple('product.price_list', ids, to_dict,
+        lambda p: price_list is not None and p.id == price_list.id)
+
+
+def ser_settings(ids, scope):
+    "The chain-wide settings of the tills: one record, id 1"
+    pool = Pool()
+    BarcodeLayout = pool.get('retail.barcode.layout')
+    Configuration = pool.get('retail.sync.configuration')
+    with without_check_access():
+        layouts = BarcodeLayout.search([])
+        config = Configuration(1)
+    return {i: {'id': i,
+            'barcode_layouts': [layout.to_wire() for layout in layouts],
+            'pin_length': config.pos_pin_length,
+            'pin_max_attempts': config.pos_pin_max_attempts,
+            } if i == SETTINGS_ID else None for i in ids}
+
+
+def sell_by(lot):
+    """The last date a lot may be sold: its shelf life expiration date
+    (the date stock_lot_sled's posting checks), else its expiration date"""
+    return (getattr(lot, 'shelf_life_expiration_date', None)
+        or getattr(lot, 'expiration_date', None))
+
+
+def fefo_key(lot):
+    "First expiring first out: the earliest sell-by date, then the oldest lot"
+    return (sell_by(lot) or dt.date.max, lot.id)
+
+
+def ser_lot(ids, scope):
+    def iso(value):
+        return value.isoformat() if value else None
+
+    def to_dict(lot):
+        return {'id': lot.id, 'number': lot.number,
+            'product': lot.product.id,
+            'expiration_date': iso(getattr(lot, 'expiration_date', None)),
+            'shelf_life_expiration_date': iso(
+                getattr(lot, 'shelf_life_expiration_date', None)),
+            'sell_by': iso(sell_by(lot))}
+    return _simple('stock.lot', ids, to_dict)
+
+
+def non_customer_parties(party_ids):
+    "The parties of party_ids that are a company or an employee"
+    pool = Pool()
+    Company = pool.get('company.company')
+    Employee = pool.get('company.employee')
+    cursor = Transaction().connection.cursor()
+    result = set()
+    for Model in [Company, Employee]:
+        table = Model.__table__()
+        for where in id_slices(table.party, party_ids):
+            cursor.execute(*table.select(table.party, where=where))
+            result.update(p for p, in cursor)
+    return result
+
+
+def ser_customer(ids, scope):
+    "Parties the till may attach to a sale: not companies nor employees"
+    others = non_customer_parties(ids)
+
+    def to_dict(p):
+        email = phone = None
+        for mechanism in p.contact_mechanisms:
+            if mechanism.type == 'email' and not email:
+                email = mechanism.value
+            elif mechanism.type in {'phone', 'mobile'} and not phone:
+                phone = mechanism.value
+        return {'id': p.id, 'uuid': p.retail_uuid, 'name': p.name,
+            'email': email, 'phone': phone,
+            'version': p.retail_version or 0}
+    return _simple('party.party', ids, to_dict,
+        lambda p: p.id not in others)
+
+
+def ser_quick_key(ids, scope):
+    def to_dict(k):
+        return {'id': k.id, 'sequence': k.sequence,
+            'product': k.product.id, 'label': k.label or k.product.name,
+            'colour': k.colour or None}
+    with without_check_access():
+        return _simple('retail.quick_key', ids, to_dict,
+            lambda k: k.branch.id == scope.branch.id)
+
+
+def ser_employee(ids, scope):
+    branch_id = scope.branch.id
+    result = dict.fromkeys(ids)
+    with without_check_access():
+        for employee in _browse('company.employee', ids):
+            if not employee.active:
+                continue
+            if branch_id not in [b.id for b in employee.branches]:
+                continue
+            permissions = employee.get_pos_permissions()
+            result[employee.id] = {
+                'id': employee.id, 'name': employee.rec_name,
+                'pin_hash': employee.pos_pin_hash,
+                'permissions': {
+                    k: (dec(v) if isinstance(v, Decimal) else v)
+                    for k, v in permissions.items()},
+                }
+    return result
+
+
+def product_prices(product_ids, company_id):
+    "Return {product: (list_price, gross_price)} of the products"
+    pool = Pool()
+    Product = pool.get('product.product')
+    ListPrice = pool.get('product.list_price')
+    GrossPrice = pool.get('product.gross_price')
+    product = Product.__table__()
+    cursor = Transaction().connection.cursor()
+    result = {}
+    for Value, field in [(ListPrice, 'list_price'),
+            (GrossPrice, 'gross_price')]:
+        value = Value.__table__()
+        tvalue = Value.__table__()
+        wanted = set(product_ids)
+        for where in id_slices(product.id, product_ids):
+            query = product.join(value, 'LEFT', condition=(
+                    (value.product == product.id)
+                    & (value.company == company_id))
+                ).join(tvalue, 'LEFT', condition=(
+                    (tvalue.template == product.template)
+                    & (tvalue.product == Null)
+                    & (tvalue.company == company_id))
+                ).select(product.id, getattr(value, field),
+                    getattr(tvalue, field),
+                    where=where)
+            cursor.execute(*query)
+            for id_, own, template in cursor.fetchall():
+                if id_ not in wanted:
+                    continue
+                price = own if own is not None else template
+                result.setdefault(id_, {})[field] = (
+                    Decimal(str(price)) if price is not None else None)
+    return result
+
+
+def variant_attributes(product_ids):
+    """Return {product: [{name, label, value, text}]}: the attribute values
+    of the variants (product_attribute activated), in the order of their
+    template's attribute set"""
+    pool = Pool()
+    Product = pool.get('product.product')
+    if 'attributes' not in Product._fields:
+        return {}
+    Template = pool.get('product.template')
+    Attribute = pool.get('product.attribute')
+    SetAttribute = pool.get('product.attribute-product.attribute-set')
+    product = Product.__table__()
+    template = Template.__table__()
+    relation = SetAttribute.__table__()
+    cursor = Transaction().connection.cursor()
+    rows = []
+    wanted = set(product_ids)
+    for where in id_slices(product.id, product_ids):
+        cursor.execute(*product.join(template,
+                condition=product.template == template.id).select(
+                product.id, template.attribute_set, product.attributes,
+                where=where & (template.attribute_set != Null)
+                & (product.attributes != Null)))
+        rows.extend(r for r in cursor.fetchall() if r[0] in wanted)
+    if not rows:
+        return {}
+    order = defaultdict(list)
+    cursor.execute(*relation.select(relation.attribute_set,
+            relation.attribute, order_by=[relation.id.asc]))
+    for set_id, attribute_id in cursor:
+        order[set_id].append(attribute_id)
+    with without_check_access():
+        attributes = {a.id: a for a in Attribute.search([])}
+    result = {}
+    for id_, set_id, values in rows:
+        if isinstance(values, str):
+            values = json.loads(values)
+        if not values:
+            continue
+        found = []
+        for attribute_id in order.get(set_id, []):
+            attribute = attributes.get(attribute_id)
+            if attribute is None or attribute.name not in values:
+                continue
+            value = values[attribute.name]
+            found.append({'name': attribute.name, 'label': attribute.string,
+                    'value': value, 'text': attribute.format(value)})
+        if found:
+            result[id_] = found
+    return result
+
+
+def gross_price_used(list_price, gross_price, taxes, date=None):
+    """The tax-included price of a product, as sale_point prices a line of
+    a tax-included terminal: its gross price, or without one its list price
+    with its taxes, round_price(list_price + taxes)"""
+    pool = Pool()
+    Tax = pool.get('account.tax')
+    Date = pool.get('ir.date')
+    if gross_price is not None:
+        return gross_price
+    if list_price is None:
+        return None
+    tax_amount = sum((t['amount'] for t in Tax.compute(
+                    taxes, list_price, 1, date or Date.today())), Decimal(0))
+    return round_price(list_price + tax_amount)
+
+
+def ser_product(ids, scope):
+    pool = Pool()
+    Product = pool.get('product.product')
+    Template = pool.get('product.template')
+    Identifier = pool.get('product.identifier')
+    TemplateCategory = pool.get('product.template-product.category')
+    Category = pool.get('product.category')
+    product = Product.__table__()
+    template = Template.__table__()
+    identifier = Identifier.__table__()
+    tcategory = TemplateCategory.__table__()
+    cursor = Transaction().connection.cursor()
+    company_id = scope.company.id
+    result = dict.fromkeys(ids)
+    rows = []
+    wanted = set(ids)
+    for where in id_slices(product.id, ids):
+        cursor.execute(*product.join(template,
+                condition=product.template == template.id).select(
+                product.id, product.template, template.name, product.code,
+                product.active, template.active, template.salable,
+                template.sale_uom, template.default_uom,
+                template.account_category, template.lot_required,
+                template.type,
+                where=where))
+        rows.extend(r for r in cursor.fetchall() if r[0] in wanted)
+    barcodes = defaultdict(list)
+    categories = {}
+    all_categories = defaultdict(set)
+    template_ids = {r[1] for r in rows}
+    for where in id_slices(identifier.product, [r[0] for r in rows]):
+        cursor.execute(*identifier.select(
+                identifier.product, identifier.code,
+                where=where,
+                order_by=[identifier.sequence.asc, identifier.id.asc]))
+        for id_, code in cursor.fetchall():
+            barcodes[id_].append(code)
+    for where in id_slices(tcategory.template, template_ids):
+        cursor.execute(*tcategory.select(
+                tcategory.template, tcategory.category,
+                where=where, order_by=[tcategory.id.asc]))
+        for template_id, category in cursor.fetchall():
+            if template_id in template_ids:
+                categories.setdefault(template_id, category)
+                all_categories[template_id].add(category)
+    taxes = {}
+    tax_records = {}
+    account_categories = {r[9] for r in rows if r[9]}
+    if account_categories:
+        with Transaction().set_context(company=company_id):
+            for category in Category.browse(list(account_categories)):
+                tax_records[category.id] = list(
+                    category.customer_taxes_used)
+                taxes[category.id] = sorted(
+                    t.id for t in tax_records[category.id])
+    prices = product_prices([r[0] for r in rows], company_id)
+    variants = variant_attributes([r[0] for r in rows])
+    for (id_, template_id, name, code, active, tactive, salable, sale_uom,
+            default_uom, account_category, lot_required, type_) in rows:
+        if not active or not tactive:
+            continue
+        price = prices.get(id_, {})
+        if isinstance(lot_required, str):
+            try:
+                lot_required = json.loads(lot_required)
+            except ValueError:
+                lot_required = []
+        attributes = variants.get(id_, [])
+        result[id_] = {
+            'id': id_, 'template': template_id,
+            # A variant is named by its template and attribute values
+            'name': (f"{name} ({', '.join(a['text'] for a in attributes)})"
+                if attributes else name),
+            'template_name': name, 'attributes': attributes, 'code': code,
+            'salable': bool(salable), 'uom': sale_uom or default_uom,
+            'category': categories.get(template_id),
+            # What price list lines match on (Tryton's categories_all)
+            'categories': sorted(all_categories.get(template_id, set())
+                | ({account_category} if account_category else set())),
+            'default_uom': default_uom,
+            'list_price': dec(price.get('list_price')),
+            'gross_price': dec(gross_price_used(price.get('list_price'),
+                    price.get('gross_price'),
+                    tax_records.get(account_category, []))),
+            'taxes': taxes.get(account_category, []),
+            'barcodes': barcodes.get(id_, []),
+            'lot_required': bool(lot_required
+                and ({'customer', 'storage'} & set(lot_required))),
+            # goods and assets have stock, services not
+            'type': type_,
+            }
+    return result
+
+
+def stock_quantities(product_ids, locations, by_lot=False):
+    """Return {product: quantity} (or {(product, lot): quantity}) of done
+    moves in and out of locations"""
+    pool = Pool()
+    Move = pool.get('stock.move')
+    move = Move.__table__()
+    cursor = Transaction().connection.cursor()
+    result = defaultdict(Decimal)
+    if not product_ids or not locations:
+        return result
+    inside = in_(move.to_location, locations)
+    outside = in_(move.from_location, locations)
+    qty = Case(
+        (inside & ~outside, move.internal_quantity),
+        (outside & ~inside, -move.internal_quantity),
+        else_=0)
+    group = [move.product] + ([move.lot] if by_lot else [])
+    wanted = set(product_ids)
+    for products in id_slices(move.product, product_ids):
+        where = products & (move.state == 'done') & (inside | outside)
+        cursor.execute(*move.select(*group, Sum(qty),
+                where=where, group_by=group))
+        for row in cursor.fetchall():
+            if row[0] not in wanted:
+                continue
+            key = row[0] if not by_lot else (row[0], row[1])
+            result[key] += Decimal(str(row[-1] or 0))
+    return result
+
+
+def ser_stock(ids, scope):
+    # One query by lot; the product's quantity is the sum of its lots
+    lots = stock_quantities(ids, scope.locations, by_lot=True)
+    quantities = defaultdict(Decimal)
+    for (product, _), quantity in lots.items():
+        quantities[product] += quantity
+    lot_list = defaultdict(list)
+    for (product, lot), quantity in sorted(lots.items(),
+            key=lambda i: (i[0][0], i[0][1] or 0)):
+        if lot and quantity:
+            lot_list[product].append({'lot': lot, 'quantity': dec(quantity)})
+    return {i: {'id': i, 'product': i, 'quantity': dec(quantities.get(i, 0)),
+            'lots': lot_list.get(i, [])} for i in ids}
+
+
+# The serialiser of each kind retail_sync sends
+SERIALIZERS = {
+    'branch': ser_branch,
+    'terminal': ser_terminal,
+    'company': ser_company,
+    'uom': ser_uom,
+    'category': ser_category,
+    'tax': ser_tax,
+    'payment_method': ser_payment_method,
+    'cash_transfer_type': ser_cash_transfer_type,
+    'price_list': ser_price_list,
+    'product': ser_product,
+    'lot': ser_lot,
+    'stock': ser_stock,
+    'employee': ser_employee,
+    'customer': ser_customer,
+    'settings': ser_settings,
+    'quick_key': ser_quick_key,
+    }
