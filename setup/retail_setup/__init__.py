@@ -20,6 +20,10 @@ class SetupError(Exception):
     what to do; the CLI prints it without a traceback."""
 
 
+# Addons that exist for the tests only (setup/install --test installs them)
+TEST_ADDONS = os.path.join(ROOT, 'tests', 'addons')
+
+
 def addon_modules():
     "The Tryton modules of the suite, in dependency-safe order"
     names = []
@@ -30,3 +34,20 @@ def addon_modules():
         if os.path.isfile(os.path.join(ADDONS, name, 'tryton.cfg')):
             names.append(name)
     return names
+
+
+def test_addon_modules():
+    "The addons under tests/addons, tested but never installed for a shop"
+    if not os.path.isdir(TEST_ADDONS):
+        return []
+    return [name for name in sorted(os.listdir(TEST_ADDONS))
+        if os.path.isfile(os.path.join(TEST_ADDONS, name, 'tryton.cfg'))]
+
+
+def addon_path(name):
+    "The directory of the addon name (shipped or for the tests)"
+    for base in [ADDONS, TEST_ADDONS]:
+        path = os.path.join(base, name)
+        if os.path.isfile(os.path.join(path, 'tryton.cfg')):
+            return path
+    return os.path.join(ADDONS, name)

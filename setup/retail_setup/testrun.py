@@ -21,7 +21,8 @@ import tempfile
 import threading
 import time
 
-from . import ROOT, SetupError, addon_modules
+from . import (
+    ROOT, SetupError, addon_modules, addon_path, test_addon_modules)
 from .pg import PostgresServer
 
 PY = sys.executable
@@ -126,7 +127,7 @@ def _pytest_counts(output):
 
 
 def addon_test_modules(addon):
-    tests = os.path.join(ROOT, 'addons', addon, 'tests')
+    tests = os.path.join(addon_path(addon), 'tests')
     return [f'trytond.modules.{addon}.tests.{f[:-3]}'
         for f in sorted(os.listdir(tests))
         if f.startswith('test_') and f.endswith('.py')]
@@ -254,7 +255,8 @@ def main(argv=None):
 
     started = time.monotonic()
     totals = Totals()
-    addons = args.addons.split(',') if args.addons else addon_modules()
+    addons = args.addons.split(',') if args.addons else (
+        addon_modules() + test_addon_modules())
     # A fresh cache per run, of this run only (never a shared path under
     # var/): it must never hide a module change
     cache = tempfile.mkdtemp(prefix='retail-test-cache-')
