@@ -10,9 +10,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GUIDE = os.path.join(ROOT, 'docs', 'integrator-guide.md')
 EXAMPLE = 'tests/addons/retail_example/'
-BLOCK = re.compile(
-    r'(?:<!-- excerpt: (?P<path>\S+) -->\n)?```(?P<lang>\w*)\n(?P<code>.*?)```',
-    re.S)
+BLOCK = re.compile(r'(?:<!-- excerpt: (?P<path>\S+) -->\n)?'
+    r'```(?P<lang>\w*)\n(?P<code>.*?)```', re.S)
 
 
 def blocks():
