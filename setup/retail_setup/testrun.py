@@ -21,8 +21,7 @@ import tempfile
 import threading
 import time
 
-from . import (
-    ROOT, SetupError, addon_modules, addon_path, test_addon_modules)
+from . import ROOT, SetupError, addon_modules, addon_path, test_addon_modules
 from .pg import PostgresServer
 
 PY = sys.executable

@@ -211,8 +211,9 @@ class MoneyTestCase(TestCase):
                 self.products[line['product']] = Product(line['product'])
             product = self.products[line['product']]
             taxes = product.customer_taxes_used
-            list_price, gross = SaleHandler.unit_prices(Decimal(figures['price']),
-                taxes, date, receipt['tax_included'])
+            list_price, gross = SaleHandler.unit_prices(
+                Decimal(figures['price']), taxes, date,
+                receipt['tax_included'])
             lines.append(Line(sale=sale, company=company,
                     currency=company.currency, product=product,
                     quantity=float(Decimal(line['quantity'])),
