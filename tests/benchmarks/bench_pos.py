@@ -132,7 +132,8 @@ def server_alone(base, device_key, limit):
     t0 = time.perf_counter()
     token, pages, size, records = None, 0, 0, 0
     while True:
-        url = f'{base}bootstrap?limit={limit}' + (f'&page={token}' if token else '')
+        url = f'{base}bootstrap?limit={limit}' + (
+            f'&page={token}' if token else '')
         req = urllib.request.Request(url, headers={
                 'Authorization': f'Bearer {device_key}',
                 'Accept-Encoding': 'gzip', 'Accept': 'application/json'})
@@ -201,7 +202,8 @@ def main():
             # Scan to cart line: the app's scan handler up to the rendered
             # row, and to the next frame.
             scans = page.evaluate("""async (n) => {
-                const codes = [...pos.catalog.barcodes.keys()].filter(c => /^\\d{13}$/.test(c) && !/^2/.test(c));
+                const codes = [...pos.catalog.barcodes.keys()].filter(
+                    c => /^\\d{13}$/.test(c) && !/^2/.test(c));
                 const sync = [], frame = [];
                 for (let i = 0; i < n; i++) {
                     if (i % 25 === 0) pos.ui.newOrder();
@@ -212,7 +214,8 @@ def main():
                     await new Promise(r => requestAnimationFrame(() => r()));
                     frame.push(performance.now() - t0);
                 }
-                const lines = document.querySelectorAll('#lines [data-line], #lines li, #lines tr').length;
+                const lines = document.querySelectorAll(
+                    '#lines [data-line], #lines li, #lines tr').length;
                 pos.ui.newOrder();
                 return {sync, frame, codes: codes.length, lines};
             }""", args.samples)
@@ -235,9 +238,12 @@ def main():
                 await db.open();
                 const rows = [...pos.catalog.map('product').values()];
                 const t0 = performance.now();
-                for (let i = 0; i < rows.length; i += 5000) await db.p.bulkPut(rows.slice(i, i + 5000));
+                for (let i = 0; i < rows.length; i += 5000) {
+                    await db.p.bulkPut(rows.slice(i, i + 5000));
+                }
                 const put = performance.now() - t0;
-                const codes = [...pos.catalog.barcodes.keys()].filter(c => /^\\d{13}$/.test(c) && !/^2/.test(c));
+                const codes = [...pos.catalog.barcodes.keys()].filter(
+                    c => /^\\d{13}$/.test(c) && !/^2/.test(c));
                 const look = [], map = [];
                 for (let i = 0; i < n; i++) {
                     const code = codes[(i * 7919) % codes.length];
@@ -266,7 +272,8 @@ def main():
                 timeout=60_000)
             cold_wall = time.perf_counter() - t0
             start = page.evaluate(
-                '({ready: pos.metrics.readyAt, interactive: pos.metrics.interactiveAt})')
+                '({ready: pos.metrics.readyAt, '
+                'interactive: pos.metrics.interactiveAt})')
             r['heap_cold_mb'] = heap_mb(page)
             ctx.close()
         # The server alone again (warm), at the till's page size and in
@@ -280,33 +287,47 @@ def main():
     q95 = pct(search['times'], 95)
     print()
     print(f"server                        : {r['server']}"
-        + (f" (database with demo + {args.products:,} variants built in {r['setup_s']:.0f} s)"
-            if r['setup_s'] else ''))
-    print(f"records synced                : {r['records']:,} ({r['products']:,} products)")
-    print(f"bootstrap end to end          : {r['bootstrap_s']:.1f} s (target < 30 s)")
+        + (f" (database with demo + {args.products:,} variants built in "
+            f"{r['setup_s']:.0f} s)" if r['setup_s'] else ''))
+    print(f"records synced                : {r['records']:,} "
+        f"({r['products']:,} products)")
+    print(f"bootstrap end to end          : {r['bootstrap_s']:.1f} s "
+        "(target < 30 s)")
     if cold:
-        print(f"  server alone, cold          : {cold['seconds']:.1f} s, {cold['pages']} pages of "
-            f"{limit:,}, {cold['records']:,} records, {cold['bytes'] / 2 ** 20:.1f} MB on the wire")
-    print(f"  server alone, warm          : {alone['seconds']:.1f} s, {alone['pages']} pages of {limit:,}; "
-        f"{alone_small['seconds']:.1f} s in {alone_small['pages']} pages of {limit // 10:,}")
-    print(f"  raw Dexie bulkPut baseline  : {base['put'] / 1000:.1f} s for {base['rows']:,} rows, one per product "
-        f"(ratio bootstrap / bulkPut {r['bootstrap_s'] / (base['put'] / 1000):.2f})")
-    print(f"scan to cart line p50/p95     : {pct(scans['sync'], 50):.2f} / {s95:.2f} ms "
-        f"(to next frame p95 {f95:.2f} ms; target 16 ms; {len(scans['sync'])} scans)")
+        print(f"  server alone, cold          : {cold['seconds']:.1f} s, "
+            f"{cold['pages']} pages of {limit:,}, {cold['records']:,} "
+            f"records, {cold['bytes'] / 2 ** 20:.1f} MB on the wire")
+    print(f"  server alone, warm          : {alone['seconds']:.1f} s, "
+        f"{alone['pages']} pages of {limit:,}; "
+        f"{alone_small['seconds']:.1f} s in {alone_small['pages']} pages "
+        f"of {limit // 10:,}")
+    print(f"  raw Dexie bulkPut baseline  : {base['put'] / 1000:.1f} s for "
+        f"{base['rows']:,} rows, one per product (ratio bootstrap / bulkPut "
+        f"{r['bootstrap_s'] / (base['put'] / 1000):.2f})")
+    print(f"scan to cart line p50/p95     : {pct(scans['sync'], 50):.2f} / "
+        f"{s95:.2f} ms (to next frame p95 {f95:.2f} ms; target 16 ms; "
+        f"{len(scans['sync'])} scans)")
     m95 = pct(base['map'], 95)
-    print("  in-memory Map lookup p95    : " + (f"{m95 * 1000:.1f} µs" if m95 else "below the timer resolution (0.1 ms)"))
+    print("  in-memory Map lookup p95    : " + (f"{m95 * 1000:.1f} µs" if m95
+            else "below the timer resolution (0.1 ms)"))
     print(f"  raw Dexie index lookup p95  : {pct(base['look'], 95):.2f} ms "
-        f"(ratio scan-to-line / Dexie lookup {s95 / max(pct(base['look'], 95), 1e-3):.2f})")
-    print(f"search p50/p95                : {pct(search['times'], 50):.2f} / {q95:.2f} ms (target 50 ms; "
-        f"mean {statistics.mean(search['times']):.2f} ms; hits {search['hits']})")
-    print(f"JS heap after load            : {r['heap_after_load_mb']:.0f} MB (after cold start "
-        f"{r['heap_cold_mb']:.0f} MB; target < 150 MB)")
-    print(f"cold start to ready to scan   : {start['interactive']:.0f} ms from navigation "
-        f"(catalog in memory at {start['ready']:.0f} ms; wall {cold_wall * 1000:.0f} ms incl. "
-        f"browser start; target < 2 s)")
-    print(json.dumps({'results': r, 'scan_p50': pct(scans['sync'], 50), 'scan_p95': s95,
-        'frame_p95': f95, 'search_p95': q95, 'dexie_put_s': base['put'] / 1000,
-        'dexie_lookup_p95': pct(base['look'], 95), 'server_cold': cold, 'server_warm': alone,
+        "(ratio scan-to-line / Dexie lookup "
+        f"{s95 / max(pct(base['look'], 95), 1e-3):.2f})")
+    print(f"search p50/p95                : {pct(search['times'], 50):.2f} / "
+        f"{q95:.2f} ms (target 50 ms; "
+        f"mean {statistics.mean(search['times']):.2f} ms; "
+        f"hits {search['hits']})")
+    print(f"JS heap after load            : {r['heap_after_load_mb']:.0f} MB "
+        f"(after cold start {r['heap_cold_mb']:.0f} MB; target < 150 MB)")
+    print(f"cold start to ready to scan   : {start['interactive']:.0f} ms "
+        f"from navigation (catalog in memory at {start['ready']:.0f} ms; "
+        f"wall {cold_wall * 1000:.0f} ms incl. browser start; "
+        "target < 2 s)")
+    print(json.dumps({'results': r, 'scan_p50': pct(scans['sync'], 50),
+        'scan_p95': s95, 'frame_p95': f95, 'search_p95': q95,
+        'dexie_put_s': base['put'] / 1000,
+        'dexie_lookup_p95': pct(base['look'], 95), 'server_cold': cold,
+        'server_warm': alone,
         'server_warm_small_pages': alone_small, 'start': start,
         'cold_wall_ms': cold_wall * 1000, 'load': os.getloadavg()}))
 

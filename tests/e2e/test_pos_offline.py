@@ -83,7 +83,8 @@ def test_offline_shift_loses_and_doubles_nothing(backend, browser):
     scan(page, b)
     page.keyboard.press('F8')
     # parked: the till starts a new, empty order
-    page.wait_for_function("document.querySelector('#total').dataset.minor === '0'")
+    page.wait_for_function(
+        "document.querySelector('#total').dataset.minor === '0'")
     scan(page, a)
     pay(page, (card, None))
     sold += 1
@@ -91,7 +92,8 @@ def test_offline_shift_loses_and_doubles_nothing(backend, browser):
     page.wait_for_selector('#held-list')
     shot(page, 'held')
     page.click('#held-list li button')
-    page.wait_for_function("Number(document.querySelector('#total').dataset.minor) > 0")
+    page.wait_for_function(
+        "Number(document.querySelector('#total').dataset.minor) > 0")
     pay(page, (cash, None))
     sold += 1
     # a discount above the cashier's limit, approved by a manager's PIN
@@ -133,7 +135,8 @@ def test_offline_shift_loses_and_doubles_nothing(backend, browser):
     page.click(f"[data-manager='{manager_id}']")
     page.fill('#pin', manager_pin)
     page.click('#pin-ok')
-    page.wait_for_function("Number(document.querySelector('#total').dataset.minor) < 0")
+    page.wait_for_function(
+        "Number(document.querySelector('#total').dataset.minor) < 0")
     shot(page, 'return')
     pay(page, (cash, None))
     returned = journal(page)[-1]
@@ -209,8 +212,8 @@ def assert_encrypted_at_rest(page, local, customer_name):
                 r.onsuccess = () => { out[n] = r.result; };
             }
             tx.oncomplete = () => {
-                const text = JSON.stringify(out, (k, v) => (v instanceof Uint8Array
-                    ? String.fromCharCode(...v) : v));
+                const text = JSON.stringify(out, (k, v) => (
+                    v instanceof Uint8Array ? String.fromCharCode(...v) : v));
                 db.close();
                 resolve(text);
             };
@@ -221,7 +224,8 @@ def assert_encrypted_at_rest(page, local, customer_name):
     for j in local:
         minor = abs(j['total'])
         text = f'{minor // 100}.{minor % 100:02d}'
-        assert f'"total":"{text}"' not in raw and f'"total":{j["total"]}' not in raw, text
+        assert f'"total":"{text}"' not in raw, text
+        assert f'"total":{j["total"]}' not in raw, text
 
 
 def check_overrides(office, local, discounted, returned, refunded, cashier,
@@ -230,7 +234,8 @@ def check_overrides(office, local, discounted, returned, refunded, cashier,
     (protocol 1.2 audit): the 20 % discount on its sale and the refund on
     the return, by this manager for this cashier"""
     synced = {j['number']: j for j in local}
-    discounted, returned = synced[discounted['number']], synced[returned['number']]
+    discounted = synced[discounted['number']]
+    returned = synced[returned['number']]
     got = [o for o in office.overrides('BXL1') if o['receipt'] in synced]
     assert [(o['action'], o['receipt'], o['manager'], o['cashier'])
         for o in got] == [
@@ -277,7 +282,8 @@ def check_z_report(backend, page, z, local):
     by_method = backend.office.payments_by_method(ids)
     assert {m: minor(a) for m, a in by_method.items() if a} == {
         p['method']: p['amount'] for p in z['payments'] if p['amount']}
-    server_total = sum(minor(v['total']) for v in backend.pos_sales(ids).values())
+    server_total = sum(
+        minor(v['total']) for v in backend.pos_sales(ids).values())
     assert server_total == z['net']
     assert s['retail_difference_transfer'] is None
     transfers = {t['id']: minor(t['amount']) for t in s['transfers']}

@@ -52,7 +52,8 @@ def test_receipt_and_drawer_through_the_proxy_then_browser_fallback(
     page.fill('#proxy-url', hardware.url)
     page.click('#proxy-test')
     page.wait_for_function(
-        "document.querySelector('#proxy-status').textContent.includes('iot-proxy')")
+        "document.querySelector('#proxy-status')"
+        ".textContent.includes('iot-proxy')")
     shot(page, 'fr-hardware-proxy')
     page.click('#proxy-save')
     page.wait_for_selector('#proxy-url', state='detached')
@@ -67,11 +68,14 @@ def test_receipt_and_drawer_through_the_proxy_then_browser_fallback(
     jobs = hardware.wait_for_jobs(2)
     first = journal(page)[-1]
     drawer, receipt = jobs[0], jobs[1]
-    assert any(c.startswith('[drawer pin=2') for c in drawer['commands']), drawer
+    assert any(c.startswith('[drawer pin=2')
+        for c in drawer['commands']), drawer
     assert first['number'] in receipt['text'], receipt['text']
-    assert f"[barcode type=CODE128 data={first['number']}]" in receipt['commands']
+    assert (f"[barcode type=CODE128 data={first['number']}]"
+        in receipt['commands'])
     assert receipt['commands'][-1] == '[cut mode=full]', receipt['commands']
-    assert 'Ticket' in receipt['text'] and ' €' in receipt['text'], receipt['text']
+    assert 'Ticket' in receipt['text'] and ' €' in receipt['text'], (
+        receipt['text'])
     assert page.evaluate('window.__printed || 0') == 0
     # The printer has the bytes before the till has the proxy's answer
     page.wait_for_function('window.pos.ui.lastPrint', timeout=30_000)

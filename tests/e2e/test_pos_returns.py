@@ -20,7 +20,8 @@ def returnable(page, number):
     page.fill('#return-number', number)
     page.click('#return-find')
     page.wait_for_selector('#return-lines')
-    left = {int(li.get_attribute('data-product')): int(li.get_attribute('data-left'))
+    left = {int(li.get_attribute('data-product')):
+        int(li.get_attribute('data-left'))
         for li in page.query_selector_all('#return-lines li')}
     return left
 
@@ -92,10 +93,10 @@ def test_return_at_another_till_of_a_receipt_sold_elsewhere(backend, browser):
     assert server_return['id'] == returned['serverId']
     assert server_return['point.']['receipt_prefix'] == 'BXL1'
     assert minor(server_return['total']) == refund
-    assert [(line['product'], line['quantity']) for line in server_return['lines']] == [
-        (product_a, -1)]
-    assert [(p['method'], minor(p['amount'])) for p in server_return['payments']] == [
-        (cash, refund)]
+    assert [(line['product'], line['quantity'])
+        for line in server_return['lines']] == [(product_a, -1)]
+    assert [(p['method'], minor(p['amount']))
+        for p in server_return['payments']] == [(cash, refund)]
     # what is left to return: the server's answer, then both tills
     answer = b_page.evaluate('(n) => pos.api().lookupReceipt(n)', number)
     assert [r['number'] for r in answer['returns']] == [returned['number']]
@@ -119,14 +120,16 @@ def test_return_at_another_till_of_a_receipt_sold_elsewhere(backend, browser):
     shot(a_page, '1080p')
     check_touch_layout(a_page, 1280, 800)
     a_page.keyboard.press('F8')
-    a_page.wait_for_function("document.querySelector('#total').dataset.minor === '0'")
+    a_page.wait_for_function(
+        "document.querySelector('#total').dataset.minor === '0'")
     a_page.keyboard.press('Shift+F8')
     a_page.click('#held-list li button.danger')
     # deleting a held order asks first (it cannot be undone)
     a_page.click('#confirm-yes')
     a_page.wait_for_selector('#confirm-text', state='detached')
     a_page.wait_for_selector('#held-list', state='detached')
-    assert a_page.evaluate('async () => (await pos.register.heldOrders()).length') == 0
+    assert a_page.evaluate(
+        'async () => (await pos.register.heldOrders()).length') == 0
 
     # Both tills close: till B's Z report (one return) and till A's (one
     # sale) match the server's figures

@@ -29,12 +29,19 @@ BLANK = '<!doctype html><meta charset="utf-8"><title>copy</title>'
 
 # The attacker's script: the plain IndexedDB API, bytes as hex
 DUMP = """async () => {
-    const hex = (u) => Array.from(u, (b) => b.toString(16).padStart(2, '0')).join('');
+    const hex = (u) => Array.from(
+        u, (b) => b.toString(16).padStart(2, '0')).join('');
     const plain = (v) => {
         if (v instanceof ArrayBuffer) return {hex: hex(new Uint8Array(v))};
-        if (ArrayBuffer.isView(v)) return {hex: hex(new Uint8Array(v.buffer, v.byteOffset, v.byteLength))};
+        if (ArrayBuffer.isView(v)) {
+            return {hex: hex(
+                new Uint8Array(v.buffer, v.byteOffset, v.byteLength))};
+        }
         if (Array.isArray(v)) return v.map(plain);
-        if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+        if (v && typeof v === 'object') {
+            return Object.fromEntries(
+                Object.entries(v).map(([k, x]) => [k, plain(x)]));
+        }
         return v;
     };
     const dbs = await indexedDB.databases();
@@ -62,16 +69,22 @@ DUMP = """async () => {
 # it (the slot's PBKDF2 salt and count, HKDF, AES-KW unwrap): ms per guess,
 # and whether `right` opens it
 GUESS = """async ({slot, guesses, right}) => {
-    const bytes = (h) => new Uint8Array(h.match(/../g).map((x) => parseInt(x, 16)));
+    const bytes = (h) => new Uint8Array(
+        h.match(/../g).map((x) => parseInt(x, 16)));
     const te = new TextEncoder();
     const s = crypto.subtle;
     async function open(pin) {
-        const k = await s.importKey('raw', te.encode(pin), 'PBKDF2', false, ['deriveBits']);
+        const k = await s.importKey(
+            'raw', te.encode(pin), 'PBKDF2', false, ['deriveBits']);
         const bits = await s.deriveBits({name: 'PBKDF2', hash: 'SHA-256',
-            salt: bytes(slot.salt.hex), iterations: slot.iterations}, k, (slot.length || 32) * 8);
-        const ikm = await s.importKey('raw', bits, 'HKDF', false, ['deriveKey']);
-        const kw = await s.deriveKey({name: 'HKDF', hash: 'SHA-256', salt: bytes(slot.hkdfSalt.hex),
-            info: te.encode('retail-pos key slot v2')}, ikm, {name: 'AES-KW', length: 256}, false, ['unwrapKey']);
+            salt: bytes(slot.salt.hex), iterations: slot.iterations}, k,
+            (slot.length || 32) * 8);
+        const ikm = await s.importKey(
+            'raw', bits, 'HKDF', false, ['deriveKey']);
+        const kw = await s.deriveKey({name: 'HKDF', hash: 'SHA-256',
+            salt: bytes(slot.hkdfSalt.hex),
+            info: te.encode('retail-pos key slot v2')}, ikm,
+            {name: 'AES-KW', length: 256}, false, ['unwrapKey']);
         try {
             await s.unwrapKey('raw', bytes(slot.wrapped.hex), kw, 'AES-KW',
                 {name: 'AES-GCM', length: 256}, false, ['decrypt']);
@@ -91,7 +104,8 @@ GUESS = """async ({slot, guesses, right}) => {
 def people(backend):
     "(terminal prefix, cashier, manager) of a branch no other test sells at"
     if hasattr(backend, 'office'):
-        return 'ANT1', backend.office.cashier('ANT'), backend.office.manager('ANT')
+        return ('ANT1', backend.office.cashier('ANT'),
+            backend.office.manager('ANT'))
     return 'BXL1', backend.employees['cashier'], backend.employees['manager']
 
 
@@ -125,7 +139,8 @@ def test_a_copy_of_the_profile_reveals_nothing_without_a_pin(
         secrets = page.evaluate(f"""() => ({{
             deviceKey: pos.deviceKey,
             hashes: pos.register.employees().map((e) => e.pin_hash),
-            employee: pos.loginEmployees().find((e) => e.name === {json.dumps(cashier[0])}).id,
+            employee: pos.loginEmployees().find(
+                (e) => e.name === {json.dumps(cashier[0])}).id,
         }})""")
         assert secrets['deviceKey'] and secrets['hashes'], secrets
         assert not errors, errors
@@ -174,7 +189,8 @@ def test_a_copy_of_the_profile_reveals_nothing_without_a_pin(
             if s['employee'] == secrets['employee'])
         started = time.perf_counter()
         guess = page.evaluate(GUESS, {'slot': slot,
-                'guesses': ['000000', '999999', '123456'], 'right': cashier[1]})
+                'guesses': ['000000', '999999', '123456'],
+                'right': cashier[1]})
         took = time.perf_counter() - started
         context.close()
     text = json.dumps(dump)
@@ -230,7 +246,8 @@ def test_wrong_pins_wait_lock_out_and_a_manager_unlocks(backend, browser):
             page.fill('#pin', wrong)
             page.click('#pin-ok')
             page.wait_for_function(
-                "() => /\\d+ s/.test(document.querySelector('#pin-error').textContent)")
+                "() => /\\d+ s/.test("
+                "document.querySelector('#pin-error').textContent)")
             assert page.is_disabled('#pin-ok')
             t0 = time.monotonic()
             page.wait_for_function(

@@ -30,8 +30,10 @@ from tests.e2e.till import (
 FIND = """([prefix, lotted]) => {
     const ps = [...pos.catalog.map('product').values()].filter(
         (p) => String(p.code || '').startsWith(prefix)
-            && (!lotted || pos.catalog.lotsOf(p.id).filter((l) => l.quantity > 0).length >= 2));
-    ps.sort((a, b) => pos.catalog.stockOf(b.id).quantity - pos.catalog.stockOf(a.id).quantity);
+            && (!lotted || pos.catalog.lotsOf(p.id).filter(
+                (l) => l.quantity > 0).length >= 2));
+    ps.sort((a, b) => pos.catalog.stockOf(b.id).quantity
+        - pos.catalog.stockOf(a.id).quantity);
     const p = ps[0];
     return p ? {id: p.id, barcode: p.barcodes[0],
         stock: pos.catalog.stockOf(p.id).quantity,
@@ -168,8 +170,8 @@ def test_stock_lots_and_card_refund_at_the_till(backend, browser):
     returned = journal(page)[-1]
     assert returned['kind'] == 'return' and returned['synced']
     server_return, = office.returns_of(milk_sale['number'])
-    assert [(p['method'], minor(p['amount'])) for p in server_return['payments']] == [
-        (card, returned['total'])]
+    assert [(p['method'], minor(p['amount']))
+        for p in server_return['payments']] == [(card, returned['total'])]
     assert lot_stock(page, milk['id'], [first, second]) == [
         first_qty, second_qty]
 
@@ -191,7 +193,8 @@ def test_stock_lots_and_card_refund_at_the_till(backend, browser):
     sao.locator('label:text-is("Customer:")').wait_for(timeout=60_000)
     # (a many-to-one shows its record's name in an input)
     sao.wait_for_function(
-        "(name) => [...document.querySelectorAll('input')].some((e) => e.value === name)",
+        "(name) => [...document.querySelectorAll('input')].some("
+        "(e) => e.value === name)",
         arg=customer, timeout=30_000)
     sao.screenshot(
         path=str(SCREENSHOTS / 'backoffice-pos-sale-form-customer.png'))

@@ -32,7 +32,8 @@ def till(backend):
 
 def shot(page, name):
     "A screenshot without the notices of the steps before"
-    page.evaluate("() => document.querySelectorAll('.toast').forEach(t => t.remove())")
+    page.evaluate(
+        "() => document.querySelectorAll('.toast').forEach(t => t.remove())")
     till_shot(page, name)
 
 
@@ -49,8 +50,8 @@ class Till:
 
     def lines(self):
         return self.page.evaluate(
-            "() => pos.ui.order.lines.map(l => ({name: l.name, voided: l.voided,"
-            " quantity: l.quantity}))")
+            "() => pos.ui.order.lines.map(l => ({name: l.name, "
+            "voided: l.voided, quantity: l.quantity}))")
 
     def no_modal(self):
         return self.page.locator('.modal').count() == 0
@@ -197,9 +198,11 @@ def test_a_manager_approval_says_which_line_and_how_much(till):
 def test_a_weighed_line_shows_its_unit(till):
     page = till.page
     weighed = page.evaluate("""() => {
-        const kg = pos.catalog.all('uom').filter(u => u.symbol === 'kg').map(u => u.id);
+        const kg = pos.catalog.all('uom').filter(u => u.symbol === 'kg').map(
+            u => u.id);
         const p = [...pos.catalog.map('product').values()].find(
-            p => kg.includes(p.uom) && p.salable !== false && !pos.catalog.lotsOf(p.id).length);
+            p => kg.includes(p.uom) && p.salable !== false
+                && !pos.catalog.lotsOf(p.id).length);
         return p ? {name: p.name, code: p.code} : null;
     }""")
     if not weighed:
@@ -230,7 +233,8 @@ def test_a_reprint_is_marked_copy_with_the_sale_s_time(till):
     page.keyboard.press('F12')
     page.click("[data-menu='Reprint last receipt']")
     page.wait_for_function(
-        "() => /COPY/.test(document.querySelector('#print-area')?.textContent || '')")
+        "() => /COPY/.test("
+        "document.querySelector('#print-area')?.textContent || '')")
     copy = printed(page)
     assert copy['meta']['Date'] == original['meta']['Date'], copy
     assert 'Reprinted' in copy['meta'], copy
@@ -271,8 +275,10 @@ def test_touch_selling_with_the_grid_and_quick_keys(till, backend):
     page.set_viewport_size({'width': 1280, 'height': 800})
     if hasattr(backend, 'office'):
         # the branch's store manager sets two keys in the back office
-        products = page.evaluate("""() => [...pos.catalog.map('product').values()]
-            .filter(p => p.salable !== false && !pos.catalog.lotsOf(p.id).length
+        products = page.evaluate("""() => [
+                ...pos.catalog.map('product').values()]
+            .filter(p => p.salable !== false
+                && !pos.catalog.lotsOf(p.id).length
                 && !(p.attributes || []).length).slice(0, 2).map(p => p.id)""")
         for i, product in enumerate(products):
             backend.office.quick_key('BXL1', product, label=f'Key {i + 1}',
@@ -280,15 +286,20 @@ def test_touch_selling_with_the_grid_and_quick_keys(till, backend):
         page.click('#force-sync')
     page.wait_for_selector('#quick-keys [data-quick-key]', timeout=60_000)
     # (the notices of the tests before would cover some keys)
-    page.evaluate("() => document.querySelectorAll('.toast').forEach(t => t.remove())")
+    page.evaluate(
+        "() => document.querySelectorAll('.toast').forEach(t => t.remove())")
     boxes = page.evaluate("""() => [...document.querySelectorAll(
-            '#quick-keys button, #category-tabs button, #tiles button')].map(el => {
+            '#quick-keys button, #category-tabs button, #tiles button')
+            ].map(el => {
         const r = el.getBoundingClientRect();
-        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + Math.min(r.height / 2, 20));
-        return {text: el.innerText, width: r.width, height: r.height, visible: r.bottom > 0 && r.top < innerHeight,
+        const hit = document.elementFromPoint(
+            r.left + r.width / 2, r.top + Math.min(r.height / 2, 20));
+        return {text: el.innerText, width: r.width, height: r.height,
+            visible: r.bottom > 0 && r.top < innerHeight,
             reached: Boolean(hit && el.contains(hit))};
     })""")
-    assert boxes and [b for b in boxes if b['width'] < 44 or b['height'] < 44] == [], boxes
+    assert boxes and [b for b in boxes
+        if b['width'] < 44 or b['height'] < 44] == [], boxes
     first_rows = [b for b in boxes if b['visible']]
     assert first_rows and all(b['reached'] for b in first_rows[:4]), first_rows
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
@@ -312,7 +323,8 @@ def test_touch_selling_with_the_grid_and_quick_keys(till, backend):
     if category is None:
         pytest.skip('no product with two attributes')
     page.click(f"#category-tabs [data-category='{category}']")
-    tile = page.locator("#tiles [data-variants]:not([data-variants='1'])").first
+    tile = page.locator(
+        "#tiles [data-variants]:not([data-variants='1'])").first
     template = tile.inner_text().split('\n')[0]
     tile.click()
     page.wait_for_selector("#variant-values[data-attribute='size']")
@@ -351,7 +363,8 @@ def test_the_till_locks_after_the_branch_s_idle_time(till):
     page = till.page
     minutes = page.evaluate("() => pos.idleMinutes")
     assert minutes == page.evaluate(
-        "() => pos.catalog.get('branch', pos.device.branch.id)?.lock_after_minutes ?? 5")
+        "() => pos.catalog.get('branch', pos.device.branch.id)"
+        "?.lock_after_minutes ?? 5")
     page.clock.install()
     page.click('#entry')  # activity: the idle time starts again
     page.clock.run_for((minutes * 60 - 5) * 1000)

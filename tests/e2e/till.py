@@ -3,7 +3,8 @@ scan, pay, and read the till's own journal."""
 from pathlib import Path
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / 'docs' / 'screenshots'
-NOT_PRINT = "window.print = () => { window.__printed = (window.__printed || 0) + 1; };"
+NOT_PRINT = ("window.print = () => "
+    "{ window.__printed = (window.__printed || 0) + 1; };")
 
 
 def shot(page, name, prefix='pos'):
@@ -75,10 +76,12 @@ def scan(page, code):
             break
         # (not page.fill: it clears with a Delete key, which voids a line)
         page.evaluate(
-            "() => { const e = document.querySelector('#entry'); e.value = ''; e.focus(); }")
+            "() => { const e = document.querySelector('#entry'); "
+            "e.value = ''; e.focus(); }")
     try:
         page.wait_for_function(
-            "before => document.querySelector('#total')?.dataset.minor !== before",
+            "before => "
+            "document.querySelector('#total')?.dataset.minor !== before",
             arg=before, timeout=30_000)
     except Exception as error:
         raise AssertionError((code, before, state(page))) from error
@@ -89,8 +92,10 @@ def state(page):
     return page.evaluate('''() => ({
         focus: document.activeElement?.id || document.activeElement?.tagName,
         entry: document.querySelector('#entry')?.value,
-        modal: [...document.querySelectorAll('.modal, dialog')].map(m => m.innerText.slice(0, 200)),
-        toasts: [...document.querySelectorAll('.toast')].map(t => t.textContent),
+        modal: [...document.querySelectorAll('.modal, dialog')].map(
+            m => m.innerText.slice(0, 200)),
+        toasts: [...document.querySelectorAll('.toast')].map(
+            t => t.textContent),
         total: document.querySelector('#total')?.dataset.minor})''')
 
 
@@ -112,7 +117,8 @@ def pay(page, *parts, screenshot=None):
             shot(page, screenshot)
         page.click(f"[data-method='{method}']")
     page.wait_for_selector('#pay-amount', state='detached')
-    page.wait_for_function("document.querySelector('#total').dataset.minor === '0'")
+    page.wait_for_function(
+        "document.querySelector('#total').dataset.minor === '0'")
 
 
 def journal(page):
@@ -121,9 +127,12 @@ def journal(page):
         for (const e of await pos.db.sales.orderBy('createdAt').toArray()) {
             const j = await pos.vault.decrypt(e.enc);
             out.push({number: e.number, kind: j.kind, synced: e.synced,
-                serverId: e.serverId ?? null, total: j.totals ? j.totals.total : null,
-                lots: j.order.lines.filter(l => !l.voided && l.lot).map(l => l.lot.id),
-                products: j.order.lines.filter(l => !l.voided).map(l => l.product),
+                serverId: e.serverId ?? null,
+                total: j.totals ? j.totals.total : null,
+                lots: j.order.lines.filter(l => !l.voided && l.lot).map(
+                    l => l.lot.id),
+                products: j.order.lines.filter(l => !l.voided).map(
+                    l => l.product),
                 receiptNumber: j.receiptNumber ?? null});
         }
         return out;
@@ -135,11 +144,13 @@ def pick_products(page):
     return page.evaluate("""() => {
         const ps = [...pos.catalog.map('product').values()].filter(
             p => p.salable !== false && (p.barcodes || []).length);
-        const plain = ps.filter(p => !p.lot_required && !pos.catalog.lotsOf(p.id).length
+        const plain = ps.filter(p => !p.lot_required
+            && !pos.catalog.lotsOf(p.id).length
             && /^\\d{13}$/.test(p.barcodes[0]) && !/^2/.test(p.barcodes[0]));
         const today = pos.register.today();
         const lotted = ps.filter(p => pos.catalog.lotsOf(p.id).some(
-            l => l.quantity > 0 && (!l.expiration_date || l.expiration_date >= today)));
+            l => l.quantity > 0
+                && (!l.expiration_date || l.expiration_date >= today)));
         return {plain: plain.slice(0, 6).map(p => p.barcodes[0]),
             lotted: lotted.slice(0, 1).map(p => p.barcodes[0])};
     }""")
@@ -147,7 +158,8 @@ def pick_products(page):
 
 def methods(page):
     return page.evaluate(
-        "() => pos.register.paymentMethods().map(m => ({id: m.id, cash: m.cash === true}))")
+        "() => pos.register.paymentMethods().map("
+        "m => ({id: m.id, cash: m.cash === true}))")
 
 
 def check_server(backend, page, local):
@@ -155,7 +167,8 @@ def check_server(backend, page, local):
     if hasattr(backend, 'received'):
         # the stand-in serves every test of the session: this till's
         # operations are the last ones it received
-        ops = [o for o in backend.received() if o['type'] in ('sale', 'return')]
+        ops = [o for o in backend.received()
+            if o['type'] in ('sale', 'return')]
         ops = ops[-len(local):]
         assert sorted(o['payload']['receipt_number'] for o in ops) == sorted(
             j['receiptNumber'] for j in local)
@@ -163,7 +176,8 @@ def check_server(backend, page, local):
         for j in local:
             op = by_number[j['receiptNumber']]
             assert minor(op['payload']['total']) == j['total']
-            assert sorted(l['lot'] for l in op['payload']['lines'] if l['lot']) == sorted(j['lots'])
+            assert sorted(l['lot'] for l in op['payload']['lines']
+                if l['lot']) == sorted(j['lots'])
         return
     # A real back office: the gap report and the POS sales themselves. The
     # terminal may have sold before on another device (an earlier test
@@ -183,7 +197,8 @@ def check_server(backend, page, local):
 def minor(text, digits=2):
     whole, _, frac = str(text).partition('.')
     sign = -1 if whole.startswith('-') else 1
-    return sign * (abs(int(whole or '0')) * 10 ** digits + int((frac + '0' * digits)[:digits]))
+    return sign * (abs(int(whole or '0')) * 10 ** digits
+        + int((frac + '0' * digits)[:digits]))
 
 
 def x_report(page):
@@ -199,12 +214,14 @@ def close_session(page, manager_id, manager_pin, server=False,
     figures. server: the Z report shows the server's figures beside the
     till's once the close is acknowledged, and they match"""
     x = page.evaluate('''async () => {
-        const r = await pos.register.report(await pos.register.currentSession());
+        const r = await pos.register.report(
+            await pos.register.currentSession());
         return {expected: r.expectedCash};
     }''')
     page.keyboard.press('F12')
     page.click("[data-menu='Close session (Z report)']")
-    page.wait_for_selector(f"[data-manager='{manager_id}'], [data-denomination]")
+    page.wait_for_selector(
+        f"[data-manager='{manager_id}'], [data-denomination]")
     if page.locator(f"[data-manager='{manager_id}']").count():
         page.click(f"[data-manager='{manager_id}']")
         page.fill('#pin', manager_pin)
@@ -230,15 +247,18 @@ def close_session(page, manager_id, manager_pin, server=False,
     if screenshot:
         shot(page, screenshot, prefix)
     z = page.evaluate('''async () => {
-        const rec = (await pos.db.sessions.toArray()).sort((a, b) => b.openedAt - a.openedAt)[0];
-        const session = {uuid: rec.uuid, state: rec.state, openedAt: rec.openedAt, ...(await pos.vault.decrypt(rec.enc))};
+        const rec = (await pos.db.sessions.toArray()).sort(
+            (a, b) => b.openedAt - a.openedAt)[0];
+        const session = {uuid: rec.uuid, state: rec.state,
+            openedAt: rec.openedAt, ...(await pos.vault.decrypt(rec.enc))};
         const r = await pos.register.report(session);
         return {...r, state: rec.state, counted: session.counted,
             difference: session.counted - r.expectedCash,
             text: document.querySelector('#report').innerText};
     }''')
     page.click('#report ~ .actions button.primary')
-    assert z['state'] == 'closed' and z['counted'] == x['expected'] and z['difference'] == 0
+    assert z['state'] == 'closed' and z['counted'] == x['expected'] \
+        and z['difference'] == 0
     return z
 
 
@@ -251,14 +271,16 @@ def layout(page, width, height):
     a tap at its centre reaches it"""
     page.set_viewport_size({'width': width, 'height': height})
     page.wait_for_function(
-        "([w, h]) => innerWidth === w && innerHeight === h", arg=[width, height])
+        "([w, h]) => innerWidth === w && innerHeight === h",
+        arg=[width, height])
     return page.evaluate('''(actions) => {
         const target = (el) => {
             const r = el.getBoundingClientRect();
             const x = r.left + r.width / 2, y = r.top + r.height / 2;
             const hit = document.elementFromPoint(x, y);
             return {width: r.width, height: r.height,
-                inside: r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight,
+                inside: r.left >= 0 && r.top >= 0 && r.right <= innerWidth
+                    && r.bottom <= innerHeight,
                 reached: Boolean(hit && el.contains(hit))};
         };
         const found = {};
@@ -267,23 +289,29 @@ def layout(page, width, height):
             found[a] = el ? target(el) : null;
         }
         for (const a of ['qty-minus', 'qty-plus', 'entry']) {
-            const el = document.querySelector(a === 'entry' ? '#entry' : `[data-action='${a}']`);
+            const el = document.querySelector(
+                a === 'entry' ? '#entry' : `[data-action='${a}']`);
             found[a] = el ? target(el) : null;
         }
         const root = document.documentElement;
-        return {actions: found, scrollWidth: Math.max(root.scrollWidth, document.body.scrollWidth),
+        return {actions: found,
+            scrollWidth: Math.max(root.scrollWidth, document.body.scrollWidth),
             width: innerWidth,
-            clipped: [...document.querySelectorAll('#screen button, #screen input')].filter(
-                (el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.outerHTML.slice(0, 80))};
+            clipped: [...document.querySelectorAll(
+                '#screen button, #screen input')].filter(
+                (el) => el.scrollWidth > el.clientWidth + 1).map(
+                (el) => el.outerHTML.slice(0, 80))};
     }''', list(MAIN_ACTIONS))
 
 
 def check_touch_layout(page, width, height, minimum=44):
-    "No horizontal overflow; every main action on screen, tappable, >= minimum px"
+    """No horizontal overflow; every main action on screen, tappable,
+    >= minimum px"""
     found = layout(page, width, height)
     assert found['scrollWidth'] <= found['width'], found
     for name, box in found['actions'].items():
         assert box is not None, (name, found)
         assert box['inside'] and box['reached'], (name, box)
-        assert box['width'] >= minimum and box['height'] >= minimum, (name, box)
+        assert box['width'] >= minimum and box['height'] >= minimum, (
+            name, box)
     return found
