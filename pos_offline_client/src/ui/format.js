@@ -8,6 +8,18 @@ export function money(register, minor) {
   return formatMoney(minor, { currency: code, digits, locale: getLocale() });
 }
 
+// money() and unitMinor() with the currency looked up once (a render of
+// the whole cart).
+export function formatters(register) {
+  const { code, digits } = register.currency();
+  const locale = getLocale();
+  const scale = 10 ** (PRICE_DIGITS - digits);
+  return {
+    money: (minor) => formatMoney(minor, { currency: code, digits, locale }),
+    unitMinor: (price) => divRound(price, scale),
+  };
+}
+
 // A unit price (4 decimals) in the currency's minor units.
 export function unitMinor(register, price) {
   return divRound(price, 10 ** (PRICE_DIGITS - register.currency().digits));

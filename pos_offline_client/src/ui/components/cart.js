@@ -5,7 +5,7 @@ import { formatDecimal, formatQuantity } from '../../lib/money.js';
 import { getLocale, t } from '../../lib/i18n.js';
 import { PRICE_NOT_OFFLINE } from '../../models/order.js';
 import { h } from '../dom.js';
-import { money, quantityText, row, unitMinor } from '../format.js';
+import { formatters, quantityText, row } from '../format.js';
 
 export class Cart {
   // env: {register, catalog}; onSelect(uuid), onStep(line, n): the − / +
@@ -30,14 +30,14 @@ export class Cart {
 
   // The cells a line shows, and the signature that says whether its row
   // must be rebuilt.
-  cells(order, line, i, comp) {
-    const { register, catalog } = this.env;
+  cells(order, line, i, comp, { money, unitMinor }) {
+    const { catalog } = this.env;
     const cells = [
       line.name,
       [line.code, line.lot ? t('Lot {n}', { n: line.lot.number }) : '', line.discount ? t('-{p} %', { p: formatDecimal(line.discount, 2) }) : '', line.priceOverridden ? t('price changed') : ''].filter(Boolean).join(' · '),
       quantityText(catalog, line),
-      money(register, unitMinor(register, comp ? comp.unitGrossPrice : line.unitPrice)),
-      line.voided ? t('void') : money(register, comp.amount),
+      money(unitMinor(comp ? comp.unitGrossPrice : line.unitPrice)),
+      line.voided ? t('void') : money(comp.amount),
       !line.voided && line.priceNotice === PRICE_NOT_OFFLINE ? t('Price not available offline') : '',
     ];
     const selected = i === order.selected;
@@ -47,8 +47,8 @@ export class Cart {
     return { cells, steps, cls, sig: JSON.stringify([i, cls, cells, steps]) };
   }
 
-  rowOf(order, line, i, comp) {
-    const { cells, steps, cls, sig } = this.cells(order, line, i, comp);
+  rowOf(order, line, i, comp, f) {
+    const { cells, steps, cls, sig } = this.cells(order, line, i, comp, f);
     let tr = this.rows.get(line.uuid);
     if (tr && tr.sig === sig) return tr;
     tr = h('tr', { class: cls, 'data-line': String(i), onclick: () => this.onSelect(line.uuid) },
@@ -73,7 +73,8 @@ export class Cart {
       this.rows = new Map();
       this.rowsOf = order;
     }
-    const rows = order.lines.map((line, i) => this.rowOf(order, line, i, amounts.get(line.uuid)));
+    const f = formatters(register);
+    const rows = order.lines.map((line, i) => this.rowOf(order, line, i, amounts.get(line.uuid), f));
     let child = this.tbody.firstChild;
     for (const tr of rows) {
       if (child === tr) child = child.nextSibling;
@@ -91,7 +92,7 @@ export class Cart {
     this.customer.replaceChildren(order.customer
       ? h('div', { class: 'customer' }, t('Customer: {name}', { name: order.customer.name }))
       : h('div', { class: 'muted' }, t('No customer')));
-    const m = (minor) => money(register, minor);
+    const m = f.money;
     this.totals.replaceChildren(...[
       row(t('Items'), formatQuantity(c.items, { locale: getLocale() })),
       c.discount ? row(t('Discount'), m(-c.discount)) : null,
