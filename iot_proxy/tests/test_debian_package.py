@@ -48,6 +48,16 @@ def run(*cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 
+def dpkg(*args):
+    "dpkg, waiting up to 2 minutes for a package manager running beside"
+    for _ in range(120):
+        result = run('dpkg', *args)
+        if result.returncode == 0 or 'lock' not in result.stderr:
+            return result
+        time.sleep(1)
+    return result
+
+
 def status():
     result = run('dpkg-query', '-W', '-f', '${Status}', PACKAGE)
     return result.stdout if result.returncode == 0 else ''
@@ -75,7 +85,7 @@ def deb():
             yield path
         finally:
             if status():
-                run('dpkg', '--purge', PACKAGE)
+                dpkg('--purge', PACKAGE)
             shutil.rmtree(out, ignore_errors=True)
 
 
@@ -105,7 +115,7 @@ def test_package_fields_and_files(deb):
 
 
 def test_install(deb):
-    result = run('dpkg', '-i', deb)
+    result = dpkg('-i', deb)
     assert result.returncode == 0, result.stdout + result.stderr
     assert status() == 'install ok installed'
     user = pwd.getpwnam('iot-proxy')
@@ -172,7 +182,7 @@ def test_runs_as_the_unit_says(deb):
 
 
 def test_purge(deb):
-    result = run('dpkg', '--purge', PACKAGE)
+    result = dpkg('--purge', PACKAGE)
     assert result.returncode == 0, result.stdout + result.stderr
     assert status() == ''
     for path in ('/opt/iot-proxy', '/etc/iot-proxy', str(UNIT),
