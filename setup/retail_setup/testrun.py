@@ -239,7 +239,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog='setup/test')
     parser.add_argument('--sqlite-only', action='store_true',
         help="skip PostgreSQL (quick local runs)")
-    parser.add_argument('--addons', help="comma-separated addons to test")
+    parser.add_argument('--addons', help="comma-separated addons to test "
+        "('' for none)")
     parser.add_argument('--no-pytest', action='store_true')
     parser.add_argument('--no-npm', action='store_true')
     parser.add_argument('--no-lint', action='store_true',
@@ -254,7 +255,9 @@ def main(argv=None):
 
     started = time.monotonic()
     totals = Totals()
-    addons = args.addons.split(',') if args.addons else (
+    # (--addons '': none, e.g. for the lint suite alone)
+    addons = [a for a in args.addons.split(',') if a] if (
+        args.addons is not None) else (
         addon_modules() + test_addon_modules())
     # A fresh cache per run, of this run only (never a shared path under
     # var/): it must never hide a module change
