@@ -1,0 +1,393 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""X and Z reports of cash sessions: the Z number and the perpetual grand
+total of each terminal, the report's figures (the sync API's figures of
+retail_sync plus what a printed Z shows) and their printing"""
+import datetime as dt
+import json
+from collections import defaultdict
+from decimal import Decimal
+
+from sql.aggregate import Max
+
+from trytond.i18n import gettext
+from trytond.model import ModelView, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.report import Report
+from trytond.transaction import Transaction, without_check_access
+from trytond.wizard import Button, StateReport, StateView, Wizard
+
+from .exceptions import ZNumberError
+from .pdf import z_pdf
+
+
+class POS(metaclass=PoolMeta):
+    __name__ = 'sale.point'
+
+    def retail_last_z(self):
+        """The terminal's last closed session with a Z number (the highest),
+        or None"""
+        Session = Pool().get('sale.point.cash.session')
+        sessions = Session.search([
+                ('point', '=', self.id),
+                ('retail_z_number', '!=', None),
+                ], order=[('retail_z_number', 'DESC')], limit=1)
+        return sessions[0] if sessions else None
+
+
+class CashSession(metaclass=PoolMeta):
+    __name__ = 'sale.point.cash.session'
+
+    retail_z_number = fields.Integer(
+        "Z Number", readonly=True,
+        help="The terminal's Z number of the session: given when it closes, "
+        "one more than the terminal's previous one, never reset.")
+    retail_grand_total = fields.Numeric(
+        "Grand Total", digits=(16, 2), readonly=True,
+        help="The terminal's perpetual grand total of net sales up to and "
+        "including this session, given when it closes.")
+    retail_closed_at = fields.Timestamp("Closed At", readonly=True)
+
+    @classmethod
+    def copy(cls, sessions, default=None):
+        default = default.copy() if default is not None else {}
+        for name in ['retail_z_number', 'retail_grand_total',
+                'retail_closed_at']:
+            default.setdefault(name, None)
+        return super().copy(sessions, default=default)
+
+    @classmethod
+    def check_modification(cls, mode, sessions, values=None, external=False):
+        super().check_modification(
+            mode, sessions, values=values, external=external)
+        if (mode == 'write' and external and values
+                and {'retail_z_number', 'retail_grand_total',
+                    'retail_closed_at'} & set(values)):
+            raise ZNumberError(gettext(
+                    'retail_report.msg_z_number_readonly',
+                    session=sessions[0].rec_name if sessions else ''))
+
+    @classmethod
+    def close(cls, sessions):
+        super().close(sessions)
+        cls.retail_assign_z(sessions)
+
+    @classmethod
+    def retail_assign_z(cls, sessions):
+        """Give each closed session without one the next Z number of its
+        terminal and the terminal's grand total; the terminal's row is
+        locked so that two closes of one terminal never take the same
+        number"""
+        pool = Pool()
+        Point = pool.get('sale.point')
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        now = dt.datetime.now()
+        for session in sorted(sessions, key=lambda s: s.id):
+            session = cls(session.id)
+            if session.state != 'closed' or session.retail_z_number:
+                continue
+            Point.lock([session.point])
+            cursor.execute(*table.select(Max(table.retail_z_number),
+                    where=table.point == session.point.id))
+            last_number = cursor.fetchone()[0] or 0
+            last = session.point.retail_last_z()
+            previous_total = (last.retail_grand_total or Decimal(0)
+                if last else Decimal(0))
+            net = Decimal(session.figures()['net'])
+            with without_check_access():
+                cls.write([session], {
+                        'retail_z_number': last_number + 1,
+                        'retail_grand_total': previous_total + net,
+                        'retail_closed_at': now,
+                        })
+
+    def retail_operations(self):
+        """The terminal's operations pushed between the opening and the
+        close of the session (by the device's sequence), or None when the
+        session was not opened by a terminal"""
+        Operation = Pool().get('retail.sync.operation')
+        if not self.retail_uuid:
+            return None
+        bounds = {}
+        for operation in Operation.search([
+                    ('terminal', '=', self.point.id),
+                    ('type', 'in', ['session_open', 'session_close']),
+                    ('state', '!=', 'rejected'),
+                    ], order=[('sequence', 'ASC'), ('id', 'ASC')]):
+            if operation_payload(operation).get('session') == (
+                    self.retail_uuid):
+                bounds.setdefault(operation.type, operation)
+        opening = bounds.get('session_open')
+        closing = bounds.get('session_close')
+        domain = [('terminal', '=', self.point.id)]
+        if opening:
+            domain.append(('sequence', '>=', opening.sequence))
+        if closing:
+            domain.append(('sequence', '<=', closing.sequence))
+        if not opening and not closing:
+            return None
+        return Operation.search(domain, order=[('sequence', 'ASC')])
+
+    def report_figures(self):
+        """The figures of the X (open) or Z (closed) report: those of the
+        sync API (retail_sync's figures, unchanged) plus the session's
+        terminal, branch, Z number, grand total, discounts, voids, receipt
+        number range with its gaps, cashiers and the counted cash by
+        denomination when the till sent it"""
+        pool = Pool()
+        Operation = pool.get('retail.sync.operation')
+        Push = pool.get('retail.sync.push')
+        figures = self.figures()
+        round_ = self.currency.round
+        sales = self.retail_sales_of()
+        operations = self.retail_operations()
+        discounts = Decimal(0)
+        cashiers = {}
+        numbers = set()
+        for sale in sales:
+            if sale.employee:
+                cashiers[sale.employee.id] = sale.employee.rec_name
+            if getattr(sale, 'receipt_number', None):
+                numbers.add(sale.receipt_number)
+            for line in sale.lines:
+                if line.base_price is None or line.unit_gross_price is None:
+                    continue
+                if self.point.tax_included:
+                    full = line.base_price
+                else:
+                    taxes = [t for t in line.product.customer_taxes_used]
+                    full = Push.unit_prices(line.base_price, taxes,
+                        sale.date, False)[1]
+                quantity = Decimal(str(line.quantity))
+                discounts += (round_(quantity * full)
+                    - round_(quantity * line.unit_gross_price))
+        voids = 0
+        denominations = []
+        if operations is not None:
+            for operation in operations:
+                if operation.state == 'rejected':
+                    continue
+                if operation.type == 'void':
+                    voids += 1
+                    if operation.receipt_number:
+                        numbers.add(operation.receipt_number)
+                if operation.employee and operation.type in {
+                        'sale', 'return', 'void', 'session_open',
+                        'session_close', 'cash_in', 'cash_out'}:
+                    cashiers[operation.employee.id] = (
+                        operation.employee.rec_name)
+                if operation.type == 'session_close':
+                    payload = operation_payload(operation)
+                    for item in payload.get('denominations') or []:
+                        if isinstance(item, dict):
+                            denominations.append({
+                                    'value': str(item.get('value')),
+                                    'count': item.get('count'),
+                                    })
+        gaps = []
+        first = last = None
+        if numbers:
+            first, last = min(numbers), max(numbers)
+            report = Operation.receipt_report(self.point)
+            for start, end in report['gaps']:
+                start, end = max(start, first), min(end, last)
+                if start <= end:
+                    gaps.append([start, end])
+        prefix = self.point.receipt_prefix or ''
+
+        def receipt(number):
+            if number is None:
+                return None
+            return f'{prefix}-{number:06d}' if prefix else str(number)
+        figures.update({
+                'name': ' '.join(filter(None, [self.point.rec_name,
+                            f"Z {self.retail_z_number}"
+                            if self.retail_z_number else None,
+                            self.create_date.strftime('%Y-%m-%d %H:%M')
+                            if self.create_date else None])),
+                'terminal_name': self.point.rec_name,
+                'branch': self.point.branch.id if self.point.branch else None,
+                'branch_name': (self.point.branch.rec_name
+                    if self.point.branch else ''),
+                'company_name': self.point.company.rec_name,
+                'z_number': self.retail_z_number,
+                'grand_total': (figures_money(self.retail_grand_total)
+                    if self.retail_grand_total is not None else None),
+                'opened_at': self.create_date,
+                'closed_at': self.retail_closed_at,
+                'discounts': figures_money(round_(discounts)),
+                'voids': voids,
+                'first_receipt': receipt(first),
+                'last_receipt': receipt(last),
+                'receipt_gaps': [[receipt(a), receipt(b)] for a, b in gaps],
+                'cashiers': [cashiers[k] for k in sorted(cashiers)],
+                'denominations': denominations,
+                })
+        return figures
+
+
+def operation_payload(operation):
+    "The payload the terminal sent with operation (stored whole)"
+    try:
+        data = json.loads(operation.payload or '{}')
+    except ValueError:
+        return {}
+    payload = data.get('payload') if isinstance(data, dict) else None
+    return payload if isinstance(payload, dict) else {}
+
+
+def figures_money(value):
+    return str(Decimal(value).quantize(Decimal('0.01')))
+
+
+MONEY_KEYS = ['opening_float', 'sales_total', 'returns_total', 'net',
+    'taxes', 'discounts', 'cash_in', 'cash_out', 'expected_cash',
+    'counted_cash', 'difference']
+COUNT_KEYS = ['sales', 'returns', 'voids']
+
+
+def merge_figures(all_figures, name):
+    """The sum of the figures of several sessions (a terminal's, a
+    branch's or a day's)"""
+    total = {k: Decimal(0) for k in MONEY_KEYS}
+    counts = {k: 0 for k in COUNT_KEYS}
+    taxes = {}
+    payments = {}
+    cashiers = set()
+    for figures in all_figures:
+        for key in MONEY_KEYS:
+            if figures.get(key) is not None:
+                total[key] += Decimal(figures[key])
+        for key in COUNT_KEYS:
+            counts[key] += figures.get(key) or 0
+        for line in figures['tax_lines']:
+            entry = taxes.setdefault(line['tax'], {'tax': line['tax'],
+                    'name': line['name'], 'base': Decimal(0),
+                    'amount': Decimal(0)})
+            entry['base'] += Decimal(line['base'])
+            entry['amount'] += Decimal(line['amount'])
+        for line in figures['payments']:
+            entry = payments.setdefault(line['method'], {
+                    'method': line['method'], 'name': line['name'],
+                    'amount': Decimal(0)})
+            entry['amount'] += Decimal(line['amount'])
+        cashiers.update(figures.get('cashiers') or [])
+    result = {k: figures_money(v) for k, v in total.items()}
+    result.update(counts)
+    result.update({
+            'name': name,
+            'sessions': len(all_figures),
+            'tax_lines': [dict(t, base=figures_money(t['base']),
+                    amount=figures_money(t['amount']))
+                for _, t in sorted(taxes.items())],
+            'payments': [dict(p, amount=figures_money(p['amount']))
+                for _, p in sorted(payments.items())],
+            'cashiers': sorted(cashiers),
+            })
+    return result
+
+
+def session_day(session):
+    return (session.create_date or dt.datetime.now()).date()
+
+
+class ZReport(Report):
+    "X/Z report of cash sessions"
+    __name__ = 'retail.report.z'
+
+    @classmethod
+    def _execute(cls, records, header, data, action):
+        pool = Pool()
+        Company = pool.get('company.company')
+        data = data or {}
+        sessions = sorted(records, key=lambda s: (
+                s.point.branch.rec_name if s.point.branch else '',
+                s.point.rec_name, s.id))
+        sections = [s.report_figures() for s in sessions]
+        summaries = []
+        if data.get('summary') and sections:
+            by_branch = defaultdict(list)
+            by_day = defaultdict(list)
+            by_terminal = defaultdict(list)
+            for session, figures in zip(sessions, sections):
+                by_branch[figures['branch_name']].append(figures)
+                by_terminal[figures['terminal_name']].append(figures)
+                by_day[(figures['branch_name'], session_day(session))].append(
+                    figures)
+            for key in sorted(by_terminal):
+                summaries.append(merge_figures(by_terminal[key],
+                        f"Terminal {key}"))
+            for branch, day in sorted(by_day):
+                summaries.append(merge_figures(by_day[(branch, day)],
+                        f"{branch} {day.isoformat()}"))
+            for key in sorted(by_branch):
+                summaries.append(merge_figures(by_branch[key],
+                        f"Branch {key}"))
+        company = Company(Transaction().context['company']) if (
+            Transaction().context.get('company')) else None
+        title = data.get('title') or "X/Z report"
+        period = data.get('period') or ''
+        return 'pdf', z_pdf(title, company.rec_name if company else '',
+            period, sections, summaries)
+
+
+class ZPrintStart(ModelView):
+    "Print X/Z Reports"
+    __name__ = 'retail.report.z.print.start'
+
+    date_from = fields.Date("From", required=True)
+    date_to = fields.Date("To", required=True)
+    branches = fields.Many2Many('retail.branch', None, None, "Branches",
+        help="Leave empty for all the branches you may see.")
+    terminals = fields.Many2Many('sale.point', None, None, "Terminals",
+        help="Leave empty for all the terminals of the branches.")
+
+    @classmethod
+    def default_date_from(cls):
+        return Pool().get('ir.date').today()
+
+    @classmethod
+    def default_date_to(cls):
+        return Pool().get('ir.date').today()
+
+
+class ZPrint(Wizard):
+    "Print X/Z Reports per Day and Branch"
+    __name__ = 'retail.report.z.print'
+    start = StateView('retail.report.z.print.start',
+        'retail_report.z_print_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Print", 'print_', 'tryton-print', default=True),
+            ])
+    print_ = StateReport('retail.report.z')
+
+    def sessions(self):
+        Session = Pool().get('sale.point.cash.session')
+        start = dt.datetime.combine(self.start.date_from, dt.time())
+        end = dt.datetime.combine(
+            self.start.date_to + dt.timedelta(days=1), dt.time())
+        domain = [
+            ('create_date', '>=', start),
+            ('create_date', '<', end),
+            ]
+        if self.start.branches:
+            domain.append(('point.branch', 'in',
+                    [b.id for b in self.start.branches]))
+        if self.start.terminals:
+            domain.append(('point', 'in',
+                    [t.id for t in self.start.terminals]))
+        return Session.search(domain, order=[('id', 'ASC')])
+
+    def do_print_(self, action):
+        sessions = self.sessions()
+        period = self.start.date_from.isoformat()
+        if self.start.date_to != self.start.date_from:
+            period += ' – ' + self.start.date_to.isoformat()
+        return action, {
+            'ids': [s.id for s in sessions],
+            'model': 'sale.point.cash.session',
+            'summary': True,
+            'period': period,
+            'title': "X/Z report per terminal, branch and day",
+            }

@@ -1,0 +1,221 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""The server's Z equals the till's to the cent: the till (pos_offline_client
+services/register.js over fake-indexeddb, run with node) opens a session,
+sells with discounts, returns, voids, moves cash and closes; its outbox is
+pushed to the server, whose Z report of the same session is compared with
+the till's own Z, figure by figure"""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+from trytond.modules.retail_sync.pull import SERIALIZERS, Scope
+from trytond.modules.retail_sync.tests.tools import committed, setup_shop
+from trytond.pool import Pool
+from trytond.tests.test_tryton import (
+    TestCase, activate_module, drop_db, with_transaction)
+from trytond.transaction import Transaction
+
+CLIENT = Path(__file__).resolve().parents[3] / 'pos_offline_client'
+
+NODE_SCRIPT = r"""
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+const [fixture, client] = process.argv.slice(2);
+const require = createRequire(`${client}/package.json`);
+await import(pathToFileURL(require.resolve('fake-indexeddb/auto')));
+const load = (path) => import(pathToFileURL(`${client}/src/${path}`));
+const { openDatabase } = await load('db/schema.js');
+const { createVault } = await load('services/vault.js');
+const { Catalog } = await load('services/catalog.js');
+const { Register } = await load('services/register.js');
+const { addProduct, newOrder, totals } = await load('models/order.js');
+
+const fx = JSON.parse(readFileSync(fixture, 'utf8'));
+const catalog = new Catalog();
+catalog.putRecords(fx.records);
+const db = openDatabase(`till-z-${process.pid}`);
+await db.open();
+const { vault } = await createVault();
+const reg = new Register({ db, vault, catalog, device: { terminal: fx.terminal, branch: fx.branch } });
+const cashier = { id: fx.employee, name: 'Cashier' };
+const [p0, p1, p2] = fx.products.map((id) => catalog.get('product', id));
+const cash = fx.cash;
+const card = fx.card;
+
+function pay(order, split = []) {
+  const total = reg.totals(order).total;
+  let rest = total;
+  order.payments = split.map(([method, amount]) => { rest -= amount; return { method, amount }; });
+  if (rest) order.payments.push({ method: cash, amount: rest });
+  return order;
+}
+
+await reg.openSession(15000, cashier);
+// 1: two products, a line discount of 12.5 %, part card
+let order = newOrder();
+addProduct(order, p0, { quantity: 3000 });
+const l1 = addProduct(order, p1, { quantity: 1000 });
+l1.discount = 1250;
+await reg.commitSale(pay(order, [[card, 1000]]), cashier);
+// 2: an order discount of 7 % on three lines
+order = newOrder();
+addProduct(order, p0, { quantity: 1000 });
+addProduct(order, p1, { quantity: 2000 });
+addProduct(order, p2, { quantity: 1000 });
+order.discount = 700;
+await reg.commitSale(pay(order), cashier);
+// 3: a voided order
+order = newOrder();
+addProduct(order, p2, { quantity: 1000 });
+await reg.voidOrder(order, cashier, 'customer left');
+// 4: cash in and out
+await reg.cashMove('cash_in', 2500, fx.transfer_type, '', cashier);
+await reg.cashMove('cash_out', 1234, fx.transfer_type, '', cashier);
+// 5: a return of one unit of receipt 1's first line
+order = newOrder('return');
+order.originalReceipt = reg.receiptNumber(1);
+addProduct(order, p0, { quantity: -1000 });
+await reg.commitSale(pay(order), cashier);
+// 6: paid all by card
+order = newOrder();
+addProduct(order, p2, { quantity: 5000 });
+await reg.commitSale(pay(order, [[card, reg.totals(order).total]]), cashier);
+
+const session = await reg.currentSession();
+const before = await reg.report(session);
+const z = await reg.closeSession(before.expectedCash + 150, [{ value: '50.00', count: 3 }], cashier);
+const entries = await db.outbox.orderBy('seq').toArray();
+const operations = await Promise.all(entries.map((e) => vault.decrypt(e.enc)));
+const plain = (value) => JSON.parse(JSON.stringify(value, (k, v) => (v instanceof Map ? [...v.values()] : v)));
+process.stdout.write(JSON.stringify({ z: plain(z), session: session.uuid, operations }));
+"""
+
+
+def minor(value):
+    return int((Decimal(value) * 100).to_integral_value())
+
+
+class TillZTestCase(TestCase):
+    "Test the server's Z against the till's"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_module(['retail_report'])
+        cls.shop = committed(setup_shop)
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        drop_db()
+
+    def till(self, fixture_data):
+        node = shutil.which('node')
+        if not node:
+            self.skipTest("node is not installed")
+        if not (CLIENT / 'node_modules' / 'fake-indexeddb').exists():
+            self.skipTest("the POS client's packages are not installed")
+        with tempfile.TemporaryDirectory() as tmp:
+            fixture = os.path.join(tmp, 'fixture.json')
+            script = os.path.join(tmp, 'till.mjs')
+            with open(fixture, 'w') as f:
+                json.dump(fixture_data, f)
+            with open(script, 'w') as f:
+                f.write(NODE_SCRIPT)
+            result = subprocess.run(
+                [node, script, fixture, str(CLIENT)],
+                capture_output=True, text=True, timeout=120, check=False)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return json.loads(result.stdout)
+
+    @with_transaction()
+    def test_server_z_equals_the_tills_z_to_the_cent(self):
+        "The server's Z report of a session is the till's Z, to the cent"
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        Terminal = pool.get('sale.point')
+        Session = pool.get('sale.point.cash.session')
+        Template = pool.get('product.template')
+        shop = self.shop
+        terminal = Terminal(shop.terminal)
+        # Prices that round: 3.33, 7.99 and 0.45
+        products = pool.get('product.product').browse(shop.products)
+        for product, price in zip(products, ['3.33', '7.99', '0.45']):
+            template = product.template
+            template.gross_price = Decimal(price)
+            template.list_price = (Decimal(price) / Decimal('1.2')).quantize(
+                Decimal('0.0001'))
+            template.save()
+        with Transaction().set_context(company=shop.company):
+            scope = Scope(terminal)
+            records = {}
+            for kind, ids in [
+                    ('company', [shop.company]),
+                    ('tax', [shop.tax]),
+                    ('payment_method', [shop.cash, shop.card]),
+                    ('product', shop.products),
+                    ('terminal', [shop.terminal]),
+                    ]:
+                records[kind] = list(SERIALIZERS[kind](ids, scope).values())
+        till = self.till({
+                'records': records,
+                'terminal': {'id': shop.terminal,
+                    'receipt_prefix': shop.prefix,
+                    'tax_included': terminal.tax_included},
+                'branch': {'id': shop.branch},
+                'employee': shop.employee,
+                'products': shop.products,
+                'cash': shop.cash, 'card': shop.card,
+                'transfer_type': shop.transfer_type,
+                })
+        with Transaction().set_context(company=shop.company):
+            results = Push.push(terminal, till['operations'])
+        self.assertEqual({r['status'] for r in results}, {'accepted'},
+            results)
+        session, = Session.search([('retail_uuid', '=', till['session'])])
+        self.assertEqual(session.state, 'closed')
+        server = session.report_figures()
+        z = till['z']
+        # The till's figures in minor units beside the server's
+        pairs = {
+            'opening': (z['opening'], server['opening_float']),
+            'sales': (z['sales'], server['sales']),
+            'salesTotal': (z['salesTotal'], server['sales_total']),
+            'returns': (z['returns'], server['returns']),
+            'returnsTotal': (z['returnsTotal'], server['returns_total']),
+            'net': (z['net'], server['net']),
+            'tax': (z['tax'], server['taxes']),
+            'discounts': (z['discounts'], server['discounts']),
+            'voids': (z['voids'], server['voids']),
+            'cashIn': (z['cashIn'], server['cash_in']),
+            'cashOut': (z['cashOut'], server['cash_out']),
+            'expectedCash': (z['expectedCash'], server['expected_cash']),
+            'counted': (z['counted'], server['counted_cash']),
+            'difference': (z['difference'], server['difference']),
+            }
+        mismatches = {}
+        for key, (local, remote) in pairs.items():
+            remote = remote if isinstance(remote, int) else minor(remote)
+            if local != remote:
+                mismatches[key] = (local, remote)
+        self.assertEqual(mismatches, {})
+        self.assertEqual(
+            {p['method']: p['amount'] for p in z['payments']},
+            {p['method']: minor(p['amount']) for p in server['payments']})
+        self.assertEqual(
+            {t['tax']: (t['base'], t['amount']) for t in z['taxes']},
+            {t['tax']: (minor(t['base']), minor(t['amount']))
+                for t in server['tax_lines']})
+        # Something to compare: discounts, a void, a return and both methods
+        self.assertGreater(z['discounts'], 0)
+        self.assertEqual((z['voids'], z['returns'], z['sales']), (1, 1, 3))
+        self.assertEqual(server['z_number'], 1)
+        self.assertEqual(server['grand_total'], server['net'])
+        self.assertEqual(server['denominations'], [])
