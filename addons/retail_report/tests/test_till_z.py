@@ -146,14 +146,14 @@ class TillZTestCase(TestCase):
         shop = self.shop
         terminal = Terminal(shop.terminal)
         # Prices that round: 3.33, 7.99 and 0.45
-        products = pool.get('product.product').browse(shop.products)
-        for product, price in zip(products, ['3.33', '7.99', '0.45']):
-            template = product.template
-            template.gross_price = Decimal(price)
-            template.list_price = (Decimal(price) / Decimal('1.2')).quantize(
-                Decimal('0.0001'))
-            template.save()
         with Transaction().set_context(company=shop.company):
+            products = pool.get('product.product').browse(shop.products)
+            for product, price in zip(products, ['3.33', '7.99', '0.45']):
+                template = Template(product.template.id)
+                template.gross_price = Decimal(price)
+                template.list_price = (Decimal(price) / Decimal('1.2')
+                    ).quantize(Decimal('0.0001'))
+                template.save()
             scope = Scope(terminal)
             records = {}
             for kind, ids in [
