@@ -8,6 +8,8 @@ import os
 import uuid
 
 import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from tests.e2e.backoffice import Backoffice, employee, manager_login
 from tests.support.chain import operation, sync
@@ -17,6 +19,11 @@ from retail_setup.demo import DEMO_PASSWORD
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCREENSHOT = os.path.join(ROOT, 'docs', 'screenshots',
     'backoffice-report-print.png')
+
+
+def pdf_text(content):
+    reader = PdfReader(io.BytesIO(content))
+    return '\n'.join(page.extract_text() for page in reader.pages)
 
 
 @pytest.fixture(scope='module')
@@ -61,7 +68,8 @@ def closed_session(backoffice):
         answer)
     figures = sync(backoffice, f'sessions/{session}', key)
     assert figures['state'] == 'closed', figures
-    return {'uuid': session, 'figures': figures}
+    return {'uuid': session, 'figures': figures,
+        'receipt': f'BXL2-{receipt:06d}'}
 
 
 def test_print_button_offers_the_reports_and_makes_the_files(
@@ -97,7 +105,7 @@ def test_print_button_offers_the_reports_and_makes_the_files(
             figures['net'], figures['expected_cash'],
             figures['counted_cash'])
         assert row['z_number'].isdigit() and int(row['z_number']) >= 1
-        assert row['branch'].endswith("Brussels")
+        assert row['branch'] == "[BXL] Brussels Central"
 
         print_button.click()
         sao.idle(500)
@@ -105,4 +113,34 @@ def test_print_button_offers_the_reports_and_makes_the_files(
         with sao.page.expect_download() as download:
             menu.get_by_text("X/Z Report", exact=True).first.click()
         with open(download.value.path(), 'rb') as f:
-            assert f.read(4) == b'%PDF'
+            content = f.read()
+        assert content.startswith(b'%PDF')
+        text = pdf_text(content)
+        assert "Z report: Brussels Till 2" in text, text
+        assert "Net sales" in text and figures['net'] in text, text
+
+        # The sales journal of the branch's sales, in Excel
+        sao.open_menu("Sales", "POS Sales")
+        sao.tab.get_by_text("All", exact=True).first.click()
+        sao.idle(1000)
+        sao.tab.locator('thead input[type="checkbox"]').first.click()
+        sao.idle(500)
+        print_button = sao.tab.locator(
+            'button[title*="Print"], a[title*="Print"]').first
+        print_button.click()
+        menu = sao.page.locator('.dropdown-menu:visible').last
+        entries = menu.inner_text()
+        for name in ["Sales Journal (CSV)", "Sales Journal (Excel)",
+                "Sales Journal (PDF)", "Taxes per Rate (CSV)"]:
+            assert name in entries, entries
+        with sao.page.expect_download() as download:
+            menu.get_by_text("Sales Journal (Excel)", exact=True).first.click()
+        with open(download.value.path(), 'rb') as f:
+            book = load_workbook(io.BytesIO(f.read()))
+        # A manager's export holds their branch only
+        assert book.sheetnames == ["BXL Brussels Central"], book.sheetnames
+        sheet = book.worksheets[0]
+        header = [c.value for c in sheet[1]]
+        receipts = [sheet.cell(row=r, column=header.index("Receipt") + 1
+                ).value for r in range(2, sheet.max_row)]
+        assert closed_session['receipt'] in receipts, receipts

@@ -2,7 +2,7 @@
 # of this repository contains the full copyright notices and license terms.
 """One-click exports behind the print button of a list: the report action's
 output format (CSV, Excel or PDF) chooses the file; the columns of each
-export are listed in doc/usage.rst and docs/exports.md"""
+export are listed in doc/usage.rst and docs/reports.md"""
 import csv
 import datetime as dt
 import io
@@ -124,7 +124,7 @@ class ExportMixin:
         pdf_sections = [(name,
                 [{c[0]: pdf_value(r.get(c[0]), c[2]) for c in columns}
                     for r in rows_],
-                {k: pdf_value(v, dict((c[0], c[2]) for c in columns)[k])
+                {k: pdf_value(v, {c[0]: c[2] for c in columns}[k])
                     for k, v in totals.items()})
             for name, rows_, totals in sections]
         return 'pdf', table_pdf(cls.export_title(), shop, period,

@@ -3,6 +3,7 @@
 """PDF pages of the reports (reportlab): a header with the shop and the
 period and a page number on every page"""
 from io import BytesIO
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
@@ -10,7 +11,6 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle)
-from xml.sax.saxutils import escape
 
 STYLES = getSampleStyleSheet()
 TABLE_STYLE = TableStyle([

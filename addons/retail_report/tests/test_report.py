@@ -174,6 +174,28 @@ class ReportTestCase(TestCase):
         self.assertEqual(Session(record.id).retail_z_number, 1)
 
     @with_transaction()
+    def test_back_office_close_takes_the_next_z_number(self):
+        "A session closed in the back office takes its Z number too"
+        Session = Pool().get('sale.point.cash.session')
+        shop = self.shop
+        with Transaction().set_context(company=shop.company):
+            first = Session(point=shop.terminal, end_amount=Decimal(0))
+            first.on_change_point()
+            first.save()
+            Session.close([first])
+            second = Session(point=shop.terminal, end_amount=Decimal(0))
+            second.on_change_point()
+            second.save()
+            Session.close([second])
+        self.assertEqual(
+            [Session(first.id).retail_z_number,
+                Session(second.id).retail_z_number], [1, 2])
+        figures = Session(second.id).report_figures()
+        self.assertEqual((figures['voids'], figures['first_receipt'],
+                figures['receipt_gaps'], figures['grand_total']),
+            (0, None, [], '0.00'))
+
+    @with_transaction()
     def test_report_figures_extend_the_sync_figures(self):
         """The report's figures are the sync API's plus discounts, voids,
         the receipt range with its gaps, the cashiers and denominations"""
@@ -246,10 +268,10 @@ class ReportTestCase(TestCase):
             wizard.start.date_from = wizard.start.date_to = Date.today()
             wizard.start.branches = [shop.branch, shop2.branch]
             wizard.start.terminals = []
-            action, data = wizard.do_print_(None)
+            _, data = wizard.do_print_(None)
         self.assertEqual(len(data['ids']), 2)
         sessions = pool.get('sale.point.cash.session').browse(data['ids'])
-        oext, content = self.run_report('retail.report.z', sessions,
+        _, content = self.run_report('retail.report.z', sessions,
             data=data)
         text = pdf_text(content)
         self.assertIn("X report", text)
