@@ -53,7 +53,8 @@ def closed_session(backoffice):
         operation(terminal, cashier, 'session_open', sequence,
             {'session': session, 'opening_amount': '0.00'}),
         operation(terminal, cashier, 'sale', sequence + 1, {
-                'receipt_number': receipt, 'customer': None, 'session': session,
+                'receipt_number': receipt, 'customer': None,
+                'session': session,
                 'lines': [{'product': product, 'quantity': '3',
                         'unit_price': '2.50', 'price': '2.50',
                         'discount': None, 'lot': None}],

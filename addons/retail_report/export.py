@@ -252,7 +252,7 @@ class SalesJournal(ExportMixin, Report):
                             if sale.employee else ''),
                         'customer': customer.rec_name if customer else '',
                         'lines': '; '.join(
-                            f"{format(Decimal(str(line.quantity)).normalize(), 'f')}"
+                            f"{csv_value(line.quantity, 'quantity')}"
                             f" x {line.product.rec_name}"
                             f" @ {figures_money(line.unit_gross_price)}"
                             f" = {figures_money(line.amount)}"

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sql.aggregate import Max
 
 from trytond.i18n import gettext
+from trytond.modules.retail_sync.sale_push import SaleHandler
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.report import Report
@@ -137,7 +138,6 @@ class CashSession(metaclass=PoolMeta):
         denomination when the till sent it"""
         pool = Pool()
         Operation = pool.get('retail.sync.operation')
-        Push = pool.get('retail.sync.push')
         figures = self.figures()
         round_ = self.currency.round
         sales = self.retail_sales_of()
@@ -157,7 +157,7 @@ class CashSession(metaclass=PoolMeta):
                     full = line.base_price
                 else:
                     taxes = [t for t in line.product.customer_taxes_used]
-                    full = Push.unit_prices(line.base_price, taxes,
+                    full = SaleHandler.unit_prices(line.base_price, taxes,
                         sale.date, False)[1]
                 quantity = Decimal(str(line.quantity))
                 discounts += (round_(quantity * full)
