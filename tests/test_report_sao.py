@@ -11,10 +11,9 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from retail_setup.demo import DEMO_PASSWORD
 from tests.e2e.backoffice import Backoffice, employee, manager_login
 from tests.support.chain import operation, sync
-
-from retail_setup.demo import DEMO_PASSWORD
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCREENSHOT = os.path.join(ROOT, 'docs', 'screenshots',

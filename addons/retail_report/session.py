@@ -11,8 +11,8 @@ from decimal import Decimal
 from sql.aggregate import Max
 
 from trytond.i18n import gettext
-from trytond.modules.retail_sync.sale_push import SaleHandler
 from trytond.model import ModelView, fields
+from trytond.modules.retail_sync.sale_push import SaleHandler
 from trytond.pool import Pool, PoolMeta
 from trytond.report import Report
 from trytond.transaction import Transaction, without_check_access
