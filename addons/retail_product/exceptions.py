@@ -1,0 +1,24 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+from trytond.exceptions import UserError
+from trytond.model.exceptions import AccessError, ValidationError
+
+
+class VariantAxisError(ValidationError):
+    pass
+
+
+class VariantGenerationError(UserError):
+    pass
+
+
+class VariantDeleteError(AccessError):
+    pass
+
+
+class InternalBarcodeError(ValidationError):
+    pass
+
+
+class LabelError(UserError):
+    pass
