@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 from xml.sax.saxutils import quoteattr
 
+from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import (
     ModelSingleton, ModelSQL, ModelView, Unique, fields, sequence_ordered)
@@ -27,6 +28,10 @@ from .exceptions import (
 MAX_AXES = 3
 MAX_COMBINATIONS = 200
 MATRIX_COLUMNS = 30
+# Variants created per call: SQLite checks a unique constraint of the
+# records created in one call with one OR clause per record, and its parser
+# overflows past about a hundred
+CREATE_SLICE = 50
 # Between a template's name and its variant's attribute values, and between
 # the values: "Oxford Shirt — M / Light Blue"
 NAME_SEPARATOR = " — "
@@ -152,12 +157,16 @@ class Template(metaclass=PoolMeta):
                             ('template', '=', template.id),
                             ], order=[('id', 'ASC')])
                     if not p.attributes]
+            prices = template._variant_prices_base()
             for combination in missing:
                 values = {
                     'suffix_code': '-' + '-'.join(v.code for v in combination),
                     'attributes': {
                         v.axis.attribute.name: v.value for v in combination},
                     }
+                extra = sum((v.price_extra or Decimal(0)
+                        for v in combination), Decimal(0))
+                values.update(template._variant_price_values(prices, extra))
                 if blanks:
                     product = blanks.pop(0)
                     to_complete.append((product, values))
@@ -170,15 +179,49 @@ class Template(metaclass=PoolMeta):
         for values, code in zip(needing, barcode.allocate(len(needing))):
             values['identifiers'] = [('create', [{
                             'type': 'ean', 'code': code}])]
-        products = Product.create(to_create) if to_create else []
+        products = []
+        for i in range(0, len(to_create), CREATE_SLICE):
+            products.extend(Product.create(to_create[i:i + CREATE_SLICE]))
         if to_complete:
             args = []
             for product, values in to_complete:
                 args.extend([[product], values])
             Product.write(*args)
             products = [p for p, _ in to_complete] + products
-        cls.update_variant_prices(templates)
         return products
+
+    def _variant_prices_base(self):
+        "(list price, gross price or None, taxes) of the template"
+        list_price = self.get_multivalue('list_price')
+        gross_price = (self.get_multivalue('gross_price')
+            if 'gross_price' in self._fields else None)
+        taxes = []
+        if gross_price is not None and getattr(
+                self, 'account_category', None):
+            taxes = self.customer_taxes_used
+        return list_price, gross_price, taxes
+
+    def _variant_price_values(self, base, extra):
+        """The price fields of a variant whose values' extras make extra:
+        the template's gross price plus extra (its list price computed
+        back from it) when the template has a gross price, else its list
+        price plus extra; none (the template's) without extra"""
+        pool = Pool()
+        Product = pool.get('product.product')
+        Tax = pool.get('account.tax')
+        Date = pool.get('ir.date')
+        list_price, gross_price, taxes = base
+        new_list, new_gross = None, None
+        if extra and gross_price is not None:
+            new_gross = gross_price + extra
+            new_list = round_price(Tax.reverse_compute(new_gross, taxes,
+                    Date.today()))
+        elif extra and list_price is not None:
+            new_list = round_price(list_price + extra)
+        values = {'list_price': new_list}
+        if 'gross_price' in Product._fields:
+            values['gross_price'] = new_gross
+        return values
 
     @classmethod
     def update_variant_prices(cls, templates):
@@ -189,9 +232,6 @@ class Template(metaclass=PoolMeta):
         follows the template's price"""
         pool = Pool()
         Product = pool.get('product.product')
-        Tax = pool.get('account.tax')
-        Date = pool.get('ir.date')
-        today = Date.today()
         groups = {}
         for template in templates:
             if not template.variant_axes:
@@ -202,38 +242,20 @@ class Template(metaclass=PoolMeta):
                     extras[(axis.attribute.name, value.value)] = (
                         value.price_extra or Decimal(0))
             names = [a.attribute.name for a in template.variant_axes]
-            list_price = template.get_multivalue('list_price')
-            gross_price = (template.get_multivalue('gross_price')
-                if 'gross_price' in template._fields else None)
+            base = template._variant_prices_base()
             for key, product in template.variants_by_key().items():
                 extra = sum((extras.get((n, v), Decimal(0))
                         for n, v in zip(names, key)), Decimal(0))
-                new_list, new_gross = None, None
-                if extra and gross_price is not None:
-                    new_gross = gross_price + extra
-                    taxes = (template.customer_taxes_used
-                        if getattr(template, 'account_category', None)
-                        else [])
-                    new_list = round_price(Tax.reverse_compute(new_gross,
-                            taxes, today))
-                elif extra and list_price is not None:
-                    new_list = round_price(list_price + extra)
-                values = {'list_price': new_list}
-                if 'gross_price' in Product._fields:
-                    values['gross_price'] = new_gross
-                    old = (product.get_multivalue('list_price'),
-                        product.get_multivalue('gross_price'))
-                else:
-                    old = (product.get_multivalue('list_price'), None)
-                if old != (new_list, new_gross):
+                values = template._variant_price_values(base, extra)
+                old = {n: product.get_multivalue(n) for n in values}
+                if old != values:
                     groups.setdefault(
                         tuple(sorted(values.items())), []).append(product)
-        args = []
-        for values, products in groups.items():
-            args.extend([products, dict(values)])
-        if args:
-            with Transaction().set_context(_retail_variant_prices=True):
-                Product.write(*args)
+        # one call per slice: a call validates all the records it writes
+        with Transaction().set_context(_retail_variant_prices=True):
+            for values, products in groups.items():
+                for i in range(0, len(products), CREATE_SLICE):
+                    Product.write(products[i:i + CREATE_SLICE], dict(values))
 
     @classmethod
     def write(cls, *args):
@@ -253,14 +275,16 @@ class Product(metaclass=PoolMeta):
     __name__ = 'product.product'
 
     def variant_values_text(self):
+        AttributeAttributeSet = Pool().get(
+            'product.attribute-product.attribute-set')
         """The product's attribute values as the back office shows them, in
         the order of its template's variant axes (else of its attribute
         set): "M / Light Blue" """
         template = self.template
         if not self.attributes or not template.attribute_set:
             return ''
-        attributes = [a.attribute for a in template.variant_axes] or list(
-            template.attribute_set.attributes)
+        attributes = [a.attribute for a in template.variant_axes] or (
+            AttributeAttributeSet.ordered(template.attribute_set))
         texts = []
         for attribute in attributes:
             if attribute.name in self.attributes:
@@ -306,6 +330,31 @@ class Product(metaclass=PoolMeta):
         Identifier.create([{'product': p.id, 'type': 'ean', 'code': c}
                 for p, c in zip(wanting, codes)])
         return wanting
+
+
+class AttributeAttributeSet(metaclass=PoolMeta):
+    __name__ = 'product.attribute-product.attribute-set'
+    _order_cache = Cache(
+        'product.attribute-product.attribute-set.ordered', context=False)
+
+    @classmethod
+    def ordered(cls, attribute_set):
+        """The attributes of attribute_set in the order they were added to
+        it (the order the tills show them in)"""
+        pool = Pool()
+        Attribute = pool.get('product.attribute')
+        ids = cls._order_cache.get(attribute_set.id)
+        if ids is None:
+            ids = [r.attribute.id for r in cls.search([
+                        ('attribute_set', '=', attribute_set.id),
+                        ], order=[('id', 'ASC')])]
+            cls._order_cache.set(attribute_set.id, ids)
+        return Attribute.browse(ids)
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        cls._order_cache.clear()
 
 
 class VariantAxis(sequence_ordered(), ModelSQL, ModelView):

@@ -386,25 +386,47 @@ def load(config, admin_password, say=print, demo_password=DEMO_PASSWORD):
             [('shoe_size', [str(s) for s in range(38, 45)]),
                 ('colour', ['black', 'brown'])]),
         ]
+    attributes = {a.name: a for a in [size, colour, shoe_size]}
+    # The shirt's variants come from its Size × Colour matrix (retail_product:
+    # codes OXF-<size>-<colour>, internal EAN-13s); the shoes are variants
+    # made one by one with their own EANs
+    matrix = bool(Model.get('ir.module').find([
+                ('name', '=', 'retail_product'),
+                ('state', '=', 'activated')]))
     for name, code, price, category, attribute_set, axes in boutique:
         template = Template(name=name, default_uom=unit, type='goods',
             salable=True, code=code,
             account_category=std_acc, attribute_set=attribute_set)
         set_prices(template, price)
         template.categories.append(Category(category.id))
-        (axis1, values1), (axis2, values2) = axes
-        first = True
-        for v1 in values1:
-            for v2 in values2:
-                if first:
-                    product = template.products[0]
-                    first = False
-                else:
-                    product = template.products.new()
-                product.suffix_code = f'-{v1}-{v2}'.upper()
-                product.attributes = {axis1: v1, axis2: v2}
-                product.identifiers.new(type='ean', code=next_ean())
-        template.save()
+        if matrix and code == 'OXF':
+            template.save()
+            Axis = Model.get('product.template.variant_axis')
+            for sequence, (axis_name, values) in enumerate(axes, 1):
+                axis = Axis(template=template, sequence=sequence)
+                axis.attribute = Attribute(attributes[axis_name].id)
+                for value in list(axis.values):
+                    if value.value not in values:
+                        axis.values.remove(value)
+                axis.save()
+            generate = Wizard('product.template.generate_variants',
+                [template])
+            generate.execute('generate')
+            template.reload()
+        else:
+            (axis1, values1), (axis2, values2) = axes
+            first = True
+            for v1 in values1:
+                for v2 in values2:
+                    if first:
+                        product = template.products[0]
+                        first = False
+                    else:
+                        product = template.products.new()
+                    product.suffix_code = f'-{v1}-{v2}'.upper()
+                    product.attributes = {axis1: v1, axis2: v2}
+                    product.identifiers.new(type='ean', code=next_ean())
+            template.save()
         for product in template.products:
             stock_lines.append((product, Decimal('6'), unit, None))
             product.cost_price = cost_price(price, category.name)

@@ -197,6 +197,27 @@ class RetailProductTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(prices['OXF-S-PINK'], Decimal('51'))
 
     @with_transaction()
+    def test_variant_name_in_attribute_set_order(self):
+        """A variant made without axes is named with its values in the
+        order of its attribute set, as the tills show them"""
+        pool = Pool()
+        Template = pool.get('product.template')
+        Uom = pool.get('product.uom')
+        company = create_company()
+        with set_company(company):
+            size, colour, clothing = create_attributes()
+            unit, = Uom.search([('name', '=', "Unit")])
+            template, = Template.create([{'name': "Derby", 'code': 'DRB',
+                        'type': 'goods', 'default_uom': unit.id,
+                        'attribute_set': clothing.id,
+                        'products': [('create', [{'suffix_code': '-1',
+                                        'attributes': {'colour': 'pink',
+                                            'size': 'XL'}}])]}])
+            product, = template.products
+            self.assertEqual(product.rec_name,
+                "[DRB-1] Derby — XL / Pink")
+
+    @with_transaction()
     def test_too_many_combinations(self):
         "More than 200 combinations are refused, nothing is created"
         pool = Pool()

@@ -1,0 +1,126 @@
+"""Benchmark: generating a template's variants from a 3-attribute matrix of
+200 combinations (retail_product), beside the baseline of creating the same
+200 products (template, code, attribute values, EAN identifier) with one
+plain Product.create, in the same run and database.
+
+    .venv/bin/python tests/benchmarks/bench_variants.py [--runs N]
+
+Runs on SQLite (in memory) by default, on PostgreSQL with the environment
+of Tryton's tests (TRYTOND_DATABASE__URI=postgresql://… DB_NAME=…).  Prints
+the median seconds of each over N runs, each on a new template, and their
+ratio."""
+import argparse
+import os
+import statistics
+import time
+from decimal import Decimal
+
+os.environ.setdefault('DB_NAME', ':memory:')
+
+SIZES = ['XS', 'S', 'M', 'L', 'XL', 'XXL', '3XL', '4XL']
+COLOURS = ['white', 'blue', 'pink', 'black', 'grey']
+FITS = ['slim', 'regular', 'relaxed', 'tall', 'short']
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--runs', type=int, default=5)
+    args = parser.parse_args()
+
+    from trytond.modules.company.tests import create_company, set_company
+    from trytond.modules.retail_product import barcode
+    from trytond.modules.retail_product.product import CREATE_SLICE
+    from trytond.pool import Pool
+    from trytond.tests.test_tryton import activate_module, with_transaction
+
+    activate_module(['retail_product'])
+    baseline, generate = [], []
+
+    # with_transaction restarts the transaction with the identifier table
+    # locked when allocating internal codes asks for it, as trytond's RPC
+    # does
+    @with_transaction()
+    def measure():
+        del baseline[:], generate[:]
+        pool = Pool()
+        Attribute = pool.get('product.attribute')
+        AttributeSet = pool.get('product.attribute.set')
+        Template = pool.get('product.template')
+        Product = pool.get('product.product')
+        Uom = pool.get('product.uom')
+        company = create_company()
+        with set_company(company):
+            unit, = Uom.search([('name', '=', "Unit")])
+            attributes = Attribute.create([{
+                        'name': name, 'string': name.title(),
+                        'type_': 'selection',
+                        'selection': '\n'.join(f'{v}:{v}' for v in values),
+                        } for name, values in [('size', SIZES),
+                        ('colour', COLOURS), ('fit', FITS)]])
+            attribute_set = AttributeSet(name="Apparel",
+                attributes=attributes)
+            attribute_set.save()
+            axes_values = [SIZES, COLOURS, FITS]
+
+            def new_template(code, with_axes):
+                values = {
+                    'name': f"Shirt {code}", 'code': code, 'type': 'goods',
+                    'default_uom': unit.id, 'list_price': Decimal('40'),
+                    'attribute_set': attribute_set.id,
+                    }
+                if with_axes:
+                    values['variant_axes'] = [('create', [{
+                                    'sequence': i, 'attribute': a.id,
+                                    'values': [('create', [{
+                                                    'sequence': j,
+                                                    'value': v,
+                                                    'code': v.upper(),
+                                                    'price_extra': Decimal(
+                                                        j % 3)}
+                                                for j, v in enumerate(
+                                                    vs)])]}
+                                for i, (a, vs) in enumerate(
+                                    zip(attributes, axes_values))])]
+                template, = Template.create([values])
+                return template
+
+            import itertools
+            combinations = list(itertools.product(*axes_values))
+            assert len(combinations) == 200
+            for run in range(args.runs):
+                template = new_template(f'B{run}', False)
+                codes = barcode.allocate(len(combinations))
+                vlist = [{
+                        'template': template.id,
+                        'suffix_code': '-' + '-'.join(v.upper() for v in c),
+                        'attributes': dict(zip(['size', 'colour', 'fit'], c)),
+                        'identifiers': [('create', [{
+                                        'type': 'ean', 'code': code}])],
+                        } for c, code in zip(combinations, codes)]
+                start = time.perf_counter()
+                # in the slices generate_variants uses: SQLite cannot
+                # check the unique constraints of 200 records in one call
+                for i in range(0, len(vlist), CREATE_SLICE):
+                    Product.create(vlist[i:i + CREATE_SLICE])
+                baseline.append(time.perf_counter() - start)
+
+                template = new_template(f'G{run}', True)
+                start = time.perf_counter()
+                made = Template.generate_variants([template])
+                generate.append(time.perf_counter() - start)
+                assert len(made) == 200, len(made)
+
+    measure()
+    backend = os.environ.get('TRYTOND_DATABASE__URI', 'sqlite://').split(
+        ':')[0]
+    base = statistics.median(baseline)
+    gen = statistics.median(generate)
+    print(f"backend: {backend}; 3 attributes (8 × 5 × 5) = 200 variants; "
+        f"median of {args.runs} runs")
+    print(f"  baseline Product.create of 200 products: {base:.3f} s")
+    print(f"  generate_variants (codes, EAN-13s, prices): {gen:.3f} s")
+    print(f"  ratio generate / baseline: {gen / base:.2f}")
+
+
+if __name__ == '__main__':
+    main()
