@@ -14,7 +14,6 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.modules.product import price_digits
 from trytond.pool import Pool
-from trytond.pyson import Eval
 from trytond.report import Report
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateReport, StateView, Wizard
@@ -303,9 +302,8 @@ class LabelPrintStart(ModelView):
 
     @classmethod
     def default_branch(cls):
-        pool = Pool()
-        Branch = pool.get('retail.branch')
-        branches = Branch.search([], limit=2)
+        from .product import visible_branches
+        branches = visible_branches()
         if len(branches) == 1:
             return branches[0].id
 

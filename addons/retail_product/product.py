@@ -15,15 +15,13 @@ from trytond.model import (
     ModelSingleton, ModelSQL, ModelView, Unique, fields, sequence_ordered)
 from trytond.modules.product import price_digits, round_price
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Bool, Eval, If
-from trytond.transaction import Transaction
-from trytond.wizard import (
-    Button, StateTransition, StateView, Wizard)
+from trytond.pyson import Eval
+from trytond.transaction import Transaction, check_access
+from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from . import barcode
 from .exceptions import (
-    InternalBarcodeError, VariantAxisError, VariantDeleteError,
-    VariantGenerationError)
+    VariantAxisError, VariantDeleteError, VariantGenerationError)
 
 MAX_AXES = 3
 MAX_COMBINATIONS = 200
@@ -42,6 +40,22 @@ def selection_of(attribute):
     "[(key, label)] of a selection attribute"
     return [tuple(v) for v in json.loads(
             attribute.get_selection_json('selection_json'))]
+
+
+def visible_branches():
+    """The branches whose warehouse the user sees (retail's record rules on
+    locations: a store manager's own branches, every branch for a super
+    admin), by code"""
+    pool = Pool()
+    Branch = pool.get('retail.branch')
+    Location = pool.get('stock.location')
+    branches = [b for b in Branch.search([], order=[('code', 'ASC')])
+        if b.warehouse]
+    with check_access():
+        seen = {l.id for l in Location.search([
+                    ('id', 'in', [b.warehouse.id for b in branches]),
+                    ])}
+    return [b for b in branches if b.warehouse.id in seen]
 
 
 class Configuration(ModelSingleton, metaclass=PoolMeta):
@@ -766,14 +780,12 @@ class StockMatrix(_VariantMatrix):
 
     def sections(self):
         pool = Pool()
-        Branch = pool.get('retail.branch')
         Date = pool.get('ir.date')
         today = Date.today()
         return [(f'{b.name} · ', {
                     'locations': [b.warehouse.id], 'stock_date_end': today,
                     'with_childs': True})
-            for b in Branch.search([], order=[('code', 'ASC')])
-            if b.warehouse]
+            for b in visible_branches()]
 
     def cell(self, product):
         if product is None:

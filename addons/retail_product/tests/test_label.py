@@ -4,9 +4,8 @@
 rendering each page (pypdfium2) and decoding it with zbar (pyzbar)"""
 import datetime as dt
 import io
-from decimal import Decimal
-
 import unittest
+from decimal import Decimal
 
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.retail.tests.test_module import create_branch
@@ -59,7 +58,8 @@ class LabelRenderTestCase(unittest.TestCase):
         self.assertEqual([(w, h) for w, h, _ in pages],
             [(round(58 * POINTS_PER_MM, 1), round(40 * POINTS_PER_MM, 1))])
         pages = pdf_pages(render_labels([label], 'roll_2.25x1.25'))
-        self.assertEqual([(w, h) for w, h, _ in pages], [(2.25 * 72, 1.25 * 72)])
+        self.assertEqual([(w, h) for w, h, _ in pages],
+            [(2.25 * 72, 1.25 * 72)])
 
     def test_barcode_decodes_on_every_layout(self):
         "The EAN-13 drawn on each layout decodes to the product's code"

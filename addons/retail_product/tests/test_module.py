@@ -1,6 +1,5 @@
 # This file is part of the retail suite.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
-import datetime as dt
 from decimal import Decimal
 
 from stdnum import ean
@@ -303,12 +302,11 @@ class RetailProductTestCase(CompanyTestMixin, ModuleTestCase):
         company = create_company()
         with set_company(company):
             unit, = Uom.search([('name', '=', "Unit")])
+            branded = {'identifiers': [('create', [{
+                                'type': 'ean', 'code': '5412999000018'}])]}
             template, = Template.create([{'name': "Jam", 'type': 'goods',
-                        'default_uom': unit.id, 'products': [('create', [
-                                    {}, {'identifiers': [('create', [{
-                                                        'type': 'ean',
-                                                        'code': '5412999000018',
-                                                        }])]}])]}])
+                        'default_uom': unit.id,
+                        'products': [('create', [{}, branded])]}])
             got = Product.assign_internal_barcodes(template.products)
             self.assertEqual(len(got), 1)
             codes = [i.code for p in Template(template.id).products
