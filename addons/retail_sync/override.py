@@ -24,10 +24,6 @@ ACTIONS = [
     ('pin_locked', "PIN Lockout"),
     ('pin_unlocked', "PIN Unlocked"),
     ]
-# What the till reports about PINs: no manager approves a wrong PIN or a
-# lockout (manager is null); a manager's PIN lifts a lockout.
-PIN_ACTIONS = {'pin_failed', 'pin_locked', 'pin_unlocked'}
-
 # The POS permissions a manager needs to approve each action, on top of
 # allow_manager_override (the till asks the same)
 ACTION_RIGHTS = {

@@ -564,8 +564,3 @@ def loads(data, max_depth=MAX_DEPTH):
                 raise BodyError(400, 'bad_request',
                     "The body holds a lone surrogate (\\ud800-\\udfff).")
     return value
-
-
-def openapi_components():
-    "The schemas as they must appear in docs/sync-openapi.yaml"
-    return SCHEMAS
