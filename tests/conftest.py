@@ -3,6 +3,11 @@ import pytest
 
 from tests.support.servers import PostgresServer, TrytondServer
 
+# The addons for the tests only are Tryton modules with their own Tryton
+# tests, run by setup/retail-test as the other addons' (unittest, with a
+# trytond configuration of their own), not by pytest
+collect_ignore = ['addons']
+
 
 @pytest.fixture(scope='session')
 def postgres():
