@@ -72,7 +72,7 @@ function makeCatalog() {
     uom: [{ id: 1, name: 'Unit', symbol: 'u', rounding: '1', digits: 0, category: 1 }, { id: 2, name: 'Kilogram', symbol: 'kg', rounding: '0.001', digits: 3, category: 2 }],
     category: [{ id: 1, name: 'Produce', parent: null }, { id: 2, name: 'Dairy', parent: null }, { id: 3, name: 'Grocery', parent: null }, { id: 4, name: 'Shirts', parent: null }],
     tax: [{ id: 1, name: 'VAT 21%', type: 'percentage', rate: '0.21', amount: null }, { id: 2, name: 'VAT 6%', type: 'percentage', rate: '0.06', amount: null }],
-    payment_method: [{ id: 1, name: 'Cash', cash: true }, { id: 2, name: 'Card', cash: false }, { id: 3, name: 'Mobile wallet', cash: false }],
+    payment_method: [{ id: 1, name: 'Cash', cash: true, type: 'cash' }, { id: 2, name: 'Card', cash: false, type: 'card' }, { id: 3, name: 'Mobile wallet', cash: false, type: 'wallet' }],
     cash_transfer_type: [{ id: 1, name: 'Float' }],
     price_list: [],
     product: products,

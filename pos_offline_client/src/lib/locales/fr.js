@@ -242,7 +242,7 @@ export default {
   'The card terminal did not answer in time': 'Le terminal de paiement n’a pas répondu à temps',
   'Lost contact with the card terminal: check it before taking the payment again ({reason})':
     'Contact perdu avec le terminal de paiement : vérifiez-le avant de reprendre le paiement ({reason})',
-  'Waiting for the card terminal: {amount}': 'En attente du terminal de paiement : {amount}',
+  'Waiting for the card terminal': 'En attente du terminal de paiement',
   'Cancel the card payment': 'Annuler le paiement par carte',
   'The card terminal declined the payment: {message}': 'Le terminal de paiement a refusé le paiement : {message}',
   'The card payment was cancelled': 'Le paiement par carte a été annulé',

@@ -14,10 +14,14 @@ const ERRORS = {
   'over-tender': () => t('Only cash can exceed the amount due'),
   'refund-limit': (method) => t('Nothing more can be refunded to {method}: refund in cash', { method: method.name }),
   'refund-method': (method) => t('This return cannot be refunded to {method}', { method: method.name }),
+  'payment-declined': (method, r) => t('The card terminal declined the payment: {message}', { message: r.message }),
+  'payment-cancelled': () => t('The card payment was cancelled'),
+  'payment-timeout': () => t('The card terminal did not answer: the order is not paid'),
+  'payment-error': (method, r) => t('The card payment failed: {message}', { message: r.message }),
 };
 
 export function paymentError(err, method) {
-  return ERRORS[err.message]?.(method) ?? t('Nothing to pay');
+  return ERRORS[err.message]?.(method, err.result ?? {}) ?? t('Nothing to pay');
 }
 
 export class PaymentScreen {
@@ -50,7 +54,17 @@ export class PaymentScreen {
           h('button', { class: 'small', onclick: () => { order.payments.splice(i, 1); refresh(); } }, '×'))));
         if (c.due === 0 && order.payments.length) close(true);
       };
+      // A card terminal's payment: the cashier sees it wait and may cancel it
+      const waitEl = h('div', { id: 'pay-terminal', hidden: true });
+      const onWait = (cancel) => {
+        waitEl.replaceChildren(h('p', {}, t('Waiting for the card terminal')),
+          h('button', { id: 'pay-cancel', onclick: () => cancel() }, t('Cancel the card payment')));
+        waitEl.hidden = false;
+        return () => { waitEl.hidden = true; };
+      };
+      let pending = false;
       const add = async (method) => {
+        if (pending) return;
         msg.textContent = '';
         let value;
         try {
@@ -59,14 +73,20 @@ export class PaymentScreen {
           msg.textContent = t('Type an amount');
           return;
         }
+        pending = true;
         try {
-          const payment = await tenderPayment({ order, method, amount: value, register, options });
+          const deps = { hardware: app.hardware, settings: app.settings };
+          const payment = await tenderPayment({ order, method, amount: value, register, options, deps, onWait });
           env.store.update((o) => o.payments.push(payment));
         } catch (err) {
           msg.textContent = paymentError(err, method);
           return;
+        } finally {
+          pending = false;
         }
-        refresh();
+        // (the dialog may have been closed while the card terminal waited:
+        // an approved payment stays on the order, the next F9 settles it)
+        if (box.isConnected) refresh();
       };
       amount.addEventListener('keydown', (e) => {
         if (e.key === 'Enter') {
@@ -81,7 +101,7 @@ export class PaymentScreen {
         h('div', { class: 'grid methods' }, methods.map((m, i) => h('button', {
           class: 'big', 'data-method': String(m.id), 'data-cash': String(m.cash === true), onclick: () => add(m),
         }, m.name, h('kbd', {}, `F${i + 1}`)))),
-        parts, msg,
+        waitEl, parts, msg,
         h('div', { class: 'actions' }, h('button', { onclick: () => close(false) }, t('Back'))));
       refresh();
     }, { className: 'wide', dismissable: true });
