@@ -7,7 +7,12 @@ a configuration that allows the POS page's origin (iot_proxy/README.md).
         proxy.url                   # http://127.0.0.1:PORT (the POS's setting)
         proxy.wait_for_jobs(2)      # what the printer received, decoded
         proxy.stop_service()        # the proxy goes away, the printer stays
+
+    IotProxy(tmp_path, origins, payment_terminal={'outcome': 'manual'})
+        also serves the virtual card terminal "card": proxy.pending_payment(),
+        proxy.simulate(payment_id, 'approved' or 'declined')
 """
+import json
 import queue
 import re
 import shutil
@@ -16,6 +21,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 IOT_PROXY = Path(sys.executable).with_name('iot-proxy')
@@ -101,10 +108,21 @@ sensor = "none"
 """
 
 
+PAYMENT_TERMINAL = """
+[[payment_terminals]]
+name = "card"
+transport = "virtual"
+outcome = "{outcome}"
+delay = {delay}
+timeout = {timeout}
+"""
+
+
 class IotProxy:
-    def __init__(self, directory, origins):
+    def __init__(self, directory, origins, payment_terminal=None):
         self.directory = Path(directory)
         self.origins = [o.rstrip('/') for o in origins]
+        self.payment_terminal = payment_terminal
         self.printer = None
         self.service = None
         self.url = None
@@ -116,7 +134,10 @@ class IotProxy:
         config = self.directory / 'iot-proxy.toml'
         config.write_text(CONFIG.format(data=self.directory / 'data',
                 origins=', '.join(f'"{o}"' for o in self.origins),
-                printer_port=port))
+                printer_port=port) + (PAYMENT_TERMINAL.format(
+                    **{'outcome': 'manual', 'delay': 0.5, 'timeout': 60,
+                        **self.payment_terminal})
+                if self.payment_terminal is not None else ''))
         self.config = config
         self.start_service()
         return self
@@ -160,6 +181,39 @@ class IotProxy:
                 raise AssertionError(f"{len(jobs)} job(s) printed, "
                     f"{count} expected: {self.printer.lines[-40:]}")
             time.sleep(0.1)
+
+    def call(self, method, path, body=None):
+        "The proxy's HTTP API, as the till calls it (JSON in and out)"
+        request = urllib.request.Request(self.url + path, method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={'Content-Type': 'application/json'})
+        try:
+            with urllib.request.urlopen(request, timeout=35) as answer:
+                return json.load(answer)
+        except urllib.error.HTTPError as error:
+            return json.load(error)
+
+    def pending_payment(self, timeout=30):
+        "The id of the payment the card terminal waits a card for"
+        deadline = time.monotonic() + timeout
+        while True:
+            terminal = self.call('GET', '/payment_terminals/card')['terminal']
+            if terminal['pending']:
+                return terminal['pending']
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no payment on the terminal: {terminal}")
+            time.sleep(0.1)
+
+    def payment(self, payment_id, wait=0):
+        return self.call('GET',
+            f'/payment_terminals/card/payments/{payment_id}?wait={wait}'
+            )['payment']
+
+    def simulate(self, payment_id, outcome):
+        "The customer's card on the virtual terminal: approved or declined"
+        return self.call('POST',
+            f'/payment_terminals/card/payments/{payment_id}/simulate',
+            {'outcome': outcome})['payment']
 
     def close(self):
         self.stop_service()
