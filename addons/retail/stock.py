@@ -1,5 +1,7 @@
 # This file is part of the retail suite.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
+import datetime as dt
+
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 from trytond.transaction import (
@@ -35,3 +37,24 @@ class Product(metaclass=PoolMeta):
                 if not location_ids:
                     return {}
         return super().products_by_location(location_ids, *args, **kwargs)
+
+
+def sell_by(lot):
+    """The last date a lot may be sold: its shelf life expiration date
+    (the date stock_lot_sled's posting checks), else its expiration date"""
+    return (getattr(lot, 'shelf_life_expiration_date', None)
+        or getattr(lot, 'expiration_date', None))
+
+
+_UNKNOWN = object()
+
+
+def fefo_key(lot, receipt_date=_UNKNOWN):
+    """First expiring first out, the one order of lots of the suite (the
+    back office's assignment and the POS posting): the earliest sell-by
+    date, then the earliest receipt (receipt_date, else the lot's
+    receipt_date where retail_stock gives one), then the oldest lot; a
+    missing date comes last"""
+    if receipt_date is _UNKNOWN:
+        receipt_date = getattr(lot, 'receipt_date', None)
+    return (sell_by(lot) or dt.date.max, receipt_date or dt.date.max, lot.id)

@@ -4,7 +4,6 @@
 for the wire: each serialiser maps (ids, scope) to {id: data, or None when
 the terminal must delete the record}.  The kinds are registered in pull.py
 (retail.sync.pull _kinds)."""
-import datetime as dt
 import decimal
 import json
 from collections import defaultdict
@@ -16,6 +15,9 @@ from sql.conditionals import Case
 
 from trytond.modules.product import price_digits, round_price
 from trytond.modules.retail.price_list import formula_offline
+# The one first-expiring-first-out order of the suite (retail_stock's
+# back-office assignment uses it too)
+from trytond.modules.retail.stock import fefo_key, sell_by  # noqa: F401
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
@@ -185,18 +187,6 @@ def ser_settings(ids, scope):
             'pin_length': config.pos_pin_length,
             'pin_max_attempts': config.pos_pin_max_attempts,
             } if i == SETTINGS_ID else None for i in ids}
-
-
-def sell_by(lot):
-    """The last date a lot may be sold: its shelf life expiration date
-    (the date stock_lot_sled's posting checks), else its expiration date"""
-    return (getattr(lot, 'shelf_life_expiration_date', None)
-        or getattr(lot, 'expiration_date', None))
-
-
-def fefo_key(lot):
-    "First expiring first out: the earliest sell-by date, then the oldest lot"
-    return (sell_by(lot) or dt.date.max, lot.id)
 
 
 def ser_lot(ids, scope):
