@@ -13,7 +13,6 @@ from trytond.modules.product import price_digits
 from trytond.modules.retail.stock import sell_by
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
-from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateView, Wizard
 
@@ -35,7 +34,8 @@ class Lot(metaclass=PoolMeta):
     def create(cls, vlist):
         lots = super().create(vlist)
         cls.update_near_expiry_date(lots)
-        return lots
+        # Fresh instances: the ones above read the date before it was set
+        return cls.browse([l.id for l in lots])
 
     @classmethod
     def write(cls, *args):
@@ -52,8 +52,6 @@ class Lot(metaclass=PoolMeta):
     def update_near_expiry_date(cls, lots=None):
         """Store the near expiry date of the lots (all lots with a sell-by
         date when None) from their sell-by date and product's lead time"""
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
         if lots is None:
             with without_check_access():
                 lots = cls.search(['OR',
@@ -67,14 +65,13 @@ class Lot(metaclass=PoolMeta):
                 days = lot.product.template.get_near_expiry_days()
                 date -= dt.timedelta(days=days)
             if date != lot.near_expiry_date:
-                by_date.setdefault(date, []).append(lot.id)
-        for date, ids in by_date.items():
-            for sub in grouped_slice(ids):
-                cursor.execute(*table.update(
-                        [table.near_expiry_date], [date],
-                        where=table.id.in_(list(sub))))
-        if by_date:
-            Transaction().counter += 1
+                by_date.setdefault(date, []).append(lot)
+        args = []
+        for date, records in by_date.items():
+            args.extend([records, {'near_expiry_date': date}])
+        if args:
+            with without_check_access():
+                cls.write(*args)
 
     def markdown_price(self, branch, date):
         "The markdown unit price of the lot in branch on date, else None"

@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.retail.stock import fefo_key, sell_by
+from trytond.modules.retail.tests.test_module import create_branch
+from trytond.modules.retail_stock.exceptions import (
+    MarkdownValidationError, ScanError)
 from trytond.modules.retail_stock.tests.tools import (
     lot_product, make_lots, receive, stock_locations)
 from trytond.pool import Pool
@@ -213,6 +216,185 @@ class RetailStockTestCase(CompanyTestMixin, ModuleTestCase):
             check()
             self.assertGreaterEqual(len(cases), 40)
             self.assertEqual(violations, [])
+
+
+    def branch_with_stock(self, company, code, lots, today):
+        """A branch whose storage received lots [(lot, quantity)]"""
+        supplier = stock_locations()[2]
+        branch = create_branch(company, code=code, name=f"Shop {code}")
+        receive(company, lots[0][0].product if lots else None, [
+                (lot, branch.warehouse.storage_location, quantity, today)
+                for lot, quantity in lots], supplier)
+        return branch
+
+    def manager(self, branch, login):
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        Group = pool.get('res.group')
+        group = Group(ModelData.get_id('retail', 'group_store_manager'))
+        user, = User.create([{
+                    'login': login, 'name': login,
+                    'groups': [('add', [group.id])],
+                    'companies': [('add', [branch.company.id])],
+                    'company': branch.company.id,
+                    'managed_branches': [('add', [branch.id])],
+                    }])
+        return user
+
+    @with_transaction()
+    def test_lots_near_expiry_per_branch_and_notified(self):
+        """The lots near or past expiry of a branch, with its quantity, seen
+        by its managers only, and notified to them"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Expiry = pool.get('retail.stock.lot.expiry')
+        Notification = pool.get('res.notification')
+        Template = pool.get('product.template')
+        company = create_company()
+        with set_company(company):
+            today = Date.today()
+            product = lot_product()
+            Template.write([product.template], {'near_expiry_days': 3})
+            near, expired, later = make_lots(product, [2, -1, 10], today)
+            self.assertEqual(near.near_expiry_date,
+                today - dt.timedelta(days=1))
+            shop1 = self.branch_with_stock(
+                company, 'S1', [(near, 4), (expired, 1), (later, 5)], today)
+            shop2 = self.branch_with_stock(company, 'S2', [(near, 7)], today)
+            rows = Expiry.search([])
+            self.assertEqual(sorted(
+                    (r.branch.code, r.lot.id, r.state, r.quantity)
+                    for r in rows), sorted([
+                        ('S1', near.id, 'near', 4),
+                        ('S1', expired.id, 'expired', 1),
+                        ('S2', near.id, 'near', 7)]))
+            user1 = self.manager(shop1, 'manager1')
+            self.manager(shop2, 'manager2')
+            with Transaction().set_user(user1.id), \
+                    Transaction().set_context(_check_access=True):
+                self.assertEqual({r.branch.code for r in Expiry.search([])},
+                    {'S1'})
+            Expiry.notify_managers()
+            notification, = Notification.search([('user', '=', user1.id)])
+            self.assertIn("Shop S1", notification.label)
+            self.assertEqual(len(notification.records.split(',')), 2)
+
+    @with_transaction()
+    def test_markdown_price_per_branch_and_validity(self):
+        "A markdown is the lot's price in its branch while it is valid"
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Markdown = pool.get('retail.stock.lot.markdown')
+        company = create_company()
+        with set_company(company):
+            today = Date.today()
+            product = lot_product()
+            lot, = make_lots(product, [2], today)
+            shop1 = create_branch(company, code='S1')
+            shop2 = create_branch(company, code='S2')
+            Markdown.create([{'lot': lot.id, 'branch': shop1.id,
+                        'unit_price': Decimal('0.99'), 'start_date': today,
+                        'end_date': today + dt.timedelta(days=2)}])
+            self.assertEqual(Markdown.price(lot, shop1, today),
+                Decimal('0.99'))
+            self.assertIsNone(Markdown.price(lot, shop2, today))
+            self.assertIsNone(Markdown.price(
+                    lot, shop1, today + dt.timedelta(days=3)))
+            with self.assertRaises(MarkdownValidationError):
+                Markdown.create([{'lot': lot.id, 'branch': shop1.id,
+                            'unit_price': Decimal('-1'),
+                            'start_date': today}])
+
+    @with_transaction()
+    def test_recall_lists_receipts_and_sales_as_csv(self):
+        "A recall lists the receipts and sales of a lot, as CSV"
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Move = pool.get('stock.move')
+        Recall = pool.get('retail.stock.lot.recall', type='wizard')
+        company = create_company()
+        with set_company(company):
+            today = Date.today()
+            storage, bins, supplier, customer = stock_locations()
+            product = lot_product()
+            lot, = make_lots(product, [5], today)
+            receive(company, product, [(lot, storage, 6, today)], supplier)
+            success, moves = self.assign(
+                company, product, storage, customer, 2, today)
+            with Transaction().set_context(_skip_warnings=True):
+                Move.do(moves)
+            session_id, _, _ = Recall.create()
+            recall = Recall(session_id)
+            with Transaction().set_context(
+                    active_model='stock.lot', active_id=lot.id):
+                recall.start.lot = recall.default_start(None)['lot']
+            result = recall.default_result(None)
+            self.assertEqual([(l['kind'], l['quantity'])
+                    for l in result['lines']], [('receipt', 6), ('sale', 2)])
+            text = result['file'].decode()
+            self.assertEqual(text.splitlines()[0].split(',')[:5],
+                ['lot', 'product', 'sell_by', 'date', 'kind'])
+            self.assertEqual(len(text.splitlines()), 3)
+            self.assertEqual(result['filename'], 'recall-L0.csv')
+
+    @with_transaction()
+    def test_low_stock_under_minimum_per_branch(self):
+        "A branch holding less than its order point's minimum is listed"
+        pool = Pool()
+        Date = pool.get('ir.date')
+        OrderPoint = pool.get('stock.order_point')
+        Low = pool.get('retail.stock.low')
+        Template = pool.get('product.template')
+        company = create_company()
+        with set_company(company):
+            today = Date.today()
+            product = lot_product()
+            Template.write([product.template], {'purchasable': True,
+                    'purchase_uom': product.default_uom.id})
+            lot, = make_lots(product, [30], today)
+            shop1 = self.branch_with_stock(company, 'S1', [(lot, 2)], today)
+            shop2 = self.branch_with_stock(company, 'S2', [(lot, 9)], today)
+            OrderPoint.create([{
+                        'product': product.id, 'type': 'purchase',
+                        'location': shop.warehouse.id, 'company': company.id,
+                        'min_quantity': 5, 'target_quantity': 10,
+                        } for shop in (shop1, shop2)])
+            row, = Low.search([])
+            self.assertEqual((row.branch, row.quantity, row.min_quantity,
+                    row.target_quantity), (shop1, 2, 5, 10))
+            point, = OrderPoint.search([('branch', '=', shop1.id)])
+            self.assertEqual(point.branch, shop1)
+
+    @with_transaction()
+    def test_receipt_scan_creates_lot_with_expiry(self):
+        "A GS1-128 label scanned on a receipt sets a new lot with its expiry"
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Identifier = pool.get('product.identifier')
+        company = create_company()
+        with set_company(company):
+            storage, bins, supplier, customer = stock_locations()
+            product = lot_product()
+            Identifier.create([{'product': product.id, 'type': 'ean',
+                        'code': '4006381333931'}])
+            move, = Move.create([{
+                        'product': product.id,
+                        'unit': product.default_uom.id, 'quantity': 5,
+                        'from_location': supplier.id,
+                        'to_location': storage.id, 'company': company.id,
+                        'unit_price': Decimal('1'),
+                        'currency': company.currency.id}])
+            Move.write([move], {
+                    'gs1_scan': '(01)04006381333931(17)271231(10)AB12'})
+            self.assertEqual(move.lot.number, 'AB12')
+            self.assertEqual(move.lot.shelf_life_expiration_date,
+                dt.date(2027, 12, 31))
+            with self.assertRaises(ScanError):
+                Move.write([move], {
+                        'gs1_scan': '(01)09506000134352(10)X'})
+            with self.assertRaises(ScanError):
+                Move.write([move], {'gs1_scan': '(01)04006381333932'})
 
 
 del ModuleTestCase
