@@ -89,11 +89,45 @@ def sell_by_days(use_by_days):
     return use_by_days - max(1, use_by_days // 10)
 
 
+def load_stock(config, branches, stock_lines, say=print):
+    """retail_stock's demo: lots of fresh products are near expiry 2 days
+    before their sell-by date; each branch reorders its first two
+    unlotted products from the other branch (internal order points), the
+    first one under its minimum (a low-stock item)"""
+    from proteus import Model
+
+    say("Demo: near expiry lead time and reorder points")
+    Template = Model.get('product.template')
+    OrderPoint = Model.get('stock.order_point')
+    templates = {p.template.id for p, _, _, expiry in stock_lines if expiry}
+    for template in Template.find([('id', 'in', list(templates))]):
+        template.near_expiry_days = 2
+        template.save()
+    unlotted = []
+    for product, quantity, _, expiry in stock_lines:
+        if not expiry and product not in [p for p, _ in unlotted]:
+            unlotted.append((product, float(quantity)))
+    codes = sorted(branches)
+    for code, other in zip(codes, codes[1:] + codes[:1]):
+        if code == other:
+            break
+        branch, provider = branches[code], branches[other]
+        (low, low_qty), (ok, ok_qty) = unlotted[:2] if code == codes[0] \
+            else unlotted[2:4]
+        for product, minimum, target in [
+                (low, low_qty + 4, low_qty + 10), (ok, 1, ok_qty)]:
+            OrderPoint(product=product, type='internal',
+                location=branch.warehouse.storage_location,
+                provisioning_location=provider.warehouse.storage_location,
+                min_quantity=minimum, target_quantity=target).save()
+
+
 def load(config, admin_password, say=print, demo_password=DEMO_PASSWORD):
     """Load the demo data into the database of the proteus config; the
     demo users get demo_password"""
     from proteus import Model, Wizard
 
+    from trytond.exceptions import UserWarning as TrytonWarning
     from trytond.modules.account.tests.tools import (
         create_chart, create_fiscalyear, create_tax, get_accounts)
     from trytond.modules.account_invoice.tests.tools import (
@@ -454,7 +488,18 @@ def load(config, admin_password, say=print, demo_password=DEMO_PASSWORD):
                 move.lot = lot
             moves.append(move)
     Move.save(moves)
-    Move.click(moves, 'do')
+    # Opening stock, not a purchase: no origin to warn about (purchase,
+    # which stock_supply needs, warns of supplier moves without one)
+    try:
+        Move.click(moves, 'do')
+    except TrytonWarning as warning:
+        # As the client does: the user accepts the warning and retries
+        Warning = Model.get('res.user.warning')
+        Warning(user=config.user, name=warning.name, always=False).save()
+        Move.click(moves, 'do')
+
+    if IrModel.find([('name', '=', 'retail.stock.low')]):
+        load_stock(config, branches, stock_lines, say)
 
     say("Demo: customers")
     for name, email, phone in CUSTOMERS:
