@@ -15,6 +15,7 @@ from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.modules.product import price_digits
 from trytond.pool import Pool
 from trytond.report import Report
+from trytond.rpc import RPC
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateReport, StateView, Wizard
 
@@ -192,6 +193,34 @@ class LabelPrinted(ModelSQL, ModelView):
                 'retail_product.msg_label_printed_unique'),
             ]
         cls._order.insert(0, ('printed_at', 'DESC'))
+        cls.__rpc__.update({
+                'label_job': RPC(readonly=True),
+                })
+
+    @classmethod
+    def label_job(cls, items, branch=None):
+        """The hardware proxy's label job of items ([{product, lot?,
+        copies?}]) priced for branch (id or None)"""
+        pool = Pool()
+        Product = pool.get('product.product')
+        Branch = pool.get('retail.branch')
+        Company = pool.get('company.company')
+        try:
+            Lot = pool.get('stock.lot')
+        except KeyError:
+            Lot = None
+        branch = Branch(branch) if branch else None
+        labels = []
+        for item in items:
+            product = Product(int(item['product']))
+            lot = (Lot(int(item['lot']))
+                if item.get('lot') and Lot else None)
+            label = label_values(product, branch, lot)
+            label['copies'] = item.get('copies') or 1
+            labels.append(label)
+        company_id = Transaction().context.get('company')
+        symbol = Company(company_id).currency.symbol if company_id else None
+        return proxy_label_job(labels, symbol)
 
     @classmethod
     def record(cls, branch, prices):
@@ -238,6 +267,40 @@ class LabelReport(Report):
             label = label_values(product, branch, lot)
             labels.extend([label] * max(1, int(item.get('copies') or 1)))
         return 'pdf', render_labels(labels, data.get('layout') or 'a4')
+
+
+def proxy_label_job(labels, currency_symbol=None):
+    """The hardware proxy's label job (POST /printers/{name}/jobs, see
+    iot_proxy/README.md "Labels") of labels (label_values dicts with
+    'copies'): printed by the proxy on an ESC/POS printer, or as ZPL on a
+    label printer"""
+    items = []
+    for label in labels:
+        name = label['name']
+        if label.get('variant'):
+            name = f"{name} — {label['variant']}"
+        lines = [t for t in [label.get('unit_price'),
+                ' '.join(filter(None, [
+                            gettext('retail_product.msg_label_lot',
+                                lot=label['lot']) if label.get('lot')
+                            else None,
+                            gettext('retail_product.msg_label_expiry',
+                                date=label['expiry'])
+                            if label.get('expiry') else None]))] if t]
+        item = {
+            'name': name[:100],
+            'lines': [l[:200] for l in lines][:5],
+            'copies': max(1, min(100, int(label.get('copies') or 1))),
+            }
+        if label.get('price_value') is not None:
+            item['price'] = str(Decimal(label['price_value']).quantize(
+                    Decimal('0.01')))
+        if label.get('barcode'):
+            item['barcode'] = {'type': 'EAN13', 'data': label['barcode']}
+        if currency_symbol:
+            item['currency'] = currency_symbol
+        items.append(item)
+    return {'type': 'label', 'labels': items}
 
 
 def label_values(product, branch=None, lot=None):

@@ -4,10 +4,12 @@
 plain Product.create, in the same run and database.
 
     .venv/bin/python tests/benchmarks/bench_variants.py [--runs N]
+        [--postgresql]
 
-Runs on SQLite (in memory) by default, on PostgreSQL with the environment
-of Tryton's tests (TRYTOND_DATABASE__URI=postgresql://… DB_NAME=…).  Prints
-the median seconds of each over N runs, each on a new template, and their
+Runs on SQLite (in memory); with --postgresql, again on a PostgreSQL
+server it starts in a temporary directory (each backend in a process of
+its own: trytond's backend is chosen at import).  Prints, per backend, the
+median seconds of each over N runs, each on a new template, and their
 ratio."""
 import argparse
 import os
@@ -25,7 +27,23 @@ FITS = ['slim', 'regular', 'relaxed', 'tall', 'short']
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--runs', type=int, default=5)
+    parser.add_argument('--postgresql', action='store_true')
     args = parser.parse_args()
+    if args.postgresql:
+        import subprocess
+        import sys
+        root = os.path.dirname(os.path.dirname(os.path.dirname(
+                    os.path.abspath(__file__))))
+        sys.path.insert(0, root)
+        from tests.support.servers import PostgresServer
+        subprocess.run([sys.executable, __file__, '--runs', str(args.runs)],
+            check=True)
+        with PostgresServer(reuse_env=False) as pg:
+            subprocess.run([sys.executable, __file__, '--runs',
+                    str(args.runs)], check=True, env=dict(os.environ,
+                    TRYTOND_DATABASE_URI=pg.uri, DB_NAME='bench_variants',
+                    DB_CACHE=pg.uri.rstrip('/')))
+        return
 
     from trytond.modules.company.tests import create_company, set_company
     from trytond.modules.retail_product import barcode
@@ -111,7 +129,7 @@ def main():
                 assert len(made) == 200, len(made)
 
     measure()
-    backend = os.environ.get('TRYTOND_DATABASE__URI', 'sqlite://').split(
+    backend = os.environ.get('TRYTOND_DATABASE_URI', 'sqlite://').split(
         ':')[0]
     base = statistics.median(baseline)
     gen = statistics.median(generate)

@@ -73,6 +73,29 @@ class LabelRenderTestCase(unittest.TestCase):
                     codes)
 
 
+class ProxyLabelJobTestCase(unittest.TestCase):
+    "Label jobs for the hardware proxy"
+
+    def test_proxy_accepts_the_job(self):
+        "The proxy's own parser reads the job: name, price, lines, EAN-13"
+        from iot_proxy.receipt import parse_labels
+        from trytond.modules.retail_product.label import proxy_label_job
+        job = proxy_label_job([{'name': "Oxford Shirt",
+                    'variant': "M / Light Blue", 'price': "€49.95",
+                    'price_value': Decimal('49.95'),
+                    'unit_price': "€49.95 / u",
+                    'barcode': '2000000000015', 'copies': 2}], '€')
+        self.assertEqual(job['type'], 'label')
+        labels, currency = parse_labels(job['labels'])
+        label, = labels
+        self.assertEqual(label.name, "Oxford Shirt — M / Light Blue")
+        self.assertEqual(label.price, Decimal('49.95'))
+        self.assertEqual(label.lines, ["€49.95 / u"])
+        self.assertEqual((label.barcode.type, label.barcode.data),
+            ('EAN13', '2000000000015'))
+        self.assertEqual(label.copies, 2)
+
+
 class LabelTestCase(unittest.TestCase):
     "Labels printed from the back office"
 
@@ -131,6 +154,17 @@ class LabelTestCase(unittest.TestCase):
             printed = Printed.search([('branch', '=', branch.id)])
             self.assertEqual(sorted(p.price for p in printed),
                 [Decimal('40.00'), Decimal('45.00')])
+
+            # the same labels as a job for the hardware proxy
+            from iot_proxy.receipt import parse_labels
+            job = Printed.label_job([{'product': products['OXF-L-BLUE'].id,
+                        'copies': 3}], branch.id)
+            (label,), _ = parse_labels(job['labels'])
+            self.assertEqual(label.name, "Oxford Shirt — L / Light Blue")
+            self.assertEqual(label.price, Decimal('45.00'))
+            self.assertEqual(label.barcode.data, products[
+                    'OXF-L-BLUE'].identifiers[0].code)
+            self.assertEqual(label.copies, 3)
 
             # the L's price changes: only it is re-labelled
             large, = [v for a in template.variant_axes for v in a.values
