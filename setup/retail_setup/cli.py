@@ -245,6 +245,16 @@ def cmd_scale(args):
     return 0
 
 
+def cmd_verify_journal(args):
+    backend, uri, config_path, db_path = _config_for(args)
+    if not srv.database_exists(backend, uri, args.name, db_path=db_path):
+        raise SetupError(
+            f"The database '{args.name}' does not exist: name it with "
+            "--name.")
+    from .journal import verify_journal
+    return verify_journal(config_path, args.name, terminal=args.terminal)
+
+
 def _positive(value):
     try:
         number = int(value)
@@ -304,6 +314,13 @@ def main(argv=None):
     common(p)
     p.add_argument('--products', type=_positive, required=True)
     p.set_defaults(func=cmd_scale)
+
+    p = sub.add_parser('verify-journal', help="walk the receipt journal "
+        "of every terminal and print its breaks (exit code 1 on any)")
+    common(p)
+    p.add_argument('--terminal', help="only this terminal (name, receipt "
+        "prefix or id)")
+    p.set_defaults(func=cmd_verify_journal)
 
     args = parser.parse_args(argv)
     try:
