@@ -210,6 +210,10 @@ test('session: closing counts the cash, shows the Z report, then locks the till'
   click('#count-ok');
   await until(() => $('#report'));
   assert.equal($('#report').dataset.server, 'unavailable');
+  // The till's own receipt journal is checked with the Z (the close is its entry)
+  await until(() => $('#report-journal'));
+  assert.equal($('#report-journal').dataset.breaks, '0');
+  assert.match($('#report-journal').textContent, /Receipt journal: \d+ entries, unbroken/);
   click('.modal .primary');
   await until(() => t.shell.screen === 'login');
   assert.equal(await t.register.currentSession(), null);

@@ -20,6 +20,7 @@ export const STORES = {
   sessions: { origin: 'device', encrypted: true, doc: 'cash sessions and their transfers' },
   customers: { origin: 'device', encrypted: true, doc: 'customers created or edited here' },
   audit: { origin: 'device', encrypted: true, doc: 'manager overrides and other sensitive actions' },
+  chain: { origin: 'device', encrypted: true, doc: 'the receipt journal\'s hash chain: each sale, return, void and session close as committed (sync/journal.js)' },
   stock: { origin: 'device', encrypted: false, doc: 'stock moves of the own sales, returns and counts not yet in the server figure (db/stock.js)' },
 };
 
@@ -51,6 +52,10 @@ export function openDatabase(name = DB_NAME, options) {
     slots: 'employee',
     sealed: '++id',
   });
+  // 4: the receipt journal's hash chain (sync/journal.js, docs/journal.md)
+  db.version(4).stores({
+    chain: 'seq, &uuid',
+  });
   return db;
 }
 
@@ -74,7 +79,7 @@ export function metaStore(db, key) {
 }
 
 // The stores whose records hold an `enc` field (db/migrate.js re-encrypts them).
-export const ENCRYPTED_STORES = ['catalog', 'changes', 'sales', 'outbox', 'quarantine', 'held', 'sessions', 'customers', 'audit'];
+export const ENCRYPTED_STORES = ['catalog', 'changes', 'sales', 'outbox', 'quarantine', 'held', 'sessions', 'customers', 'audit', 'chain'];
 
 // Split a page's records into what may stay in clear and what is encrypted.
 export function splitSensitive(records) {

@@ -5,7 +5,8 @@
 import { formatDecimal, QTY_DIGITS } from '../lib/money.js';
 import { uuid } from '../lib/uuid.js';
 import { countMoves, orderMoves, putMoves } from '../db/stock.js';
-import { commitOperation, formatReceiptNumber } from '../sync/outbox.js';
+import { commitOperation, formatReceiptNumber, readCounters } from '../sync/outbox.js';
+import { verifyChain } from '../sync/journal.js';
 import { auditPayloads, salePayload } from '../sync/wire.js';
 import { allocateLots } from './catalog.js';
 import {
@@ -201,6 +202,28 @@ export class Register {
       build: () => ({ payload: withSession({ counted_cash: formatDecimal(countedMinor, digits) }, this.wireSession(session)), extra: async () => this.db.sessions.put(rec) }),
     });
     return { ...report, counted: countedMinor, difference: countedMinor - report.expectedCash, closedAt: session.closedAt };
+  }
+
+  // Check the till's own receipt journal (sync/journal.js): every chained
+  // entry as committed, oldest first, against the head the till keeps.
+  // Returns {entries, head, breaks: [{sequence, uuid, kind, message}]}.
+  async verifyJournal() {
+    const records = await this.db.chain.orderBy('seq').toArray();
+    const operations = [];
+    for (const rec of records) {
+      try {
+        operations.push(await this.vault.decrypt(rec.enc));
+      } catch {
+        operations.push({ sequence: rec.seq, uuid: rec.uuid, journal: null });
+      }
+    }
+    const result = await verifyChain(operations, (await readCounters(this.db)).journal || null);
+    for (const [i, rec] of records.entries()) {
+      if (operations[i].journal?.hash !== rec.hash) {
+        result.breaks.push({ sequence: rec.seq, uuid: rec.uuid, kind: 'edited', message: `The chain record's hash ${rec.hash} is not its entry's.` });
+      }
+    }
+    return result;
   }
 
   // X (mid-shift) and Z (close) figures, computed from the local journal.

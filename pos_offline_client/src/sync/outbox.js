@@ -4,6 +4,7 @@
 // It leaves the outbox only when the server has acknowledged it.
 import { COUNTERS_KEY, emptyCounters } from '../db/schema.js';
 import { uuid as makeUuid } from '../lib/uuid.js';
+import { GENESIS, JOURNAL_TYPES, chainOperation } from './journal.js';
 
 export function formatReceiptNumber(prefix, n) {
   return `${prefix}-${String(n).padStart(6, '0')}`;
@@ -45,6 +46,11 @@ export async function commitOperation({ db, vault, type, terminal, employee, rec
     const operation = {
       uuid: opUuid, type, terminal, sequence, client_time: clientTime, employee, payload: built.payload,
     };
+    // The receipt journal (sync/journal.js): chained to the head read with
+    // the counters; the transaction below stores the new head only if
+    // the counters (and so the head) have not moved meanwhile
+    const chained = JOURNAL_TYPES.has(type);
+    const journalHash = chained ? await chainOperation(operation, counters.journal || GENESIS) : null;
     const encOp = await vault.encrypt(operation);
     const also = [];
     for (const [i, more] of (built.also || []).entries()) {
@@ -57,11 +63,16 @@ export async function commitOperation({ db, vault, type, terminal, employee, rec
     const encJournal = built.journal ? await vault.encrypt(built.journal.secret) : null;
     const secrets = {};
     for (const [k, v] of Object.entries(built.secrets || {})) secrets[k] = await vault.encrypt(v);
-    const tables = [db.meta, db.outbox, db.sales, ...stores.map((s) => db[s])];
+    const tables = [db.meta, db.outbox, db.sales, ...(chained ? [db.chain] : []), ...stores.map((s) => db[s])];
     const ok = await db.transaction('rw', tables, async () => {
       const current = (await db.meta.get(COUNTERS_KEY)) || emptyCounters();
       if (current.receipt !== counters.receipt || current.operation !== counters.operation) return false;
-      await db.meta.put({ ...current, receipt: receipt ? receiptNumber : current.receipt, operation: lastSequence });
+      if ((current.journal || null) !== (counters.journal || null)) return false;
+      await db.meta.put({
+        ...current, receipt: receipt ? receiptNumber : current.receipt, operation: lastSequence,
+        ...(chained ? { journal: journalHash } : {}),
+      });
+      if (chained) await db.chain.add({ seq: sequence, uuid: opUuid, type, hash: journalHash, enc: encOp });
       await db.outbox.add({ seq: sequence, uuid: opUuid, type, createdAt: date.getTime(), attempts: 0, enc: encOp });
       for (const { operation: op, enc } of also) {
         await db.outbox.add({ seq: op.sequence, uuid: op.uuid, type: op.type, createdAt: date.getTime(), attempts: 0, enc });

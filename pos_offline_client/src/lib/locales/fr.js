@@ -206,6 +206,8 @@ export default {
   'Open the cash session: float in the drawer': 'Ouvrir la session de caisse : fond de caisse',
   // X/Z reports
   'X report': 'Rapport X',
+  'Receipt journal: {n} breaks: {first}': 'Journal des tickets : {n} ruptures : {first}',
+  'Receipt journal: {n} entries, unbroken': 'Journal des tickets : {n} entrées, sans rupture',
   'Z report': 'Rapport Z',
   'Close session (Z report)': 'Clôturer la session (rapport Z)',
   Counted: 'Compté',

@@ -41,10 +41,17 @@ export class ReportsScreen {
     let html = reportHtml(title, r, money, app.device, server);
     let open = true;
     const body = h('div', { class: 'report', id: 'report', 'data-server': server?.state || '' });
+    // The till's own receipt journal, checked with each report
+    const journal = await env.register.verifyJournal().catch((e) => ({ entries: 0, breaks: [{ message: String(e?.message || e) }] }));
+    const journalLine = h('p', { class: journal.breaks.length ? 'journal error' : 'journal', id: 'report-journal', 'data-breaks': String(journal.breaks.length) },
+      journal.breaks.length
+        ? t('Receipt journal: {n} breaks: {first}', { n: journal.breaks.length, first: journal.breaks[0].message })
+        : t('Receipt journal: {n} entries, unbroken', { n: journal.entries }));
     const render = () => {
       html = reportHtml(title, r, money, app.device, server);
       body.innerHTML = html;
       body.dataset.server = server?.state || '';
+      body.append(journalLine);
     };
     const follow = async () => {
       let kicked = false;
