@@ -283,6 +283,19 @@ SCHEMAS['OperationBase'] = {
         'client_time': ref('ClientTime'),
         'employee': ref('NullableId'),
         'payload': {'type': 'object'},
+        'journal': {
+            'type': 'object',
+            'description': (
+                "The receipt journal's link of a sale, return, void or "
+                "session_close (docs/journal.md): previous and hash, each "
+                "64 lowercase hexadecimal digits. Optional; a wrong hash "
+                "or link does not reject the operation, it breaks the "
+                "terminal's chain (journal_state broken)."),
+            'properties': {
+                'previous': {'type': 'string'},
+                'hash': {'type': 'string'},
+                },
+            },
         },
     }
 # What a push names besides its operations; the operations are checked
