@@ -8,6 +8,7 @@ import { CASHIER, MANAGER, checkout, till } from './ui-till.js';
 import { screenNames, registerScreen } from '../src/ui/registry.js';
 import { bannerParts, statusParts } from '../src/ui/components/status-bar.js';
 import { serverSide } from '../src/ui/screens/reports.js';
+import { serverReportReceipt } from '../src/ui/print.js';
 import { modalOpen } from '../src/ui/dom.js';
 
 function type(selector, text) {
@@ -223,4 +224,31 @@ test('reports: the server\'s figures match or differ from the till\'s', () => {
   assert.deepEqual(serverSide({}, { state: 'pending' }), { state: 'pending' });
   const same = { sales: 2, total: 100 };
   assert.equal(serverSide(same, { state: 'ok', figures: same }).state, 'match');
+});
+
+test('reports: the server\'s figures are kept to reprint them through the proxy', () => {
+  const figures = {
+    uuid: 's-1', state: 'closed', opening: 10000, sales: 2, salesTotal: 5400, returns: 1, returnsTotal: -1200,
+    net: 4200, tax: 700, taxes: [{ tax: 3, name: 'VAT 20%', base: 3500, amount: 700 }],
+    payments: [{ method: 1, name: 'Cash', amount: 2800 }, { method: 2, name: 'Card', amount: 1400 }],
+    cashIn: 5000, cashOut: 2000, expectedCash: 15800, counted: 16000, difference: 200,
+  };
+  const side = serverSide({ sales: 2 }, { state: 'ok', figures });
+  assert.equal(side.comparison.serverFigures, figures);
+  const receipt = serverReportReceipt('Z report', figures, { code: 'EUR', digits: 2, terminal: 'Till 1' });
+  // Only keys the proxy's structured receipt takes (iot_proxy receipt.py RECEIPT_KEYS)
+  const keys = ['paper_width', 'codepage', 'currency', 'labels', 'logo', 'header', 'meta', 'lines',
+    'subtotal', 'discounts', 'taxes', 'total', 'payments', 'change', 'barcode', 'qr', 'footer', 'cut', 'copies'];
+  assert.deepEqual(Object.keys(receipt).filter((k) => !keys.includes(k)), []);
+  assert.equal(receipt.header.title, 'Z report');
+  assert.deepEqual(receipt.lines, []);
+  assert.equal(receipt.total, '42.00');
+  assert.deepEqual(receipt.taxes, [{ label: 'VAT 20%', base: '35.00', amount: '7.00' }]);
+  assert.deepEqual(receipt.payments, [{ method: 'Cash', amount: '28.00' }, { method: 'Card', amount: '14.00' }]);
+  const meta = Object.fromEntries(receipt.meta.map((m) => [m.label, m.value]));
+  assert.equal(meta.Terminal, 'Till 1');
+  assert.equal(meta['Expected cash'], '158.00');
+  assert.equal(meta['Counted cash'], '160.00');
+  assert.equal(meta.Difference, '2.00');
+  assert.equal(meta.Sales, '2 · 54.00');
 });

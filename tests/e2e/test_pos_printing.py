@@ -108,8 +108,39 @@ def test_receipt_and_drawer_through_the_proxy_then_browser_fallback(
     # the till closes its session: in French too, its Z report matches the
     # server's figures (protocol 1.2), and the terminal is left closed
     manager_name, manager_pin = backend.employees['manager']
+    reprinted = {}
+    if hasattr(backend, 'office'):
+        # The proxy is back (on a new port): the till is told where
+        hardware.start_service()
+        page.keyboard.press('F12')
+        page.click("[data-menu='Hardware proxy']")
+        page.fill('#proxy-url', hardware.url)
+        page.click('#proxy-save')
+        page.wait_for_selector('#proxy-url', state='detached')
+
+    def reprint_server_report(page):
+        # The server's Z of the session, reprinted through the proxy
+        before = len(hardware.jobs())
+        page.click('#print-server-report')
+        page.wait_for_function(
+            "(window.pos.ui.lastPrint || {}).jobId?.startsWith('report-')",
+            timeout=30_000)
+        reprinted['print'] = page.evaluate('pos.ui.lastPrint')
+        assert reprinted['print']['ok'], reprinted['print']
+        reprinted['job'] = hardware.wait_for_jobs(before + 1)[-1]
+        reprinted['session'] = page.evaluate('''async () =>
+            (await pos.db.sessions.toArray()).sort(
+                (a, b) => b.openedAt - a.openedAt)[0].uuid''')
+
     z = close_session(page, employee_id(page, manager_name), manager_pin,
-        server=hasattr(backend, 'office'), screenshot=None)
+        server=hasattr(backend, 'office'), screenshot=None,
+        before_closing=reprint_server_report if hasattr(backend, 'office')
+        else None)
+    if hasattr(backend, 'office'):
+        assert reprinted['print']['ok'], reprinted['print']
+        text = reprinted['job']['text']
+        assert reprinted['session'] in text.replace('\n', ''), text
+        assert 'Ventes nettes' in text and 'Espèces attendues' in text, text
     assert z['sales'] == 2 and z['cashPayments'] == sum(
         j['total'] for j in local)
     if hasattr(backend, 'office'):

@@ -209,10 +209,11 @@ def x_report(page):
 
 
 def close_session(page, manager_id, manager_pin, server=False,
-        screenshot='z-report', prefix='pos'):
+        screenshot='z-report', prefix='pos', before_closing=None):
     """Count exactly the expected cash, close; answers the Z report's
     figures. server: the Z report shows the server's figures beside the
-    till's once the close is acknowledged, and they match"""
+    till's once the close is acknowledged, and they match.
+    before_closing(page): called while the Z report is open"""
     x = page.evaluate('''async () => {
         const r = await pos.register.report(
             await pos.register.currentSession());
@@ -256,6 +257,8 @@ def close_session(page, manager_id, manager_pin, server=False,
             difference: session.counted - r.expectedCash,
             text: document.querySelector('#report').innerText};
     }''')
+    if before_closing:
+        before_closing(page)
     page.click('#report ~ .actions button.primary')
     assert z['state'] == 'closed' and z['counted'] == x['expected'] \
         and z['difference'] == 0

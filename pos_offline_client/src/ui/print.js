@@ -1,8 +1,9 @@
 // Printing through the browser when the hardware proxy does not answer:
 // the receipt as HTML with its number as a Code 128 barcode (for returns).
 import JsBarcode from 'jsbarcode';
-import { formatDateTime, t } from '../lib/i18n.js';
-import { toProxyReceipt } from '../services/hardware.js';
+import { formatDecimal } from '../lib/money.js';
+import { formatDateTime, getLocale, t } from '../lib/i18n.js';
+import { proxyCurrency, toProxyReceipt } from '../services/hardware.js';
 import { receiptData } from '../services/receipt.js';
 
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
@@ -104,4 +105,51 @@ export async function printReceipt(env, journal, jobId, { copy = false } = {}) {
   }
   if (app.settings.browserPrint !== false) printHtml(receiptHtml(data));
   env.toast(t('Printer: {m}. Printed by the browser; reprint from the menu.', { m: r.message || t('not available') }), 'warn', 5000);
+}
+
+// The server's X/Z figures of a session (sync/wire.js figuresFromWire,
+// minor units) as the hardware proxy's structured receipt: the server's
+// report reprinted on the receipt printer (lines empty, the figures as
+// meta, taxes per rate, payments per method, net sales as the total).
+export function serverReportReceipt(title, figures, { code, digits, locale = 'en', terminal = '' }) {
+  const f = (minor) => formatDecimal(minor ?? 0, digits);
+  const meta = [
+    [t('Terminal'), terminal],
+    [t('Sales'), `${figures.sales} · ${f(figures.salesTotal)}`],
+    [t('Returns'), `${figures.returns} · ${f(figures.returnsTotal)}`],
+    [t('Net sales'), f(figures.net)],
+    [t('Tax'), f(figures.tax)],
+    [t('Opening float'), f(figures.opening)],
+    [t('Cash in'), f(figures.cashIn)],
+    [t('Cash out'), f(figures.cashOut)],
+    [t('Expected cash'), f(figures.expectedCash)],
+    ...(figures.counted !== null && figures.counted !== undefined
+      ? [[t('Counted cash'), f(figures.counted)], [t('Difference'), f(figures.difference)]] : []),
+  ];
+  return {
+    currency: proxyCurrency(code, digits, locale),
+    header: { title, lines: [`${t('Server')} · ${figures.uuid || ''}`] },
+    meta: meta.map(([label, value]) => ({ label, value: String(value) })),
+    lines: [],
+    taxes: (figures.taxes || []).map((x) => ({ label: x.name, base: f(x.base), amount: f(x.amount) })),
+    total: f(figures.net),
+    payments: (figures.payments || []).map((p) => ({ method: p.name, amount: f(p.amount) })),
+    footer: [`${t('Printed')} ${formatDateTime(Date.now())}`],
+  };
+}
+
+// Reprint the server's report of a session through the hardware proxy
+// (its own job id each time: a reprint prints again). Answers the proxy's
+// {ok, message}; env.lastPrint says what happened.
+export async function printServerReport(env, title, figures) {
+  const { app, register } = env;
+  const { code, digits } = register.currency();
+  const receipt = serverReportReceipt(title, figures, {
+    code, digits, locale: getLocale(), terminal: app.device?.terminal?.name || '',
+  });
+  const jobId = `report-${figures.uuid || 'session'}-${Date.now()}`;
+  const r = await app.hardware.printReceipt(receipt, jobId);
+  env.lastPrint = { jobId, ok: r.ok, status: r.data?.status || null, message: r.message, browser: false };
+  env.toast(r.ok ? t('Printed') : t('Printer: {m}', { m: r.message || t('not available') }), r.ok ? 'info' : 'warn', 4000);
+  return r;
 }

@@ -229,6 +229,8 @@ export default {
   'Counted cash': 'Espèces comptées',
   Difference: 'Écart',
   Server: 'Serveur',
+  'Print the server’s report': 'Imprimer le rapport du serveur',
+  'Printer: {m}': 'Imprimante : {m}',
   'Server figures after sync': 'Chiffres du serveur après la synchronisation',
   'The server’s figures match the till’s': 'Les chiffres du serveur concordent avec ceux de la caisse',
   'The server’s figures differ from the till’s (≠)': 'Les chiffres du serveur diffèrent de ceux de la caisse (≠)',

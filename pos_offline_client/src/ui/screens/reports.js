@@ -4,7 +4,7 @@
 import { t } from '../../lib/i18n.js';
 import { compareFigures } from '../../sync/wire.js';
 import { h, openModal } from '../dom.js';
-import { printHtml, reportHtml } from '../print.js';
+import { printHtml, printServerReport, reportHtml } from '../print.js';
 import { registerScreen } from '../registry.js';
 
 // The state of the server's side of a report from the app's answer
@@ -13,7 +13,7 @@ import { registerScreen } from '../registry.js';
 export function serverSide(report, answer) {
   if (answer.state !== 'ok') return { state: answer.state };
   const comparison = compareFigures(report, answer.figures);
-  return { state: comparison.match ? 'match' : 'differ', comparison };
+  return { state: comparison.match ? 'match' : 'differ', comparison: { ...comparison, serverFigures: answer.figures } };
 }
 
 export class ReportsScreen {
@@ -47,12 +47,6 @@ export class ReportsScreen {
       journal.breaks.length
         ? t('Receipt journal: {n} breaks: {first}', { n: journal.breaks.length, first: journal.breaks[0].message })
         : t('Receipt journal: {n} entries, unbroken', { n: journal.entries }));
-    const render = () => {
-      html = reportHtml(title, r, money, app.device, server);
-      body.innerHTML = html;
-      body.dataset.server = server?.state || '';
-      body.append(journalLine);
-    };
     const follow = async () => {
       let kicked = false;
       while (open) {
@@ -68,10 +62,24 @@ export class ReportsScreen {
         await new Promise((resolve) => setTimeout(resolve, 1500));
       }
     };
+    // The server's report of the session reprinted through the hardware
+    // proxy, once the server has answered its figures
+    const reprint = h('button', {
+      id: 'print-server-report', hidden: true,
+      onclick: () => printServerReport(env, title, server.comparison.serverFigures),
+    }, t('Print the server’s report'));
+    const render = () => {
+      html = reportHtml(title, r, money, app.device, server);
+      body.innerHTML = html;
+      body.dataset.server = server?.state || '';
+      body.append(journalLine);
+      reprint.hidden = !server?.comparison?.serverFigures;
+    };
     await openModal((box, close) => {
       render();
       box.append(body, h('div', { class: 'actions' },
         h('button', { onclick: () => printHtml(html) }, t('Print')),
+        reprint,
         h('button', { class: 'primary', onclick: () => close() }, t('Close'))));
       if (session) follow().catch(() => {});
     }, { className: 'wide' });
