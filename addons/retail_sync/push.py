@@ -91,6 +91,9 @@ class Batch(TerminalContext):
         self.post_flags = {}
         self.poster = Poster()
         self.company_today = None
+        # The sales are posted after the commit, by the posting task
+        # (retail.sync.operation post_pending), not by finish
+        self.defer_posting = False
 
     def preload(self, operations):
         """Read at once what the operations refer to: products with their
@@ -269,6 +272,7 @@ class Push(Model):
         Operation = pool.get('retail.sync.operation')
         handlers = cls._operation_handlers()
         batch = Batch(terminal)
+        batch.defer_posting = True
 
         uuids = [o['uuid'] for o in operations]
         known = {}
@@ -322,6 +326,9 @@ class Push(Model):
             if (answer['status'] == 'accepted'
                     and isinstance(answer['result'].get('sale'), int)):
                 values['sale'] = answer['result']['sale']
+                values['posting'] = 'pending'
+            if answer['status'] == 'accepted':
+                answer['posted'] = values.get('posting') != 'pending'
             answer_first = {k: v for k, v in answer.items()
                 if k in {'result', 'reason'}}
             values['first_result'] = json.dumps(answer_first)
@@ -330,15 +337,73 @@ class Push(Model):
         if to_create:
             try:
                 with savepoint():
-                    Operation.create(to_create)
+                    created = Operation.create(to_create)
             except (backend.DatabaseIntegrityError, SQLConstraintError) as e:
                 raise ConcurrentPush(str(e)) from e
+            cls.enqueue_posting(
+                [o for o in created if o.posting == 'pending'])
         sequences = [schema.valid_int(o.get('sequence'))
             for o in operations]
         sequences = [s for s in sequences if s is not None]
         if sequences and max(sequences) > (terminal.sync_sequence or 0):
             cls.lock_terminal(terminal, {'sync_sequence': max(sequences)})
         return [results[o['uuid']] for o in operations]
+
+    @classmethod
+    def enqueue_posting(cls, operations):
+        """Queue the posting of operations: a task of the queue
+        retail_sync_post runs after the commit, in trytond-worker when
+        [queue] worker is set, else in the request once answered"""
+        Operation = Pool().get('retail.sync.operation')
+        if not operations:
+            return
+        with Transaction().set_context(
+                queue_name='retail_sync_post', _request=None):
+            Operation.__queue__.post_pending(operations)
+
+    @classmethod
+    def post(cls, terminal, operations):
+        """Post the sales of operations (all of terminal, in their order)
+        and mark them posted, or failed with the reason of the sales that
+        could not be posted"""
+        pool = Pool()
+        Operation = pool.get('retail.sync.operation')
+        Sale = pool.get('sale.point.sale')
+        Flag = pool.get('retail.sync.sale.flag')
+        batch = Batch(terminal)
+        by_sale = {o.sale.id: o for o in operations if o.sale}
+        ids = [o.sale.id for o in operations if o.sale]
+        if ids:
+            with Transaction().set_context(company=terminal.company.id):
+                cls.post_sales(batch, ids)
+        posted, failed = [], {}
+        for sale in Sale.browse(ids):
+            if sale.state == 'posted':
+                posted.append(by_sale[sale.id])
+            else:
+                flags = Flag.search([
+                        ('sale', '=', sale.id),
+                        ('kind', '=', 'posting_error'),
+                        ], order=[('id', 'DESC')], limit=1)
+                failed[by_sale[sale.id]] = (flags[0].actual if flags
+                    else f"Sale {sale.rec_name} is {sale.state}.")
+        # A sale gone (deleted in the back office) has nothing to post
+        posted.extend(o for o in operations if not o.sale)
+        if posted:
+            Operation.write(posted, {'posting': 'posted'})
+        for operation, reason in failed.items():
+            Operation.write([operation], {
+                    'posting': 'failed',
+                    'posting_reason': reason,
+                    })
+
+    @classmethod
+    def post_sales(cls, batch, ids):
+        "Let each handler post the sales ids of batch"
+        for handler in cls._handlers():
+            if hasattr(handler, 'post_sales'):
+                handler.post_sales(batch, ids)
+                break
 
     @classmethod
     def flush(cls, batch):
@@ -435,6 +500,16 @@ class Push(Model):
             write.update(state='accepted', reason_code=None, reason=None,
                 result=json.dumps(answer['result']),
                 sale=answer['result'].get('sale'))
+            sale = answer['result'].get('sale')
+            if sale:
+                # Posted by finish, in this transaction
+                Sale = Pool().get('sale.point.sale')
+                if Sale(sale).state == 'posted':
+                    write.update(posting='posted', posting_reason=None)
+                else:
+                    write.update(posting='failed',
+                        posting_reason="The sale could not be posted: see "
+                        "its posting_error flag.")
             if 'receipt_number' in values:
                 write['receipt_number'] = values['receipt_number']
         else:

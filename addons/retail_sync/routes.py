@@ -478,7 +478,12 @@ def push(request, pool, terminal, log):
         log[{'accepted': 'accepted', 'duplicate': 'duplicates',
                 'rejected': 'rejected'}[status]] = sum(
             1 for r in results if r['status'] == status)
-    return {'results': results}, HTTPStatus.OK
+    Operation = pool.get('retail.sync.operation')
+    # What the posting task has still to do for the terminal (this push's
+    # sales included) and what it could not post
+    posting = {'pending': 0, 'failed': 0}
+    posting.update(Operation.pending_counts(terminal))
+    return {'results': results, 'posting': posting}, HTTPStatus.OK
 
 
 
@@ -540,7 +545,10 @@ def session(request, pool, terminal, log, uuid):
         raise ApiError(HTTPStatus.FORBIDDEN, 'forbidden',
             f"Cash session {uuid} belongs to another terminal.")
     log['records'] = 1
-    return own[0].figures(), HTTPStatus.OK
+    session = own[0]
+    # The figures read the recorded sales: they do not wait for posting
+    return dict(session.figures(), posting=session.posting_counts()
+        ), HTTPStatus.OK
 
 
 # None: any method, TRACE and QUERY included

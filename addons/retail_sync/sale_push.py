@@ -9,6 +9,8 @@ import logging
 from collections import defaultdict
 from decimal import Decimal
 
+from sql.aggregate import Sum
+
 from trytond import backend
 from trytond.exceptions import UserError, UserWarning
 from trytond.model.exceptions import ValidationError
@@ -17,6 +19,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, TransactionError
 
+from .changelog import in_
 from .push import OperationHandler, savepoint
 from .serialise import (
     fefo_key, gross_price_used, product_prices, sell_by, stock_quantities)
@@ -538,13 +541,27 @@ class SaleHandler(OperationHandler):
 
     @classmethod
     def finish(cls, batch):
-        """Post the stock and account moves of the sales of the batch, all at
-        once; a sale that cannot be posted stays recorded and is flagged"""
+        """Flag the oversold sales of the batch and post their stock and
+        account moves, or with batch.defer_posting leave them to the
+        posting task (retail.sync.operation post_pending) and flag them
+        against the stock their branch will have once every recorded sale
+        is posted"""
         Sale = Pool().get('sale.point.sale')
         if not batch.sales:
             return
         ids = [s.id for s in batch.sales]
         sales = Sale.browse(ids)
+        if batch.defer_posting:
+            cls.flag_oversell(batch, sales, unposted=True)
+            return
+        cls.post_sales(batch, ids)
+        cls.flag_oversell(batch, sales)
+
+    @classmethod
+    def post_sales(cls, batch, ids):
+        """Post the stock and account moves of the sales ids, all at once;
+        a sale that cannot be posted stays recorded and is flagged
+        posting_error"""
         for chunk in grouped_slice(ids, BULK_POST_CHUNK):
             chunk = list(chunk)
             # What sale.point.sale.post would make, one insert per model
@@ -561,7 +578,6 @@ class SaleHandler(OperationHandler):
                 left = chunk
             for sub in grouped_slice(left, POST_CHUNK):
                 cls._post_chunk(batch, list(sub))
-        cls.flag_oversell(batch, sales)
 
     @classmethod
     def _post_chunk(cls, batch, ids):
@@ -600,10 +616,12 @@ class SaleHandler(OperationHandler):
                                 batch=batch)])
 
     @classmethod
-    def flag_oversell(cls, batch, sales):
+    def flag_oversell(cls, batch, sales, unposted=False):
         """Flag the sales of products whose branch stock went negative
         (oversell), and of lots whose branch stock went negative
-        (lot_oversell)"""
+        (lot_oversell); with unposted, the stock is what the done moves
+        leave less what the branch's recorded but not yet posted sales
+        take"""
         Flag = Pool().get('retail.sync.sale.flag')
         products = {line_.product.id for s in sales for line_ in s.lines
             if line_.quantity > 0 and line_.product.type != 'service'}
@@ -612,6 +630,9 @@ class SaleHandler(OperationHandler):
             if line_.product.id in products and line_.lot}
         lot_quantities = stock_quantities(
             list(lot_products), batch.locations, by_lot=True)
+        if unposted and products:
+            cls.subtract_unposted(batch, products, lot_products,
+                quantities, lot_quantities)
         flags = []
         for sale in sales:
             for line in sale.lines:
@@ -635,6 +656,56 @@ class SaleHandler(OperationHandler):
         batch.sales = []
         for flag in flags:
             batch.post_flags.setdefault(flag['sale'], set()).add(flag['kind'])
+
+
+    @classmethod
+    def subtract_unposted(cls, batch, products, lot_products, quantities,
+            lot_quantities):
+        """Take from quantities (by product, in its default unit) and
+        lot_quantities (by (product, lot)) what the recorded sales of the
+        branch not posted yet will move"""
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        Line = pool.get('sale.point.sale.line')
+        Point = pool.get('sale.point')
+        Uom = pool.get('product.uom')
+        points = [p.id for p in Point.search([
+                    ('storage_location', 'in', list(batch.locations)),
+                    ])]
+        if not points:
+            return
+        sale = Sale.__table__()
+        line = Line.__table__()
+        cursor = Transaction().connection.cursor()
+        for sub in grouped_slice(sorted(products), 1000):
+            cursor.execute(*line.join(sale,
+                    condition=line.sale == sale.id).select(
+                    line.product, Sum(line.quantity),
+                    where=in_(line.product, list(sub))
+                    & in_(sale.point, points)
+                    & sale.state.in_(['open', 'done']),
+                    group_by=[line.product]))
+            for product_id, quantity in cursor.fetchall():
+                product = batch.products.get(product_id) or cls.get_product(
+                    product_id)
+                quantity = Uom.compute_qty(product.sale_uom,
+                    float(quantity or 0), product.default_uom, round=False)
+                quantities[product_id] -= Decimal(str(quantity))
+        if not lot_products:
+            return
+        for line_ in Line.search([
+                    ('product', 'in', sorted(lot_products)),
+                    ('sale.point', 'in', points),
+                    ('sale.state', 'in', ['open', 'done']),
+                    ]):
+            sign = 1 if line_.quantity > 0 else -1
+            for lot, quantity in line_.lot_quantities():
+                if lot is None:
+                    continue
+                quantity = Uom.compute_qty(line_.product.sale_uom,
+                    quantity, line_.product.default_uom, round=False)
+                lot_quantities[(line_.product.id, lot.id)] -= (
+                    sign * Decimal(str(quantity)))
 
 
 class ReturnHandler(SaleHandler):

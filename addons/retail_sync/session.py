@@ -72,6 +72,19 @@ class CashSession(metaclass=PoolMeta):
                 ('state', 'in', ['done', 'posted']),
                 ], order=[('id', 'ASC')])
 
+    def posting_counts(self):
+        """{'posted': n, 'pending': n, 'failed': n}: the posting of the
+        session's sales recorded from pushed operations"""
+        Operation = Pool().get('retail.sync.operation')
+        sales = self.retail_sales_of()
+        counts = {'posted': 0, 'pending': 0, 'failed': 0}
+        for sub in [sales[i:i + 1000] for i in range(0, len(sales), 1000)]:
+            for operation in Operation.search([
+                        ('sale', 'in', [s.id for s in sub]),
+                        ]):
+                counts[operation.posting or 'posted'] += 1
+        return counts
+
     def figures(self):
         """The X (open) or Z (closed) figures of the session, money as
         decimal strings: the same computation whatever its state"""

@@ -4,8 +4,10 @@
 import json
 from collections import Counter
 
+from sql import Literal
 from sql.aggregate import Count, Max
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSingleton, ModelSQL, ModelView, Unique, fields)
@@ -16,6 +18,12 @@ from trytond.transaction import Transaction
 
 from .exceptions import ReplayError
 from .wire import dec, money
+
+# The first key of the advisory lock that serialises the posting tasks of a
+# terminal (the second is the terminal's id)
+POSTING_LOCK = 0x52535950
+# The most operations a posting task posts in its transaction
+POSTING_LIMIT = 1000
 
 
 class Configuration(ModelSingleton, ModelSQL, ModelView):
@@ -111,6 +119,19 @@ class Operation(ModelSQL, ModelView):
     replays = fields.Integer("Replays", readonly=True)
     sale = fields.Many2One(
         'sale.point.sale', "Sale", readonly=True, ondelete='SET NULL')
+    posting = fields.Selection([
+            (None, ""),
+            ('pending', "Pending"),
+            ('posted', "Posted"),
+            ('failed', "Failed"),
+            ], "Posting", readonly=True,
+        help="The posting of the operation's sale (its stock and account "
+        "moves), done after the push was answered.")
+    posting_reason = fields.Text(
+        "Posting Failure", readonly=True,
+        states={
+            'invisible': Eval('posting') != 'failed',
+            })
 
     @classmethod
     def __setup__(cls):
@@ -125,12 +146,19 @@ class Operation(ModelSQL, ModelView):
                     (t.receipt_number, Index.Range())),
                 Index(t, (t.state, Index.Equality(cardinality='low')),
                     where=t.state == 'rejected'),
+                Index(t, (t.terminal, Index.Equality()),
+                    (t.posting, Index.Equality(cardinality='low')),
+                    where=t.posting.in_(['pending', 'failed'])),
                 })
         cls._order = [('id', 'DESC')]
         cls._buttons.update({
                 'replay': {
                     'invisible': Eval('state') != 'rejected',
                     'depends': ['state'],
+                    },
+                'repost': {
+                    'invisible': Eval('posting') != 'failed',
+                    'depends': ['posting'],
                     },
                 })
 
@@ -149,7 +177,70 @@ class Operation(ModelSQL, ModelView):
             'first_status': self.first_state}
         first = json.loads(self.first_result or '{}')
         answer.update(first)
+        if self.state == 'accepted':
+            answer['posted'] = self.posting != 'pending'
         return answer
+
+    @classmethod
+    def post_pending(cls, operations):
+        """The posting task (queue retail_sync_post): post the pending
+        operations of the terminals of operations, one terminal at a time,
+        in the order of their sequence.  A concurrent task of the same
+        terminal waits, then finds nothing left to post."""
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        Terminal = pool.get('sale.point')
+        for terminal in sorted({o.terminal.id for o in operations}):
+            cls.lock_posting(terminal)
+            pending = cls.search([
+                    ('terminal', '=', terminal),
+                    ('posting', '=', 'pending'),
+                    ], order=[('sequence', 'ASC NULLS FIRST'), ('id', 'ASC')],
+                limit=POSTING_LIMIT + 1)
+            if not pending:
+                continue
+            pending, left = pending[:POSTING_LIMIT], pending[POSTING_LIMIT:]
+            # The queue skips the warnings of its tasks; posting a sale
+            # stops at them as it did inside the push (an expired lot),
+            # and the sale is flagged
+            with Transaction().set_context(_skip_warnings=False):
+                Push.post(Terminal(terminal), pending)
+            if left:
+                # A transaction posts at most POSTING_LIMIT sales: a task
+                # of its own posts the next ones
+                Push.enqueue_posting(left)
+
+    @classmethod
+    def lock_posting(cls, terminal):
+        """Serialise the posting tasks of terminal until the transaction
+        ends (a PostgreSQL advisory lock; SQLite has one writer)"""
+        transaction = Transaction()
+        if backend.name != 'postgresql':
+            return
+        cursor = transaction.connection.cursor()
+        # The key: the table's name hashed with the terminal id
+        cursor.execute('SELECT pg_advisory_xact_lock(%s, %s)',
+            (POSTING_LOCK, terminal))
+
+    @classmethod
+    def pending_counts(cls, terminal):
+        "Return {posting state: count} of the operations of terminal"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(table.posting, Count(Literal('*')),
+                where=(table.terminal == terminal.id)
+                & table.posting.in_(['pending', 'failed']),
+                group_by=[table.posting]))
+        return dict(cursor)
+
+    @classmethod
+    @ModelView.button
+    def repost(cls, operations):
+        "Post again the sales whose posting failed (after the fix)"
+        Push = Pool().get('retail.sync.push')
+        operations = [o for o in operations if o.posting == 'failed']
+        cls.write(operations, {'posting': 'pending', 'posting_reason': None})
+        Push.enqueue_posting(operations)
 
     @classmethod
     @ModelView.button

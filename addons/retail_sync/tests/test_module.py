@@ -9,7 +9,8 @@ from trytond.modules.retail.tests.views import (
     unapplied_view_extensions, unrenderable_tree_columns)
 from trytond.modules.retail_sync.pull import Scope, bootstrap_page, delta
 from trytond.modules.retail_sync.tests.tools import (
-    committed, operation, pull_own_changes, sale_op, setup_shop)
+    committed, operation, pull_own_changes, push_and_post, sale_op,
+    setup_shop)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
@@ -50,9 +51,8 @@ class RetailSyncTestCase(ModuleTestCase):
         return Pool().get('sale.point')(shop.terminal)
 
     def push(self, shop, operations):
-        Push = Pool().get('retail.sync.push')
         with Transaction().set_context(company=shop.company):
-            return Push.push(self.terminal(shop), operations)
+            return push_and_post(self.terminal(shop), operations)
 
     def pull(self, shop, cursor, limit=1000):
         return delta(Scope(self.terminal(shop)), cursor, limit)

@@ -10,7 +10,7 @@ from sql import Column, Table
 from trytond.modules.retail_sync.posting import Poster
 from trytond.modules.retail_sync.push import Batch
 from trytond.modules.retail_sync.tests.tools import (
-    committed, operation, sale_op, setup_shop)
+    committed, operation, push_and_post, run_queue, sale_op, setup_shop)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     TestCase, activate_module, drop_db, with_transaction)
@@ -293,7 +293,6 @@ class PostingTestCase(TestCase):
     def test_push_posts_in_bulk(self):
         "A push posts its sales with their stock and account moves"
         pool = Pool()
-        Push = pool.get('retail.sync.push')
         Sale = pool.get('sale.point.sale')
         shop = self.shop()
         self.receive(shop.products[0], 10)
@@ -301,7 +300,7 @@ class PostingTestCase(TestCase):
         ops.append(operation(shop, 'cash_in', {'amount': '5.00',
                     'transfer_type': shop.transfer_type}, sequence=504))
         with Transaction().set_context(company=shop.company):
-            results = Push.push(self.terminal(), ops)
+            results = push_and_post(self.terminal(), ops)
         self.assertEqual([r['status'] for r in results], ['accepted'] * 4)
         for result in results[:3]:
             sale = Sale(result['result']['sale'])
@@ -317,7 +316,6 @@ class PostingTestCase(TestCase):
         "A sale neither poster can post is flagged; the others are posted"
         pool = Pool()
         Lot = pool.get('stock.lot')
-        Push = pool.get('retail.sync.push')
         Sale = pool.get('sale.point.sale')
         Flag = pool.get('retail.sync.sale.flag')
         shop = self.shop()
@@ -332,10 +330,135 @@ class PostingTestCase(TestCase):
                         'lot': lot.id}]),
             sale_op(shop, 603, client_time=NOON)]
         with Transaction().set_context(company=shop.company):
-            results = Push.push(self.terminal(), ops)
+            results = push_and_post(self.terminal(), ops)
         self.assertEqual([r['status'] for r in results], ['accepted'] * 3)
         states = [Sale(r['result']['sale']).state for r in results]
         self.assertEqual(states, ['posted', 'done', 'posted'])
         flag, = Flag.search([('kind', '=', 'posting_error')])
         self.assertEqual(flag.sale.id, results[1]['result']['sale'])
         self.assertIn('GONE', flag.actual)
+
+    @with_transaction()
+    def test_push_answers_before_posting(self):
+        """A push records its sales and answers; their posting is a task of
+        the queue retail_sync_post, run after the commit"""
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        Sale = pool.get('sale.point.sale')
+        Operation = pool.get('retail.sync.operation')
+        Queue = pool.get('ir.queue')
+        Session = pool.get('sale.point.cash.session')
+        shop = self.shop()
+        self.receive(shop.products[0], 10)
+        ops = [sale_op(shop, n, client_time=NOON, sequence=n)
+            for n in range(701, 703)]
+        with Transaction().set_context(company=shop.company):
+            results = Push.push(self.terminal(), ops)
+        self.assertEqual([(r['status'], r['posted']) for r in results],
+            [('accepted', False)] * 2)
+        sales = [Sale(r['result']['sale']) for r in results]
+        self.assertEqual([s.state for s in sales], ['done', 'done'])
+        self.assertFalse([m for s in sales for l in s.lines for m in l.moves])
+        operations = Operation.search([('uuid', 'in',
+                    [o['uuid'] for o in ops])])
+        self.assertEqual({o.posting for o in operations}, {'pending'})
+        self.assertEqual(Operation.pending_counts(self.terminal()),
+            {'pending': 2})
+        task, = Queue.browse(Transaction().tasks)
+        self.assertEqual(task.name, 'retail_sync_post')
+        self.assertEqual(task.data['method'], 'post_pending')
+        # The X figures read the recorded sales: they do not wait
+        session = Session(sales[0].cash_session.id)
+        self.assertEqual(session.figures()['sales'],
+            len(session.retail_sales_of()))
+        self.assertEqual(session.posting_counts()['pending'], 2)
+
+        self.assertEqual(run_queue(), 1)
+        self.assertEqual([Sale(s.id).state for s in sales],
+            ['posted', 'posted'])
+        self.assertEqual({o.posting for o in Operation.browse(operations)},
+            {'posted'})
+        self.assertEqual(Operation.pending_counts(self.terminal()), {})
+        # A replay of the push answers them posted
+        with Transaction().set_context(company=shop.company):
+            again = Push.push(self.terminal(), ops)
+        self.assertEqual([(r['status'], r['posted']) for r in again],
+            [('duplicate', True)] * 2)
+        self.assertFalse(Transaction().tasks)
+
+    @with_transaction()
+    def test_posting_failure_goes_to_conflicts_and_reposts(self):
+        """A sale the posting task cannot post marks its operation failed,
+        listed with the conflicts, and is posted again once fixed"""
+        pool = Pool()
+        Lot = pool.get('stock.lot')
+        Push = pool.get('retail.sync.push')
+        Sale = pool.get('sale.point.sale')
+        Operation = pool.get('retail.sync.operation')
+        shop = self.shop()
+        yesterday = dt.date.today() - dt.timedelta(days=1)
+        lot, = Lot.create([{'number': 'STALE', 'product': shop.products[1],
+                    'shelf_life_expiration_date': yesterday,
+                    'expiration_date': yesterday}])
+        ops = [sale_op(shop, 801, client_time=NOON, sequence=801),
+            sale_op(shop, 802, client_time=NOON, sequence=802, lines=[
+                    {'product': shop.products[1], 'quantity': '1',
+                        'unit_price': '12.00', 'price': '12.00',
+                        'lot': lot.id}])]
+        with Transaction().set_context(company=shop.company):
+            results = Push.push(self.terminal(), ops)
+        self.assertEqual([r['status'] for r in results], ['accepted'] * 2)
+        run_queue()
+        good, bad = [Operation.search([('uuid', '=', o['uuid'])])[0]
+            for o in ops]
+        self.assertEqual((good.posting, bad.posting), ('posted', 'failed'))
+        self.assertIn('STALE', bad.posting_reason)
+        conflicts = Operation.search(['OR',
+                ('state', '=', 'rejected'),
+                ('posting', '=', 'failed'),
+                ])
+        self.assertIn(bad, conflicts)
+        self.assertNotIn(good, conflicts)
+        self.assertEqual(Operation.pending_counts(self.terminal()),
+            {'failed': 1})
+        self.assertEqual(Sale(bad.sale).state, 'done')
+
+        # Once the lot's date is corrected, the sale is posted again
+        Lot.write([lot], {'shelf_life_expiration_date': None,
+                'expiration_date': None})
+        Operation.repost([bad])
+        self.assertEqual(Operation(bad.id).posting, 'pending')
+        run_queue()
+        self.assertEqual(Operation(bad.id).posting, 'posted')
+        self.assertEqual(Sale(bad.sale).state, 'posted')
+
+    @with_transaction()
+    def test_oversell_counts_sales_not_posted_yet(self):
+        """The oversell flag of the answer counts what the branch's
+        recorded sales will take once posted"""
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        shop = self.shop()
+        product = shop.products[2]
+        stock = self.stock(product)
+        self.assertLess(stock, 2)
+        self.receive(product, 2 - stock)
+        line = {'product': product, 'quantity': '2', 'unit_price': '0.37',
+            'price': '0.37'}
+        with Transaction().set_context(company=shop.company):
+            first, = Push.push(self.terminal(), [
+                    sale_op(shop, 901, client_time=NOON, sequence=901,
+                        lines=[line])])
+            # Not posted: the 2 in stock are still in the done moves
+            second, = Push.push(self.terminal(), [
+                    sale_op(shop, 902, client_time=NOON, sequence=902,
+                        lines=[line])])
+        self.assertNotIn('oversell', first['result']['flags'])
+        self.assertIn('oversell', second['result']['flags'])
+        self.assertEqual(run_queue(), 2)
+
+    def stock(self, product):
+        from trytond.modules.retail_sync.serialise import stock_quantities
+        from trytond.modules.retail_sync.wire import TerminalContext
+        locations = TerminalContext(self.terminal()).locations
+        return stock_quantities([product], locations).get(product, 0)

@@ -17,7 +17,7 @@ from trytond.modules.retail_sync.changelog import SETTINGS_ID
 from trytond.modules.retail_sync.pull import Scope, bootstrap_page, delta
 from trytond.modules.retail_sync.serialise import SERIALIZERS
 from trytond.modules.retail_sync.tests.tools import (
-    pull_own_changes, sale_op, setup_shop)
+    pull_own_changes, push_and_post, sale_op, setup_shop)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     TestCase, activate_module, drop_db, with_transaction)
@@ -277,7 +277,6 @@ class PriceListOfflineTestCase(SyncDatabaseTestCase):
     def test_till_price_is_not_price_drift(self):
         "A sale at the till's branch price is not flagged; the base price is"
         pool = Pool()
-        Push = pool.get('retail.sync.push')
         Terminal = pool.get('sale.point')
         shop = self.make_shop()
         terminal = Terminal(shop.terminal)
@@ -300,7 +299,7 @@ class PriceListOfflineTestCase(SyncDatabaseTestCase):
                     payments=[{'method': shop.cash, 'amount': str(
                                 Decimal(price).quantize(Decimal('0.01')))}])
                 with Transaction().set_context(company=shop.company):
-                    result, = Push.push(terminal, [op])
+                    result, = push_and_post(terminal, [op])
                 with self.subTest(product=product, price=price):
                     self.assertEqual(result['status'], 'accepted', result)
                     self.assertEqual(
@@ -313,7 +312,6 @@ class PriceListOfflineTestCase(SyncDatabaseTestCase):
         """Sales at the till's price for several quantities of a product in
         one push, on a list with and without taxes, are not flagged"""
         pool = Pool()
-        Push = pool.get('retail.sync.push')
         Terminal = pool.get('sale.point')
         shop = self.make_shop()
         terminal = Terminal(shop.terminal)
@@ -343,7 +341,7 @@ class PriceListOfflineTestCase(SyncDatabaseTestCase):
             # The 10 of the second product hit its quantity break
             self.assertEqual(len(ops), 2 * len(LIST_PRICES))
             with Transaction().set_context(company=shop.company):
-                results = Push.push(terminal, self.balance(shop, ops))
+                results = push_and_post(terminal, self.balance(shop, ops))
             for result in results:
                 with self.subTest(list_included=list_included):
                     self.assertEqual(result['status'], 'accepted',

@@ -11,7 +11,7 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import set_company
 from trytond.modules.retail_sync.sale_push import SaleHandler
 from trytond.modules.retail_sync.tests.tools import (
-    Api, committed, enroll, operation, sale_op, setup_shop)
+    Api, committed, enroll, operation, push_and_post, sale_op, setup_shop)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     TestCase, activate_module, drop_db, with_transaction)
@@ -135,10 +135,9 @@ class SessionOverrideTestCase(TestCase):
 
     def push(self, shop, operations):
         pool = Pool()
-        Push = pool.get('retail.sync.push')
         Terminal = pool.get('sale.point')
         with Transaction().set_context(company=shop.company):
-            return Push.push(Terminal(shop.terminal), operations)
+            return push_and_post(Terminal(shop.terminal), operations)
 
     def assertFigures(self, figures, expected):
         figures = dict(figures)

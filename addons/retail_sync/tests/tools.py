@@ -268,3 +268,25 @@ def committed(func):
                 continue
             transaction.commit()
         return result
+
+
+def run_queue():
+    """Run the tasks queued in the current transaction (the posting of
+    pushed sales), as trytond runs them after the commit of a request when
+    no worker is configured; return how many ran"""
+    Queue = Pool().get('ir.queue')
+    transaction = Transaction()
+    ran = 0
+    while transaction.tasks:
+        task = Queue(transaction.tasks.pop(0))
+        task.run()
+        ran += 1
+    return ran
+
+
+def push_and_post(terminal, operations):
+    "Push operations of terminal then run the posting tasks it queued"
+    Push = Pool().get('retail.sync.push')
+    results = Push.push(terminal, operations)
+    run_queue()
+    return results
