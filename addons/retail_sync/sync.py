@@ -4,7 +4,6 @@
 import json
 from collections import Counter
 
-from sql import Literal
 from sql.aggregate import Count, Max
 
 from trytond import backend
@@ -227,7 +226,7 @@ class Operation(ModelSQL, ModelView):
         "Return {posting state: count} of the operations of terminal"
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*table.select(table.posting, Count(Literal('*')),
+        cursor.execute(*table.select(table.posting, Count(table.id),
                 where=(table.terminal == terminal.id)
                 & table.posting.in_(['pending', 'failed']),
                 group_by=[table.posting]))

@@ -586,9 +586,13 @@ class SessionOverrideTestCase(TestCase):
         self.assertEqual(status, 200, data)
         self.assertEqual([r['status'] for r in data['results']],
             ['accepted'] * 6, data)
+        sales = sum(1 for r in data['results'] if r['result'].get('sale'))
         status, x = api.get(f'sessions/{session}')
         self.assertEqual(status, 200, x)
         self.assertTrue(x.pop('server_time'))
+        # Without a worker trytond posted them after the push's commit
+        self.assertEqual(x.pop('posting'),
+            {'posted': sales, 'pending': 0, 'failed': 0})
         self.assertFigures(x, x_figures(shop, session))
 
         status, data = api.push([close(shop, session, '164.00')])
@@ -599,6 +603,7 @@ class SessionOverrideTestCase(TestCase):
         status, figures = api.get(f'sessions/{session}')
         self.assertEqual(status, 200, figures)
         figures.pop('server_time')
+        self.assertEqual(figures.pop('posting')['pending'], 0)
         self.assertEqual(figures, result['figures'])
 
         status, data = Api(other_key).get(f'sessions/{session}')

@@ -1,0 +1,264 @@
+#!/usr/bin/env python
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""Benchmark of the acknowledgement of pushes and of the background posting
+(retail_sync with Tryton's queue) on PostgreSQL.
+
+A script run by hand, not a test.  It starts its own PostgreSQL 15 on a
+free port in a temporary directory, activates retail_sync, loads a
+catalog of --variants products with stock and measures through the real
+WSGI application, in one run:
+
+1. acknowledgement: --sales sales of 3 lines pushed in batches of --batch
+   with [queue] worker set, so that a push only records its operations and
+   queues their posting (sales per second);
+2. posting: the queued tasks run one after the other as trytond-worker runs
+   them (trytond.worker.run_task), until none is left (sales per second;
+   every sale checked posted with its moves);
+3. latency: --small-pushes pushes of 25 sales with [queue] worker set
+   (p50/p95/max), then the same without a worker, where trytond posts in
+   the request after the commit (the SQLite single-shop default);
+4. the baseline: the same kind of sales through Tryton's own sale_point
+   (create, pay, process, post), one per transaction, on --baseline-sales.
+
+Usage: .venv/bin/python tests/benchmarks/bench_ack.py
+    [--variants 2000] [--sales 5000] [--batch 500] [--small-pushes 60]
+    [--baseline-sales 100]
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+from functools import partial
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, 'setup'))
+
+from retail_setup.pg import PostgresServer  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--variants', type=int, default=2000)
+    parser.add_argument('--sales', type=int, default=5000)
+    parser.add_argument('--batch', type=int, default=500)
+    parser.add_argument('--small-pushes', type=int, default=60)
+    parser.add_argument('--baseline-sales', type=int, default=100)
+    args = parser.parse_args()
+
+    with PostgresServer(reuse_env=False) as pg:
+        os.environ['TRYTOND_DATABASE_URI'] = pg.uri
+        os.environ['DB_NAME'] = 'bench_ack'
+        os.environ.pop('DB_CACHE', None)
+        run(args)
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * len(values))))]
+
+
+def run(args):
+    import datetime as dt
+
+    from trytond import config
+    from trytond.modules.retail_sync.tests.tools import (
+        Api, committed, enroll, sale_op, setup_shop)
+    from trytond.pool import Pool
+    from trytond.tests.test_tryton import DB_NAME, activate_module
+    from trytond.transaction import Transaction
+    from trytond.worker import run_task
+
+    started = time.monotonic()
+    activate_module(['retail_sync'])
+    print(f"database ready in {time.monotonic() - started:.0f} s",
+        flush=True)
+    shop = committed(lambda: setup_shop(products=3))
+    key = committed(lambda: enroll(shop.terminal))
+    pool = Pool(DB_NAME)
+
+    def shop_timezone():
+        Company = pool.get('company.company')
+        Branch = pool.get('retail.branch')
+        Company.write([Company(shop.company)],
+            {'timezone': Branch(shop.branch).timezone})
+    committed(shop_timezone)
+
+    def catalog():
+        # Products with a done receipt of 100,000 each, in bulk SQL
+        Product = pool.get('product.product')
+        Location = pool.get('stock.location')
+        cursor = Transaction().connection.cursor()
+        template = Product(shop.products[0]).template
+        uom = template.default_uom.id
+        cursor.execute(
+            'INSERT INTO product_template (name, type, default_uom, '
+            'sale_uom, salable, account_category, active, consumable, '
+            'create_uid, create_date) '
+            "SELECT 'Bench ' || g, 'goods', %s, %s, true, %s, true, false, "
+            '0, now() FROM generate_series(1, %s) g',
+            (uom, uom, template.account_category.id, args.variants))
+        cursor.execute(
+            'INSERT INTO product_product (template, code, active, '
+            'create_uid, create_date) '
+            "SELECT t.id, 'B' || t.id, true, 0, now() FROM product_template t "
+            "WHERE t.name LIKE 'Bench %%' RETURNING id")
+        products = [r for r, in cursor.fetchall()]
+        for table, column, price in [('product_list_price', 'list_price',
+                    20), ('product_gross_price', 'gross_price', 24)]:
+            cursor.execute(
+                f'INSERT INTO {table} (template, company, {column}, '
+                'create_uid, create_date) '
+                f"SELECT id, %s, {price}, 0, now() FROM product_template "
+                "WHERE name LIKE 'Bench %%'", (shop.company,))
+        terminal = pool.get('sale.point')(shop.terminal)
+        supplier, = Location.search([('type', '=', 'supplier')], limit=1)
+        cursor.execute(
+            'INSERT INTO stock_move (product, unit, quantity, '
+            'internal_quantity, from_location, to_location, effective_date, '
+            "company, state, currency, unit_price, create_uid, create_date) "
+            "SELECT p.id, %s, 100000, 100000, %s, %s, %s, %s, 'done', %s, "
+            "1, 0, now() FROM product_product p JOIN product_template t "
+            "ON p.template = t.id WHERE t.name LIKE 'Bench %%'",
+            (uom, supplier.id, terminal.storage_location.id,
+                dt.date.today(), shop.company, terminal.company.currency.id))
+        cursor.execute('ANALYZE')
+        return products
+    product_ids = committed(catalog)
+    api = Api(key)
+    sequence = iter(range(1, 10 ** 7))
+
+    def sale(n):
+        lines = []
+        for i in range(3):
+            product = product_ids[(n * 3 + i) % len(product_ids)]
+            lines.append({'product': product, 'quantity': '1',
+                    'unit_price': '24.00', 'price': '24.00'})
+        return sale_op(shop, n, lines=lines, sequence=next(sequence))
+
+    def push(operations):
+        started = time.monotonic()
+        status, data = api.push(operations)
+        elapsed = time.monotonic() - started
+        assert status == 200, data
+        rejected = [r for r in data['results'] if r['status'] != 'accepted']
+        assert not rejected, rejected[:3]
+        return elapsed, data
+
+    def queued():
+        Queue = pool.get('ir.queue')
+        return [t.id for t in Queue.search([
+                    ('name', '=', 'retail_sync_post'),
+                    ('dequeued_at', '=', None),
+                    ], order=[('id', 'ASC')])]
+
+    def counts():
+        cursor = Transaction().connection.cursor()
+        cursor.execute("SELECT count(*) FROM sale_point_sale s "
+            "JOIN account_move m ON m.id = s.move "
+            "WHERE s.state = 'posted' AND m.state = 'posted'")
+        sales, = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM stock_move "
+            "WHERE origin LIKE 'sale.point.sale.line,%' AND state = 'done'")
+        moves, = cursor.fetchone()
+        cursor.execute("SELECT posting, count(*) FROM retail_sync_operation "
+            "GROUP BY posting")
+        return sales, moves, dict(cursor.fetchall())
+
+    def drain():
+        started = time.monotonic()
+        tasks = 0
+        while True:
+            ids = committed(queued)
+            if not ids:
+                break
+            for task_id in ids:
+                run_task(pool, task_id)
+                tasks += 1
+        return time.monotonic() - started, tasks
+
+    receipt = iter(range(1, 10 ** 7))
+    # 1. Acknowledgement, with a worker configured: nothing posted inline
+    config.set('queue', 'worker', 'True')
+    operations = [sale(next(receipt)) for _ in range(args.sales)]
+    started = time.monotonic()
+    for i in range(0, len(operations), args.batch):
+        _, data = push(operations[i:i + args.batch])
+        assert not any(r['posted'] for r in data['results'])
+    ack_s = time.monotonic() - started
+    ack_rate = args.sales / ack_s
+    print(f"acknowledgement: {args.sales} sales of 3 lines in batches of "
+        f"{args.batch} in {ack_s:.1f} s = {ack_rate:.0f} sales/s",
+        flush=True)
+    before = committed(counts)
+    print(f"  posted after the acknowledgement: {before[0]} sales, "
+        f"operations by posting state: {before[2]}", flush=True)
+
+    # 2. Background posting, the queued tasks run as the worker runs them
+    post_s, tasks = drain()
+    sales_posted, moves, states = committed(counts)
+    post_rate = (sales_posted - before[0]) / post_s
+    print(f"posting: {sales_posted - before[0]} sales posted by {tasks} "
+        f"tasks in {post_s:.1f} s = {post_rate:.0f} sales/s; done stock "
+        f"moves of sale lines: {moves}; operations by posting state: "
+        f"{states}", flush=True)
+    assert sales_posted == args.sales, (sales_posted, args.sales)
+    assert states.get('pending') is None and states.get('failed') is None
+
+    # 3. Pushes of 25 operations
+    latencies = {}
+    for mode, worker in [('worker', 'True'), ('no worker', 'False')]:
+        config.set('queue', 'worker', worker)
+        times = []
+        for _ in range(args.small_pushes):
+            elapsed, _ = push([sale(next(receipt)) for _ in range(25)])
+            times.append(elapsed)
+        latencies[mode] = times
+        print(f"push of 25 ({mode}): p50 "
+            f"{statistics.median(times) * 1000:.0f} ms, p95 "
+            f"{percentile(times, 95) * 1000:.0f} ms, max "
+            f"{max(times) * 1000:.0f} ms over {len(times)} pushes",
+            flush=True)
+    config.set('queue', 'worker', 'True')
+    drain()
+    config.set('queue', 'worker', 'False')
+
+    # 4. Baseline: Tryton's sale_point, one sale per transaction
+    def baseline_sale(n):
+        Sale = pool.get('sale.point.sale')
+        Line = pool.get('sale.point.sale.line')
+        Payment = pool.get('sale.point.payment')
+        with Transaction().set_context(company=shop.company):
+            sale = Sale(point=shop.terminal)
+            lines = []
+            for i in range(3):
+                line = Line()
+                line.sale = sale
+                line.product = product_ids[(n * 7 + i) % len(product_ids)]
+                line.on_change_product()
+                line.quantity = 1
+                lines.append(line)
+            sale.lines = lines
+            sale.save()
+            Payment.create([{'sale': sale.id, 'method': shop.card,
+                        'amount': sale.amount_to_pay}])
+            Sale.process([sale])
+            Sale.post([sale])
+
+    started = time.monotonic()
+    for n in range(args.baseline_sales):
+        committed(partial(baseline_sale, n))
+    baseline_s = time.monotonic() - started
+    baseline_rate = args.baseline_sales / baseline_s
+    print(f"baseline (sale_point, create and post, one sale per "
+        f"transaction): {args.baseline_sales} sales in {baseline_s:.1f} s "
+        f"= {baseline_rate:.1f} sales/s", flush=True)
+    print(f"ratio acknowledgement / baseline: "
+        f"{ack_rate / baseline_rate:.1f}x; posting / baseline: "
+        f"{post_rate / baseline_rate:.1f}x", flush=True)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Pushed sales posted by a real trytond-worker on PostgreSQL.
+
+trytond serves the sync API with [queue] worker = True: a push records its
+sales and answers, and nothing posts them until a trytond-worker process
+runs the queue retail_sync_post; then every sale is posted with its moves
+and a replay of the push answers them posted (docs/sync-protocol.md
+§ Posting in the background)."""
+import datetime as dt
+import json
+import os
+import subprocess
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+from tests.e2e.backoffice import Backoffice
+from tests.support.servers import TrytondServer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORKER = os.path.join(ROOT, '.venv', 'bin', 'trytond-worker')
+
+
+@pytest.fixture(scope='module')
+def server(postgres):
+    with TrytondServer(postgres.uri, 'queue_worker_test', demo=True,
+            extra_config={'queue': {'worker': 'True'}}) as server:
+        yield server
+
+
+def post(url, body, key=None):
+    headers = {'Content-Type': 'application/json'}
+    if key:
+        headers['Authorization'] = f'Bearer {key}'
+    request = urllib.request.Request(url, data=json.dumps(body).encode(),
+        headers=headers)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def test_worker_posts_pushed_sales(server, tmp_path):
+    office = Backoffice(server)
+    base = f'{server.url}{server.database}/retail_sync/v1'
+    terminal = office.terminal('BXL1')['id']
+    key = post(f'{base}/enroll', {'code': office.enrollment_code('BXL1'),
+            'device_name': "queue test"})['device_key']
+    admin = office.admin
+    product, = admin.model('product.product', 'search',
+        [('salable', '=', True), ('type', '=', 'goods')], 0, 1, None)
+    cash, = admin.model('sale.point.payment.method', 'search',
+        [('cash', '=', True)], 0, 1, None)
+    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    operations = [{
+            'uuid': str(uuid.uuid4()), 'type': 'sale', 'terminal': terminal,
+            'sequence': n, 'client_time': now,
+            'payload': {'receipt_number': n,
+                'lines': [{'product': product, 'quantity': '1',
+                        'unit_price': '10.00', 'price': '10.00'}],
+                'payments': [{'method': cash, 'amount': '10.00'}]},
+            } for n in range(1, 4)]
+
+    answer = post(f'{base}/push', {'operations': operations}, key)
+    assert [(r['status'], r['posted']) for r in answer['results']] == [
+        ('accepted', False)] * 3, answer
+    assert answer['posting'] == {'pending': 3, 'failed': 0}
+    sales = [r['result']['sale'] for r in answer['results']]
+    # No worker yet: nothing posts them
+    time.sleep(1)
+    states = {s['state'] for s in admin.model('sale.point.sale', 'read',
+            sales, ['state'])}
+    assert states == {'done'}
+
+    log = open(tmp_path / 'worker.log', 'w')
+    worker = subprocess.Popen([WORKER, '-c', server.config_path,
+            '-d', server.database], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            again = post(f'{base}/push', {'operations': operations}, key)
+            if all(r['posted'] for r in again['results']):
+                break
+            assert time.monotonic() < deadline, again
+            time.sleep(0.5)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        log.close()
+    assert {r['status'] for r in again['results']} == {'duplicate'}
+    assert again['posting'] == {'pending': 0, 'failed': 0}
+    read = admin.model('sale.point.sale', 'read', sales, ['state', 'move'])
+    assert {s['state'] for s in read} == {'posted'}
+    assert all(s['move'] for s in read)
+    moves = admin.model('stock.move', 'search_count', [
+            ('origin', 'like', 'sale.point.sale.line,%'),
+            ('state', '=', 'done')])
+    assert moves >= 3
