@@ -238,6 +238,15 @@ class Push(Model):
         return {}
 
     @classmethod
+    def lot_unit_price(cls, batch, product, quantity, date, lots):
+        """The unit price the server expects for a sold line of product
+        whose stock comes from lots ([(lot id, quantity)]) on date when the
+        lots have a price of their own (retail_stock's markdowns), else
+        None: the server's price applies; another module answers with
+        super()"""
+        return None
+
+    @classmethod
     def operation_types(cls):
         "The [(type, label)] of the operations the server applies"
         return [(type_, gettext(handler.string) if handler.string else type_)

@@ -107,7 +107,12 @@ class SaleHandler(OperationHandler):
                 if not (product.active and product.template.active):
                     flags.append(cls.flag(None, 'archived_product', product,
                             batch=batch))
-                expected = cls.server_price(batch, product, quantity, date)
+                # A lot sold at its own price (a markdown) is not a drift
+                expected = Pool().get('retail.sync.push').lot_unit_price(
+                    batch, product, quantity, date, allocations)
+                if expected is None:
+                    expected = cls.server_price(
+                        batch, product, quantity, date)
                 compared = base
                 if expected is not None and abs(
                         expected - compared) >= Decimal('0.005'):
