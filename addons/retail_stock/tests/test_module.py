@@ -367,6 +367,43 @@ class RetailStockTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(point.branch, shop1)
 
     @with_transaction()
+    def test_supply_transfers_from_another_branch_first_expiring(self):
+        """An internal order point under its minimum becomes a transfer
+        from the provisioning branch, assigned first expiring first out"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        OrderPoint = pool.get('stock.order_point')
+        Shipment = pool.get('stock.shipment.internal')
+        company = create_company()
+        with set_company(company):
+            today = Date.today()
+            product = lot_product()
+            late, early, other = make_lots(product, [9, 3, 20], today)
+            shop1 = self.branch_with_stock(company, 'S1', [(other, 2)], today)
+            shop2 = self.branch_with_stock(
+                company, 'S2', [(late, 4), (early, 6)], today)
+            OrderPoint.create([{
+                        'product': product.id, 'type': 'internal',
+                        'location': shop1.warehouse.storage_location.id,
+                        'provisioning_location':
+                        shop2.warehouse.storage_location.id,
+                        'company': company.id,
+                        'min_quantity': 5, 'target_quantity': 10}])
+            Shipment.generate_internal_shipment()
+            shipment, = Shipment.search([])
+            self.assertEqual(
+                (shipment.from_location, shipment.to_location),
+                (shop2.warehouse.storage_location,
+                    shop1.warehouse.storage_location))
+            self.assertEqual(
+                sum(m.quantity for m in shipment.outgoing_moves), 8)
+            Shipment.wait([shipment])
+            Shipment.assign_try([shipment])
+            self.assertEqual(sorted(
+                    (m.lot.id, m.quantity) for m in shipment.outgoing_moves),
+                sorted([(early.id, 6), (late.id, 2)]))
+
+    @with_transaction()
     def test_receipt_scan_creates_lot_with_expiry(self):
         "A GS1-128 label scanned on a receipt sets a new lot with its expiry"
         pool = Pool()
