@@ -389,6 +389,8 @@ def enroll(request, pool, terminal, log):
         # A device enrolled again for the terminal continues from these
         'last_receipt_number': last_receipt,
         'last_sequence': last_sequence,
+        # and its receipt journal from this hash (docs/journal.md)
+        'journal_head': Operation.journal_head(terminal),
         'terminal': {'id': terminal.id, 'name': terminal.name,
             'receipt_prefix': terminal.receipt_prefix},
         'branch': {'id': terminal.branch.id, 'code': terminal.branch.code,

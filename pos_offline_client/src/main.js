@@ -144,6 +144,8 @@ class App {
     // A terminal enrolled again continues its numbering (see PROTOCOL-NEEDS.md).
     if (Number.isInteger(r.last_receipt_number)) counters.receipt = r.last_receipt_number;
     if (Number.isInteger(r.last_sequence)) counters.operation = r.last_sequence;
+    // and its receipt journal (docs/journal.md)
+    if (typeof r.journal_head === 'string' && /^[0-9a-f]{64}$/.test(r.journal_head)) counters.journal = r.journal_head;
     await this.db.transaction('rw', this.db.meta, this.db.slots, this.db.sealed, async () => {
       const existing = await this.db.meta.get('counters');
       // a new data key: what an earlier key encrypted is unreadable, the
@@ -154,7 +156,7 @@ class App {
       await this.db.meta.put(record);
       await this.db.meta.put(device);
       await this.db.meta.put({ key: 'lastDatabase', value: device.database });
-      if (!existing || existing.receipt < counters.receipt) await this.db.meta.put(existing ? { ...existing, receipt: Math.max(existing.receipt, counters.receipt), operation: Math.max(existing.operation, counters.operation) } : counters);
+      if (!existing || existing.receipt < counters.receipt) await this.db.meta.put(existing ? { ...existing, receipt: Math.max(existing.receipt, counters.receipt), operation: Math.max(existing.operation, counters.operation), ...(counters.journal ? { journal: counters.journal } : {}) } : counters);
     });
     this.device = device;
     this.vault = vault;

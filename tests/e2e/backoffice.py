@@ -160,6 +160,15 @@ class Backoffice:
                     [('sale', '=', s['id'])], ['method', 'amount'])]
         return sales
 
+    def journal(self, prefix):
+        """The receipt-journal entries of the terminal as the server checked
+        them on arrival (docs/journal.md), by sequence"""
+        return self.admin.search_read('retail.sync.operation',
+            [('terminal.receipt_prefix', '=', prefix),
+                ('type', 'in', ['sale', 'return', 'void', 'session_close'])],
+            ['sequence', 'type', 'journal_state', 'journal_break'],
+            [('sequence', 'ASC')])
+
     def pos_sales(self, ids):
         "{sale id: {number, total, lots}} as the server recorded them"
         ids = list(ids)

@@ -8,6 +8,9 @@ server holds exactly those sales, with the same totals, receipt numbers and
 lots as the till's journal, and the manager's approvals as override
 records. Close the session: the server's Z figures of the session the till
 named (protocol 1.2) equal the till's Z report, opening float included."""
+import subprocess
+from pathlib import Path
+
 from tests.e2e.till import (
     NOT_PRINT, check_server, close_session, employee_id, journal, login,
     methods, minor, pay, pick_products, scan, shot, total, x_report)
@@ -193,8 +196,28 @@ def test_offline_shift_loses_and_doubles_nothing(backend, browser):
     page.wait_for_selector("#unsynced[data-count='0']", timeout=60_000)
     if hasattr(backend, 'office'):
         check_z_report(backend, page, z, local)
+        check_journal(backend)
     assert not errors, errors
     context.close()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def check_journal(backend):
+    """Every receipt and the Z the browser's till chained (WebCrypto) is
+    chained on the server's check (hashlib), and setup/retail
+    verify-journal walks the database's chains without a break"""
+    entries = backend.office.journal('BXL1')
+    assert len(entries) >= 22, entries
+    assert [e for e in entries if e['journal_state'] != 'chained'] == []
+    done = subprocess.run([str(ROOT / 'setup' / 'retail'), 'verify-journal',
+            '--config', backend.server.config_path,
+            '--name', backend.database, '--terminal', 'BXL1'],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert ': chained, ' in done.stdout and 'No break' in done.stdout, \
+        done.stdout
 
 
 def assert_encrypted_at_rest(page, local, customer_name):

@@ -195,16 +195,20 @@ class SyncApiTestCase(TestCase):
                     (kept, 'upsert', "Bakery & Pastry")]))
 
     def test_enroll_again_continues_numbering(self):
-        "Enrolling again answers the last receipt number and sequence"
+        """Enrolling again answers the last receipt number and sequence,
+        and the last hash of the receipt journal"""
+        from trytond.modules.retail_sync.tests.test_journal import chain
         key, _ = self.enroll(self.shop2)
-        status, data = Api(key).push([sale_op(self.shop2, 7),
-                sale_op(self.shop2, 8, sequence=9)])
+        ops = [sale_op(self.shop2, 7), sale_op(self.shop2, 8, sequence=9)]
+        head = chain(ops)
+        status, data = Api(key).push(ops)
         self.assertEqual(status, 200, data)
         code = committed(lambda: new_code(self.shop2.terminal))
         status, data = Api().post('enroll', {'code': code})
         self.assertEqual(status, 200, data)
         self.assertEqual(
-            (data['last_receipt_number'], data['last_sequence']), (8, 9))
+            (data['last_receipt_number'], data['last_sequence'],
+                data['journal_head']), (8, 9, head))
 
     def test_receipt_lookup_for_returns_at_another_till(self):
         "A till finds a receipt of another till of the company, 404 if none"
