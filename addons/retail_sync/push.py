@@ -26,6 +26,7 @@ from . import schema
 from .changelog import in_
 from .posting import Poster
 from .serialise import product_prices
+from .tax import TaxLookup
 from .wire import Rejected, TerminalContext, parse_time, to_int
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,8 @@ class Batch(TerminalContext):
         self.lot_products = set()
         self.methods = None
         self.receipts = set()
-        self.taxes = {}
+        # The batch's tax look-ups (tax.py), shared with the poster
+        self.tax_lookup = TaxLookup()
         self.prices = {}
         self.lot_stock = {}
         # Refunded per original receipt: {number: {method id: amount}}
@@ -89,7 +91,7 @@ class Batch(TerminalContext):
         self.sales = []
         # Flags found when posting: {sale id: set of kinds}
         self.post_flags = {}
-        self.poster = Poster()
+        self.poster = Poster(self.tax_lookup)
         self.company_today = None
         # The sales are posted after the commit, by the posting task
         # (retail.sync.operation post_pending), not by finish
@@ -153,11 +155,7 @@ class Batch(TerminalContext):
         return self.methods.get(method_id)
 
     def customer_taxes(self, product):
-        key = product.template.account_category
-        key = key.id if key else ('template', product.template.id)
-        if key not in self.taxes:
-            self.taxes[key] = product.customer_taxes_used
-        return self.taxes[key]
+        return self.tax_lookup.customer_taxes(product, self.company)
 
 
 class OperationHandler:

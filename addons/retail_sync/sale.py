@@ -7,7 +7,8 @@ from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.modules.product import price_digits
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
-from trytond.transaction import Transaction
+
+from .tax import TaxLookup
 
 
 class POSSale(metaclass=PoolMeta):
@@ -135,16 +136,14 @@ class POSSaleLine(metaclass=PoolMeta):
 
     @property
     def taxes(self):
-        # Posting a batch asks the taxes of each line: each time a new
-        # product instance reads them again through its category.  While
-        # Push posts, they are kept per company and product.
-        cache = getattr(Transaction(), '_retail_sync_taxes', None)
-        if cache is None:
+        # While a push posts, the taxes of a product are looked up once per
+        # accounting category (tax.TaxLookup)
+        lookup = TaxLookup.current()
+        if lookup is None:
             return super().taxes
-        key = (self.company.id, self.product.id)
-        if key not in cache:
-            cache[key] = super().taxes
-        return cache[key]
+        parent = super()
+        return lookup.customer_taxes(self.product, self.company,
+            lambda: parent.taxes)
 
     @property
     def to_location(self):

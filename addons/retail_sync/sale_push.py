@@ -590,13 +590,9 @@ class SaleHandler(OperationHandler):
         # Records browsed together read together, but instantiating each
         # costs O(len(ids)) in trytond: chunks keep that linear
         sales = Sale.browse(ids)
-        transaction = Transaction()
-        # POSSaleLine.taxes keeps the taxes of a product while it is set
-        transaction._retail_sync_taxes = {}
-        try:
+        # The lines' taxes and their computation looked up once per batch
+        with batch.tax_lookup.active():
             cls._post_sales(batch, sales)
-        finally:
-            del transaction._retail_sync_taxes
 
     @classmethod
     def _post_sales(cls, batch, sales):

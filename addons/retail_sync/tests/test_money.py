@@ -4,7 +4,8 @@
 services/pricing.js, run with node) and the server's (the push's unit
 prices, sale_point's line amounts and tax move lines with the company's tax
 rounding) give the same figures to the cent on random receipts; and the
-bulk posting's copy of Tryton's tax computation gives Tryton's"""
+tax look-ups a push keeps for its batch (tax.TaxLookup) change none of
+Tryton's figures"""
 import json
 import os
 import random
@@ -16,15 +17,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from trytond.modules.company.tests import set_company
-from trytond.modules.retail_sync.posting import Poster, _Taxable
 from trytond.modules.retail_sync.pull import Scope
 from trytond.modules.retail_sync.sale_push import SaleHandler
 from trytond.modules.retail_sync.serialise import SERIALIZERS
+from trytond.modules.retail_sync.tax import TaxLookup
 from trytond.modules.retail_sync.tests.tools import setup_shop
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     TestCase, activate_module, drop_db, with_transaction)
-from trytond.transaction import Transaction
 
 CLIENT = Path(__file__).resolve().parents[3] / 'pos_offline_client'
 RECEIPTS = int(os.environ.get("MONEY_RECEIPTS", "1000"))
@@ -219,14 +219,13 @@ class MoneyTestCase(TestCase):
                     quantity=float(Decimal(line['quantity'])),
                     unit_list_price=list_price, unit_gross_price=gross))
         sale.lines = lines
-        # The bulk posting's copy of TaxableMixin._get_taxes (kept for
-        # speed) gives what Tryton's own gives
-        taxable = [(line.taxes, line.unit_list_price, line.quantity, date)
-            for line in sale.lines]
-        bulk = _Taxable(self.poster, company, company.currency, taxable,
-            date)._get_taxes()
+        # TaxableMixin._get_taxes with the batch's look-ups (the lines'
+        # taxes, Tax.compute and the tax rounding kept) gives what it gives
+        # without them
+        with self.lookup.active():
+            kept = sale._get_taxes()
         self.assertEqual(
-            sorted((k, t.base, t.amount) for k, t in bulk.items()),
+            sorted((k, t.base, t.amount) for k, t in kept.items()),
             sorted((k, t.base, t.amount)
                 for k, t in sale._get_taxes().items()))
         return {
@@ -265,14 +264,13 @@ class MoneyTestCase(TestCase):
             date = Date.today()
             config = Configuration(1)
             self.products = {}
-            # The line's taxes kept per product, as while a push posts
-            Transaction()._retail_sync_taxes = {}
             by_rate = defaultdict(lambda: [0, 0, 0, 0])
             mismatches = []
             for rounding in ['document', 'line']:
                 config.tax_rounding = rounding
                 config.save()
-                self.poster = Poster()
+                # One batch's look-ups per rounding, as a push keeps them
+                self.lookup = TaxLookup()
                 for i, (receipt, till) in enumerate(zip(receipts, tills)):
                     if receipt['rounding'] != rounding:
                         continue

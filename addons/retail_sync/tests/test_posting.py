@@ -3,12 +3,16 @@
 """The bulk posting of pushed sales (posting.py) makes the same records as
 sale.point.sale.post: stock moves, account moves, lines and tax lines"""
 import datetime as dt
+import os
+import random
+import uuid
 from decimal import Decimal
 
 from sql import Column, Table
 
 from trytond.modules.retail_sync.posting import Poster
 from trytond.modules.retail_sync.push import Batch
+from trytond.modules.retail_sync.tax import TaxLookup
 from trytond.modules.retail_sync.tests.tools import (
     committed, operation, push_and_post, run_queue, sale_op, setup_shop)
 from trytond.pool import Pool
@@ -42,6 +46,18 @@ def normal(value):
     if isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
     return value
+
+
+# Generated sales: (name, type, rate or amount) of their taxes, and the
+# taxes of each accounting category by index in GENERATED_TAXES
+GENERATED_TAXES = [
+    ("Gen VAT 21", 'percentage', '0.21'),
+    ("Gen VAT 6", 'percentage', '0.06'),
+    ("Gen VAT 5.5", 'percentage', '0.055'),
+    ("Gen Deposit", 'fixed', '0.10'),
+    ]
+GENERATED_CATEGORIES = [[0], [1], [2], [1, 2], [0, 3], [3], []]
+GENERATED_SALES = int(os.environ.get('POSTING_CASES', '100'))
 
 
 class PostingTestCase(TestCase):
@@ -462,3 +478,178 @@ class PostingTestCase(TestCase):
         from trytond.modules.retail_sync.wire import TerminalContext
         locations = TerminalContext(self.terminal()).locations
         return stock_quantities([product], locations).get(product, 0)
+
+
+    def catalog(self, shop):
+        "Taxes, one product a category, by the piece and by the kilogram"
+        pool = Pool()
+        Tax = pool.get('account.tax')
+        Category = pool.get('product.category')
+        Template = pool.get('product.template')
+        Uom = pool.get('product.uom')
+        model = Tax(shop.tax)
+        taxes = []
+        for name, type_, value in GENERATED_TAXES:
+            tax, = Tax.copy([model], default={
+                    'name': name, 'description': name, 'type': type_,
+                    'rate': Decimal(value) if type_ == 'percentage' else None,
+                    'amount': Decimal(value) if type_ == 'fixed' else None,
+                    })
+            taxes.append(tax)
+        unit, = Uom.search([('name', '=', "Unit")])
+        kg, = Uom.search([('name', '=', "Kilogram")])
+        kg.digits, kg.rounding = 3, Decimal('0.001')
+        kg.save()
+        revenue = Category.search(
+            [('accounting', '=', True)], limit=1)[0].account_revenue
+        products = []
+        for i, indexes in enumerate(GENERATED_CATEGORIES):
+            category = Category(name=f"Generated {i}", accounting=True,
+                account_revenue=revenue,
+                customer_taxes=[taxes[j] for j in indexes])
+            category.save()
+            for uom in [unit, kg]:
+                template = Template(name=f"Generated {i} {uom.symbol}",
+                    default_uom=uom, sale_uom=uom, type='goods',
+                    salable=True, account_category=category,
+                    list_price=Decimal('1'), products=[{}])
+                template.save()
+                products.append(template.products[0])
+        return products
+
+    def generated(self, shop, terminal, products, rng, start, count):
+        """count random sales of terminal numbered from start, each with
+        its cash payment of the total the push computes"""
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        currency = terminal.company.currency
+        today = dt.date.today()
+        operations = []
+        for number in range(start, start + count):
+            kind = 'return' if rng.random() < 0.15 else 'sale'
+            lines, total = [], Decimal(0)
+            for _ in range(rng.randint(1, 6)):
+                product = rng.choice(products)
+                if product.sale_uom.digits == 3:
+                    quantity = Decimal(rng.randint(1, 9999)) / 1000
+                else:
+                    quantity = Decimal(rng.randint(1, 12))
+                if kind == 'sale' and rng.random() < 0.1:
+                    quantity = -quantity
+                if rng.random() < 0.5:
+                    unit_price = Decimal(rng.randint(1, 99999)) / 100
+                else:
+                    unit_price = Decimal(rng.randint(1, 999999)) / 10000
+                price, discount = unit_price, None
+                if rng.random() < 0.3:
+                    value = rng.choice(['5', '10', '12.5', '33.33', '50'])
+                    price = (unit_price * (1 - Decimal(value) / 100)
+                        ).quantize(Decimal('0.0001'))
+                    discount = {'type': 'percent', 'value': value}
+                lines.append({'product': product.id,
+                        'quantity': str(quantity),
+                        'unit_price': str(unit_price), 'price': str(price),
+                        'discount': discount})
+                _, gross = Push.unit_prices(price,
+                    product.customer_taxes_used, today,
+                    terminal.tax_included)
+                signed = -abs(quantity) if kind == 'return' else quantity
+                total += currency.round(signed * gross)
+            operations.append(sale_op(shop, number, client_time=NOON,
+                    type_=kind, lines=lines,
+                    payments=[{'method': shop.cash, 'amount': str(total)}]))
+        return operations
+
+    def create_for(self, terminal, operations):
+        "Record operations of terminal as the push does; return sale ids"
+        Push = Pool().get('retail.sync.push')
+        batch = Batch(terminal)
+        batch.preload(operations)
+        for data in operations:
+            _, answer = Push.apply(batch, data)
+            self.assertEqual(answer['status'], 'accepted', answer)
+        Push.flush_sales(batch)
+        self.assertFalse(batch.rejected_sales)
+        return [s.id for s in batch.sales]
+
+    @with_transaction()
+    def test_generated_sales_post_as_sale_point_post(self):
+        "Bulk posting equals Sale.post on generated sales, record for record"
+        pool = Pool()
+        Company = pool.get('company.company')
+        Configuration = pool.get('account.configuration')
+        Point = pool.get('sale.point')
+        Sale = pool.get('sale.point.sale')
+        shop = self.shop()
+        company = Company(shop.company)
+        products = self.catalog(shop)
+        excluded = setup_shop(code='GX', prefix='GXA', company=company,
+            products=1)
+        Point.write([Point(excluded.terminal)], {'tax_included': False})
+        excluded.cash = shop.cash
+        rng = random.Random(20261205)
+        config = Configuration(1)
+        per_case = max(1, GENERATED_SALES // 4)
+        compared = 0
+        for rounding in ['document', 'line']:
+            config.tax_rounding = rounding
+            config.save()
+            for case_shop in [shop, excluded]:
+                terminal = Point(case_shop.terminal)
+                start = 10000 + compared * 2
+                operations = self.generated(
+                    case_shop, terminal, products, rng, start, per_case)
+                again = [dict(o, uuid=str(uuid.uuid4()),
+                        sequence=o['sequence'] + per_case,
+                        payload=dict(o['payload'],
+                            receipt_number=(
+                                o['payload']['receipt_number'] + per_case))
+                        ) for o in operations]
+                reference = self.create_for(terminal, operations)
+                bulk = self.create_for(terminal, again)
+                Sale.post(Sale.browse(reference))
+                self.assertEqual(Poster().post(bulk), [])
+                for ref, new in zip(reference, bulk):
+                    self.assertEqual(self.posting(new), self.posting(ref))
+                compared += len(reference)
+        self.assertEqual(compared, 4 * per_case)
+
+    @with_transaction()
+    def test_tax_lookup_keeps_its_batch_lookups_only(self):
+        """While a TaxLookup is active, a line's taxes and Tax.compute are
+        looked up once and answered as Tryton answers; outside, not kept"""
+        pool = Pool()
+        Product = pool.get('product.product')
+        Tax = pool.get('account.tax')
+        Point = pool.get('sale.point')
+        Line = pool.get('sale.point.sale.line')
+        shop = self.shop()
+        company = Point(shop.terminal).company
+        product = Product(shop.products[0])
+        taxes = product.customer_taxes_used
+        expected = Tax.compute(taxes, Decimal('10.00'), 3.0, dt.date.today())
+        lookup = TaxLookup()
+        with lookup.active():
+            self.assertIs(TaxLookup.current(), lookup)
+            computed = Tax.compute(
+                taxes, Decimal('10.00'), 3.0, dt.date.today())
+            self.assertEqual(computed, expected)
+            # Each caller gets its own dicts
+            computed[0]['amount'] = Decimal('999')
+            self.assertEqual(Tax.compute(
+                    taxes, Decimal('10.00'), 3.0, dt.date.today()), expected)
+            # The same value written otherwise is another key
+            self.assertEqual(Tax.compute(
+                    taxes, Decimal('10.0'), 3.0, dt.date.today()),
+                Tax.compute(taxes, Decimal('10.0'), 3.0, dt.date.today()))
+            line = Line(product=product, company=company)
+            self.assertEqual(line.taxes, taxes)
+            self.assertIs(line.taxes, Line(
+                    product=Product(shop.products[1]), company=company).taxes)
+        self.assertEqual(len(lookup._computed), 2)
+        self.assertEqual(len(lookup._customer_taxes), 1)
+        self.assertIsNone(TaxLookup.current())
+        line = Line(product=product, company=company)
+        self.assertIsNot(line.taxes, Line(
+                product=Product(shop.products[1]), company=company).taxes)
+        self.assertEqual(len(lookup._computed), 2)

@@ -1,0 +1,93 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""The tax look-ups of a push, kept once for the batch.
+
+Pricing and posting the sales of a push ask, for every line, the customer
+taxes of its product (`customer_taxes_used` through its accounting category)
+and `Tax.compute` of those taxes for its price, quantity and date: the same
+few answers thousands of times.  A `TaxLookup` keeps them for one batch:
+Push makes one per batch, posting.Poster uses it, and while it is active
+(`with lookup.active():`) `sale.point.sale.line`'s taxes and
+`account.tax`'s compute answer from it, so Tryton's own
+`TaxableMixin._get_taxes` and `sale.point.sale.post` run unchanged but do
+not look the same thing up twice.
+
+It lives as long as the batch, inside one transaction, so nothing it keeps
+can change under it; outside a batch nothing is kept.
+"""
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from trytond.pool import PoolMeta
+from trytond.transaction import Transaction
+
+_current = ContextVar('retail_sync_tax_lookup', default=None)
+
+
+class TaxLookup:
+    "The tax look-ups of one batch"
+
+    def __init__(self):
+        # {(company id, accounting category id or ('template', id)):
+        #   [account.tax]}
+        self._customer_taxes = {}
+        # {(tax ids, str(price), repr(quantity), date): Tax.compute result}
+        self._computed = {}
+
+    @staticmethod
+    def current():
+        "The lookup active in this context, or None"
+        return _current.get()
+
+    @contextmanager
+    def active(self):
+        "Make it the lookup of sale lines' taxes and Tax.compute"
+        token = _current.set(self)
+        try:
+            yield self
+        finally:
+            _current.reset(token)
+
+    @staticmethod
+    def customer_taxes_key(product, company):
+        template = product.template
+        category = template.account_category
+        return (company.id,
+            category.id if category else ('template', template.id))
+
+    def customer_taxes(self, product, company, compute=None):
+        """The customer taxes of product for company: compute() the first
+        time for its accounting category (its template when it has none),
+        by default product.customer_taxes_used in the company's context"""
+        key = self.customer_taxes_key(product, company)
+        if key not in self._customer_taxes:
+            if compute is None:
+                Product = product.__class__
+                with Transaction().set_context(company=company.id):
+                    taxes = Product(product.id).customer_taxes_used
+            else:
+                taxes = compute()
+            self._customer_taxes[key] = taxes
+        return self._customer_taxes[key]
+
+    def compute(self, taxes, price_unit, quantity, date, compute):
+        """compute() the first time for the same taxes, price, quantity and
+        date; a copy of each tax's dict every time"""
+        key = (tuple(getattr(t, 'id', t) for t in taxes),
+            str(price_unit), repr(quantity), date)
+        if key not in self._computed:
+            self._computed[key] = compute()
+        return [dict(t) for t in self._computed[key]]
+
+
+class Tax(metaclass=PoolMeta):
+    __name__ = 'account.tax'
+
+    @classmethod
+    def compute(cls, taxes, price_unit, quantity, date):
+        lookup = TaxLookup.current()
+        if lookup is None:
+            return super().compute(taxes, price_unit, quantity, date)
+        parent = super()
+        return lookup.compute(taxes, price_unit, quantity, date,
+            lambda: parent.compute(taxes, price_unit, quantity, date))
