@@ -3,12 +3,13 @@
 """The tax look-ups of a push, kept once for the batch.
 
 Pricing and posting the sales of a push ask, for every line, the customer
-taxes of its product (`customer_taxes_used` through its accounting category)
-and `Tax.compute` of those taxes for its price, quantity and date: the same
-few answers thousands of times.  A `TaxLookup` keeps them for one batch:
-Push makes one per batch, posting.Poster uses it, and while it is active
-(`with lookup.active():`) `sale.point.sale.line`'s taxes and
-`account.tax`'s compute answer from it, so Tryton's own
+taxes of its product (`customer_taxes_used` through its accounting
+category), `Tax.compute` of those taxes for its price, quantity and date,
+and the company's tax rounding: the same few answers thousands of times.
+A `TaxLookup` keeps them for one batch: Push makes one per batch,
+posting.Poster uses it, and while it is active (`with lookup.active():`)
+`sale.point.sale.line`'s taxes, `account.tax`'s compute and
+`account.configuration`'s tax rounding answer from it, so Tryton's own
 `TaxableMixin._get_taxes` and `sale.point.sale.post` run unchanged but do
 not look the same thing up twice.
 
@@ -33,6 +34,8 @@ class TaxLookup:
         self._customer_taxes = {}
         # {(tax ids, str(price), repr(quantity), date): Tax.compute result}
         self._computed = {}
+        # {(pattern, context company): tax rounding of the configuration}
+        self._roundings = {}
 
     @staticmethod
     def current():
@@ -78,6 +81,27 @@ class TaxLookup:
         if key not in self._computed:
             self._computed[key] = compute()
         return [dict(t) for t in self._computed[key]]
+
+
+    def tax_rounding(self, pattern, compute):
+        "compute() the first time for the same pattern and company"
+        key = (tuple(sorted(pattern.items())),
+            Transaction().context.get('company'))
+        if key not in self._roundings:
+            self._roundings[key] = compute()
+        return self._roundings[key]
+
+
+class Configuration(metaclass=PoolMeta):
+    __name__ = 'account.configuration'
+
+    def get_multivalue(self, name, **pattern):
+        lookup = TaxLookup.current()
+        if lookup is None or name != 'tax_rounding':
+            return super().get_multivalue(name, **pattern)
+        parent = super()
+        return lookup.tax_rounding(pattern,
+            lambda: parent.get_multivalue(name, **pattern))
 
 
 class Tax(metaclass=PoolMeta):
