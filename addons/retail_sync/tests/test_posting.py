@@ -623,6 +623,7 @@ class PostingTestCase(TestCase):
         Tax = pool.get('account.tax')
         Point = pool.get('sale.point')
         Line = pool.get('sale.point.sale.line')
+        Configuration = pool.get('account.configuration')
         shop = self.shop()
         company = Point(shop.terminal).company
         product = Product(shop.products[0])
@@ -642,12 +643,19 @@ class PostingTestCase(TestCase):
             self.assertEqual(Tax.compute(
                     taxes, Decimal('10.0'), 3.0, dt.date.today()),
                 Tax.compute(taxes, Decimal('10.0'), 3.0, dt.date.today()))
+            rounding = Configuration(1).get_multivalue(
+                'tax_rounding', company=company.id)
+            self.assertEqual(rounding, Configuration(1).get_multivalue(
+                    'tax_rounding', company=company.id))
             line = Line(product=product, company=company)
             self.assertEqual(line.taxes, taxes)
             self.assertIs(line.taxes, Line(
                     product=Product(shop.products[1]), company=company).taxes)
         self.assertEqual(len(lookup._computed), 2)
         self.assertEqual(len(lookup._customer_taxes), 1)
+        self.assertEqual(len(lookup._roundings), 1)
+        self.assertEqual(rounding, Configuration(1).get_multivalue(
+                'tax_rounding', company=company.id))
         self.assertIsNone(TaxLookup.current())
         line = Line(product=product, company=company)
         self.assertIsNot(line.taxes, Line(
