@@ -12,6 +12,7 @@ from sql import Column, Table
 
 from trytond.modules.retail_sync.posting import Poster
 from trytond.modules.retail_sync.push import Batch
+from trytond.modules.retail_sync.sale_push import SaleHandler
 from trytond.modules.retail_sync.tax import TaxLookup
 from trytond.modules.retail_sync.tests.tools import (
     committed, operation, push_and_post, run_queue, sale_op, setup_shop)
@@ -520,8 +521,6 @@ class PostingTestCase(TestCase):
     def generated(self, shop, terminal, products, rng, start, count):
         """count random sales of terminal numbered from start, each with
         its cash payment of the total the push computes"""
-        pool = Pool()
-        Push = pool.get('retail.sync.push')
         currency = terminal.company.currency
         today = dt.date.today()
         operations = []
@@ -550,7 +549,7 @@ class PostingTestCase(TestCase):
                         'quantity': str(quantity),
                         'unit_price': str(unit_price), 'price': str(price),
                         'discount': discount})
-                _, gross = Push.unit_prices(price,
+                _, gross = SaleHandler.unit_prices(price,
                     product.customer_taxes_used, today,
                     terminal.tax_included)
                 signed = -abs(quantity) if kind == 'return' else quantity
@@ -568,7 +567,7 @@ class PostingTestCase(TestCase):
         for data in operations:
             _, answer = Push.apply(batch, data)
             self.assertEqual(answer['status'], 'accepted', answer)
-        Push.flush_sales(batch)
+        Push.flush(batch)
         self.assertFalse(batch.rejected_sales)
         return [s.id for s in batch.sales]
 
