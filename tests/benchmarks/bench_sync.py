@@ -26,6 +26,7 @@ import atexit
 import datetime as dt
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -33,7 +34,16 @@ import time
 from functools import partial
 
 PG_BIN = '/usr/lib/postgresql/15/bin'
-PORT = 55491
+
+
+def free_port():
+    "A free loopback port, so the benchmark runs beside the tests"
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+PORT = free_port()
 
 
 def start_postgresql():
