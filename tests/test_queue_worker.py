@@ -8,6 +8,7 @@ and a replay of the push answers them posted (docs/sync-protocol.md
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import time
 import urllib.request
@@ -72,8 +73,11 @@ def test_worker_posts_pushed_sales(server, tmp_path):
     assert states == {'done'}
 
     log = open(tmp_path / 'worker.log', 'w')
+    # One process: trytond-worker's pool of child processes would outlive
+    # a terminated parent
     worker = subprocess.Popen([WORKER, '-c', server.config_path,
-            '-d', server.database], stdout=log, stderr=subprocess.STDOUT)
+            '-d', server.database, '-n', '1'], stdout=log,
+        stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -83,7 +87,7 @@ def test_worker_posts_pushed_sales(server, tmp_path):
             assert time.monotonic() < deadline, again
             time.sleep(0.5)
     finally:
-        worker.terminate()
+        os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(30)
         log.close()
     assert {r['status'] for r in again['results']} == {'duplicate'}
