@@ -296,8 +296,10 @@ export class Catalog {
 
   // Lots of a product with their branch stock (`quantity`, thousandths of
   // the product's default unit: the server's figure plus the till's own
-  // moves not in it yet), first expiring first out: the earliest sell-by
-  // date, then the oldest lot (lowest id), as the server's FEFO.
+  // moves not in it yet), first expiring first out as the server's FEFO
+  // (retail's fefo_key): the earliest sell-by date, then the earliest
+  // receipt (`receipt_date`, when the lot record has one), then the oldest
+  // lot (lowest id); a missing date comes after every date.
   lotsOf(productId) {
     const ids = this.lotsByProduct.get(productId);
     if (!ids) return [];
@@ -309,7 +311,8 @@ export class Catalog {
       const lot = this.get('lot', id);
       if (lot) lots.push({ ...lot, sell_by: sellBy(lot), quantity: (qty.get(id) ?? 0) + (local?.get(id) ?? 0) });
     }
-    lots.sort((a, b) => (a.sell_by || '9999').localeCompare(b.sell_by || '9999') || a.id - b.id);
+    lots.sort((a, b) => (a.sell_by || '9999').localeCompare(b.sell_by || '9999')
+      || (a.receipt_date || '9999').localeCompare(b.receipt_date || '9999') || a.id - b.id);
     return lots;
   }
 
