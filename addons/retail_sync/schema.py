@@ -36,6 +36,9 @@ TIME_PATTERN = (r'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}'
 TOKEN_PATTERN = r'^[!-~]+$'
 # Text without control characters but tab and line breaks
 TEXT_PATTERN = r'^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$'
+# One line of text: no control character at all (what a Tryton Char field
+# stores without refusing it)
+LINE_PATTERN = r'^[^\x00-\x1f\x7f]*$'
 
 
 def decimal(integers, decimals, signed=True, description=None):
@@ -334,7 +337,7 @@ SCHEMAS['EnrollBody'] = {
     'properties': {
         'code': string(32, TOKEN_PATTERN),
         'app_version': string(64, TOKEN_PATTERN),
-        'device_name': string(128),
+        'device_name': string(128, LINE_PATTERN),
         'pending_operations': integer(minimum=0),
         'cursor': string(128, TOKEN_PATTERN),
         },

@@ -271,6 +271,51 @@ class ValidationTestCase(TestCase):
         body = '{"operations": [], "app_version": "\\ud800"}'
         self.assertError(self.raw('push', body), 400, 'bad_request')
 
+    def test_enroll_odd_bodies_refused(self):
+        """Odd enroll bodies (unknown keys, lone surrogates, a code of the
+        wrong type, a device name on two lines) answer 400 and log no
+        attempt"""
+        def attempts():
+            def read():
+                Attempt = Pool().get('retail.sync.enroll.attempt')
+                return Attempt.search_count([])
+            return committed(read)
+        before = attempts()
+        odd = {
+            '': {},
+            '\x0fQ': [['\udb3a\udc84'], None, ['?\udbf8\udf1c', 1.5,
+                    541299900000]],
+            '\x8b\uda8b\udc4f': [-147, '+', 2110],
+            '\udb4e\udcea[': [132623466128432, None, True],
+            }
+        bodies = [
+            odd,
+            # As the sync API fuzzer found it: a 500 when logging the
+            # refused code, Tryton refusing the line break of the name
+            dict(odd, code='XyU', app_version='*4~;d{/|bNsicInU^=At',
+                device_name='\udae0\ude04V\xd3\u0113h\n\xc4O'),
+            {'code': 'XyU', 'device_name': 'Till\t1'},
+            {'code': 'XyU', 'device_name': 'Till 1\r'},
+            {'code': 'XyU', 'device_name': 'Till\x7f'},
+            {'code': ['\udb3a\udc84'], 'x': 1.5},
+            {'code': 541299900000},
+            {'code': 1.5},
+            ]
+        for body in bodies:
+            with self.subTest(body=body):
+                result = self.raw('enroll', json.dumps(body), key=False)
+                self.assertError(result, 400, 'bad_request')
+                self.assertNotIn('Traceback', result[1]['error']['message'])
+        for body in [
+                '{"code": "\\udb3a", "\\udc84": 1}',
+                '{"code": "XyU", "\\ud800": null}',
+                '{"code": "XyU", "device_name": "\\udc84"}',
+                ]:
+            with self.subTest(body=body):
+                self.assertError(self.raw('enroll', body, key=False), 400,
+                    'bad_request')
+        self.assertEqual(attempts(), before)
+
     def test_body_too_large(self):
         "A 33 MB body answers 413, with or without a key"
         body = b'{"operations": [], "x": "' + b'a' * (33 * 1024 * 1024) + (
