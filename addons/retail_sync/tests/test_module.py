@@ -9,8 +9,7 @@ from trytond.modules.retail.tests.views import (
     unapplied_view_extensions, unrenderable_tree_columns)
 from trytond.modules.retail_sync.pull import Scope, bootstrap_page, delta
 from trytond.modules.retail_sync.tests.tools import (
-    committed, operation, pull_own_changes, push_and_post, sale_op,
-    setup_shop)
+    committed, operation, pull_own_changes, push_and_post, sale_op, setup_shop)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
