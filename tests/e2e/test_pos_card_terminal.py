@@ -13,8 +13,8 @@ import pytest
 
 from tests.e2e import proxy as iot
 from tests.e2e.till import (
-    NOT_PRINT, employee_id, journal, login, pick_products, scan, shot, state,
-    total)
+    NOT_PRINT, close_session, employee_id, journal, login, pick_products, scan,
+    shot, state, total)
 
 
 @pytest.fixture
@@ -124,5 +124,11 @@ def test_card_terminal_declined_cancelled_then_approved(
     assert server_id, journal(page)[-1]
     assert backend.office.payments_by_method([server_id]) == {
         terminal_method: Decimal(due) / 100}
+    # The session closes with its Z, as at the end of a day: a till
+    # enrolled as this terminal next opens a session of its own (the server
+    # refuses a second open session of a terminal)
+    manager_name, manager_pin = backend.employees['manager']
+    close_session(page, employee_id(page, manager_name), manager_pin,
+        server=True, screenshot=None)
     assert not errors, errors
     context.close()
