@@ -7,6 +7,8 @@ import os
 
 from trytond.modules import get_module_info
 from trytond.pool import Pool
+from trytond.tests.test_tryton import (
+    activate_module, drop_db, with_transaction)
 from trytond.transaction import Transaction
 
 
@@ -72,3 +74,30 @@ def export(module, lang):
     load(module, lang)
     synchronize(lang)
     return Translation.translation_export(lang, module)
+
+
+class FrenchTranslation:
+    """The back office speaks French: locale/fr.po of the module translates
+    every string (models, fields, help, selections, views, menus, groups,
+    record rules, messages); a string added without its translation fails.
+    Mixed into a unittest.TestCase of each module, which names its module"""
+    module = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_module([cls.module])
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        drop_db()
+
+    @with_transaction()
+    def test_every_string_translated_in_french(self):
+        missing = untranslated(self.module, 'fr')
+        self.assertEqual(missing, [], "Strings without a French translation "
+            f"in {self.module}/locale/fr.po (type, name, source; refresh "
+            f"with python -m retail_setup.po {self.module}):\n"
+            + '\n'.join(map(repr, missing)))
