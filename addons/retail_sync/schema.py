@@ -222,9 +222,9 @@ SCHEMAS['CustomerPayload'] = {
             'type': 'object',
             'additionalProperties': False,
             'properties': {
-                'name': string(256),
-                'email': string(256, nullable=True),
-                'phone': string(64, nullable=True),
+                'name': string(256, LINE_PATTERN),
+                'email': string(256, LINE_PATTERN, nullable=True),
+                'phone': string(64, LINE_PATTERN, nullable=True),
                 },
             },
         },

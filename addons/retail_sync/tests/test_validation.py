@@ -201,11 +201,19 @@ class ValidationTestCase(TestCase):
                 self.push_one_bad(bad, field)
 
     def test_customer_fields(self):
-        "A customer name with a NUL character is rejected, nothing written"
-        bad = operation(self.shop, 'customer', {
-                'customer': None, 'customer_uuid': 'c-nul',
-                'fields': {'name': "Ana\x00Peeters"}})
-        self.push_one_bad(bad, 'payload.fields.name')
+        "A customer field with a control character (NUL, tab or line break)"
+        " is rejected, nothing written"
+        for field, value in [('name', "Ana\x00Peeters"),
+                ('name', "Ana\tPeeters"), ('name', "Ana\nPeeters"),
+                ('email', "ana@example.com\r\n"), ('phone', "+32\t2")]:
+            with self.subTest(field=field, value=value):
+                fields_ = {'name': "Ana Peeters"}
+                fields_[field] = value
+                bad = operation(self.shop, 'customer', {
+                        'customer': None,
+                        'customer_uuid': f'c-{field}-{len(value)}',
+                        'fields': fields_})
+                self.push_one_bad(bad, f'payload.fields.{field}')
 
     # Request fields
 
