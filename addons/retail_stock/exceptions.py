@@ -10,3 +10,7 @@ class MarkdownValidationError(ValidationError):
 
 class ScanError(UserError):
     pass
+
+
+class TransferError(UserError):
+    pass

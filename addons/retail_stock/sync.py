@@ -3,10 +3,18 @@
 """The tills' side of the lots' markdowns, through retail_sync's hooks: the
 lots a till pulls carry their branch's markdowns, and a sale of a lot at
 its markdown price is not a price drift."""
+from sql import Literal, Null
+
+from trytond.modules.retail_sync import schema
 from trytond.modules.retail_sync.changelog import ChangeLogMixin
-from trytond.modules.retail_sync.wire import dec
+from trytond.modules.retail_sync.pull import PulledKind
+from trytond.modules.retail_sync.push import OperationHandler
+from trytond.modules.retail_sync.wire import Rejected, dec, to_decimal
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
+
+from .exceptions import TransferError
+from .stock import lot_receipt_dates
 
 
 class LotMarkdown(ChangeLogMixin, metaclass=PoolMeta):
@@ -23,9 +31,17 @@ class Pull(metaclass=PoolMeta):
     __name__ = 'retail.sync.pull'
 
     @classmethod
+    def _kinds(cls):
+        kinds = super()._kinds()
+        kinds['transfer'] = PulledKind('transfer', serialise_transfers,
+            bootstrap=bootstrap_transfers)
+        return kinds
+
+    @classmethod
     def serialise(cls, kind, ids, scope):
         """A lot gets "markdowns": its markdowns in the terminal's branch
-        that have not ended, as [{unit_price, start_date, end_date}]"""
+        that have not ended, as [{unit_price, start_date, end_date}], and
+        "receipt_date": the date it was first received (stock.py)"""
         result = super().serialise(kind, ids, scope)
         if kind == 'lot':
             pool = Pool()
@@ -49,13 +65,25 @@ class Pull(metaclass=PoolMeta):
                         'end_date': (markdown.end_date.isoformat()
                             if markdown.end_date else None),
                         })
+            receipts = lot_receipt_dates(lots)
             for i in lots:
                 result[i]['markdowns'] = markdowns[i]
+                # The till's first expiring first out breaks a tie of
+                # sell-by dates by the receipt, as the server does
+                receipt = receipts.get(i)
+                result[i]['receipt_date'] = (
+                    receipt.isoformat() if receipt else None)
         return result
 
 
 class Push(metaclass=PoolMeta):
     __name__ = 'retail.sync.push'
+
+    @classmethod
+    def _operation_handlers(cls):
+        handlers = super()._operation_handlers()
+        handlers['transfer_receive'] = TransferReceiveHandler
+        return handlers
 
     @classmethod
     def lot_unit_price(cls, batch, product, quantity, date, lots):
@@ -69,3 +97,143 @@ class Push(metaclass=PoolMeta):
         if len(prices) == 1 and None not in prices:
             return prices.pop()
         return None
+
+
+def serialise_transfers(ids, scope):
+    """{id: transfer, or None when the device must drop it}: the transfers
+    shipped to the device's branch and not received yet, with their lines
+    per product and lot"""
+    pool = Pool()
+    Shipment = pool.get('stock.shipment.internal')
+    Identifier = pool.get('product.identifier')
+    result = dict.fromkeys(ids)
+    shipments = [s for s in Shipment.browse(Shipment.search([
+                    ('id', 'in', ids),
+                    ('state', '=', 'shipped'),
+                    ]))
+        if s.transit_location and s.to_branch == scope.branch]
+    products = {m.product.id for s in shipments for m in s.incoming_moves}
+    codes = {p: [] for p in products}
+    for identifier in Identifier.search([
+                ('product', 'in', list(products)),
+                ], order=[('id', 'ASC')]):
+        codes[identifier.product.id].append(identifier.code)
+    for shipment in shipments:
+        lines = []
+        for move in shipment.incoming_moves:
+            if move.state in {'done', 'cancelled'}:
+                continue
+            lot = move.lot
+            lines.append({
+                    'move': move.id,
+                    'product': move.product.id,
+                    'product_name': move.product.rec_name,
+                    'codes': ([move.product.code] if move.product.code
+                        else []) + codes[move.product.id],
+                    'lot': lot.id if lot else None,
+                    'lot_number': lot.number if lot else None,
+                    'sell_by': (lot.sell_by.isoformat()
+                        if lot and lot.sell_by else None),
+                    'unit': move.unit.symbol,
+                    'quantity': dec(move.quantity),
+                    })
+        from_branch = shipment.from_branch
+        result[shipment.id] = {
+            'id': shipment.id,
+            'number': shipment.number,
+            'reference': shipment.reference,
+            'from_branch': from_branch.id if from_branch else None,
+            'from_branch_name': (from_branch.rec_name if from_branch
+                else shipment.from_location.rec_name),
+            'shipped_date': (shipment.effective_start_date.isoformat()
+                if shipment.effective_start_date else None),
+            'planned_date': (shipment.planned_date.isoformat()
+                if shipment.planned_date else None),
+            'lines': lines,
+            }
+    return result
+
+
+def bootstrap_transfers(scope, after):
+    "The transfers in transit to the device's branch"
+    pool = Pool()
+    Shipment = pool.get('stock.shipment.internal')
+    table = Shipment.__table__()
+    locations = scope.locations
+    where = ((table.id > after) & (table.state == 'shipped')
+        & (table.internal_transit_location != Null))
+    where &= table.to_location.in_(locations) if locations else Literal(False)
+    return table, table.id, where, None
+
+
+class TransferReceiveHandler(OperationHandler):
+    """A transfer received at the device's branch, lot by lot: the quantities
+    received and damaged per line, the differences recorded"""
+    string = 'retail_stock.msg_operation_type_transfer_receive'
+    payload_schema = {
+        'type': 'object',
+        'required': ['transfer', 'lines'],
+        'additionalProperties': False,
+        'properties': {
+            'transfer': schema.integer(),
+            'lines': {
+                'type': 'array',
+                'maxItems': 2000,
+                'items': {
+                    'type': 'object',
+                    'required': ['move', 'received'],
+                    'additionalProperties': False,
+                    'properties': {
+                        'move': schema.integer(),
+                        'received': schema.decimal(9, 4, signed=False),
+                        'damaged': dict(
+                            schema.decimal(9, 4, signed=False),
+                            nullable=True),
+                        'short_to': {'type': 'string',
+                            'enum': ['loss', 'back']},
+                        'reason': schema.string(
+                            200, pattern=schema.LINE_PATTERN,
+                            nullable=True),
+                        },
+                    },
+                },
+            },
+        }
+
+    @classmethod
+    def handle(cls, batch, data, payload, client_time):
+        pool = Pool()
+        Shipment = pool.get('stock.shipment.internal')
+        shipments = Shipment.search([('id', '=', payload['transfer'])])
+        if not shipments or shipments[0].to_branch != batch.branch:
+            raise Rejected('unknown_transfer',
+                f"transfer: no transfer {payload['transfer']} to this "
+                "branch.")
+        shipment, = shipments
+        if shipment.state != 'shipped':
+            raise Rejected('transfer_not_in_transit',
+                f"transfer: {shipment.number} is {shipment.state}, "
+                "not in transit.")
+        lines = [{
+                'move': line['move'],
+                'received': to_decimal(line['received'], 'received'),
+                'damaged': to_decimal(line.get('damaged') or '0', 'damaged'),
+                'short_to': line.get('short_to') or 'loss',
+                'reason': line.get('reason'),
+                } for line in payload['lines']]
+        try:
+            differences = Shipment.receive(
+                shipment, lines, employee=data.get('employee'))
+        except TransferError as e:
+            raise Rejected('invalid_payload', e.message)
+        return {
+            'transfer': shipment.id,
+            'state': shipment.state,
+            'differences': [{
+                    'product': d.product.id,
+                    'lot': d.lot.id if d.lot else None,
+                    'kind': d.kind,
+                    'quantity': dec(d.quantity),
+                    'disposition': d.disposition,
+                    } for d in differences],
+            }

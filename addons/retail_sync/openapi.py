@@ -30,31 +30,51 @@ def registered():
         }
 
 
+def activated():
+    "The names of the modules activated in the current database"
+    from trytond.pool import Pool
+    Module = Pool().get('ir.module')
+    return {m.name for m in Module.search([('state', '=', 'activated')])}
+
+
 def _name(ref):
     return ref['$ref'].rsplit('/', 1)[1]
 
 
-def described(document):
+def described(document, modules=None):
     """Return {'operations': {type: payload schema name}, 'kinds': [names]}
-    that an OpenAPI document (loaded) lists"""
+    that an OpenAPI document (loaded) lists.
+
+    An operation schema with "x-module" and a kind named in the "x-modules"
+    of Change.kind ({kind: module}) are registered by that module: they are
+    listed only when modules (the activated ones) includes it; without
+    modules, only what retail_sync registers itself is listed."""
     schemas = document['components']['schemas']
+
+    def present(module):
+        return not module or (modules is not None and module in modules)
     operations = {}
     for ref in schemas['Operation']['oneOf']:
-        _, own = schemas[_name(ref)]['allOf']
+        operation = schemas[_name(ref)]
+        if not present(operation.get('x-module')):
+            continue
+        _, own = operation['allOf']
         payload = own['properties']['payload']
         for type_ in own['properties']['type']['enum']:
             operations[type_] = _name(payload) if '$ref' in payload else (
                 payload)
+    kind = schemas['Change']['properties']['kind']
     return {
         'operations': operations,
-        'kinds': schemas['Change']['properties']['kind']['enum'],
+        'kinds': [k for k in kind['enum']
+            if present(kind.get('x-modules', {}).get(k))],
         }
 
 
 def differences(document):
     """What the registered operation types and kinds and those of document
     do not share, as lines of text (none when they agree)"""
-    have, doc = registered(), described(document)
+    have, doc = registered(), described(document, activated())
     lines = []
     for type_ in have['operations'].keys() - doc['operations'].keys():
         lines.append(f"operation type {type_!r} is not described")

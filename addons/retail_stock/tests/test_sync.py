@@ -61,6 +61,8 @@ class MarkdownSyncTestCase(unittest.TestCase):
         self.assertEqual(data['markdowns'], [{'unit_price': '6',
                     'start_date': dt.date.today().isoformat(),
                     'end_date': None}])
+        # The first expiring first out tie-break of the till: the receipt
+        self.assertEqual(data['receipt_date'], dt.date.today().isoformat())
 
     @with_transaction()
     def test_markdown_price_is_no_price_drift(self):
