@@ -4,12 +4,14 @@
 import json
 from collections import Counter
 
+from sql import For
 from sql.aggregate import Count, Max
 
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSingleton, ModelSQL, ModelView, Unique, fields)
+from trytond.modules.account.exceptions import PeriodNotFoundError
 from trytond.modules.retail.company import PIN_MAX_LENGTH, PIN_MIN_LENGTH
 from trytond.pool import Pool
 from trytond.pyson import Eval
@@ -190,6 +192,7 @@ class Operation(ModelSQL, ModelView):
         Push = pool.get('retail.sync.push')
         Terminal = pool.get('sale.point')
         for terminal in sorted({o.terminal.id for o in operations}):
+            cls.lock_move_sequences(Terminal(terminal))
             cls.lock_posting(terminal)
             pending = cls.search([
                     ('terminal', '=', terminal),
@@ -208,6 +211,54 @@ class Operation(ModelSQL, ModelView):
                 # A transaction posts at most POSTING_LIMIT sales: a task
                 # of its own posts the next ones
                 Push.enqueue_posting(left)
+
+    @classmethod
+    def lock_move_sequences(cls, terminal):
+        """Wait for the account move sequences the posting of terminal's
+        pending sales numbers from, then take them for the transaction.
+
+        Every posting of the company numbers its account moves from the
+        same strict sequence (one per period), which trytond locks with
+        NOWAIT from the start of the transaction, after a first attempt
+        that runs until the numbering and starts again.  Between two queue
+        workers that lock is always held by the other one's posting: the
+        task failed its retries and was rescheduled seconds later, and
+        every task posted its sales twice.  Waiting here for the lock and
+        asking for it before any work makes the tasks of several workers
+        queue up on it instead."""
+        pool = Pool()
+        Period = pool.get('account.period')
+        Sequence = pool.get('ir.sequence.strict')
+        if backend.name != 'postgresql':
+            return
+        operation = cls.__table__()
+        sale = pool.get('sale.point.sale').__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*operation.join(sale,
+                condition=operation.sale == sale.id
+                ).select(sale.date,
+                where=(operation.terminal == terminal.id)
+                & (operation.posting == 'pending'),
+                group_by=[sale.date]))
+        sequences = set()
+        for date, in cursor:
+            try:
+                period = Period.find(terminal.company, date=date,
+                    test_state=False)
+            except PeriodNotFoundError:
+                # Its posting fails and is flagged: nothing to wait for
+                continue
+            sequences.add(period.move_sequence_used.id)
+        if not sequences:
+            return
+        sequences = sorted(sequences)
+        table = Sequence.__table__()
+        # Blocks until the posting holding them commits
+        cursor.execute(*table.select(table.id,
+                where=table.id.in_(sequences), for_=For('UPDATE')))
+        # Not taken at the start of this transaction: trytond starts it
+        # again with them locked (TransactionError)
+        Sequence.lock(Sequence.browse(sequences))
 
     @classmethod
     def lock_posting(cls, terminal):

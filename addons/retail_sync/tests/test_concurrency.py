@@ -4,9 +4,10 @@
 batch pushed twice at once.  SQLite serialises writers, so these rules hold
 there by construction and the tests are skipped."""
 import threading
+import time
 import unittest
 
-from trytond import backend
+from trytond import backend, config
 from trytond.modules.retail_sync.tests.tools import (
     Api, committed, enroll, sale_op, setup_shop)
 from trytond.pool import Pool
@@ -147,3 +148,70 @@ class SyncConcurrencyTestCase(TestCase):
             return Sale.search([('receipt_number', 'in', [101, 102, 103]),
                     ('point', '=', self.shop.terminal)], count=True)
         self.assertEqual(committed(count), 3)
+
+    def test_posting_waits_for_the_move_sequence(self):
+        """A posting task waits for the account move sequence that another
+        posting (another queue worker) holds, then posts; it failed
+        trytond's NOWAIT lock and was rescheduled, its sales left pending"""
+        from trytond.worker import run_task
+        pool = Pool(DB_NAME)
+        Operation = pool.get('retail.sync.operation')
+        Queue = pool.get('ir.queue')
+
+        def prepare():
+            Company = pool.get('company.company')
+            Branch = pool.get('retail.branch')
+            Period = pool.get('account.period')
+            # The shop's today is the company's (a sale dated after the
+            # company's today is not posted)
+            Company.write([Company(self.shop.company)],
+                {'timezone': Branch(self.shop.branch).timezone})
+            with Transaction().set_context(company=self.shop.company):
+                return Period.find(self.shop.company).move_sequence_used.id
+        sequence = committed(prepare)
+
+        def queued():
+            return [t.id for t in Queue.search([
+                        ('name', '=', 'retail_sync_post'),
+                        ('dequeued_at', '=', None)])]
+        ops = [sale_op(self.shop, n) for n in (201, 202)]
+        config.set('queue', 'worker', 'True')
+        try:
+            status, data = Api(self.key).push(ops)
+        finally:
+            config.set('queue', 'worker', 'False')
+        self.assertEqual(status, 200, data)
+        tasks = committed(queued)
+        self.assertTrue(tasks)
+
+        locked, release = threading.Event(), threading.Event()
+
+        def other_posting():
+            with Transaction().start(DB_NAME, 0) as transaction:
+                transaction.connection.cursor().execute(
+                    'SELECT id FROM ir_sequence_strict WHERE id = %s '
+                    'FOR UPDATE', (sequence,))
+                locked.set()
+                release.wait(TIMEOUT)
+                transaction.rollback()
+
+        thread = threading.Thread(target=other_posting)
+        thread.start()
+        try:
+            self.assertTrue(locked.wait(TIMEOUT))
+            # Longer than trytond's retries of a NOWAIT lock (about 0.3 s)
+            threading.Timer(2, release.set).start()
+            started = time.monotonic()
+            for task in tasks:
+                run_task(pool, task)
+            waited = time.monotonic() - started
+        finally:
+            release.set()
+            thread.join(TIMEOUT)
+
+        def states():
+            return {o.posting for o in Operation.search([
+                        ('uuid', 'in', [o['uuid'] for o in ops])])}
+        self.assertEqual(committed(states), {'posted'})
+        self.assertEqual(committed(queued), [])
+        self.assertGreater(waited, 1.5)
