@@ -1,0 +1,896 @@
+#!/usr/bin/env python
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""Load and reconnect storm on the production topology, as local processes.
+
+A script run by hand, not a test.  It starts its own PostgreSQL 15 on a
+free loopback port in a temporary directory, creates a database with the
+demo chain and --products scale variants (setup/retail_setup/scale.py),
+then runs what docs/deployment.md describes:
+
+- gunicorn with --wsgi-workers processes serving trytond.application:app,
+- two trytond-worker processes (one child each) running the queue,
+- trytond-cron,
+
+all reading one trytond.conf with ``[queue] worker = True``.  Over HTTP
+only (the sync API and the back office's JSON-RPC), it makes --tills
+terminals (the demo's three and more like them, split over the two
+branches), enrolls each through the real API (the "Enrollment Code"
+wizard, then POST /enroll) and measures:
+
+1. burst: --terminals terminals pushing at once, each --burst-pushes
+   pushes of --burst-size sales of 3 lines, one push after the other as a
+   till sends them (sales/s, p50/p95/p99 push latency, errors), beside a
+   baseline in the same run: one terminal alone making the same pushes;
+2. reconnect storm: --terminals terminals each with a backlog of
+   --storm-sales sales, pushed in batches of --storm-batch (the till's
+   batch size) from the same instant: time until every sale is
+   acknowledged (target 60 s) and until every one is posted by the two
+   queue workers (target 5 minutes);
+3. price change: --price-change products' list price changed through the
+   back office (one write of the templates), then --tills tills pulling
+   their deltas at once (time, p95 per till, bytes as sent gzipped).
+
+Retries are counted where they happen: the sync API's retries of a lock or
+serialisation failure (``sync: retry`` at DEBUG in the WSGI log), the
+queue's (``Retry:`` and ``failed after ..., retrying`` of trytond.worker),
+the 503 answers the tills retried after Retry-After, and the errors
+PostgreSQL logged (serialisation failures, deadlocks, lock timeouts).
+
+Afterwards it checks, and prints, that nothing assumes one process: every
+operation pushed is in the database once (lost 0, doubled 0), each
+terminal's receipt report (GET /receipts) has no gap and no duplicate,
+every pushed sale is posted with its account move and its lines' done
+stock moves, every account move balances, and which gunicorn and queue
+worker processes did the work.
+
+Usage: .venv/bin/python tests/benchmarks/bench_load.py
+    [--products 20000] [--terminals 50] [--tills 100] [--storm-sales 500]
+    [--storm-batch 100] [--burst-pushes 4] [--burst-size 25]
+    [--price-change 10000] [--wsgi-workers 4]
+"""
+import argparse
+import collections
+import gzip
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))))
+sys.path[:0] = [ROOT, os.path.join(ROOT, 'setup')]
+
+from retail_setup import server as srv  # noqa: E402
+from retail_setup.cli import ADMIN_PASSWORD  # noqa: E402
+from retail_setup.demo import EMPLOYEES  # noqa: E402
+from retail_setup.pg import PostgresServer, free_port  # noqa: E402
+from tests.support.rpc import Client  # noqa: E402
+from tests.support.servers import PREPARE  # noqa: E402
+
+BIN = os.path.dirname(sys.executable)
+DATABASE = 'bench_load'
+LOGCONF = """[loggers]
+keys=root,sync,worker
+
+[handlers]
+keys=file
+
+[formatters]
+keys=plain
+
+[logger_root]
+level=WARNING
+handlers=file
+
+[logger_sync]
+level=DEBUG
+handlers=
+qualname=trytond.modules.retail_sync.routes
+
+[logger_worker]
+level=DEBUG
+handlers=
+qualname=trytond.worker
+
+[handler_file]
+class=FileHandler
+level=DEBUG
+formatter=plain
+args=({path!r}, 'a')
+
+[formatter_plain]
+format=%(process)d [%(asctime)s] %(levelname)s %(name)s %(message)s
+"""
+# gunicorn's: its access log (the process that served each request) and
+# trytond's loggers in one file (TRYTOND_LOGGING_CONFIG would disable
+# gunicorn's loggers)
+GUNICORN_LOGCONF = """[loggers]
+keys=root,sync,access
+
+[handlers]
+keys=file,access
+
+[formatters]
+keys=plain,message
+
+[logger_root]
+level=WARNING
+handlers=file
+
+[logger_sync]
+level=DEBUG
+handlers=
+qualname=trytond.modules.retail_sync.routes
+
+[logger_access]
+level=INFO
+handlers=access
+propagate=0
+qualname=gunicorn.access
+
+[handler_file]
+class=FileHandler
+level=DEBUG
+formatter=plain
+args=({path!r}, 'a')
+
+[handler_access]
+class=FileHandler
+level=INFO
+formatter=message
+args=({access!r}, 'a')
+
+[formatter_plain]
+format=%(process)d [%(asctime)s] %(levelname)s %(name)s %(message)s
+
+[formatter_message]
+format=%(message)s
+"""
+PG_ERRORS = {
+    'serialization failure': 'could not serialize access',
+    'deadlock': 'deadlock detected',
+    'lock not available': 'could not obtain lock',
+    'lock timeout': 'canceling statement due to lock timeout',
+    'unique violation': 'duplicate key value violates unique constraint',
+    }
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * len(values))))]
+
+
+def loadavg():
+    return '/'.join(f'{v:.2f}' for v in os.getloadavg())
+
+
+def say(*args):
+    print(*args, flush=True)
+
+
+class Process:
+    "One process of the topology, in its own session, logging to a file"
+
+    def __init__(self, name, args, env, log_path):
+        self.name = name
+        self.log_path = log_path
+        self._log = open(log_path, 'ab')
+        self.process = subprocess.Popen(args, env=env, cwd=ROOT,
+            stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def stop(self):
+        if self.alive():
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        else:
+            # trytond-worker's child may outlive its parent
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self._log.close()
+
+
+class Topology:
+    """gunicorn (WSGI workers), two trytond-worker processes and
+    trytond-cron on one configuration"""
+
+    def __init__(self, directory, pg_uri, wsgi_workers, queue_workers=2):
+        self.directory = directory
+        self.port = free_port()
+        self.config = os.path.join(directory, 'trytond.conf')
+        srv.write_config(self.config, pg_uri, self.port,
+            db_path=os.path.join(directory, 'db'),
+            extra={'queue': {'worker': 'True'}})
+        self.wsgi_workers = wsgi_workers
+        self.queue_workers = queue_workers
+        self.processes = []
+
+    @property
+    def url(self):
+        return f'http://127.0.0.1:{self.port}/'
+
+    def log(self, name):
+        return os.path.join(self.directory, f'{name}.log')
+
+    def logconf(self, name):
+        path = os.path.join(self.directory, f'{name}.logconf')
+        with open(path, 'w') as fp:
+            fp.write(LOGCONF.format(path=self.log(name)))
+        return path
+
+    def gunicorn_logconf(self):
+        path = os.path.join(self.directory, 'gunicorn.logconf')
+        with open(path, 'w') as fp:
+            fp.write(GUNICORN_LOGCONF.format(path=self.log('wsgi'),
+                    access=self.log('access')))
+        return path
+
+    def start(self):
+        env = dict(os.environ, TRYTOND_CONFIG=self.config,
+            TRYTOND_DATABASE_NAMES=DATABASE)
+        self.processes.append(Process('gunicorn', [
+                    os.path.join(BIN, 'gunicorn'),
+                    '--workers', str(self.wsgi_workers),
+                    '--bind', f'127.0.0.1:{self.port}',
+                    '--timeout', '600',
+                    '--log-config', self.gunicorn_logconf(),
+                    '--access-logformat', '%(p)s %(m)s %(U)s %(s)s %(L)s',
+                    'trytond.application:app'],
+                env, self.log('gunicorn')))
+        for n in range(1, self.queue_workers + 1):
+            self.processes.append(Process(f'worker{n}', [
+                        os.path.join(BIN, 'trytond-worker'),
+                        '-c', self.config, '-d', DATABASE, '-n', '1',
+                        '--logconf', self.logconf(f'worker{n}')],
+                    env, self.log(f'worker{n}.out')))
+        self.processes.append(Process('cron', [
+                    os.path.join(BIN, 'trytond-cron'), '-c', self.config,
+                    '-d', DATABASE, '--logconf', self.logconf('cron')],
+                env, self.log('cron.out')))
+        end = time.monotonic() + 180
+        while time.monotonic() < end:
+            for process in self.processes:
+                if not process.alive():
+                    raise RuntimeError(
+                        f"{process.name} stopped; see {process.log_path}")
+            try:
+                urllib.request.urlopen(
+                    f'{self.url}{DATABASE}/retail_sync/v1/status',
+                    timeout=5).close()
+            except urllib.error.HTTPError:
+                return self
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.5)
+        raise RuntimeError("gunicorn did not answer within 180 s")
+
+    def stop(self):
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes = []
+
+    def count(self, name, pattern):
+        path = self.log(name)
+        if not os.path.exists(path):
+            return 0
+        with open(path, errors='replace') as fp:
+            return sum(1 for line in fp if pattern in line)
+
+    def retries(self):
+        "The retries logged so far, by where they happened"
+        workers = [f'worker{n}' for n in range(1, self.queue_workers + 1)]
+        return {
+            'sync API retries (lock/serialisation)': self.count(
+                'wsgi', 'sync: retry'),
+            'sync API gave up (503)': self.count('wsgi', 'sync: gave up'),
+            'queue task retries': sum(self.count(w, 'Retry:')
+                for w in workers),
+            'queue tasks rescheduled': sum(self.count(w, 'retrying')
+                for w in workers),
+            }
+
+    def tasks_by_worker(self):
+        return {w: self.count(w, '@' + DATABASE + '> in ')
+            for w in (f'worker{n}'
+                for n in range(1, self.queue_workers + 1))}
+
+    def pushes_by_pid(self):
+        by_pid = collections.Counter()
+        with open(self.log('access'), errors='replace') as fp:
+            for line in fp:
+                pid, method, path, *_ = line.split()
+                if method == 'POST' and path.endswith('/push'):
+                    by_pid[pid] += 1
+        return dict(by_pid)
+
+
+class Sync:
+    "The sync API as a till calls it"
+
+    def __init__(self, url, key=None):
+        self.base = f'{url}{DATABASE}/retail_sync/v1/'
+        self.key = key
+        self.busy = 0
+
+    def call(self, path, body=None, timeout=600):
+        """(status, answer, bytes received); a 503 is retried after its
+        Retry-After, as the till does, and counted"""
+        data = None
+        headers = {'Accept-Encoding': 'gzip'}
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers['Content-Type'] = 'application/json'
+        if self.key:
+            headers['Authorization'] = f'Bearer {self.key}'
+        while True:
+            request = urllib.request.Request(self.base + path, data=data,
+                headers=headers)
+            try:
+                with urllib.request.urlopen(request,
+                        timeout=timeout) as response:
+                    raw = response.read()
+                    status = response.status
+                    encoding = response.headers.get('Content-Encoding')
+            except urllib.error.HTTPError as e:
+                raw = e.read()
+                status = e.code
+                encoding = e.headers.get('Content-Encoding')
+                if status == 503:
+                    self.busy += 1
+                    time.sleep(float(e.headers.get('Retry-After') or 2))
+                    continue
+            size = len(raw)
+            if encoding == 'gzip':
+                raw = gzip.decompress(raw)
+            return status, json.loads(raw) if raw else None, size
+
+
+class Terminal:
+    "An enrolled till: its numbering and what it pushed"
+
+    def __init__(self, url, record, key, enrolled, employee, cash):
+        self.id = record['id']
+        self.prefix = record['receipt_prefix']
+        self.branch = record['branch.']['code']
+        self.sync = Sync(url, key)
+        self.receipt = enrolled['last_receipt_number'] or 0
+        self.sequence = enrolled['last_sequence'] or 0
+        self.employee = employee
+        self.cash = cash
+        self.sent = []
+        self.cursor = None
+
+    def sale(self, lines):
+        self.receipt += 1
+        self.sequence += 1
+        total = sum(Decimal(line['price']) for line in lines)
+        operation = {
+            'uuid': str(uuid.uuid4()), 'type': 'sale',
+            'terminal': self.id, 'sequence': self.sequence,
+            'client_time': datetime.now(timezone.utc).isoformat(),
+            'employee': self.employee,
+            'payload': {'receipt_number': self.receipt, 'customer': None,
+                'lines': lines,
+                'payments': [{'method': self.cash, 'amount': str(total)}],
+                'total': str(total)}}
+        self.sent.append(operation['uuid'])
+        return operation
+
+    def push(self, operations):
+        "(seconds, errors) of one push"
+        started = time.monotonic()
+        status, answer, _ = self.sync.call('push', {
+                'terminal': self.id, 'app_version': 'bench-load',
+                'pending_operations': 0, 'operations': operations})
+        elapsed = time.monotonic() - started
+        if status != 200:
+            say(f"  push of {self.prefix}: HTTP {status} {answer}")
+            return elapsed, len(operations)
+        errors = [r for r in answer['results']
+            if r['status'] not in ('accepted', 'duplicate')]
+        if errors:
+            say(f"  push of {self.prefix}: {errors[:2]}")
+        return elapsed, len(errors)
+
+
+class Catalog:
+    "Sale lines over the scale products, each product in turn"
+
+    def __init__(self, products):
+        self.products = products
+        self.next = 0
+        self.lock = threading.Lock()
+
+    def lines(self, count=3):
+        with self.lock:
+            start, self.next = self.next, self.next + count
+        return [dict(self.products[(start + i) % len(self.products)],
+                quantity='1', discount=None, lot=None)
+            for i in range(count)]
+
+
+def run_together(terminals, work):
+    """Run work(terminal) for every terminal in its own thread, started
+    at the same instant; return (seconds, results)"""
+    barrier = threading.Barrier(len(terminals) + 1)
+    results = [None] * len(terminals)
+
+    def target(i, terminal):
+        barrier.wait()
+        results[i] = work(terminal)
+    threads = [threading.Thread(target=target, args=(i, t))
+        for i, t in enumerate(terminals)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.monotonic()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - started, results
+
+
+def latency_line(times):
+    return (f"p50 {statistics.median(times) * 1000:.0f} ms, "
+        f"p95 {percentile(times, 95) * 1000:.0f} ms, "
+        f"p99 {percentile(times, 99) * 1000:.0f} ms, "
+        f"max {max(times) * 1000:.0f} ms over {len(times)} pushes")
+
+
+class Bench:
+
+    def __init__(self, args, pg, directory):
+        self.args = args
+        self.pg = pg
+        self.directory = directory
+        self.topology = None
+
+    def sql(self, query, params=()):
+        import psycopg
+        conninfo = srv._pg_conninfo(self.pg.uri, DATABASE)
+        with psycopg.connect(conninfo) as conn:
+            return conn.execute(query, params).fetchall()
+
+    def pg_errors(self):
+        path = os.path.join(self.pg.directory, 'server.log')
+        counts = dict.fromkeys(PG_ERRORS, 0)
+        with open(path, errors='replace') as fp:
+            for line in fp:
+                if 'ERROR:' not in line:
+                    continue
+                for name, text in PG_ERRORS.items():
+                    if text in line:
+                        counts[name] += 1
+        return counts
+
+    def pg_error_summary(self):
+        "The errors PostgreSQL logged, by message"
+        path = os.path.join(self.pg.directory, 'server.log')
+        messages = collections.Counter()
+        with open(path, errors='replace') as fp:
+            for line in fp:
+                if 'ERROR:' in line:
+                    messages[line.split('ERROR:', 1)[1].strip()] += 1
+        say("PostgreSQL errors of the whole run, by message: "
+            + ('; '.join(f'{n} x {m}' for m, n in messages.most_common(8))
+                or 'none'))
+
+    def counters(self):
+        return dict(self.topology.retries(), **{
+                f'PostgreSQL {k}': v for k, v in self.pg_errors().items()})
+
+    def print_retries(self, before, label):
+        after = self.counters()
+        figures = {k: after[k] - before.get(k, 0) for k in after}
+        say(f"  retries during {label}: " + ', '.join(
+                f'{k} {v}' for k, v in figures.items()))
+        return figures
+
+    def prepare(self):
+        started = time.monotonic()
+        config = os.path.join(self.directory, 'prepare.conf')
+        srv.write_config(config, self.pg.uri, free_port(),
+            db_path=os.path.join(self.directory, 'db'))
+        arguments = json.dumps(['postgresql', self.pg.uri, config, DATABASE,
+                {'demo': True, 'products': self.args.products,
+                    'db_path': os.path.join(self.directory, 'db'),
+                    'summary_dir': self.directory}])
+        subprocess.run([sys.executable, '-c', PREPARE, arguments],
+            cwd=ROOT, check=True, env=dict(os.environ,
+                PYTHONPATH=os.pathsep.join([ROOT,
+                        os.path.join(ROOT, 'setup')])))
+        say(f"database {DATABASE}: demo chain and {self.args.products} "
+            f"scale variants in {time.monotonic() - started:.0f} s")
+
+    def terminals(self, admin):
+        """The demo's terminals and as many more as --tills, each enrolled
+        through the enrollment code and POST /enroll"""
+        started = time.monotonic()
+        fields = ['id', 'name', 'receipt_prefix', 'branch', 'branch.code',
+            'journal', 'sequence', 'storage_location', 'customer_location',
+            'tax_included', 'company']
+        existing = admin.search_read('sale.point',
+            [('receipt_prefix', '!=', None)], fields, [('id', 'ASC')])
+        models = {t['branch.']['code']: t for t in existing}
+        sequence_type, = {s['sequence_type'] for s in admin.model(
+                'ir.sequence.strict', 'read',
+                [t['sequence'] for t in existing], ['sequence_type'])}
+        branches = sorted(models)
+        missing = self.args.tills - len(existing)
+        if missing > 0:
+            models_for = [models[branches[i % len(branches)]]
+                for i in range(missing)]
+            prefixes = [f'L{i + 1:03d}' for i in range(missing)]
+            sequences = admin.model('ir.sequence.strict', 'create', [{
+                        'name': f"Load till {p}",
+                        'sequence_type': sequence_type,
+                        'company': m['company'], 'prefix': f'{p}-',
+                        'padding': 6}
+                    for p, m in zip(prefixes, models_for)])
+            admin.model('sale.point', 'create', [{
+                        'name': f"Load till {p}", 'branch': m['branch'],
+                        'receipt_prefix': p, 'tax_included': True,
+                        'journal': m['journal'], 'sequence': s,
+                        'storage_location': m['storage_location'],
+                        'customer_location': m['customer_location'],
+                        'company': m['company']}
+                    for p, m, s in zip(prefixes, models_for, sequences)])
+        records = admin.search_read('sale.point',
+            [('receipt_prefix', '!=', None)], fields,
+            [('id', 'ASC')])[:self.args.tills]
+        employees = {e['party.']['name']: e['id'] for e in admin.search_read(
+                'company.employee', [], ['party.name'])}
+        cashiers = {}
+        for name, _login, role, codes, _pin in EMPLOYEES:
+            if role == 'Cashier':
+                for code in codes:
+                    cashiers.setdefault(code, employees[name])
+        cash, = admin.model('sale.point.payment.method', 'search',
+            [('cash', '=', True)], 0, 1, None)
+        terminals = []
+        for record in records:
+            result = admin.wizard('retail.sync.enroll', 'create_code',
+                'sale.point', record['id'])
+            code = result['view']['defaults']['code']
+            status, enrolled, _ = Sync(self.topology.url).call('enroll', {
+                    'code': code, 'app_version': 'bench-load',
+                    'device_name': f"Load bench {record['receipt_prefix']}"})
+            assert status == 200, (status, enrolled)
+            terminals.append(Terminal(self.topology.url, record,
+                    enrolled['device_key'], enrolled,
+                    cashiers[record['branch.']['code']], cash))
+        say(f"{len(terminals)} terminals enrolled through the API "
+            f"({', '.join(f'{b}: {n}' for b, n in sorted(collections.Counter(t.branch for t in terminals).items()))}) "  # noqa: E501
+            f"in {time.monotonic() - started:.0f} s")
+        return terminals
+
+    def bootstrap(self, terminal):
+        """A till's whole bootstrap: the scale products it sells (at the
+        gross prices it charges) and the cursor to pull from"""
+        started = time.monotonic()
+        products, page, size, count = [], None, 0, 0
+        while True:
+            path = 'bootstrap?limit=5000' + (f'&page={page}' if page else '')
+            status, answer, received = terminal.sync.call(path)
+            assert status == 200, (status, answer)
+            size += received
+            for record in answer['records'].get('product', []):
+                count += 1
+                # The price the till charges, in cents
+                price = round(Decimal(record['gross_price'] or 0), 2)
+                if record['name'].startswith('Scale item') and price > 0:
+                    products.append({'product': record['id'],
+                            'unit_price': f'{price:.2f}',
+                            'price': f'{price:.2f}'})
+            page = answer['next_page']
+            if not page:
+                break
+        say(f"bootstrap of {terminal.prefix}: {count} products in "
+            f"{time.monotonic() - started:.1f} s, {size / 1e6:.1f} MB "
+            f"gzipped; {len(products)} scale products to sell")
+        return products, answer['cursor']
+
+    def catch_up(self, terminals, cursor):
+        def pull(terminal):
+            terminal.cursor = cursor
+            while True:
+                status, answer, _ = terminal.sync.call(
+                    f'changes?cursor={terminal.cursor}&limit=5000')
+                assert status == 200, (status, answer)
+                terminal.cursor = answer['cursor']
+                if not answer['has_more']:
+                    return
+        run_together(terminals, pull)
+
+    def price_change(self, admin, tills, cursor):
+        args = self.args
+        self.catch_up(tills, cursor)
+        templates = admin.model('product.template', 'search',
+            [('code', 'like', 'SC%')], 0, args.price_change,
+            [('id', 'ASC')])
+        started = time.monotonic()
+        admin.model('product.template', 'write', templates, {
+                'list_price': {'__class__': 'Decimal', 'decimal': '7.77'}})
+        written = time.monotonic() - started
+        say(f"3. price change: list price of {len(templates)} templates "
+            f"written in one back-office write in {written:.1f} s "
+            f"(load {loadavg()})")
+
+        def pull(terminal):
+            times, size, changes, pages = [], 0, 0, 0
+            start = time.monotonic()
+            while True:
+                t0 = time.monotonic()
+                status, answer, received = terminal.sync.call(
+                    f'changes?cursor={terminal.cursor}&limit=500')
+                times.append(time.monotonic() - t0)
+                assert status == 200, (status, answer)
+                size += received
+                pages += 1
+                changes += len(answer['changes'])
+                terminal.cursor = answer['cursor']
+                if not answer['has_more']:
+                    return (time.monotonic() - start, times, size, changes,
+                        pages)
+        seconds, results = run_together(tills, pull)
+        per_till = [r[0] for r in results]
+        pages = [t for r in results for t in r[1]]
+        sizes = [r[2] for r in results]
+        changes = [r[3] for r in results]
+        say(f"   {len(tills)} tills pulling at once: all done in "
+            f"{seconds:.1f} s; per till p50 {statistics.median(per_till):.1f}"
+            f" s, p95 {percentile(per_till, 95):.1f} s, max "
+            f"{max(per_till):.1f} s; {min(changes)}-{max(changes)} changes "
+            f"per till in pages of 500 (page p95 "
+            f"{percentile(pages, 95) * 1000:.0f} ms); "
+            f"{statistics.mean(sizes) / 1e6:.2f} MB gzipped per till, "
+            f"{sum(sizes) / 1e6:.1f} MB in all (load {loadavg()})")
+        return {'seconds': seconds, 'per_till_p95': percentile(per_till, 95)}
+
+    def burst(self, terminals, catalog):
+        args = self.args
+
+        def work(terminal):
+            times, errors = [], 0
+            for _ in range(args.burst_pushes):
+                operations = [terminal.sale(catalog.lines())
+                    for _ in range(args.burst_size)]
+                elapsed, failed = terminal.push(operations)
+                times.append(elapsed)
+                errors += failed
+            return times, errors
+
+        sales = args.burst_pushes * args.burst_size
+        before = self.counters()
+        seconds, (baseline,) = run_together(terminals[:1], work)
+        say(f"1. baseline, one terminal alone: {sales} sales in pushes of "
+            f"{args.burst_size} in {seconds:.1f} s = "
+            f"{sales / seconds:.1f} sales/s; {latency_line(baseline[0])}; "
+            f"errors {baseline[1]} (load {loadavg()})")
+        self.print_retries(before, 'the baseline')
+        before = self.counters()
+        busy = sum(t.sync.busy for t in terminals)
+        seconds, results = run_together(terminals, work)
+        times = [t for r in results for t in r[0]]
+        errors = sum(r[1] for r in results)
+        busy = sum(t.sync.busy for t in terminals) - busy
+        rate = sales * len(terminals) / seconds
+        say(f"   {len(terminals)} terminals at once: "
+            f"{sales * len(terminals)} sales in {seconds:.1f} s = "
+            f"{rate:.1f} sales/s; {latency_line(times)}; errors {errors}; "
+            f"503 answers retried {busy} (load {loadavg()})")
+        retries = self.print_retries(before, 'the burst')
+        return {'rate': rate, 'errors': errors, 'retries': retries}
+
+    def storm(self, terminals, catalog):
+        args = self.args
+        backlogs = {t.id: [t.sale(catalog.lines())
+                for _ in range(args.storm_sales)] for t in terminals}
+        total = args.storm_sales * len(terminals)
+        pending_before = self.posting_counts().get('pending', 0)
+
+        def work(terminal):
+            backlog = backlogs[terminal.id]
+            times, errors = [], 0
+            for i in range(0, len(backlog), args.storm_batch):
+                elapsed, failed = terminal.push(
+                    backlog[i:i + args.storm_batch])
+                times.append(elapsed)
+                errors += failed
+            return times, errors, time.monotonic()
+
+        before = self.counters()
+        busy = sum(t.sync.busy for t in terminals)
+        started = time.monotonic()
+        seconds, results = run_together(terminals, work)
+        times = [t for r in results for t in r[0]]
+        errors = sum(r[1] for r in results)
+        busy = sum(t.sync.busy for t in terminals) - busy
+        say(f"2. storm: {len(terminals)} terminals x {args.storm_sales} "
+            f"sales in pushes of {args.storm_batch}: all {total} "
+            f"acknowledged in {seconds:.1f} s = {total / seconds:.1f} "
+            f"sales/s (target 60 s: "
+            f"{'met' if seconds <= 60 else 'NOT met'}); "
+            f"{latency_line(times)}; errors {errors}; 503 answers "
+            f"retried {busy} (load {loadavg()})")
+        counts = self.posting_counts()
+        say(f"   at the last acknowledgement: operations by posting state "
+            f"{counts}")
+        deadline = started + args.post_timeout
+        while time.monotonic() < deadline:
+            counts = self.posting_counts()
+            if not counts.get('pending'):
+                break
+            time.sleep(2)
+        posted_s = time.monotonic() - started
+        say(f"   all posted by the queue workers {posted_s:.1f} s after the "
+            f"storm began (target 300 s: "
+            f"{'met' if posted_s <= 300 and not counts.get('pending') else 'NOT met'}); "  # noqa: E501
+            f"operations by posting state {counts}; pending before the "
+            f"storm {pending_before} (load {loadavg()})")
+        retries = self.print_retries(before, 'the storm')
+        return {'ack_s': seconds, 'posted_s': posted_s, 'errors': errors,
+            'retries': retries}
+
+    def posting_counts(self):
+        return dict(self.sql(
+                'SELECT posting, count(*) FROM retail_sync_operation '
+                "WHERE type = 'sale' GROUP BY posting"))
+
+    def proof(self, terminals, pushed_lines):
+        "Nothing lost, nothing doubled, nothing assuming one process"
+        ids = [t.id for t in terminals]
+        sent = {(t.id, u) for t in terminals for u in t.sent}
+        rows = self.sql('SELECT terminal, uuid, count(*) '
+            'FROM retail_sync_operation WHERE terminal = ANY(%s) '
+            'GROUP BY terminal, uuid', (ids,))
+        stored = {(r[0], r[1]): r[2] for r in rows}
+        lost = len(sent - set(stored))
+        doubled = sum(1 for c in stored.values() if c > 1)
+        extra = len(set(stored) - sent)
+        gaps, duplicates = 0, 0
+        for terminal in terminals:
+            status, report, _ = terminal.sync.call('receipts')
+            assert status == 200, (status, report)
+            gaps += len(report['gaps'])
+            duplicates += len(report['duplicates'])
+        (sales, posted, moves_ok), = self.sql(
+            'SELECT count(*), count(*) FILTER (WHERE s.state = %s '
+            'AND m.state = %s), count(m.id) FROM sale_point_sale s '
+            'JOIN retail_sync_operation o ON o.sale = s.id '
+            'LEFT JOIN account_move m ON m.id = s.move '
+            'WHERE o.terminal = ANY(%s)', ('posted', 'posted', ids))
+        (stock_moves,), = self.sql(
+            'SELECT count(*) FROM stock_move sm '
+            'JOIN sale_point_sale_line l '
+            "ON sm.origin = 'sale.point.sale.line,' || l.id "
+            'JOIN retail_sync_operation o ON o.sale = l.sale '
+            "WHERE o.terminal = ANY(%s) AND sm.state = 'done'", (ids,))
+        (unbalanced,), = self.sql(
+            'SELECT count(*) FROM (SELECT move FROM account_move_line '
+            'GROUP BY move HAVING sum(debit) <> sum(credit)) m')
+        flags = dict(self.sql(
+            'SELECT f.kind, count(*) FROM retail_sync_sale_flag f '
+            'JOIN retail_sync_operation o ON o.sale = f.sale '
+            'WHERE o.terminal = ANY(%s) GROUP BY f.kind', (ids,)))
+        say(f"proof over {len(terminals)} terminals: {len(sent)} operations "
+            f"pushed, {len(stored)} stored: lost {lost}, doubled {doubled}, "
+            f"unknown {extra}; receipt reports: gaps {gaps}, duplicates "
+            f"{duplicates}; sales {sales}, posted with a posted account "
+            f"move {posted}; done stock moves of their lines {stock_moves} "
+            f"(lines pushed {pushed_lines}); unbalanced account moves "
+            f"{unbalanced}; sale flags {flags}")
+        say(f"   pushes served by gunicorn worker pid: "
+            f"{self.topology.pushes_by_pid()}; queue tasks run by "
+            f"{self.topology.tasks_by_worker()}")
+        failures = []
+        for name, value, expected in [('lost', lost, 0),
+                ('doubled', doubled, 0), ('unknown', extra, 0),
+                ('gaps', gaps, 0), ('duplicates', duplicates, 0),
+                ('posted', posted, len(sent)), ('sales', sales, len(sent)),
+                ('stock moves', stock_moves, pushed_lines),
+                ('unbalanced', unbalanced, 0)]:
+            if value != expected:
+                failures.append(f'{name} {value} != {expected}')
+        if len(self.topology.pushes_by_pid()) < 2:
+            failures.append("one gunicorn process served every push")
+        if sum(1 for n in self.topology.tasks_by_worker().values() if n) < 2:
+            failures.append("one queue worker ran every task")
+        say("proof: " + ('PASSED' if not failures
+                else 'FAILED: ' + '; '.join(failures)))
+        return not failures
+
+    def run(self):
+        args = self.args
+        say(f"load average at start {loadavg()}; {os.cpu_count()} CPUs")
+        self.prepare()
+        self.topology = Topology(self.directory, self.pg.uri,
+            args.wsgi_workers)
+        self.topology.start()
+        say(f"topology: gunicorn {args.wsgi_workers} workers on "
+            f"{self.topology.url}, trytond-worker x2 (-n 1), trytond-cron; "
+            f"logs in {self.directory}")
+        admin = Client(self.topology.url, DATABASE).login(
+            'admin', ADMIN_PASSWORD)
+        tills = self.terminals(admin)
+        terminals = tills[:args.terminals]
+        products, cursor = self.bootstrap(terminals[0])
+        catalog = Catalog(products)
+        ok = True
+        if 'pull' in args.scenarios:
+            self.price_change(admin, tills, cursor)
+        lines = 0
+        if 'burst' in args.scenarios:
+            self.burst(terminals, catalog)
+            lines += 3 * args.burst_size * args.burst_pushes * (
+                len(terminals) + 1)
+        if 'storm' in args.scenarios:
+            self.storm(terminals, catalog)
+            lines += 3 * args.storm_sales * len(terminals)
+        if lines:
+            deadline = time.monotonic() + args.post_timeout
+            while (self.posting_counts().get('pending')
+                    and time.monotonic() < deadline):
+                time.sleep(2)
+            ok = self.proof(terminals, lines)
+        self.pg_error_summary()
+        say(f"load average at the end {loadavg()}")
+        return ok
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--products', type=int, default=20000)
+    parser.add_argument('--terminals', type=int, default=50)
+    parser.add_argument('--tills', type=int, default=100)
+    parser.add_argument('--storm-sales', type=int, default=500)
+    parser.add_argument('--storm-batch', type=int, default=100)
+    parser.add_argument('--burst-pushes', type=int, default=4)
+    parser.add_argument('--burst-size', type=int, default=25)
+    parser.add_argument('--price-change', type=int, default=10000)
+    parser.add_argument('--wsgi-workers', type=int, default=4)
+    parser.add_argument('--post-timeout', type=int, default=1800,
+        help="seconds to wait for the posting to finish")
+    parser.add_argument('--scenarios', default='pull,burst,storm',
+        help="comma-separated: pull, burst, storm")
+    parser.add_argument('--keep', action='store_true',
+        help="keep the logs' directory")
+    args = parser.parse_args()
+    args.scenarios = set(args.scenarios.split(','))
+    args.tills = max(args.tills, args.terminals)
+
+    directory = tempfile.mkdtemp(prefix='bench-load-')
+    bench = None
+    with PostgresServer(reuse_env=False) as pg:
+        try:
+            bench = Bench(args, pg, directory)
+            ok = bench.run()
+        finally:
+            if bench and bench.topology:
+                bench.topology.stop()
+    if not args.keep:
+        import shutil
+        shutil.rmtree(directory, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
