@@ -496,6 +496,9 @@ def status(request, pool, terminal, log):
     body = check_body(parse_body(request.retail_body, required=False),
         'DeviceStatus')
     update_status(pool, terminal, status_values(body, log))
+    # the heartbeat of a till: a posting lost with a killed process is
+    # queued again
+    pool.get('retail.sync.operation').recover_posting(terminal)
     return {'terminal': terminal.id,
         'protocol_version': PROTOCOL_VERSION}, HTTPStatus.OK
 

@@ -1,13 +1,16 @@
 # This file is part of the retail suite.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
 "Pushed operations (with their quarantine), request log, flags, counts"
+import datetime as dt
 import json
+import time
 from collections import Counter
 
 from sql import For
 from sql.aggregate import Count, Max
 
 from trytond import backend
+from trytond.config import config
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSingleton, ModelSQL, ModelView, Unique, fields)
@@ -25,6 +28,15 @@ from .wire import dec, money
 POSTING_LOCK = 0x52535950
 # The most operations a posting task posts in its transaction
 POSTING_LIMIT = 1000
+# When the posting task of a sale cannot have run: the task was lost with
+# its process (a trytond-worker killed after it took the task, a trytond
+# without worker killed between the commit of a push and the run of its
+# task); the terminal's next heartbeat queues the posting again
+# (Operation.recover_posting)
+POSTING_RECOVERY = config.getint('retail_sync', 'posting_recovery',
+    default=60)
+# terminal id: time.monotonic() of its last recovery, in this process
+_recovered = {}
 
 
 class Configuration(ModelSingleton, ModelSQL, ModelView):
@@ -259,6 +271,32 @@ class Operation(ModelSQL, ModelView):
         # Not taken at the start of this transaction: trytond starts it
         # again with them locked (TransactionError)
         Sequence.lock(Sequence.browse(sequences))
+
+    @classmethod
+    def recover_posting(cls, terminal, now=None):
+        """Queue again the posting of the terminal's operations still
+        pending POSTING_RECOVERY seconds after they were recorded (their
+        task lost with a killed process), at most once per that delay and
+        process; a task too many finds nothing left to post.  Return the
+        operations queued."""
+        Push = Pool().get('retail.sync.push')
+        delay = POSTING_RECOVERY
+        clock = time.monotonic() if now is None else now
+        last = _recovered.get(terminal.id)
+        if last is not None and clock - last < delay:
+            return []
+        stale = cls.search([
+                ('terminal', '=', terminal.id),
+                ('posting', '=', 'pending'),
+                ('create_date', '<',
+                    dt.datetime.now() - dt.timedelta(seconds=delay)),
+                ], order=[('sequence', 'ASC NULLS FIRST'), ('id', 'ASC')],
+            limit=1)
+        if not stale:
+            return []
+        _recovered[terminal.id] = clock
+        Push.enqueue_posting(stale)
+        return stale
 
     @classmethod
     def lock_posting(cls, terminal):

@@ -6,6 +6,7 @@ import unittest
 from unittest import mock
 
 from trytond.modules.company.tests import set_company
+from trytond.modules.retail_sync import sync
 from trytond.modules.retail_sync.sync import Operation
 from trytond.modules.retail_sync.tests.tools import (
     Api, committed, sale_op, setup_shop)
@@ -246,6 +247,40 @@ class SyncApiTestCase(TestCase):
             status, data = Api(key).get('receipts')
         self.assertEqual(status, 500)
         self.assertEqual(data['error']['code'], 'server_error')
+
+    def test_heartbeat_queues_a_lost_posting_again(self):
+        """A posting task lost with its process (trytond killed between the
+        commit of a push and the run of its task, a worker killed after
+        taking it) is queued again by the terminal's next heartbeat once
+        the recovery delay has passed"""
+        key, _ = self.enroll(self.shop)
+        api = Api(key)
+        ops = [sale_op(self.shop, n, sequence=n) for n in (31, 32)]
+        # the task queued by the push is lost: it does not post
+        with mock.patch.object(Operation, 'post_pending'):
+            status, data = api.push(ops)
+        self.assertEqual(status, 200, data)
+        uuids = [o['uuid'] for o in ops]
+
+        def posting():
+            Operation_ = Pool().get('retail.sync.operation')
+            return sorted(o.posting for o in Operation_.search(
+                    [('uuid', 'in', uuids)]))
+        self.assertEqual(committed(posting), ['pending', 'pending'])
+        # within the delay, a heartbeat leaves them to their task
+        status, _ = api.post('status', {'pending_operations': 0})
+        self.assertEqual(status, 200)
+        self.assertEqual(committed(posting), ['pending', 'pending'])
+        # after it, the heartbeat queues their posting again
+        with mock.patch.object(sync, 'POSTING_RECOVERY', 0):
+            status, _ = api.post('status', {'pending_operations': 0})
+            self.assertEqual(status, 200)
+            self.assertEqual(committed(posting), ['posted', 'posted'])
+            # once per delay and process
+            self.assertFalse(committed(lambda: Pool().get(
+                        'retail.sync.operation').recover_posting(
+                        Pool().get('sale.point')(self.shop.terminal),
+                        now=sync._recovered[self.shop.terminal])))
 
     def test_bad_cursor_400(self):
         "A malformed cursor answers 400"
