@@ -188,8 +188,6 @@ class FaultProxy:
             self._next = asyncio.Event()
             ready.set()
             self.loop.run_forever()
-            self.server.close()
-            self.loop.run_until_complete(self.server.wait_closed())
             self.loop.close()
         self.thread = threading.Thread(target=run, daemon=True,
             name='fault-proxy')
@@ -199,9 +197,21 @@ class FaultProxy:
 
     def stop(self):
         if self.loop:
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self.loop
+                ).result(30)
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(30)
             self.loop = None
+
+    async def _shutdown(self):
+        "Stop listening, end the connections and faults still running"
+        self.server.close()
+        tasks = [t for t in asyncio.all_tasks()
+            if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.server.wait_closed()
 
     def __enter__(self):
         return self.start()
