@@ -22,7 +22,6 @@ from tests.e2e.till import (
     pick_products, scan)
 from tests.reliability.faultproxy import Fault, FaultProxy, Schedule
 
-
 # A back office kept between runs (POS_E2E_SERVER) may hold ANT1's session
 # open: another terminal can be named
 TERMINAL = os.environ.get('POS_E2E_FAULT_TERMINAL', 'ANT1')
