@@ -14,7 +14,6 @@ from trytond.config import config
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSingleton, ModelSQL, ModelView, Unique, fields)
-from trytond.modules.account.exceptions import PeriodNotFoundError
 from trytond.modules.retail.company import PIN_MAX_LENGTH, PIN_MIN_LENGTH
 from trytond.pool import Pool
 from trytond.pyson import Eval
@@ -226,11 +225,12 @@ class Operation(ModelSQL, ModelView):
 
     @classmethod
     def lock_move_sequences(cls, terminal):
-        """Wait for the account move sequences the posting of terminal's
-        pending sales numbers from, then take them for the transaction.
+        """Wait for the account move sequences of the company's open
+        periods, which the posting of terminal's pending sales numbers
+        from, then take them for the transaction.
 
         Every posting of the company numbers its account moves from the
-        same strict sequence (one per period), which trytond locks with
+        same strict sequence (the period's), which trytond locks with
         NOWAIT from the start of the transaction, after a first attempt
         that runs until the numbering and starts again.  Between two queue
         workers that lock is always held by the other one's posting: the
@@ -241,32 +241,23 @@ class Operation(ModelSQL, ModelView):
         pool = Pool()
         Period = pool.get('account.period')
         Sequence = pool.get('ir.sequence.strict')
-        if backend.name != 'postgresql':
+        if backend.name != 'postgresql' or not cls.search([
+                    ('terminal', '=', terminal.id),
+                    ('posting', '=', 'pending'),
+                    ], limit=1):
             return
-        operation = cls.__table__()
-        sale = pool.get('sale.point.sale').__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*operation.join(sale,
-                condition=operation.sale == sale.id
-                ).select(sale.date,
-                where=(operation.terminal == terminal.id)
-                & (operation.posting == 'pending'),
-                group_by=[sale.date]))
-        sequences = set()
-        for date, in cursor:
-            try:
-                period = Period.find(terminal.company, date=date,
-                    test_state=False)
-            except PeriodNotFoundError:
-                # Its posting fails and is flagged: nothing to wait for
-                continue
-            sequences.add(period.move_sequence_used.id)
+        periods = Period.search([
+                ('fiscalyear.company', '=', terminal.company.id),
+                ('state', '=', 'open'),
+                ('type', '=', 'standard'),
+                ])
+        sequences = sorted({p.move_sequence_used.id for p in periods
+                if p.move_sequence_used})
         if not sequences:
             return
-        sequences = sorted(sequences)
         table = Sequence.__table__()
         # Blocks until the posting holding them commits
-        cursor.execute(*table.select(table.id,
+        Transaction().connection.cursor().execute(*table.select(table.id,
                 where=table.id.in_(sequences), for_=For('UPDATE')))
         # Not taken at the start of this transaction: trytond starts it
         # again with them locked (TransactionError)

@@ -627,12 +627,14 @@ class Bench:
             [('code', 'like', 'SC%')], 0, args.price_change,
             [('id', 'ASC')])
         started = time.monotonic()
-        admin.model('product.template', 'write', templates, {
-                'list_price': {'__class__': 'Decimal', 'decimal': '7.77'}})
+        # As an import of a price file does it: writes of 500 templates
+        for i in range(0, len(templates), 500):
+            admin.model('product.template', 'write', templates[i:i + 500],
+                {'list_price': {'__class__': 'Decimal', 'decimal': '7.77'}})
         written = time.monotonic() - started
         say(f"3. price change: list price of {len(templates)} templates "
-            f"written in one back-office write in {written:.1f} s "
-            f"(load {loadavg()})")
+            f"written through the back office's RPC (writes of 500) in "
+            f"{written:.1f} s (load {loadavg()})")
 
         def pull(terminal):
             times, size, changes, pages = [], 0, 0, 0
@@ -836,7 +838,12 @@ class Bench:
         catalog = Catalog(products)
         ok = True
         if 'pull' in args.scenarios:
-            self.price_change(admin, tills, cursor)
+            try:
+                self.price_change(admin, tills, cursor)
+            except Exception as e:
+                # The push scenarios and their proof still run
+                say(f"3. price change FAILED: {e!r}")
+                ok = False
         lines = 0
         if 'burst' in args.scenarios:
             self.burst(terminals, catalog)
@@ -850,7 +857,7 @@ class Bench:
             while (self.posting_counts().get('pending')
                     and time.monotonic() < deadline):
                 time.sleep(2)
-            ok = self.proof(terminals, lines)
+            ok = self.proof(terminals, lines) and ok
         self.pg_error_summary()
         say(f"load average at the end {loadavg()}")
         return ok
