@@ -7,10 +7,11 @@ three until there are --terminals (each a copy of BXL1 with its own
 receipt prefix FLTnn), enrolls one till per terminal (the POS client's
 sync engine under node) and runs --schedules seeded schedules through the
 fault proxy, --sales sales in all spread over them, each schedule one
-terminal's shift (the terminals in turn).  Every 10th schedule kills its
-till right after a payment, every 10th (another) runs the terminal in two
-tabs, every 25th kills trytond with SIGKILL, every 20th kills the queue
-worker.  Prints every schedule (seed and faults) and the counts at the end.
+terminal's shift; the terminals sell at the same time (a round of
+schedules, one per terminal, at once).  Every 10th schedule kills its till
+right after a payment, every 10th (another) runs the terminal in two tabs,
+every 50th kills trytond with SIGKILL, every 20th kills the queue worker.
+Prints every schedule (seed and faults) and the counts at the end.
 
     .venv/bin/python -m tests.reliability.long_run --seed 1 \\
         --schedules 1000 --terminals 10 --sales 10000
@@ -75,20 +76,30 @@ def main(argv=None):
                 verbose=not args.quiet, timeout=1800) as run:
             per = args.sales // args.schedules
             extra = args.sales - per * args.schedules
+            plans = []
             for index in range(args.schedules):
                 seed = args.seed * 1000003 + index
-                options = {'sales': per + (1 if index < extra else 0)}
+                options = {'sales': per + (1 if index < extra else 0),
+                    'cash_in': index % 8 == 5,
+                    # each terminal's session closed every fourth of its
+                    # schedules and at the end
+                    'close': (index // len(terminals)) % 4 == 3
+                    or index >= args.schedules - len(terminals)}
                 if index % 10 == 3:
                     options['kill_after'] = [options['sales'] // 2]
                 if index % 10 == 7:
                     options['tabs'] = 2
-                weights = {}
-                if index % 25 == 11:
-                    weights['kill_server'] = 6
+                kills = []
+                if index % 50 == 11:
+                    kills.append('kill_server')
                 if index % 20 == 4:
-                    weights['kill_worker'] = 6
-                run.shift(seed, terminals[index % len(terminals)],
-                    weights=weights, cash_in=index % 8 == 5, **options)
+                    kills.append('kill_worker')
+                options['kills'] = kills
+                plans.append((seed, terminals[index % len(terminals)],
+                        options))
+            # the terminals sell at the same time, each its own schedule
+            for start in range(0, len(plans), len(terminals)):
+                run.at_once(plans[start:start + len(terminals)])
             report = run.check()
         report['sales'] = sum(s['sales']
             for s in run.shifts)

@@ -69,6 +69,7 @@ class FaultRun:
 
     # -- processes -----------------------------------------------------------
     def start(self):
+        self.started = time.monotonic()
         admin = self.office.admin
         self.office.float_transfer_type()
         self.office.cash_difference_type()
@@ -347,6 +348,7 @@ class FaultRun:
         report['unbalanced'] = len(unbalanced)
         if unbalanced:
             problems.append(f"unbalanced account moves {unbalanced[:5]}")
+        report['seconds'] = round(time.monotonic() - self.started)
         self.say("counts: " + json.dumps(report, default=str))
         if problems:
             raise RunFailure('; '.join(problems))
