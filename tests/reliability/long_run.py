@@ -19,6 +19,7 @@ Prints every schedule (seed and faults) and the counts at the end.
 Replay one schedule: the same --seed and arguments replay the run; the
 schedule printed as `seed=S` is the shift of seed S."""
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -61,18 +62,28 @@ def main(argv=None):
     parser.add_argument('--terminals', type=int, default=10)
     parser.add_argument('--sales', type=int, default=10000,
         help="sales in all, spread over the schedules")
+    parser.add_argument('--sqlite', action='store_true',
+        help="trytond on SQLite without a queue worker (the single-shop "
+        "default: the posting runs in the request after the commit); no "
+        "worker to kill")
     parser.add_argument('--quiet', action='store_true',
         help="print the counts only, not every schedule")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
-    with PostgresServer() as pg, TrytondServer(pg.uri, 'fault_long',
-            demo=True, extra_config={'queue': {'worker': 'True'},
-                'retail_sync': {'posting_recovery': '5'}}) as server:
+    worker = not args.sqlite
+    config = {'retail_sync': {'posting_recovery': '5'}}
+    if worker:
+        config['queue'] = {'worker': 'True'}
+    with contextlib.ExitStack() as stack:
+        uri = 'sqlite://' if args.sqlite else stack.enter_context(
+            PostgresServer()).uri
+        server = stack.enter_context(TrytondServer(uri, 'fault_long',
+                demo=True, extra_config=config))
         from tests.e2e.backoffice import Backoffice
         terminals = add_terminals(Backoffice(server), args.terminals)
         ready = time.monotonic()
-        with FaultRun(server, terminals=terminals, worker=True,
+        with FaultRun(server, terminals=terminals, worker=worker,
                 verbose=not args.quiet, timeout=1800) as run:
             per = args.sales // args.schedules
             extra = args.sales - per * args.schedules
@@ -92,7 +103,7 @@ def main(argv=None):
                 kills = []
                 if index % 50 == 11:
                     kills.append('kill_server')
-                if index % 20 == 4:
+                if index % 20 == 4 and worker:
                     kills.append('kill_worker')
                 options['kills'] = kills
                 plans.append((seed, terminals[index % len(terminals)],
