@@ -24,9 +24,13 @@ export function unitPriceOf(product, catalog = null) {
 // With the catalog (services/catalog.js), a line priced by the catalog takes
 // the branch's price at its quantity (price list quantity breaks), so a
 // second scan merges with a line already priced at a break.
+// `markdown`: the lot's markdown price (catalog.lotMarkdown): the line sells
+// at it, not following the price list, and is not a price change.
 export function addProduct(order, product, {
   quantity = 10 ** QTY_DIGITS, unitPrice, weighed = false, lot = null, uom = null, taxes, fromBarcode, catalog = null,
+  markdown = null,
 } = {}) {
+  if (markdown !== null && markdown !== undefined) unitPrice = markdown;
   const price = unitPrice ?? unitPriceOf(product, catalog);
   const fromCatalog = unitPrice === undefined;
   const last = order.lines[order.lines.length - 1];
@@ -43,9 +47,10 @@ export function addProduct(order, product, {
     uuid: uuid(), product: product.id, name: product.name, code: product.code || '',
     quantity, unitPrice: price, listUnitPrice: unitPriceOf(product, catalog), discount: 0,
     taxes: taxes ?? product.taxes ?? [], lot: lot ? { id: lot.id, number: lot.number, expiry: lot.expiration_date || null } : null,
-    weighed, uom, priceOverridden: !fromCatalog && !fromBarcode, voided: false,
+    weighed, uom, priceOverridden: !fromCatalog && !fromBarcode && !isMarkdown(markdown), voided: false,
     priceFromLabel: !fromCatalog && Boolean(fromBarcode), priceNotice: fromCatalog ? product.price_notice ?? null : null,
   };
+  if (isMarkdown(markdown)) line.markdown = { lot: lot.id, unitPrice: markdown };
   repriceLine(line, catalog);
   order.lines.push(line);
   order.selected = order.lines.length - 1;
@@ -56,7 +61,11 @@ export function addProduct(order, product, {
 // the cashier changed it, the label carries it (price-embedded barcode) or
 // the line returns a sold one (the price paid then).
 export function followsPriceList(line) {
-  return !line.priceOverridden && !line.priceFromLabel && !line.returnOf && !line.voided;
+  return !line.priceOverridden && !line.priceFromLabel && !line.returnOf && !line.voided && !line.markdown;
+}
+
+function isMarkdown(markdown) {
+  return markdown !== null && markdown !== undefined;
 }
 
 // The branch's price of a line at its quantity (catalog.unitPrice): the

@@ -397,6 +397,23 @@ export function chooseLot(catalog, productId, today) {
   return { lot: null };
 }
 
+// The markdown price of a lot sold on `today` (ISO date): the unit price
+// (PRICE_DIGITS integer, in the terminal's terms: tax included when it
+// sells tax included) of the lot's markdown in the branch that started
+// last on or before today and has not ended (`end_date` null or on or after
+// today), as the server's retail_stock compares a sold lot's price
+// (docs/sync-protocol.md "Record shapes", `lot` markdowns: sent oldest start
+// first, so the last one that applies wins); null without one.
+export function lotMarkdown(lot, today) {
+  let found = null;
+  for (const m of lot?.markdowns || []) {
+    if (!m || !m.start_date || m.start_date > today) continue;
+    if (m.end_date && m.end_date < today) continue;
+    if (!found || m.start_date >= found.start_date) found = m;
+  }
+  return found ? scaledPrice(found.unit_price) : null;
+}
+
 // Past its sell-by date on `today` (ISO date): posting refuses it.
 export function isExpired(lot, today) {
   const date = sellBy(lot);

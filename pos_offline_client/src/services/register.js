@@ -325,7 +325,8 @@ export class Register {
         if (line.lots?.length) line.lots = returnedLots(line.lots, Math.abs(line.quantity));
         continue;
       }
-      if (!line.lotAuto || !line.lot || line.quantity <= 0) continue;
+      // A markdown line sells its own lot at its price: not split
+      if (!line.lotAuto || !line.lot || line.quantity <= 0 || line.markdown) continue;
       if (this.catalog.toStockUnit(line.product, 1000) !== 1000) continue;
       const parts = allocateLots(this.catalog, line.product, line.quantity, today, taken);
       if (!parts.length) continue;

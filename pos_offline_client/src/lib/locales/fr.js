@@ -76,6 +76,7 @@ export default {
   'Lot {n}': 'Lot {n}',
   '-{p} %': '-{p} %',
   'price changed': 'prix modifié',
+  markdown: 'démarque',
   void: 'annulé',
   'Return of {n}': 'Retour de {n}',
   'a sale': 'une vente',

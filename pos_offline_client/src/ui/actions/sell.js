@@ -4,7 +4,7 @@
 import { formatQuantity } from '../../lib/money.js';
 import { getLocale, t } from '../../lib/i18n.js';
 import { parseBarcode } from '../../services/barcode.js';
-import { chooseLot, isExpired, sellBy } from '../../services/catalog.js';
+import { chooseLot, isExpired, lotMarkdown, sellBy } from '../../services/catalog.js';
 import { labelQuantity } from '../../services/pricing.js';
 import { addProduct, isEmpty, PRICE_NOT_OFFLINE } from '../../models/order.js';
 import { promptNumber } from '../dialogs/number.js';
@@ -99,9 +99,14 @@ export async function addWithLot(env, product, opts, parsed = {}) {
       return;
     }
   }
+  // A near-expiry lot with a markdown in the branch sells at its price
+  // (not on a return: it gives back what the sale was paid)
+  const markdown = lot && lot.id !== null && opts.unitPrice === undefined ? lotMarkdown(catalog.get('lot', lot.id) || lot, today) : null;
   const line = store.update((order) => {
     const qty = order.kind === 'return' ? -(opts.quantity ?? 1000) : opts.quantity;
-    const added = addProduct(order, product, { ...opts, quantity: qty ?? 1000, lot: lot && lot.id !== null ? lot : null, catalog });
+    const added = addProduct(order, product, {
+      ...opts, quantity: qty ?? 1000, lot: lot && lot.id !== null ? lot : null, catalog, markdown: order.kind === 'return' ? null : markdown,
+    });
     if (lotAuto) added.lotAuto = true;
     if (lot && lot.id === null) order.lines[order.selected].lotNumber = lot.number;
     return added;

@@ -34,7 +34,7 @@ export class Cart {
     const { catalog } = this.env;
     const cells = [
       line.name,
-      [line.code, line.lot ? t('Lot {n}', { n: line.lot.number }) : '', line.discount ? t('-{p} %', { p: formatDecimal(line.discount, 2) }) : '', line.priceOverridden ? t('price changed') : ''].filter(Boolean).join(' · '),
+      [line.code, line.lot ? t('Lot {n}', { n: line.lot.number }) : '', line.discount ? t('-{p} %', { p: formatDecimal(line.discount, 2) }) : '', line.priceOverridden ? t('price changed') : '', line.markdown ? t('markdown') : ''].filter(Boolean).join(' · '),
       quantityText(catalog, line),
       money(unitMinor(comp ? comp.unitGrossPrice : line.unitPrice)),
       line.voided ? t('void') : money(comp.amount),
