@@ -27,6 +27,45 @@ class LotMarkdown(ChangeLogMixin, metaclass=PoolMeta):
                 {r.lot.id: [r.branch.id] for r in records})]
 
 
+class OrderPoint(ChangeLogMixin, metaclass=PoolMeta):
+    __name__ = 'stock.order_point'
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        # The product's stock record carries the branch's thresholds
+        branches = {}
+        for point in records:
+            if point.branch:
+                branches.setdefault(point.product.id, []).append(
+                    point.branch.id)
+        if not branches:
+            return []
+        return [('stock', list(branches), branches)]
+
+
+def stock_thresholds(product_ids, locations):
+    """{product id: (min, target)} of the order points of the products in
+    the locations (a branch's): the highest of each when there are several
+    (a purchase and an internal one)"""
+    OrderPoint = Pool().get('stock.order_point')
+    result = {}
+    if not product_ids or not locations:
+        return result
+    for point in OrderPoint.search([
+                ('product', 'in', list(product_ids)),
+                ('location', 'in', list(locations)),
+                ]):
+        low, target = result.get(point.product.id, (None, None))
+        if point.min_quantity is not None:
+            low = max(low, point.min_quantity) if low is not None else (
+                point.min_quantity)
+        if point.target_quantity is not None:
+            target = (max(target, point.target_quantity)
+                if target is not None else point.target_quantity)
+        result[point.product.id] = (low, target)
+    return result
+
+
 class Pull(metaclass=PoolMeta):
     __name__ = 'retail.sync.pull'
 
@@ -39,10 +78,23 @@ class Pull(metaclass=PoolMeta):
 
     @classmethod
     def serialise(cls, kind, ids, scope):
-        """A lot gets "markdowns": its markdowns in the terminal's branch
+        """A stock record gets "min_quantity" and "target_quantity": the
+        thresholds of the branch's order points, or null.
+
+        A lot gets "markdowns": its markdowns in the terminal's branch
         that have not ended, as [{unit_price, start_date, end_date}], and
         "receipt_date": the date it was first received (stock.py)"""
         result = super().serialise(kind, ids, scope)
+        if kind == 'stock':
+            # The branch's low-stock thresholds (stock_supply's order
+            # points), in the product's default unit as the quantity
+            thresholds = stock_thresholds(
+                [i for i, data in result.items() if data], scope.locations)
+            for i, data in result.items():
+                if data:
+                    low, target = thresholds.get(i, (None, None))
+                    data['min_quantity'] = dec(low)
+                    data['target_quantity'] = dec(target)
         if kind == 'lot':
             pool = Pool()
             Markdown = pool.get('retail.stock.lot.markdown')

@@ -81,3 +81,48 @@ class MarkdownSyncTestCase(unittest.TestCase):
             self.assertEqual(result['status'], 'accepted', result)
         drift, = Flag.search([('kind', '=', 'price_drift')])
         self.assertEqual((drift.expected, drift.actual), ('6', '7'))
+
+
+class ThresholdSyncTestCase(unittest.TestCase):
+    "The branch's low-stock thresholds go with the stock records"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        activate_module(['retail_stock'])
+        cls._shop = committed(
+            lambda: setup_shop(code='LS', prefix='LSA', products=2))
+
+    @with_transaction()
+    def test_stock_record_carries_the_branch_order_point(self):
+        """A stock record has the minimum and target of the order point of
+        its branch (null without one); a new order point logs the product's
+        stock record for the branch's tills"""
+        pool = Pool()
+        Pull = pool.get('retail.sync.pull')
+        OrderPoint = pool.get('stock.order_point')
+        Change = pool.get('retail.sync.change')
+        Terminal = pool.get('sale.point')
+        shop = self._shop
+        Transaction().set_context(company=shop.company)
+        terminal = Terminal(shop.terminal)
+        product, other = shop.products
+        Product = pool.get('product.product')
+        template = Product(product).template
+        template.purchasable = True
+        template.purchase_uom = template.default_uom
+        template.save()
+        OrderPoint.create([{'product': product, 'type': 'purchase',
+                    'location': terminal.branch.warehouse.id,
+                    'company': shop.company,
+                    'min_quantity': 5, 'target_quantity': 12}])
+        changes = Change.search([('kind', '=', 'stock'),
+                ('record', '=', product)])
+        self.assertEqual([c.branch.id for c in changes], [shop.branch])
+        data = Pull.serialise('stock', [product, other], Scope(terminal))
+        self.assertEqual(
+            (data[product]['min_quantity'], data[product]['target_quantity']),
+            ('5', '12'))
+        self.assertEqual(
+            (data[other]['min_quantity'], data[other]['target_quantity']),
+            (None, None))

@@ -330,6 +330,21 @@ export class Catalog {
     return { quantity: server + delta, server, local: delta, known: Boolean(record || local) };
   }
 
+  // The branch's low-stock mark of a product, from its stock record's
+  // `min_quantity` and `target_quantity` (retail_stock: the branch's order
+  // point, in the product's default unit): {quantity (the local figure,
+  // stockOf), min, target (thousandths, target null when unset), low (the
+  // local quantity under the minimum, as the server's low-stock list)};
+  // null when the branch sets no minimum for it.
+  lowStock(productId) {
+    const record = this.get('stock', productId);
+    if (!record || record.min_quantity === null || record.min_quantity === undefined) return null;
+    const { quantity } = this.stockOf(productId);
+    const min = toMilli(record.min_quantity);
+    const target = record.target_quantity === null || record.target_quantity === undefined ? null : toMilli(record.target_quantity);
+    return { quantity, min, target, low: quantity < min };
+  }
+
   // Whether the till keeps stock of a product: goods (the server's `type`;
   // a record without it counts when it has a stock figure).
   stocked(productId) {

@@ -5,6 +5,7 @@
 // Depends on: the catalog (services/catalog.js), dom.js, i18n.
 import { t } from '../../lib/i18n.js';
 import { h, openModal } from '../dom.js';
+import { stockBadge } from './stock-badge.js';
 
 // Tiles of one category shown at once: the rest is found by search.
 export const MAX_TILES = 60;
@@ -72,7 +73,7 @@ export function quickKeys(catalog) {
 
 // Ask for a template's attributes one after the other; answers the
 // variant, or null when the cashier cancels.
-export async function pickVariant(entry, price) {
+export async function pickVariant(entry, price, catalog = null) {
   const picked = {};
   for (;;) {
     const next = nextAttribute(entry.products, picked);
@@ -88,7 +89,8 @@ export async function pickVariant(entry, price) {
       box.append(...[h('h2', {}, t('{name}: {attribute}', { name: entry.name, attribute: next.label })), done,
         h('div', { class: 'grid variant-values', id: 'variant-values', 'data-attribute': next.name }, next.values.map((v) => h('button', {
           class: 'big', 'data-value': String(v.value), onclick: () => close(v),
-        }, h('span', {}, v.text), v.products.length === 1 ? h('small', {}, price(v.products[0])) : null))),
+        }, ...[h('span', {}, v.text), v.products.length === 1 ? h('small', {}, price(v.products[0])) : null,
+          v.products.length === 1 && catalog ? stockBadge(catalog, v.products[0].id) : null].filter(Boolean)))),
         h('div', { class: 'actions' }, h('button', { onclick: () => close(null) }, t('Cancel')))].filter(Boolean));
     }, { className: 'wide' });
     if (!choice) return null;
@@ -126,7 +128,8 @@ export class ProductPanel {
       entry.image ? h('img', { src: entry.image, alt: '', loading: 'lazy' }) : h('span', { class: 'tile-initial', 'aria-hidden': 'true' }, entry.name.slice(0, 1)),
       h('span', { class: 'tile-name' }, entry.name),
       h('span', { class: 'tile-price' }, one || prices.size === 1 ? this.price(entry.products[0])
-        : t('{n} variants', { n: entry.products.length })));
+        : t('{n} variants', { n: entry.products.length })),
+      ...(one ? [stockBadge(this.catalog, one.id)].filter(Boolean) : []));
     });
     // (replaceChildren would show a null as the text "null")
     this.element.replaceChildren(...[
@@ -156,7 +159,7 @@ export class ProductPanel {
   }
 
   async pick(entry) {
-    const product = entry.products.length === 1 ? entry.products[0] : await pickVariant(entry, this.price);
+    const product = entry.products.length === 1 ? entry.products[0] : await pickVariant(entry, this.price, this.catalog);
     if (product) await this.onPick(product);
   }
 }

@@ -2,6 +2,7 @@
 import { t } from '../../lib/i18n.js';
 import { h, openModal } from '../dom.js';
 import { priceText } from '../format.js';
+import { stockBadge } from '../components/stock-badge.js';
 
 export function searchProduct(env, initial = '') {
   const { catalog, register, app } = env;
@@ -17,7 +18,8 @@ export function searchProduct(env, initial = '') {
       active = 0;
       list.replaceChildren(...results.map((p, i) => h('li', {
         class: i === active ? 'active' : '', onclick: () => close(p), 'data-product': String(p.id),
-      }, h('span', {}, p.name), h('small', {}, p.code || ''), h('span', { class: 'num' }, priceText(register, p.gross_price ?? '0')))));
+      }, ...[h('span', {}, p.name), h('small', {}, p.code || ''), stockBadge(catalog, p.id),
+        h('span', { class: 'num' }, priceText(register, p.gross_price ?? '0'))].filter(Boolean))));
     };
     input.addEventListener('input', render);
     input.addEventListener('keydown', (e) => {
