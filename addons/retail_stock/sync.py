@@ -254,38 +254,70 @@ class TransferReceiveHandler(OperationHandler):
 
     @classmethod
     def handle(cls, batch, data, payload, client_time):
-        pool = Pool()
-        Shipment = pool.get('stock.shipment.internal')
-        shipments = Shipment.search([('id', '=', payload['transfer'])])
-        if not shipments or shipments[0].to_branch != batch.branch:
-            raise Rejected('unknown_transfer',
-                f"transfer: no transfer {payload['transfer']} to this "
-                "branch.")
-        shipment, = shipments
-        if shipment.state != 'shipped':
-            raise Rejected('transfer_not_in_transit',
-                f"transfer: {shipment.number} is {shipment.state}, "
-                "not in transit.")
-        lines = [{
-                'move': line['move'],
-                'received': to_decimal(line['received'], 'received'),
-                'damaged': to_decimal(line.get('damaged') or '0', 'damaged'),
-                'short_to': line.get('short_to') or 'loss',
-                'reason': line.get('reason'),
-                } for line in payload['lines']]
-        try:
-            differences = Shipment.receive(
-                shipment, lines, employee=data.get('employee'))
-        except TransferError as e:
-            raise Rejected('invalid_payload', e.message)
-        return {
-            'transfer': shipment.id,
-            'state': shipment.state,
-            'differences': [{
-                    'product': d.product.id,
-                    'lot': d.lot.id if d.lot else None,
-                    'kind': d.kind,
-                    'quantity': dec(d.quantity),
-                    'disposition': d.disposition,
-                    } for d in differences],
-            }
+        return receive_transfer(
+            batch.branch, payload, employee=data.get('employee'))
+
+
+def transfers_of_branch(branch):
+    """The transfers in transit to branch as the devices pull them: a list
+    of `transfer` records, by id (for a device that is not a till, such as
+    a receiving clerk's phone, which has a branch but no terminal)"""
+    Shipment = Pool().get('stock.shipment.internal')
+    scope = BranchScope(branch)
+    ids = [s.id for s in Shipment.search([
+                ('to_branch', '=', branch.id),
+                ('state', '=', 'shipped'),
+                ], order=[('id', 'ASC')])]
+    return [d for d in serialise_transfers(ids, scope).values() if d]
+
+
+class BranchScope:
+    "What serialise_transfers reads of a pull's scope: the branch"
+
+    def __init__(self, branch):
+        self.branch = branch
+
+
+def receive_transfer(branch, payload, employee=None):
+    """Apply a transfer_receive payload at branch (the device's): checked
+    against TransferReceiveHandler.payload_schema first; raise Rejected
+    (unknown_transfer, transfer_not_in_transit, invalid_payload) with
+    nothing written; answer the operation's result"""
+    pool = Pool()
+    Shipment = pool.get('stock.shipment.internal')
+    try:
+        schema.validate(payload, TransferReceiveHandler.payload_schema,
+            'payload')
+    except schema.Invalid as e:
+        raise Rejected('invalid_payload', e.message)
+    shipments = Shipment.search([('id', '=', payload['transfer'])])
+    if not shipments or shipments[0].to_branch != branch:
+        raise Rejected('unknown_transfer',
+            f"transfer: no transfer {payload['transfer']} to this branch.")
+    shipment, = shipments
+    if shipment.state != 'shipped':
+        raise Rejected('transfer_not_in_transit',
+            f"transfer: {shipment.number} is {shipment.state}, "
+            "not in transit.")
+    lines = [{
+            'move': line['move'],
+            'received': to_decimal(line['received'], 'received'),
+            'damaged': to_decimal(line.get('damaged') or '0', 'damaged'),
+            'short_to': line.get('short_to') or 'loss',
+            'reason': line.get('reason'),
+            } for line in payload['lines']]
+    try:
+        differences = Shipment.receive(shipment, lines, employee=employee)
+    except TransferError as e:
+        raise Rejected('invalid_payload', e.message)
+    return {
+        'transfer': shipment.id,
+        'state': shipment.state,
+        'differences': [{
+                'product': d.product.id,
+                'lot': d.lot.id if d.lot else None,
+                'kind': d.kind,
+                'quantity': dec(d.quantity),
+                'disposition': d.disposition,
+                } for d in differences],
+        }

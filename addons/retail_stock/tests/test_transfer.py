@@ -306,3 +306,27 @@ class TransferTestCase(unittest.TestCase):
         described.pop('description')
         self.assertEqual(described,
             Push._operation_handlers()['transfer_receive'].payload_schema)
+
+    @with_transaction()
+    def test_branch_functions_for_other_devices(self):
+        """A device with a branch and no terminal (a phone) lists the
+        transfers in transit to its branch and receives one"""
+        from trytond.modules.retail_stock.sync import (
+            receive_transfer, transfers_of_branch)
+        from trytond.modules.retail_sync.wire import Rejected
+        sender, receiver, product, early, late, shipment = (
+            self.setup_transfer())
+        self.assertEqual(
+            [t['id'] for t in transfers_of_branch(receiver)], [shipment.id])
+        self.assertEqual(transfers_of_branch(sender), [])
+        payload = {'transfer': shipment.id, 'lines': []}
+        with self.assertRaises(Rejected) as cm:
+            receive_transfer(sender, payload)
+        self.assertEqual(cm.exception.code, 'unknown_transfer')
+        with self.assertRaises(Rejected) as cm:
+            receive_transfer(receiver, {'transfer': shipment.id})
+        self.assertEqual(cm.exception.code, 'invalid_payload')
+        result = receive_transfer(receiver, payload)
+        self.assertEqual((result['state'], result['differences']),
+            ('done', []))
+        self.assertEqual(transfers_of_branch(receiver), [])
