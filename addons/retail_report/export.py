@@ -13,10 +13,14 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from trytond.i18n import gettext
+from trytond.model import ModelView, fields
 from trytond.pool import Pool
 from trytond.report import Report
 from trytond.transaction import Transaction
+from trytond.wizard import Button, StateReport, StateView, Wizard
 
+from .exceptions import ExportPeriodError
 from .pdf import table_pdf
 from .session import figures_money
 
@@ -120,7 +124,8 @@ class ExportMixin:
             return 'xlsx', cls.to_xlsx(columns, sections)
         company_id = Transaction().context.get('company')
         shop = Company(company_id).rec_name if company_id else ''
-        period = cls.export_period(records, rows)
+        period = (data or {}).get('period') or cls.export_period(
+            records, rows)
         pdf_sections = [(name,
                 [{c[0]: pdf_value(r.get(c[0]), c[2]) for c in columns}
                     for r in rows_],
@@ -482,3 +487,104 @@ class Conflicts(ExportMixin, Report):
     @classmethod
     def export_period(cls, records, rows):
         return date_period([r['client_time'] for _, r in rows])
+
+
+class ExportStart(ModelView):
+    "Export by Period and Branch"
+    __name__ = 'retail.report.export.start'
+
+    report = fields.Selection([
+            ('retail.report.sales_journal', "Sales Journal"),
+            ('retail.report.taxes', "Taxes per Rate"),
+            ('retail.report.z_list', "Z Reports"),
+            ], "Export", required=True)
+    format = fields.Selection([
+            ('csv', "CSV"),
+            ('xlsx', "Excel"),
+            ('pdf', "PDF"),
+            ], "Format", required=True)
+    date_from = fields.Date("From", required=True)
+    date_to = fields.Date("To", required=True)
+    branches = fields.Many2Many('retail.branch', None, None, "Branches",
+        help="Leave empty for all the branches you may see.")
+
+    @classmethod
+    def default_report(cls):
+        return 'retail.report.sales_journal'
+
+    @classmethod
+    def default_format(cls):
+        return 'xlsx'
+
+    @classmethod
+    def default_date_from(cls):
+        return Pool().get('ir.date').today().replace(day=1)
+
+    @classmethod
+    def default_date_to(cls):
+        return Pool().get('ir.date').today()
+
+
+class Export(Wizard):
+    """Export the sales journal, the taxes per rate or the Z reports of a
+    period and branches, as CSV, Excel or PDF"""
+    __name__ = 'retail.report.export'
+    start = StateView('retail.report.export.start',
+        'retail_report.export_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Export", 'export', 'tryton-print', default=True),
+            ])
+    # The report action is chosen by do_export from the start's export and
+    # format
+    export = StateReport('retail.report.sales_journal')
+
+    def records(self):
+        "The model and ids of the export's records in the period and branches"
+        pool = Pool()
+        start = self.start
+        branches = [b.id for b in start.branches]
+        if self.start.report == 'retail.report.z_list':
+            Session = pool.get('sale.point.cash.session')
+            domain = [
+                ('create_date', '>=',
+                    dt.datetime.combine(start.date_from, dt.time())),
+                ('create_date', '<', dt.datetime.combine(
+                        start.date_to + dt.timedelta(days=1), dt.time())),
+                ]
+            if branches:
+                domain.append(('point.branch', 'in', branches))
+            return Session.__name__, Session.search(
+                domain, order=[('id', 'ASC')])
+        Sale = pool.get('sale.point.sale')
+        domain = [
+            ('date', '>=', start.date_from),
+            ('date', '<=', start.date_to),
+            ]
+        if branches:
+            domain.append(('point.branch', 'in', branches))
+        return Sale.__name__, Sale.search(domain, order=[('id', 'ASC')])
+
+    def do_export(self, action):
+        pool = Pool()
+        ActionReport = pool.get('ir.action.report')
+        if self.start.date_from > self.start.date_to:
+            raise ExportPeriodError(gettext(
+                    'retail_report.msg_export_period',
+                    date_from=self.start.date_from,
+                    date_to=self.start.date_to))
+        report, = ActionReport.search([
+                ('report_name', '=', self.start.report),
+                ('extension', '=', self.start.format),
+                ], limit=1)
+        model, records = self.records()
+        period = self.start.date_from.isoformat()
+        if self.start.date_to != self.start.date_from:
+            period += ' – ' + self.start.date_to.isoformat()
+        names = ', '.join(b.rec_name for b in self.start.branches)
+        if names:
+            period += ' · ' + names
+        return report.action.get_action_value(), {
+            'ids': [r.id for r in records],
+            'model': model,
+            'period': period,
+            }

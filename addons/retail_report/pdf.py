@@ -2,6 +2,7 @@
 # of this repository contains the full copyright notices and license terms.
 """PDF pages of the reports (reportlab): a header with the shop and the
 period and a page number on every page"""
+from decimal import Decimal
 from io import BytesIO
 from xml.sax.saxutils import escape
 
@@ -125,9 +126,21 @@ def _figures_story(figures, story):
             ("Taxes per rate", ["Tax", "Base", "Tax"],
                 [[t['name'], t['base'], t['amount']]
                     for t in figures['tax_lines']]),
-            ("Cash counted by denomination", ["Value", "Count"],
-                [[d['value'], text(d['count'])]
-                    for d in figures.get('denominations') or []]),
+            ("Cash counted by denomination", ["Value", "Count", "Amount"],
+                [[d['value'], text(d['count']), d.get('amount', '')]
+                    for d in figures.get('denominations') or []]
+                + ([["Total counted", '', figures['denominations_total']],
+                        ["Cash expected", '', figures['expected_cash']],
+                        ["Difference", '', text(
+                                Decimal(figures['denominations_total'])
+                                - Decimal(figures['expected_cash']))]]
+                    if figures.get('denominations')
+                    and figures.get('expected_cash') is not None else [])),
+            ("Journal breaks", ["Receipt", "Operation", "Break"],
+                [[text(b['receipt']), text(b['sequence']),
+                        Paragraph(escape(b['message']), STYLES['BodyText']
+                            .clone('break', fontSize=7, leading=8))]
+                    for b in figures.get('journal_breaks') or []]),
             ]:
         if not lines:
             continue

@@ -130,7 +130,7 @@ class CashSession(metaclass=PoolMeta):
             return None
         return Operation.search(domain, order=[('sequence', 'ASC')])
 
-    def report_figures(self):
+    def report_figures(self, figures=None):
         """The figures of the X (open) or Z (closed) report: those of the
         sync API (retail_sync's figures, unchanged) plus the session's
         terminal, branch, Z number, grand total, discounts, voids, receipt
@@ -138,7 +138,8 @@ class CashSession(metaclass=PoolMeta):
         denomination when the till sent it"""
         pool = Pool()
         Operation = pool.get('retail.sync.operation')
-        figures = self.figures()
+        if figures is None:
+            figures = self.figures()
         round_ = self.currency.round
         sales = self.retail_sales_of()
         operations = self.retail_operations()
@@ -164,6 +165,7 @@ class CashSession(metaclass=PoolMeta):
                     - round_(quantity * line.unit_gross_price))
         voids = 0
         denominations = []
+        breaks = []
         if operations is not None:
             for operation in operations:
                 if operation.state == 'rejected':
@@ -177,14 +179,12 @@ class CashSession(metaclass=PoolMeta):
                         'session_close', 'cash_in', 'cash_out'}:
                     cashiers[operation.employee.id] = (
                         operation.employee.rec_name)
+                if operation.journal_state == 'broken':
+                    breaks.append(operation)
                 if operation.type == 'session_close':
                     payload = operation_payload(operation)
-                    for item in payload.get('denominations') or []:
-                        if isinstance(item, dict):
-                            denominations.append({
-                                    'value': str(item.get('value')),
-                                    'count': item.get('count'),
-                                    })
+                    denominations = counted_denominations(
+                        payload.get('denominations'), round_)
         gaps = []
         first = last = None
         if numbers:
@@ -223,8 +223,100 @@ class CashSession(metaclass=PoolMeta):
                 'receipt_gaps': [[receipt(a), receipt(b)] for a, b in gaps],
                 'cashiers': [cashiers[k] for k in sorted(cashiers)],
                 'denominations': denominations,
+                'denominations_total': (figures_money(sum(
+                            (Decimal(d['amount']) for d in denominations),
+                            Decimal(0))) if denominations else None),
+                'journal_breaks': [{
+                        'sequence': o.sequence,
+                        'receipt': receipt(o.receipt_number),
+                        'type': o.type,
+                        'message': o.journal_break or '',
+                        } for o in breaks],
                 })
         return figures
+
+    def sync_figures(self):
+        """The sync API's answer adds what the printed Z shows, so that
+        the till reprints the server's Z"""
+        figures = super().sync_figures()
+        if Transaction().context.get('_retail_report_push'):
+            # Push.push adds them once the push's operations are stored
+            return figures
+        report = self.report_figures(dict(figures))
+        for key in WIRE_KEYS:
+            value = report.get(key)
+            if isinstance(value, dt.datetime):
+                value = value.replace(microsecond=0).isoformat() + 'Z'
+            figures[key] = value
+        return figures
+
+
+# The report's keys added to the sync API's session figures
+WIRE_KEYS = ['terminal_name', 'branch_name', 'company_name', 'z_number',
+    'grand_total', 'opened_at', 'closed_at', 'discounts', 'voids',
+    'first_receipt', 'last_receipt', 'receipt_gaps', 'cashiers',
+    'denominations', 'denominations_total', 'journal_breaks']
+
+
+def counted_denominations(items, round_):
+    """The counted cash by denomination of a session_close payload: value,
+    count and amount (value × count) as sent, largest value first"""
+    result = []
+    for item in items or []:
+        if not isinstance(item, dict):
+            continue
+        try:
+            value = Decimal(str(item.get('value')))
+            count = int(item.get('count'))
+        except (ArithmeticError, TypeError, ValueError):
+            continue
+        result.append({
+                'value': figures_money(value),
+                'count': count,
+                'amount': figures_money(round_(value * count)),
+                })
+    result.sort(key=lambda d: Decimal(d['value']), reverse=True)
+    return result
+
+
+class Push(metaclass=PoolMeta):
+    __name__ = 'retail.sync.push'
+
+    @classmethod
+    def push(cls, terminal, operations):
+        """The figures of a session_close result are those of the Z: they
+        are made once the push's operations are stored (its voids,
+        journal breaks and the close's own denominations), and stored
+        as the operation's answer"""
+        pool = Pool()
+        Operation = pool.get('retail.sync.operation')
+        Session = pool.get('sale.point.cash.session')
+        with Transaction().set_context(_retail_report_push=True):
+            results = super().push(terminal, operations)
+        closes = {r['uuid']: r for r in results
+            if r.get('status') == 'accepted'
+            and isinstance(r.get('result'), dict)
+            and isinstance(r['result'].get('figures'), dict)
+            and isinstance(r['result'].get('session'), int)}
+        if not closes:
+            return results
+        for operation in Operation.search([
+                    ('terminal', '=', terminal.id),
+                    ('uuid', 'in', list(closes)),
+                    ('type', '=', 'session_close'),
+                    ]):
+            answer = closes[operation.uuid]
+            session = Session(answer['result']['session'])
+            answer['result']['figures'] = session.sync_figures()
+            result = json.dumps(answer['result'])
+            first = json.loads(operation.first_result or '{}')
+            first['result'] = answer['result']
+            with without_check_access():
+                Operation.write([operation], {
+                        'result': result,
+                        'first_result': json.dumps(first),
+                        })
+        return results
 
 
 def operation_payload(operation):

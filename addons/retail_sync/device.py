@@ -295,6 +295,17 @@ class Terminal(metaclass=PoolMeta):
                         for d in report['duplicates'])))
         if not report['gaps'] and not report['duplicates']:
             lines.append(gettext('retail_sync.msg_receipts_complete'))
+        # The receipt journal's breaks found on arrival (journal.py)
+        breaks = Operation.search([
+                ('terminal', '=', self.id),
+                ('journal_state', '=', 'broken'),
+                ], order=[('sequence', 'ASC'), ('id', 'ASC')])
+        if breaks:
+            lines.append(gettext('retail_sync.msg_receipts_journal_breaks',
+                    count=len(breaks), operations=', '.join(
+                        str(o.receipt_number) if o.receipt_number
+                        else f'#{o.sequence}' for o in breaks[:20])
+                    + (', …' if len(breaks) > 20 else '')))
         return '\n'.join(lines)
 
     @classmethod

@@ -552,7 +552,7 @@ def session(request, pool, terminal, log, uuid):
     log['records'] = 1
     session = own[0]
     # The figures read the recorded sales: they do not wait for posting
-    return dict(session.figures(), posting=session.posting_counts()
+    return dict(session.sync_figures(), posting=session.posting_counts()
         ), HTTPStatus.OK
 
 

@@ -25,6 +25,7 @@ MAX_OPERATIONS = 500
 MAX_LINES = 1000
 MAX_PAYMENTS = 100
 MAX_LOTS = 100
+MAX_DENOMINATIONS = 100
 # Client times: ISO 8601 with an offset, within this window
 TIME_MIN = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 TIME_AHEAD = dt.timedelta(days=7)
@@ -209,6 +210,22 @@ SCHEMAS['SessionClosePayload'] = {
     'properties': {
         'session': ref('SessionUuid'),
         'counted_cash': ref('CountedAmount'),
+        'denominations': {
+            'type': 'array', 'maxItems': MAX_DENOMINATIONS,
+            'description': (
+                "The counted cash by denomination: each coin "
+                "or note value counted and how many; optional, kept for "
+                "the Z report."),
+            'items': {
+                'type': 'object',
+                'additionalProperties': False,
+                'required': ['value', 'count'],
+                'properties': {
+                    'value': ref('PositiveAmount'),
+                    'count': integer(minimum=0),
+                    },
+                },
+            },
         },
     }
 SCHEMAS['CustomerPayload'] = {

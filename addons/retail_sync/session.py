@@ -85,6 +85,12 @@ class CashSession(metaclass=PoolMeta):
                 counts[operation.posting or 'posted'] += 1
         return counts
 
+    def sync_figures(self):
+        """The session's figures as the sync API answers them (GET
+        sessions/<uuid>, the session_close result): figures(), to which
+        other modules add keys"""
+        return self.figures()
+
     def figures(self):
         """The X (open) or Z (closed) figures of the session, money as
         decimal strings: the same computation whatever its state"""
@@ -362,7 +368,7 @@ class SessionCloseHandler(OperationHandler):
         session = Session(session.id)
         return {'session': session.id, 'expected': money(expected),
             'counted': money(counted), 'difference': money(difference),
-            'figures': session.figures()}
+            'figures': session.sync_figures()}
 
 
 class Push(metaclass=PoolMeta):

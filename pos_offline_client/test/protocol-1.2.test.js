@@ -60,6 +60,17 @@ test('the session is opened with its UUID and float; its sales, cash moves and c
   assert.deepEqual(ops[4].payload, { counted_cash: '265.20', session: session.uuid });
 });
 
+test('the session_close carries the cash counted by denomination (largest first, counted ones only)', async () => {
+  const t = await till();
+  const session = await t.reg.openSession(0, cashier);
+  await t.reg.closeSession(11020, [[1000, 1], [5000, 2], [200, 0], [10, 2]], cashier);
+  const ops = await outbox(t);
+  assert.deepEqual(ops.at(-1).payload, {
+    counted_cash: '110.20', session: session.uuid,
+    denominations: [{ value: '50.00', count: 2 }, { value: '10.00', count: 1 }, { value: '0.10', count: 2 }],
+  });
+});
+
 test('a session opened before protocol 1.2 is not named on the wire (the server does not know its UUID)', async () => {
   const t = await till();
   const old = { uuid: 'opened-by-1.1', openedAt: Date.now(), opening: 0, employee: 7, transfers: [], counted: null, closedAt: null };

@@ -9,6 +9,7 @@ import { screenNames, registerScreen } from '../src/ui/registry.js';
 import { bannerParts, statusParts } from '../src/ui/components/status-bar.js';
 import { serverSide } from '../src/ui/screens/reports.js';
 import { serverReportReceipt } from '../src/ui/print.js';
+import { figuresFromWire } from '../src/sync/wire.js';
 import { modalOpen } from '../src/ui/dom.js';
 
 function type(selector, text) {
@@ -251,4 +252,40 @@ test('reports: the server\'s figures are kept to reprint them through the proxy'
   assert.equal(meta['Counted cash'], '160.00');
   assert.equal(meta.Difference, '2.00');
   assert.equal(meta.Sales, '2 · 54.00');
+});
+
+test('reports: the server\'s reprinted Z shows its Z number, grand total, receipts, denominations and cashiers', () => {
+  const wire = {
+    id: 12, uuid: 's-2', terminal: 4, state: 'closed', opening_float: '100.00', sales: 2, sales_total: '54.00',
+    returns: 1, returns_total: '-12.00', net: '42.00', taxes: '7.00', tax_lines: [], payments: [],
+    cash_in: '50.00', cash_out: '20.00', expected_cash: '158.00', counted_cash: '160.00', difference: '2.00',
+    terminal_name: 'Till S1A', branch_name: '[S1] Shop S1', z_number: 7, grand_total: '1042.00',
+    opened_at: '2026-12-05T08:00:00Z', closed_at: '2026-12-05T18:00:00Z', discounts: '6.00', voids: 1,
+    first_receipt: 'S1A-000001', last_receipt: 'S1A-000005', receipt_gaps: [['S1A-000004', 'S1A-000004']],
+    cashiers: ['Bruno', 'Chloé'], denominations: [{ value: '50.00', count: 3, amount: '150.00' }, { value: '10.00', count: 1, amount: '10.00' }],
+    denominations_total: '160.00', journal_breaks: [{ sequence: 9, receipt: 'S1A-000005', type: 'return', message: 'gap' }],
+  };
+  const figures = figuresFromWire(wire, 2);
+  const receipt = serverReportReceipt('Z report', figures, { code: 'EUR', digits: 2, terminal: 'Till 1' });
+  const meta = Object.fromEntries(receipt.meta.map((m) => [m.label, m.value]));
+  assert.equal(meta['Z number'], '7');
+  assert.equal(meta.Terminal, 'Till S1A');
+  assert.equal(meta.Branch, '[S1] Shop S1');
+  assert.equal(meta['Grand total'], '1042.00');
+  assert.equal(meta.Discounts, '6.00');
+  assert.equal(meta['Voided sales'], '1');
+  assert.equal(meta.Receipts, 'S1A-000001–S1A-000005');
+  assert.equal(meta['Missing receipts'], 'S1A-000004');
+  assert.equal(meta['Journal breaks'], 'S1A-000005');
+  assert.equal(meta.Cashiers, 'Bruno, Chloé');
+  assert.equal(meta['50.00 × 3'], '150.00');
+  assert.equal(meta['10.00 × 1'], '10.00');
+  // A server without the reports module: the sync figures only
+  const plain = serverReportReceipt('Z report', figuresFromWire({ ...wire, z_number: undefined, grand_total: undefined,
+    first_receipt: undefined, cashiers: undefined, denominations: undefined, journal_breaks: undefined, voids: undefined,
+    discounts: undefined, terminal_name: undefined, branch_name: undefined, opened_at: undefined, closed_at: undefined }, 2),
+  { code: 'EUR', digits: 2, terminal: 'Till 1' });
+  const labels = plain.meta.map((m) => m.label);
+  assert.equal(labels.includes('Z number') || labels.includes('Grand total') || labels.includes('Receipts'), false);
+  assert.equal(Object.fromEntries(plain.meta.map((m) => [m.label, m.value])).Terminal, 'Till 1');
 });

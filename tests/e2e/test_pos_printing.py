@@ -141,6 +141,18 @@ def test_receipt_and_drawer_through_the_proxy_then_browser_fallback(
         text = reprinted['job']['text']
         assert reprinted['session'] in text.replace('\n', ''), text
         assert 'Ventes nettes' in text and 'Espèces attendues' in text, text
+        # The server's Z as the back office prints it (retail_report): its
+        # Z number, grand total, receipt range, cashiers and the cash the
+        # till counted per coin and note
+        session, = backend.office.admin.search_read(
+            'sale.point.cash.session',
+            [('retail_uuid', '=', reprinted['session'])],
+            ['retail_z_number', 'retail_grand_total'])
+        flat = ' '.join(text.split())
+        assert f"Numéro de Z {session['retail_z_number']}" in flat, text
+        assert 'Grand total' in flat and 'Caissiers' in flat, text
+        assert first['number'] in flat and second['number'] in flat, text
+        assert ' × ' in flat, text
     assert z['sales'] == 2 and z['cashPayments'] == sum(
         j['total'] for j in local)
     if hasattr(backend, 'office'):

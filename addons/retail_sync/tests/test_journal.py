@@ -139,6 +139,12 @@ class JournalTestCase(TestCase):
         report = self.verify()
         self.assertEqual([(b['sequence'], b['kind'])
                 for b in report['breaks']], [(4, 'gap')])
+        # The terminal's receipt report names the break beside the gaps
+        terminal = Pool().get('sale.point')(self.shop.terminal)
+        self.assertIn(
+            f"Journal breaks: 1 (receipts or operations "
+            f"{stored[2].receipt_number or '#4'})",
+            terminal.receipt_report)
 
     @with_transaction()
     def test_sale_changed_in_database_is_reported(self):

@@ -199,7 +199,7 @@ export class Register {
     const rec = await this.saveSession(session, 'closed');
     await this.commit({
       type: 'session_close', employee: employee.id, stores: ['sessions'],
-      build: () => ({ payload: withSession({ counted_cash: formatDecimal(countedMinor, digits) }, this.wireSession(session)), extra: async () => this.db.sessions.put(rec) }),
+      build: () => ({ payload: withSession(closePayload(countedMinor, denominations, digits), this.wireSession(session)), extra: async () => this.db.sessions.put(rec) }),
     });
     return { ...report, counted: countedMinor, difference: countedMinor - report.expectedCash, closedAt: session.closedAt };
   }
@@ -499,4 +499,17 @@ function withSession(payload, session) {
 
 function stripOrder(order) {
   return JSON.parse(JSON.stringify(order));
+}
+
+// The session_close payload: the counted cash and, when counted coin by
+// coin, each denomination's value (decimal string) and count, largest first.
+export function closePayload(countedMinor, denominations, digits) {
+  const payload = { counted_cash: formatDecimal(countedMinor, digits) };
+  const counted = (denominations || []).filter(([value, count]) => value > 0 && count > 0);
+  if (counted.length) {
+    payload.denominations = counted
+      .sort(([a], [b]) => b - a)
+      .map(([value, count]) => ({ value: formatDecimal(value, digits), count }));
+  }
+  return payload;
 }

@@ -111,6 +111,24 @@ export function figuresFromWire(data, digits = 2) {
     counted: money(data.counted_cash),
     difference: money(data.difference),
     serverTime: data.server_time ?? null,
+    // What the server's printed Z shows besides (retail_report, when
+    // activated; absent otherwise)
+    zNumber: data.z_number ?? null,
+    grandTotal: money(data.grand_total),
+    discounts: money(data.discounts),
+    voids: data.voids ?? null,
+    terminalName: data.terminal_name ?? null,
+    branchName: data.branch_name ?? null,
+    openedAt: data.opened_at ?? null,
+    closedAt: data.closed_at ?? null,
+    firstReceipt: data.first_receipt ?? null,
+    lastReceipt: data.last_receipt ?? null,
+    receiptGaps: Array.isArray(data.receipt_gaps) ? data.receipt_gaps : [],
+    cashiers: Array.isArray(data.cashiers) ? data.cashiers : [],
+    denominations: (Array.isArray(data.denominations) ? data.denominations : []).map((d) => ({
+      value: money(d.value), count: Number(d.count), amount: money(d.amount),
+    })),
+    journalBreaks: Array.isArray(data.journal_breaks) ? data.journal_breaks : [],
   };
 }
 

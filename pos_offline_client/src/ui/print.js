@@ -113,18 +113,32 @@ export async function printReceipt(env, journal, jobId, { copy = false } = {}) {
 // meta, taxes per rate, payments per method, net sales as the total).
 export function serverReportReceipt(title, figures, { code, digits, locale = 'en', terminal = '' }) {
   const f = (minor) => formatDecimal(minor ?? 0, digits);
+  const given = (v) => v !== null && v !== undefined;
+  const range = (a, b) => (a === b ? a : `${a}–${b}`);
   const meta = [
-    [t('Terminal'), terminal],
+    ...(given(figures.zNumber) ? [[t('Z number'), String(figures.zNumber)]] : []),
+    [t('Terminal'), figures.terminalName || terminal],
+    ...(figures.branchName ? [[t('Branch'), figures.branchName]] : []),
+    ...(figures.openedAt ? [[t('Opened'), figures.openedAt]] : []),
+    ...(figures.closedAt ? [[t('Closed'), figures.closedAt]] : []),
     [t('Sales'), `${figures.sales} · ${f(figures.salesTotal)}`],
     [t('Returns'), `${figures.returns} · ${f(figures.returnsTotal)}`],
+    ...(given(figures.voids) ? [[t('Voided sales'), String(figures.voids)]] : []),
+    ...(given(figures.discounts) ? [[t('Discounts'), f(figures.discounts)]] : []),
     [t('Net sales'), f(figures.net)],
     [t('Tax'), f(figures.tax)],
     [t('Opening float'), f(figures.opening)],
     [t('Cash in'), f(figures.cashIn)],
     [t('Cash out'), f(figures.cashOut)],
     [t('Expected cash'), f(figures.expectedCash)],
-    ...(figures.counted !== null && figures.counted !== undefined
+    ...(given(figures.counted)
       ? [[t('Counted cash'), f(figures.counted)], [t('Difference'), f(figures.difference)]] : []),
+    ...(figures.denominations || []).map((d) => [`${f(d.value)} × ${d.count}`, f(d.amount)]),
+    ...(given(figures.grandTotal) ? [[t('Grand total'), f(figures.grandTotal)]] : []),
+    ...(figures.firstReceipt ? [[t('Receipts'), range(figures.firstReceipt, figures.lastReceipt)]] : []),
+    ...(figures.firstReceipt ? [[t('Missing receipts'), (figures.receiptGaps || []).map(([a, b]) => range(a, b)).join(', ') || t('none')]] : []),
+    ...((figures.journalBreaks || []).length ? [[t('Journal breaks'), figures.journalBreaks.map((b) => b.receipt || `#${b.sequence}`).join(', ')]] : []),
+    ...((figures.cashiers || []).length ? [[t('Cashiers'), figures.cashiers.join(', ')]] : []),
   ];
   return {
     currency: proxyCurrency(code, digits, locale),
