@@ -144,4 +144,6 @@ class TillZTestCase(TestCase):
         self.assertEqual((z['voids'], z['returns'], z['sales']), (1, 1, 3))
         self.assertEqual(server['z_number'], 1)
         self.assertEqual(server['grand_total'], server['net'])
-        self.assertEqual(server['denominations'], [])
+        # The till's count per coin and note reaches the server's Z
+        self.assertEqual(server['denominations'], [
+                {'value': '50.00', 'count': 3, 'amount': '150.00'}])

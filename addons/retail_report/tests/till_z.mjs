@@ -67,7 +67,7 @@ await reg.commitSale(pay(order, [[card, reg.totals(order).total]]), cashier);
 
 const session = await reg.currentSession();
 const before = await reg.report(session);
-const z = await reg.closeSession(before.expectedCash + 150, [{ value: '50.00', count: 3 }], cashier);
+const z = await reg.closeSession(before.expectedCash + 150, [[5000, 3], [200, 0]], cashier);
 const entries = await db.outbox.orderBy('seq').toArray();
 const operations = await Promise.all(entries.map((e) => vault.decrypt(e.enc)));
 const plain = (value) => JSON.parse(JSON.stringify(value, (k, v) => (v instanceof Map ? [...v.values()] : v)));
