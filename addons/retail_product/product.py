@@ -132,19 +132,7 @@ class Template(metaclass=PoolMeta):
     def variants_by_key(self):
         """{tuple of the axes' value keys: product} of the template's
         variants, archived ones included"""
-        pool = Pool()
-        Product = pool.get('product.product')
-        names = [a.attribute.name for a in self.variant_axes]
-        with Transaction().set_context(active_test=False):
-            products = Product.search([('template', '=', self.id)],
-                order=[('id', 'ASC')])
-        result = {}
-        for product in products:
-            attributes = product.attributes or {}
-            key = tuple(attributes.get(n) for n in names)
-            if None not in key:
-                result.setdefault(key, product)
-        return result
+        return self._variants_and_blanks()[0]
 
     @classmethod
     def generate_variants(cls, templates, combinations=None):
@@ -153,40 +141,51 @@ class Template(metaclass=PoolMeta):
         ids]}), with their code, attribute values, internal EAN-13 and
         price; a template's variant without attribute values (the one a new
         template has) becomes the first combination.  Return the products
-        created or completed."""
+        created or completed.
+
+        In bulk: one search of each template's variants, one allocation of
+        internal codes for all, the products created in slices with their
+        code and identifier, and their prices created afterwards as the
+        company's price records of all of them in one call (not a price
+        record per variant through the products' multi-value fields)."""
         pool = Pool()
         Product = pool.get('product.product')
         to_create, to_complete = [], []
+        # the price values of each variant created, in the order of
+        # to_create
+        create_prices = []
         for template in templates:
             wanted = template.variant_combinations_all()
             if combinations is not None:
                 chosen = {tuple(c) for c in combinations.get(template.id, [])}
                 wanted = [c for c in wanted
                     if tuple(v.id for v in c) in chosen]
-            existing = template.variants_by_key()
+            existing, blanks = template._variants_and_blanks()
             missing = [c for c in wanted
                 if tuple(v.value for v in c) not in existing]
-            with Transaction().set_context(active_test=False):
-                blanks = [p for p in Product.search([
-                            ('template', '=', template.id),
-                            ], order=[('id', 'ASC')])
-                    if not p.attributes]
             prices = template._variant_prices_base()
             for combination in missing:
+                suffix = '-' + '-'.join(v.code for v in combination)
                 values = {
-                    'suffix_code': '-' + '-'.join(v.code for v in combination),
+                    'suffix_code': suffix,
                     'attributes': {
                         v.axis.attribute.name: v.value for v in combination},
                     }
                 extra = sum((v.price_extra or Decimal(0)
                         for v in combination), Decimal(0))
-                values.update(template._variant_price_values(prices, extra))
+                price_values = template._variant_price_values(prices, extra)
                 if blanks:
                     product = blanks.pop(0)
+                    values.update(price_values)
                     to_complete.append((product, values))
                 else:
                     values['template'] = template.id
+                    # the code Product.sync_code gives, so that it has
+                    # nothing to write after the creation
+                    values['code'] = Product._variant_code(
+                        template.code, suffix)
                     to_create.append(values)
+                    create_prices.append(price_values)
         needing = [v for v in to_create] + [
             v for p, v in to_complete
             if not any(i.type == 'ean' for i in p.identifiers)]
@@ -196,6 +195,7 @@ class Template(metaclass=PoolMeta):
         products = []
         for i in range(0, len(to_create), CREATE_SLICE):
             products.extend(Product.create(to_create[i:i + CREATE_SLICE]))
+        Product._create_variant_prices(list(zip(products, create_prices)))
         if to_complete:
             args = []
             for product, values in to_complete:
@@ -203,6 +203,27 @@ class Template(metaclass=PoolMeta):
             Product.write(*args)
             products = [p for p, _ in to_complete] + products
         return products
+
+    def _variants_and_blanks(self):
+        """({tuple of the axes' value keys: product}, [products without
+        attribute values]) of the template's variants, archived ones
+        included, from one search"""
+        pool = Pool()
+        Product = pool.get('product.product')
+        names = [a.attribute.name for a in self.variant_axes]
+        with Transaction().set_context(active_test=False):
+            products = Product.search([('template', '=', self.id)],
+                order=[('id', 'ASC')])
+        existing, blanks = {}, []
+        for product in products:
+            attributes = product.attributes or {}
+            if not attributes:
+                blanks.append(product)
+                continue
+            key = tuple(attributes.get(n) for n in names)
+            if None not in key:
+                existing.setdefault(key, product)
+        return existing, blanks
 
     def _variant_prices_base(self):
         "(list price, gross price or None, taxes) of the template"
@@ -287,6 +308,39 @@ class Template(metaclass=PoolMeta):
 
 class Product(metaclass=PoolMeta):
     __name__ = 'product.product'
+
+    @classmethod
+    def _variant_code(cls, prefix, suffix):
+        "The code sync_code gives a variant of prefix (its template's code)"
+        code = ''.join(filter(None, [prefix, suffix]))
+        if cls.code.strip:
+            if cls.code.strip == 'leading':
+                code = code.lstrip()
+            elif cls.code.strip == 'trailing':
+                code = code.rstrip()
+            else:
+                code = code.strip()
+        return code or None
+
+    @classmethod
+    def _create_variant_prices(cls, product_prices):
+        """Create the company's price records of new variants in one call
+        per price model: product_prices is [(product, {field: price or
+        None})], None meaning the template's price (no record)"""
+        company = Transaction().context.get('company')
+        by_model = {}
+        for product, values in product_prices:
+            for name, price in values.items():
+                if price is None:
+                    continue
+                by_model.setdefault(name, []).append({
+                        'template': product.template.id,
+                        'product': product.id,
+                        'company': company,
+                        name: price,
+                        })
+        for name, vlist in by_model.items():
+            cls.multivalue_model(name).create(vlist)
 
     def variant_values_text(self):
         AttributeAttributeSet = Pool().get(

@@ -28,6 +28,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--runs', type=int, default=5)
     parser.add_argument('--postgresql', action='store_true')
+    parser.add_argument('--test-mode', action='store_true',
+        help="validate as trytond's test runner does (Function fields too)")
     args = parser.parse_args()
     if args.postgresql:
         import subprocess
@@ -36,11 +38,12 @@ def main():
                     os.path.abspath(__file__))))
         sys.path.insert(0, root)
         from tests.support.servers import PostgresServer
-        subprocess.run([sys.executable, __file__, '--runs', str(args.runs)],
-            check=True)
+        extra = ['--test-mode'] if args.test_mode else []
+        subprocess.run([sys.executable, __file__, '--runs', str(args.runs)]
+            + extra, check=True)
         with PostgresServer(reuse_env=False) as pg:
             subprocess.run([sys.executable, __file__, '--runs',
-                    str(args.runs)], check=True, env=dict(os.environ,
+                    str(args.runs)] + extra, check=True, env=dict(os.environ,
                     TRYTOND_DATABASE_URI=pg.uri, DB_NAME='bench_variants',
                     DB_CACHE=pg.uri.rstrip('/')))
         return
@@ -52,7 +55,12 @@ def main():
     from trytond.tests.test_tryton import activate_module, with_transaction
 
     activate_module(['retail_product'])
+    # As a production server: trytond's test runner also validates every
+    # Function field of the records created (reading computed prices and
+    # multi-values), which a server does not (ModelStorage._validate)
+    Pool.test = args.test_mode
     baseline, generate = [], []
+    cpu = {'baseline': [], 'generate': []}
 
     # with_transaction restarts the transaction with the identifier table
     # locked when allocating internal codes asks for it, as trytond's RPC
@@ -60,6 +68,8 @@ def main():
     @with_transaction()
     def measure():
         del baseline[:], generate[:]
+        cpu['baseline'].clear()
+        cpu['generate'].clear()
         pool = Pool()
         Attribute = pool.get('product.attribute')
         AttributeSet = pool.get('product.attribute.set')
@@ -115,17 +125,19 @@ def main():
                         'identifiers': [('create', [{
                                         'type': 'ean', 'code': code}])],
                         } for c, code in zip(combinations, codes)]
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 # in the slices generate_variants uses: SQLite cannot
                 # check the unique constraints of 200 records in one call
                 for i in range(0, len(vlist), CREATE_SLICE):
                     Product.create(vlist[i:i + CREATE_SLICE])
                 baseline.append(time.perf_counter() - start)
+                cpu['baseline'].append(time.process_time() - start_cpu)
 
                 template = new_template(f'G{run}', True)
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 made = Template.generate_variants([template])
                 generate.append(time.perf_counter() - start)
+                cpu['generate'].append(time.process_time() - start_cpu)
                 assert len(made) == 200, len(made)
 
     measure()
@@ -133,10 +145,16 @@ def main():
         ':')[0]
     base = statistics.median(baseline)
     gen = statistics.median(generate)
+    base_cpu = statistics.median(cpu['baseline'])
+    gen_cpu = statistics.median(cpu['generate'])
     print(f"backend: {backend}; 3 attributes (8 × 5 × 5) = 200 variants; "
-        f"median of {args.runs} runs")
-    print(f"  baseline Product.create of 200 products: {base:.3f} s")
-    print(f"  generate_variants (codes, EAN-13s, prices): {gen:.3f} s")
+        f"median of {args.runs} runs"
+        + ("; test-mode validation" if args.test_mode else "")
+        + f"; load average {os.getloadavg()[0]:.1f}")
+    print(f"  baseline Product.create of 200 products: {base:.3f} s "
+        f"(CPU of this process {base_cpu:.3f} s)")
+    print(f"  generate_variants (codes, EAN-13s, prices): {gen:.3f} s "
+        f"(CPU of this process {gen_cpu:.3f} s)")
     print(f"  ratio generate / baseline: {gen / base:.2f}")
 
 

@@ -35,8 +35,10 @@ def create_attributes():
 
 
 def create_shirt(size, colour, clothing, sizes=('S', 'M', 'L', 'XL'),
-        colours=('white', 'blue', 'pink'), extras=None):
-    "The Oxford Shirt template with its Size × Colour axes"
+        colours=('white', 'blue', 'pink'), extras=None, blank=True,
+        values=None):
+    """The Oxford Shirt template with its Size × Colour axes (and the blank
+    variant a new template has, unless not blank)"""
     pool = Pool()
     Template = pool.get('product.template')
     Uom = pool.get('product.uom')
@@ -46,7 +48,8 @@ def create_shirt(size, colour, clothing, sizes=('S', 'M', 'L', 'XL'),
                 'name': "Oxford Shirt", 'code': 'OXF', 'type': 'goods',
                 'default_uom': unit.id, 'list_price': Decimal('40'),
                 'attribute_set': clothing.id,
-                'products': [('create', [{}])],
+                'products': [('create', [{}])] if blank else [],
+                **(values or {}),
                 'variant_axes': [('create', [{
                                 'sequence': 1, 'attribute': size.id,
                                 'values': [('create', [{
@@ -194,6 +197,48 @@ class RetailProductTestCase(CompanyTestMixin, ModuleTestCase):
             prices = {p.code: p.list_price_used
                 for p in Template(template.id).products}
             self.assertEqual(prices['OXF-S-PINK'], Decimal('51'))
+
+    @with_transaction()
+    def test_variant_prices_created_in_bulk(self):
+        """Generated variants get a price record only when their values add
+        an extra: the gross price plus the extra when the template has a
+        gross price, its list price computed back; the others follow the
+        template's prices"""
+        pool = Pool()
+        Template = pool.get('product.template')
+        ListPrice = pool.get('product.list_price')
+        GrossPrice = pool.get('product.gross_price')
+        company = create_company()
+        with set_company(company):
+            template = create_shirt(*create_attributes(),
+                extras={'XL': Decimal('5'), 'pink': Decimal('2.50')},
+                blank=False, values={'gross_price': Decimal('48')})
+            products = Template.generate_variants([template])
+            self.assertEqual(len(products), 12)
+            by_code = {p.code: p for p in products}
+            with_extra = {c for c in by_code if 'XL' in c or 'PINK' in c}
+            self.assertEqual(len(with_extra), 6)
+            for model in [ListPrice, GrossPrice]:
+                records = model.search([
+                        ('product', 'in', [p.id for p in products])])
+                self.assertEqual(
+                    sorted(r.product.code for r in records),
+                    sorted(with_extra))
+                self.assertTrue(all(r.company == company for r in records))
+                self.assertTrue(all(r.template == template for r in records))
+            gross = {c: p.gross_price_used for c, p in by_code.items()}
+            self.assertEqual(gross['OXF-M-WHITE'], Decimal('48'))
+            self.assertEqual(gross['OXF-XL-WHITE'], Decimal('53'))
+            self.assertEqual(gross['OXF-XL-PINK'], Decimal('55.50'))
+            # no taxes: the list price is the gross price
+            lists = {c: p.list_price_used for c, p in by_code.items()}
+            self.assertEqual(lists['OXF-M-WHITE'], Decimal('40'))
+            self.assertEqual(lists['OXF-S-PINK'], Decimal('50.50'))
+            # the code is the one Tryton's sync_code gives
+            self.assertEqual(
+                sorted(by_code), sorted(''.join(
+                        filter(None, [p.prefix_code, p.suffix_code]))
+                    for p in products))
 
     @with_transaction()
     def test_variant_name_in_attribute_set_order(self):
