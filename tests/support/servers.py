@@ -59,10 +59,16 @@ class TrytondServer:
     def db_path(self):
         return os.path.join(self.directory, 'db')
 
-    def start(self):
+    def start(self, reuse=False):
+        """Create the database and run trytond on it; with reuse, run on
+        the database as it is when it exists (benchmarks built once)"""
         self.directory = tempfile.mkdtemp(prefix='retail-trytond-')
         server.write_config(self.config_path, self.db_uri, self.port,
             db_path=self.db_path, extra=self.extra_config)
+        if reuse and server.database_exists(self.backend, self.db_uri,
+                self.database, db_path=self.db_path):
+            server.assemble_web_root()
+            return self._run()
         server.drop_database(self.backend, self.db_uri, self.database,
             db_path=self.db_path)
         # In a process of its own: loading the demo configures trytond
