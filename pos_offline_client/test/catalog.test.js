@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshDb, testVault } from './helpers.js';
-import { Catalog, chooseLot } from '../src/services/catalog.js';
+import { Catalog, chooseLot, normalizeText } from '../src/services/catalog.js';
 import { bootstrap, getCursor, loadCatalog, pullChanges } from '../src/sync/pull.js';
 import { parseBarcode } from '../src/services/barcode.js';
 
@@ -48,6 +48,39 @@ test('name search matches word prefixes, accents ignored, exact codes first', ()
   assert.deepEqual(c.search('cre').map((p) => p.id), [3, 1, 2]);
   assert.deepEqual(c.search('van ice').map((p) => p.id), [3]);
   assert.deepEqual(c.search('sku2').map((p) => p.id), [2]);
+});
+
+test('name search through the word-prefix index finds what a full scan finds, in the same order', () => {
+  const c = new Catalog();
+  const words = ['scale', 'item', 'milk', 'yogurt', 'gouda', 'xl', 'blue', 'sc0001', 'sc0002', 'é', 'crème', 'a'];
+  const products = [];
+  for (let i = 1; i <= 400; i += 1) {
+    const name = [words[i % 12], words[(i * 7) % 12], String(i * 37 % 1000), words[(i * 5) % 12]].join(' ');
+    products.push(product(i, { name, code: `SC${String(i).padStart(6, '0')}`, salable: i % 17 !== 0 }));
+  }
+  c.putRecords({ product: products });
+  const scan = (query, limit) => {
+    const tokens = normalizeText(query).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+    return products.filter((p) => p.salable).filter((p) => {
+      const words = normalizeText(`${p.name} ${p.code}`).split(/[^\p{L}\p{N}]+/u);
+      return tokens.every((t) => words.some((w) => w.startsWith(t)));
+    }).slice(0, limit).map((p) => p.id);
+  };
+  for (const q of ['gouda', 'gou', 'go', 'scale 4', 'item 98', 'sc0001', 'sc000123', 'creme xl', 'cr', 'milk blue 37',
+    'a', 'zzz', 'yogurt zzz', '1', '12 xl', 'e']) {
+    // an exact code first, then the matches in catalog order
+    const exact = c.byCode(q)?.id;
+    const expected = [...(exact ? [exact] : []), ...scan(q, 1000).filter((id) => id !== exact)].slice(0, 25);
+    assert.deepEqual(c.search(q, 25).map((p) => p.id), expected, q);
+  }
+  // a rare word is looked for in its key's rows only, not in every row
+  assert.equal(c.searchRows([' gouda']).length, scan('gou', 1000).length);
+  assert.ok(c.searchRows([' gouda', ' scale']).length < 100);
+  assert.equal(c.searchRows([' xl']), null);
+  // the index follows changes: a renamed product is found by its new word only
+  c.upsert('product', product(3, { name: 'Gorgonzola', code: 'G3' }));
+  assert.deepEqual(c.search('gorgon').map((p) => p.id), [3]);
+  assert.equal(c.search('gorgon zzz').length, 0);
 });
 
 test('FEFO: the first-expiring lot in stock; expired lots are refused', () => {

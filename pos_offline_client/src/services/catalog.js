@@ -3,7 +3,8 @@
 // Measured on the target machines (DESIGN.md): one IndexedDB record per
 // product writes 6-7k records/s, so bootstrap pages are stored as one record
 // each; lookups go through in-memory Maps (microseconds) and name search is a
-// word-prefix scan over a prepared array (about 3 ms p95 for 100k names).
+// word-prefix scan over a prepared array, limited by a word-prefix index to
+// the rows that can match.
 //
 // Products are served priced for the branch: when the branch has a price
 // list, get/lookup/byCode/search/all return a view of the product whose
@@ -19,6 +20,11 @@ export const KINDS = [
   'cash_transfer_type', 'price_list', 'product', 'lot', 'stock', 'employee', 'customer', 'settings',
   'quick_key',
 ];
+
+// Name search: the rows having a word that starts with each key of this
+// many characters (a shorter word is its own key).
+const SEARCH_KEY = 3;
+const NO_ROWS = Object.freeze([]);
 
 // Kinds whose change may change every product's branch price.
 const PRICING_KINDS = new Set(['branch', 'price_list', 'tax', 'category', 'uom']);
@@ -57,6 +63,7 @@ export class Catalog {
     this.searchDirty = true;
     this.searchIds = [];
     this.searchText = [];
+    this.searchIndex = new Map();
     this.version = 0;
     this.pricing = null;
     this.priced = new Map();
@@ -251,17 +258,45 @@ export class Catalog {
     return view;
   }
 
+  // The search rows (salable products: their words, id) and the word-prefix
+  // index: key (a word's first SEARCH_KEY characters) -> the rows, in order,
+  // having such a word. A query word of SEARCH_KEY characters or more is only
+  // looked for in its key's rows, so a rare word does not scan the catalog.
   buildSearch() {
     const ids = [];
     const texts = [];
+    const index = new Map();
     for (const p of this.map('product').values()) {
       if (p.salable === false || p.active === false) continue;
+      const row = ids.length;
+      const text = ` ${normalizeText(p.name)} ${normalizeText(p.code)}`.replace(/[^\p{L}\p{N}]+/gu, ' ');
       ids.push(p.id);
-      texts.push(` ${normalizeText(p.name)} ${normalizeText(p.code)}`.replace(/[^\p{L}\p{N}]+/gu, ' '));
+      texts.push(text);
+      for (const word of text.split(' ')) {
+        if (!word) continue;
+        const key = word.slice(0, SEARCH_KEY);
+        const rows = index.get(key);
+        if (!rows) index.set(key, [row]);
+        else if (rows[rows.length - 1] !== row) rows.push(row);
+      }
     }
     this.searchIds = ids;
     this.searchText = texts;
+    this.searchIndex = index;
     this.searchDirty = false;
+  }
+
+  // The rows a query's tokens (' word') may match: those of the indexed
+  // token with the fewest rows, or null (every row) when no token is long
+  // enough to be indexed.
+  searchRows(tokens) {
+    let rows = null;
+    for (const token of tokens) {
+      if (token.length - 1 < SEARCH_KEY) continue;
+      const found = this.searchIndex.get(token.slice(1, 1 + SEARCH_KEY)) || NO_ROWS;
+      if (rows === null || found.length < rows.length) rows = found;
+    }
+    return rows;
   }
 
   // Products whose words start with every word of the query, by name, SKU or
@@ -281,7 +316,10 @@ export class Catalog {
     if (!tokens.length) return results;
     const texts = this.searchText;
     const products = this.map('product');
-    outer: for (let i = 0; i < texts.length; i += 1) {
+    const rows = this.searchRows(tokens);
+    const count = rows === null ? texts.length : rows.length;
+    outer: for (let k = 0; k < count; k += 1) {
+      const i = rows === null ? k : rows[k];
       const hay = texts[i];
       for (let j = 0; j < tokens.length; j += 1) {
         if (hay.indexOf(tokens[j]) === -1) continue outer;
