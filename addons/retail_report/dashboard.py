@@ -9,7 +9,7 @@ from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sql import Literal, Null
+from sql import Null
 from sql.aggregate import Count, Max, Sum
 from sql.conditionals import Case, Coalesce
 from sql.functions import Extract, Round
@@ -93,7 +93,7 @@ class Dashboard(Model):
         point = Point.__table__()
         quantity = line.quantity.cast(cls._numeric_type())
         amount = Round(quantity * line.unit_gross_price, 2)
-        unit_price = Case((point.tax_included == Literal(True),
+        unit_price = Case((point.tax_included,
                 line.unit_gross_price), else_=line.unit_list_price)
         discount = Case(
             ((line.base_price != Null) & (line.base_price > unit_price),
@@ -116,12 +116,14 @@ class Dashboard(Model):
                 & point.branch.in_(list(branch_ids)),
                 group_by=[sale.id, point.branch, sale.date]))
         is_return = per_sale.amount < 0
+        # Counts of CASE without ELSE (NULL is not counted): PostgreSQL
+        # cannot type a CASE of parameters only
         query = per_sale.select(
             per_sale.branch, per_sale.date, per_sale.hour,
-            Sum(Case((is_return, 0), else_=1)),
-            Sum(Case((is_return, 0), else_=per_sale.amount)),
-            Sum(Case((is_return, 1), else_=0)),
-            Sum(Case((is_return, per_sale.amount), else_=0)),
+            Count(Case((~is_return, per_sale.sale))),
+            Sum(Case((~is_return, per_sale.amount))),
+            Count(Case((is_return, per_sale.sale))),
+            Sum(Case((is_return, per_sale.amount))),
             Sum(per_sale.discount),
             group_by=[per_sale.branch, per_sale.date, per_sale.hour])
         cursor = Transaction().connection.cursor()
@@ -177,10 +179,10 @@ class Dashboard(Model):
         query = (operation
             .join(point, condition=operation.terminal == point.id)
             .select(point.branch,
-                Sum(Case((operation.state == 'rejected', 1), else_=0)),
-                Sum(Case(((operation.state != 'rejected')
-                            & (operation.posting == 'failed'), 1),
-                        else_=0)),
+                Count(Case((operation.state == 'rejected', operation.id))),
+                Count(Case(((operation.state != 'rejected')
+                            & (operation.posting == 'failed'),
+                            operation.id))),
                 where=point.branch.in_(list(branch_ids))
                 & ((operation.state == 'rejected')
                     | (operation.posting == 'failed')),
@@ -202,15 +204,15 @@ class Dashboard(Model):
             return result
         cursor = Transaction().connection.cursor()
         low = LowStock.table_query()
-        cursor.execute(*low.select(low.branch, Count(Literal('*')),
+        cursor.execute(*low.select(low.branch, Count(low.id),
                 where=low.branch.in_(list(branch_ids)),
                 group_by=[low.branch]))
         for branch, count in cursor:
             result[branch]['low_stock'] = int(count)
         expiry = LotExpiry.table_query()
         cursor.execute(*expiry.select(expiry.branch,
-                Sum(Case((expiry.state == 'near', 1), else_=0)),
-                Sum(Case((expiry.state == 'expired', 1), else_=0)),
+                Count(Case((expiry.state == 'near', expiry.id))),
+                Count(Case((expiry.state == 'expired', expiry.id))),
                 where=expiry.branch.in_(list(branch_ids)),
                 group_by=[expiry.branch]))
         for branch, near, expired in cursor:
