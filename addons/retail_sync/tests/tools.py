@@ -102,10 +102,15 @@ def setup_shop(code='S1', prefix='S1A', company=None, products=3):
         unit, = Uom.search([('name', '=', 'Unit')])
         branch = create_branch(company, code=code, name=f"Shop {code}")
         terminal = create_terminal(branch, prefix, name=f"Till {prefix}")
-        cash_method = Method.search([('cash', '=', True)], limit=1)
+        # The company's own methods: a shop of another company made before
+        # in the same database (a committed fixture) has its own
+        cash_method = Method.search([
+                ('cash', '=', True), ('company', '=', company.id)], limit=1)
         if cash_method:
             cash_method, = cash_method
-            card_method, = Method.search([('cash', '=', False)], limit=1)
+            card_method, = Method.search([
+                    ('cash', '=', False), ('company', '=', company.id)],
+                limit=1)
         else:
             cash_method = Method(name="Cash", cash=True, account=cash,
                 company=company)
