@@ -77,6 +77,9 @@ test('name search through the word-prefix index finds what a full scan finds, in
   assert.equal(c.searchRows([' gouda']).length, scan('gou', 1000).length);
   assert.ok(c.searchRows([' gouda', ' scale']).length < 100);
   assert.equal(c.searchRows([' xl']), null);
+  // a long word by its longer key: the codes sharing SC000 are not all looked at
+  assert.equal(c.searchRows([' sc000123']).length, scan('sc0001', 1000).length);
+  assert.ok(c.searchRows([' sc000123']).length < c.searchRows([' sc0']).length);
   // the index follows changes: a renamed product is found by its new word only
   c.upsert('product', product(3, { name: 'Gorgonzola', code: 'G3' }));
   assert.deepEqual(c.search('gorgon').map((p) => p.id), [3]);

@@ -22,8 +22,10 @@ export const KINDS = [
 ];
 
 // Name search: the rows having a word that starts with each key of this
-// many characters (a shorter word is its own key).
+// many characters (a shorter word is its own key), and with each longer key
+// (codes share their first characters: SC00001234, SC00001235...).
 const SEARCH_KEY = 3;
+const SEARCH_LONG_KEY = 6;
 const NO_ROWS = Object.freeze([]);
 
 // Kinds whose change may change every product's branch price.
@@ -259,9 +261,10 @@ export class Catalog {
   }
 
   // The search rows (salable products: their words, id) and the word-prefix
-  // index: key (a word's first SEARCH_KEY characters) -> the rows, in order,
-  // having such a word. A query word of SEARCH_KEY characters or more is only
-  // looked for in its key's rows, so a rare word does not scan the catalog.
+  // index: key (a word's first SEARCH_KEY characters, and its first
+  // SEARCH_LONG_KEY ones) -> the rows, in order, having such a word. A query
+  // word of SEARCH_KEY characters or more is only looked for in its longest
+  // key's rows, so a rare word does not scan the catalog.
   buildSearch() {
     const ids = [];
     const texts = [];
@@ -274,10 +277,13 @@ export class Catalog {
       texts.push(text);
       for (const word of text.split(' ')) {
         if (!word) continue;
-        const key = word.slice(0, SEARCH_KEY);
-        const rows = index.get(key);
-        if (!rows) index.set(key, [row]);
-        else if (rows[rows.length - 1] !== row) rows.push(row);
+        const keys = word.length >= SEARCH_LONG_KEY
+          ? [word.slice(0, SEARCH_KEY), word.slice(0, SEARCH_LONG_KEY)] : [word.slice(0, SEARCH_KEY)];
+        for (const key of keys) {
+          const rows = index.get(key);
+          if (!rows) index.set(key, [row]);
+          else if (rows[rows.length - 1] !== row) rows.push(row);
+        }
       }
     }
     this.searchIds = ids;
@@ -293,7 +299,8 @@ export class Catalog {
     let rows = null;
     for (const token of tokens) {
       if (token.length - 1 < SEARCH_KEY) continue;
-      const found = this.searchIndex.get(token.slice(1, 1 + SEARCH_KEY)) || NO_ROWS;
+      const length = token.length - 1 >= SEARCH_LONG_KEY ? SEARCH_LONG_KEY : SEARCH_KEY;
+      const found = this.searchIndex.get(token.slice(1, 1 + length)) || NO_ROWS;
       if (rows === null || found.length < rows.length) rows = found;
     }
     return rows;
