@@ -426,6 +426,18 @@ def ser_product(ids, scope):
                     t.id for t in tax_records[category.id])
     prices = product_prices([r[0] for r in rows], company_id)
     variants = variant_attributes([r[0] for r in rows])
+    # the tax-included price of each (list price, gross price, account
+    # category) once: products share few of them and computing the taxes
+    # was most of a bootstrap page's time
+    gross_prices = {}
+
+    def gross_of(price, account_category):
+        key = (price.get('list_price'), price.get('gross_price'),
+            account_category)
+        if key not in gross_prices:
+            gross_prices[key] = gross_price_used(key[0], key[1],
+                tax_records.get(account_category, []))
+        return gross_prices[key]
     for (id_, template_id, name, code, active, tactive, salable, sale_uom,
             default_uom, account_category, lot_required, type_) in rows:
         if not active or not tactive:
@@ -450,9 +462,7 @@ def ser_product(ids, scope):
                 | ({account_category} if account_category else set())),
             'default_uom': default_uom,
             'list_price': dec(price.get('list_price')),
-            'gross_price': dec(gross_price_used(price.get('list_price'),
-                    price.get('gross_price'),
-                    tax_records.get(account_category, []))),
+            'gross_price': dec(gross_of(price, account_category)),
             'taxes': taxes.get(account_category, []),
             'barcodes': barcodes.get(id_, []),
             'lot_required': bool(lot_required

@@ -162,6 +162,9 @@ def main():
         help="keep the database (bench_pos_<products>) on the PostgreSQL "
         "server of RETAIL_TEST_PG_URI and run on it when it exists: the "
         "catalog is built once for several runs")
+    parser.add_argument('--server-only', action='store_true',
+        help="only the server alone serving the bootstrap pages (a freshly "
+        "started trytond, then again), no browser")
     args = parser.parse_args()
     print(f"building the {'stand-in' if args.stand_in else 'back office'} "
         f"with {args.products:,} variants...", flush=True)
@@ -172,6 +175,20 @@ def main():
         'setup_s': backend.setup_s}
     if backend.setup_s is not None:
         print(f"database ready in {backend.setup_s:.0f} s", flush=True)
+    if args.server_only:
+        try:
+            key = backend.device_key('BXL2')
+            cold = server_alone(*key, 20000)
+            warm = server_alone(*key, 20000)
+        finally:
+            backend.close()
+        for name, run in [('cold', cold), ('warm', warm)]:
+            print(f"server alone, {name}: {run['seconds']:.1f} s, "
+                f"{run['pages']} pages of 20,000, {run['records']:,} records, "
+                f"{run['bytes'] / 2 ** 20:.1f} MB on the wire")
+        print(json.dumps({'server_cold': cold, 'server_warm': warm,
+            'load': os.getloadavg()}))
+        return
     try:
         # The server alone first, on a freshly started server (cold caches),
         # as the first till of a shop meets it; again after the browser

@@ -1,0 +1,39 @@
+# This file is part of the retail suite.  The COPYRIGHT file at the top level
+# of this repository contains the full copyright notices and license terms.
+"""Decimal strings on the wire: dec() gives the plain notation of every
+Decimal, exponents included, without trailing zeros"""
+import random
+import unittest
+from decimal import Decimal
+
+from trytond.modules.retail_sync.wire import dec
+
+
+def reference(value):
+    "The plain notation through format(), as dec() was first written"
+    text = format(Decimal(value), 'f')
+    if '.' in text:
+        text = text.rstrip('0').rstrip('.')
+    return text or '0'
+
+
+class WireTestCase(unittest.TestCase):
+
+    def test_dec_plain_notation(self):
+        values = ['0', '-0', '0.0000', '1', '10', '1.50', '-2.5000',
+            '1E+1', '1E+3', '5E-7', '-1.2E-8', '123456789.123456789',
+            '0.00001', '0.000001', '0.0000001', '100.000', '1e2', 12, 1.5]
+        rng = random.Random(15)
+        for _ in range(2000):
+            digits = rng.randint(0, 10 ** rng.randint(1, 12))
+            exponent = rng.randint(-12, 4)
+            values.append(Decimal(digits).scaleb(exponent)
+                * rng.choice([1, -1]))
+        for value in values:
+            expected = reference(value if isinstance(value, (Decimal, str))
+                else str(value))
+            self.assertEqual(dec(value if not isinstance(value, str)
+                    else Decimal(value)), expected, value)
+        self.assertIsNone(dec(None))
+        self.assertEqual(dec(Decimal('1E+1')), '10')
+        self.assertEqual(dec(Decimal('5E-7')), '0.0000005')
