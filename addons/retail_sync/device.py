@@ -63,14 +63,33 @@ def qr_svg(text):
 
 
 class Device(ModelSQL, ModelView):
-    "Sync Device: the enrollment and key of a terminal"
+    """Sync Device: the enrollment and key of a terminal, or of a device of
+    another kind (a module adds its kind to the selection of kind; such a
+    device belongs to a branch and uses the endpoints of its kind only)"""
     __name__ = 'retail.sync.device'
 
+    kind = fields.Selection([
+            ('till', "Till"),
+            ], "Kind", required=True, readonly=True,
+        help="What the device is: a till of a terminal, or another kind "
+        "of device of a branch.")
     terminal = fields.Many2One(
-        'sale.point', "Terminal", required=True, ondelete='CASCADE',
-        readonly=True)
+        'sale.point', "Terminal", ondelete='CASCADE', readonly=True,
+        states={
+            'required': Eval('kind') == 'till',
+            'invisible': Eval('kind') != 'till',
+            })
+    device_branch = fields.Many2One(
+        'retail.branch', "Branch", ondelete='CASCADE',
+        states={
+            'required': Eval('kind') != 'till',
+            'invisible': Eval('kind') == 'till',
+            'readonly': Eval('state') != 'pending',
+            },
+        help="The branch a device other than a till works for.")
     branch = fields.Function(
-        fields.Many2One('retail.branch', "Branch"), 'get_branch')
+        fields.Many2One('retail.branch', "Branch"), 'get_branch',
+        searcher='search_branch')
     state = fields.Selection([
             ('pending', "Waiting for Enrollment"),
             ('active', "Active"),
@@ -84,7 +103,9 @@ class Device(ModelSQL, ModelView):
         help="The first characters of the key, to recognise it.")
     enrolled_at = fields.Timestamp("Enrolled At", readonly=True)
     revoked_at = fields.Timestamp("Revoked At", readonly=True)
-    device_name = fields.Char("Device Name", readonly=True)
+    device_name = fields.Char("Device Name", states={
+            'readonly': Eval('kind') == 'till',
+            })
     # What the device reported with its key (the terminal keeps one active
     # key, so these are the terminal's figures while the key is active)
     last_seen = fields.Function(
@@ -116,22 +137,96 @@ class Device(ModelSQL, ModelView):
                     'invisible': ~Eval('state').in_(['pending', 'active']),
                     'depends': ['state'],
                     },
+                'device_code': {
+                    'invisible': ((Eval('kind') == 'till')
+                        | (Eval('id', -1) < 0)),
+                    'depends': ['kind', 'id'],
+                    },
                 })
 
     @classmethod
     def default_state(cls):
         return 'pending'
 
+    @classmethod
+    def default_kind(cls):
+        return Transaction().context.get('device_kind', 'till')
+
     def get_branch(self, name):
+        if self.kind != 'till':
+            return self.device_branch.id if self.device_branch else None
         return self.terminal.branch.id if self.terminal.branch else None
 
+    @classmethod
+    def search_branch(cls, name, clause):
+        _, operator, *values = clause
+        return ['OR',
+            ('device_branch',) + tuple(clause[1:]),
+            ('terminal.branch',) + tuple(clause[1:]),
+            ]
+
     def get_status(self, name):
-        if self.state != 'active':
+        if self.state != 'active' or self.kind != 'till':
             return None
         return getattr(self.terminal, 'device_' + name)
 
+    @classmethod
+    def validate_fields(cls, devices, field_names):
+        super().validate_fields(devices, field_names)
+        for device in devices:
+            if device.kind == 'till' and not device.terminal:
+                raise EnrollmentError(gettext(
+                        'retail_sync.msg_device_till_terminal'))
+            if device.kind != 'till' and not device.device_branch:
+                raise EnrollmentError(gettext(
+                        'retail_sync.msg_device_kind_branch'))
+
+    @classmethod
+    def check_modification(cls, mode, devices, values=None, external=False):
+        super().check_modification(
+            mode, devices, values=values, external=external)
+        # From the back office a manager creates and names the devices of
+        # other kinds; keys, codes and states change through the buttons
+        if external and mode in {'create', 'write'} and values and (
+                values.keys() - {'kind', 'device_name', 'device_branch'}):
+            raise AccessError(gettext('retail_sync.msg_device_readonly'))
+        if external and mode in {'create', 'write'} and (
+                values or {}).get('kind') == 'till':
+            raise AccessError(gettext('retail_sync.msg_device_readonly'))
+
+    def enrollment_answer(self):
+        """What the enroll endpoint answers, beside the key, to a device
+        that is not a till (a module extends it for its kind)"""
+        branch = self.device_branch
+        return {
+            'kind': self.kind,
+            'device': self.id,
+            'branch': {'id': branch.id, 'code': branch.code,
+                'name': branch.name},
+            }
+
+    @classmethod
+    def new_device_code(cls, device):
+        """A new enrollment code for device, not a till; return the code.
+        The device's key, if any, stays valid until the code is used."""
+        if device.kind == 'till':
+            return cls.new_enrollment(device.terminal)[1]
+        code = new_code()
+        values = {'code_hash': digest(code),
+            'code_expires': dt.datetime.now()
+            + dt.timedelta(seconds=ENROLLMENT_TTL)}
+        if device.state == 'revoked':
+            values.update(state='pending', revoked_at=None)
+        cls.write([device], values)
+        return code
+
     def get_pending_code_expires(self, name):
         return self.code_expires if self.state == 'pending' else None
+
+    @classmethod
+    @ModelView.button_action('retail_sync.wizard_enroll')
+    def device_code(cls, devices):
+        pass
 
     @classmethod
     @ModelView.button
@@ -139,7 +234,8 @@ class Device(ModelSQL, ModelView):
         "Revoke the key (or the unused code) of each device"
         Terminal = Pool().get('sale.point')
         devices = [d for d in devices if d.state in {'pending', 'active'}]
-        terminals = {d.terminal for d in devices if d.state == 'active'}
+        terminals = {d.terminal for d in devices
+            if d.state == 'active' and d.kind == 'till'}
         cls.write(devices, {
                 'state': 'revoked', 'code_hash': None,
                 'revoked_at': dt.datetime.now()})
@@ -176,7 +272,7 @@ class Device(ModelSQL, ModelView):
         (None, None)"""
         devices = cls.search([
                 ('code_hash', '=', digest(normalize_code(code))),
-                ('state', '=', 'pending'),
+                ('state', 'in', ['pending', 'active']),
                 ], limit=1)
         if not devices:
             return None, None
@@ -184,6 +280,19 @@ class Device(ModelSQL, ModelView):
         if device.code_expires < dt.datetime.now():
             cls.write([device], {'code_hash': None})
             return None, None
+        if device.kind != 'till':
+            # One key per device: a new enrollment replaces its key
+            key = f'rsk_d{device.id}_{secrets.token_urlsafe(32)}'
+            cls.write([device], {
+                    'state': 'active',
+                    'code_hash': None,
+                    'key_hash': digest(key),
+                    'key_hint': key[:10],
+                    'enrolled_at': dt.datetime.now(),
+                    'revoked_at': None,
+                    'device_name': device_name or device.device_name,
+                    })
+            return device, key
         terminal = device.terminal
         # One active key per terminal: a new enrollment replaces the old one
         others = cls.search([
@@ -339,8 +448,13 @@ class Enroll(Wizard):
 
     def transition_create_code(self):
         Device = Pool().get('retail.sync.device')
-        device, code = Device.new_enrollment(self.record)
-        self.show.terminal = self.record
+        if self.model.__name__ == 'retail.sync.device':
+            device = self.record
+            code = Device.new_device_code(device)
+            self.show.terminal = device.terminal
+        else:
+            device, code = Device.new_enrollment(self.record)
+            self.show.terminal = self.record
         self.show.code = code
         self.show.expires = device.code_expires
         payload = {'v': 1, 'database': Transaction().database.name,
@@ -353,7 +467,8 @@ class Enroll(Wizard):
 
     def default_show(self, fields):
         return {
-            'terminal': self.show.terminal.id,
+            'terminal': (
+                self.show.terminal.id if self.show.terminal else None),
             'code': self.show.code,
             'expires': self.show.expires,
             'qr_code': self.show.qr_code,

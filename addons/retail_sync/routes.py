@@ -257,10 +257,16 @@ def sync_pool(database_name, request):
     return pool
 
 
-def api(endpoint_name, authenticated=True, body_limit=None):
+def api(endpoint_name, authenticated=True, body_limit=None, kinds=None):
     """Wrap an endpoint: read the body (at most body_limit bytes, before
     anything else), authenticate the device, answer errors as JSON,
-    record the request in the audit log and the device status"""
+    record the request in the audit log and the device status.
+
+    kinds: the device kinds the endpoint serves (retail.sync.device kind);
+    by default tills only, and the endpoint gets the device's terminal;
+    an endpoint of other kinds gets the device itself. A device of another
+    kind is answered 403."""
+    kinds = frozenset(kinds or {'till'})
     def decorator(func):
         @wraps(func)
         def wrapper(request, pool, **kwargs):
@@ -284,12 +290,22 @@ def api(endpoint_name, authenticated=True, body_limit=None):
                         raise ApiError(HTTPStatus.UNAUTHORIZED,
                             'unauthorized',
                             "Unknown or revoked device key.")
-                    terminal = device.terminal
-                    log['terminal'] = terminal.id
-                    with Transaction().set_context(
-                            company=terminal.company.id):
-                        data, status = func(
-                            request, pool_, terminal, log, **kwargs)
+                    if device.kind not in kinds:
+                        raise ApiError(HTTPStatus.FORBIDDEN, 'forbidden',
+                            f"This endpoint does not serve a device of the "
+                            f"kind {device.kind!r}.")
+                    if device.kind != 'till':
+                        with Transaction().set_context(
+                                company=device.device_branch.company.id):
+                            data, status = func(
+                                request, pool_, device, log, **kwargs)
+                    else:
+                        terminal = device.terminal
+                        log['terminal'] = terminal.id
+                        with Transaction().set_context(
+                                company=terminal.company.id):
+                            data, status = func(
+                                request, pool_, terminal, log, **kwargs)
                 else:
                     data, status = func(request, pool_, None, log, **kwargs)
             except ApiError as e:
@@ -379,6 +395,14 @@ def enroll(request, pool, terminal, log):
             "Unknown, used or expired enrollment code.")
     Attempt.log(address, 'enrolled', terminal=device.terminal,
         device_name=device_name)
+    if device.kind != 'till':
+        answer = device.enrollment_answer()
+        answer.update({
+                'device_key': key,
+                'database': Transaction().database.name,
+                'protocol_version': PROTOCOL_VERSION,
+                })
+        return answer, HTTPStatus.OK
     terminal = device.terminal
     log['terminal'] = terminal.id
     update_status(pool, terminal, status_values(body, log))
