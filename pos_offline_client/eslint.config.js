@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import globals from 'globals';
 
 export default [
-  { ignores: ['dist/', 'node_modules/'] },
+  { ignores: ['dist/', 'dist-count/', 'node_modules/'] },
   js.configs.recommended,
   {
     languageOptions: { ecmaVersion: 2024, sourceType: 'module' },
@@ -17,13 +17,13 @@ export default [
     },
   },
   {
-    files: ['src/**/*.js'],
+    files: ['src/**/*.js', 'count/**/*.js'],
     languageOptions: { globals: { ...globals.browser } },
   },
   {
     // the service worker; vite.config.js puts the version and the files
     // to precache in place of these two names
-    files: ['src/sw-template.js'],
+    files: ['src/sw-template.js', 'count/sw-template.js'],
     languageOptions: { globals: { ...globals.serviceworker, __VERSION__: 'readonly', __PRECACHE__: 'readonly' } },
   },
   {

@@ -148,6 +148,9 @@ class Inventory(metaclass=PoolMeta):
     @classmethod
     def preprocess_values(cls, mode, values):
         values = super().preprocess_values(mode, values)
+        if mode == 'create' and values.get('retail_branch') and not (
+                values.get('count_time')):
+            values['count_time'] = cls.default_count_time()
         if values.get('retail_branch') and values.get('count_time') and (
                 'date' not in values or mode == 'create'):
             Branch = Pool().get('retail.branch')

@@ -213,7 +213,8 @@ class TrytondProcess:
 
 
 def assemble_web_root(web_root=WEB_ROOT):
-    """The web root served by trytond: sao at /, the POS at /pos/"""
+    """The web root served by trytond: sao at /, the POS at /pos/, the
+    counting phones' page at /count/"""
     if not os.path.isfile(os.path.join(web_root, 'index.html')):
         raise SetupError(
             f"The Tryton web client is missing ({web_root}): run "
@@ -222,6 +223,10 @@ def assemble_web_root(web_root=WEB_ROOT):
     link = os.path.join(web_root, 'pos')
     if os.path.isdir(pos) and not os.path.lexists(link):
         os.symlink(pos, link)
+    count = os.path.join(ROOT, 'pos_offline_client', 'dist-count')
+    link = os.path.join(web_root, 'count')
+    if os.path.isdir(count) and not os.path.lexists(link):
+        os.symlink(count, link)
     return web_root
 
 
