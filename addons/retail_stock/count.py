@@ -90,7 +90,7 @@ class Inventory(metaclass=PoolMeta):
                 })
 
     @classmethod
-    def default_count_time(cls):
+    def now(cls):
         return dt.datetime.now().replace(microsecond=0)
 
     @classmethod
@@ -101,7 +101,7 @@ class Inventory(metaclass=PoolMeta):
     def default_counting(cls):
         return True
 
-    @fields.depends('location', 'retail_branch')
+    @fields.depends('location', 'retail_branch', 'count_time', 'date')
     def on_change_location(self):
         Branch = Pool().get('retail.branch')
         if self.location and not self.retail_branch:
@@ -111,6 +111,15 @@ class Inventory(metaclass=PoolMeta):
                     [('warehouse', '=', warehouse.id)], limit=1)
                 if branches:
                     self.retail_branch, = branches
+        if self.retail_branch and not self.count_time:
+            self.count_time = self.now()
+            self.date = self.count_date()
+
+    @fields.depends('count_time', 'date', 'retail_branch')
+    def on_change_retail_branch(self):
+        if self.retail_branch and not self.count_time:
+            self.count_time = self.now()
+        self.on_change_count_time()
 
     @fields.depends('count_time', 'date', 'retail_branch')
     def on_change_count_time(self):
@@ -150,7 +159,7 @@ class Inventory(metaclass=PoolMeta):
         values = super().preprocess_values(mode, values)
         if mode == 'create' and values.get('retail_branch') and not (
                 values.get('count_time')):
-            values['count_time'] = cls.default_count_time()
+            values['count_time'] = cls.now()
         if values.get('retail_branch') and values.get('count_time') and (
                 'date' not in values or mode == 'create'):
             Branch = Pool().get('retail.branch')

@@ -224,7 +224,7 @@ class Device(ModelSQL, ModelView):
         return self.code_expires if self.state == 'pending' else None
 
     @classmethod
-    @ModelView.button_action('retail_sync.wizard_enroll')
+    @ModelView.button_action('retail_sync.wizard_device_enroll')
     def device_code(cls, devices):
         pass
 
