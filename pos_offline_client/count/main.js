@@ -22,8 +22,11 @@ function message(text, error = false) {
   $('message').classList.toggle('error', error);
 }
 
+// What waits in the outbox: counted again from the database after a sync,
+// kept up to date in between as entries are added
 async function refreshPending() {
-  $('pending').textContent = String(await state.db.entries.where('state').equals(0).count());
+  state.pending = await state.db.entries.where('state').equals(0).count();
+  $('pending').textContent = String(state.pending);
 }
 
 function setOnline() {
@@ -91,9 +94,11 @@ function renderLine(line, fresh = true) {
     state.rows.set(line.key, row);
   }
   row.cells[2].textContent = fromMilli(line.counted);
-  if (line.expected !== null) {
-    row.cells[3].textContent = fromMilli(line.expected);
-    row.cells[2].className = `n counted ${line.counted > line.expected ? 'over' : line.counted < line.expected ? 'under' : ''}`;
+  if (!state.count.blind) {
+    // Not blind: a product the ledger does not hold is expected at 0
+    const expected = line.expected ?? 0;
+    row.cells[3].textContent = fromMilli(expected);
+    row.cells[2].className = `n counted ${line.counted > expected ? 'over' : line.counted < expected ? 'under' : ''}`;
   }
   const body = $('line-body');
   if (fresh) {
@@ -120,7 +125,9 @@ function addEntry({ product, lot, lotNumber, quantity, scanned }) {
   const line = state.tally.add(entry);
   renderLine(line);
   message(`${productName(product.id)}${lot ? ` · ${lot.number}` : lotNumber ? ` · ${lotNumber}` : ''}: +${quantity}`);
-  state.db.entries.add(entry).then(refreshPending).then(scheduleSync);
+  state.pending = (state.pending || 0) + 1;
+  $('pending').textContent = String(state.pending);
+  state.db.entries.add(entry).then(scheduleSync);
   return line;
 }
 
