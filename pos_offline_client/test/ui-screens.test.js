@@ -274,7 +274,7 @@ test('reports: the server\'s reprinted Z shows its Z number, grand total, receip
   assert.equal(meta['Grand total'], '1042.00');
   assert.equal(meta.Discounts, '6.00');
   assert.equal(meta['Voided sales'], '1');
-  assert.equal(meta.Receipts, 'S1A-000001–S1A-000005');
+  assert.equal(meta.Receipts, 'S1A-000001 - S1A-000005');
   assert.equal(meta['Missing receipts'], 'S1A-000004');
   assert.equal(meta['Journal breaks'], 'S1A-000005');
   assert.equal(meta.Cashiers, 'Bruno, Chloé');

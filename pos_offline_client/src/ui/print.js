@@ -114,7 +114,8 @@ export async function printReceipt(env, journal, jobId, { copy = false } = {}) {
 export function serverReportReceipt(title, figures, { code, digits, locale = 'en', terminal = '' }) {
   const f = (minor) => formatDecimal(minor ?? 0, digits);
   const given = (v) => v !== null && v !== undefined;
-  const range = (a, b) => (a === b ? a : `${a}–${b}`);
+  // ASCII only: the printer's code page has no dash but the hyphen
+  const range = (a, b) => (a === b ? a : `${a} - ${b}`);
   const meta = [
     ...(given(figures.zNumber) ? [[t('Z number'), String(figures.zNumber)]] : []),
     [t('Terminal'), figures.terminalName || terminal],
