@@ -14,9 +14,11 @@ says which requests get a fault, by their number:
 - `delay`: the request is held `ms` milliseconds before it is forwarded;
 - `duplicate`: the request is sent twice at once, on two connections (the
   till gets the first answer): two pushes of the same operations race;
-- `reorder`: the request is held until the next request has been forwarded
-  (or `ms` milliseconds), so two requests reach the server in the other
-  order; and it is sent once more after the next request, its answer
+- `reorder`: the request is held until another request of the till has
+  been answered (or `ms` milliseconds), so two requests of the till (two
+  tabs, or a request cut meanwhile) reach the server in the other order
+  (for one engine waiting on its request, a delay); and it is sent once
+  more after the next answered request (at most 2 s later), its answer
   thrown away (an old push arriving after newer ones);
 - `kill_server`: the request is forwarded and, `ms` milliseconds later
   (often while the server works on it), trytond is killed with SIGKILL and
