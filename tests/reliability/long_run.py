@@ -111,6 +111,8 @@ def main(argv=None):
             # the terminals sell at the same time, each its own schedule
             for start in range(0, len(plans), len(terminals)):
                 run.at_once(plans[start:start + len(terminals)])
+                print(f"-- {start + len(terminals)} schedules in "
+                    f"{time.monotonic() - ready:.0f} s", flush=True)
             report = run.check()
         report['sales'] = sum(s['sales']
             for s in run.shifts)

@@ -77,21 +77,23 @@ class Tab {
     tab.register.commit = async (args) => {
       const result = await commit(args);
       for (const op of [result.operation, ...(result.also || [])]) till.committed.push(op.uuid);
+      // as the app after a commit: sync now
+      tab.engine?.kick();
       return result;
     };
     return tab;
   }
 
-  api(serverUrl) {
+  api(serverUrl, timeout = 10000) {
     return new SyncApi({
-      serverUrl, database: this.device.database, deviceKey: this.deviceKey, appVersion: APP_VERSION, timeout: 10000,
+      serverUrl, database: this.device.database, deviceKey: this.deviceKey, appVersion: APP_VERSION, timeout,
     });
   }
 
   startEngine(serverUrl) {
     this.engine = new SyncEngine({
       db: this.db, vault: this.vault, api: this.api(serverUrl), catalog: this.catalog,
-      terminal: this.device.terminal.id, locks: null, batchSize: 25, pingInterval: 20, pullInterval: 60000,
+      terminal: this.device.terminal.id, locks: null, batchSize: 25, pingInterval: 250, pullInterval: 60000,
       backoff: { base: 20, cap: 250 },
     });
     this.running = this.engine.start().catch((e) => { this.engineError = e; });
@@ -233,10 +235,11 @@ async function shift({
   for (const tab of till.tabs) await tab.stop();
   const chain = await closing.db.chain.toArray();
   const quarantine = await closing.db.quarantine.count();
-  const answer = await retry(() => closing.api(direct).session(session.uuid));
+  // (the checks wait for a busy server longer than a till would)
+  const answer = await retry(() => closing.api(direct).request('GET', `sessions/${encodeURIComponent(session.uuid)}`, { timeout: 60000 }));
   const server = figuresFromWire(answer);
   const comparison = compareFigures(z, server);
-  const receipts = await retry(() => closing.api(direct).receipts());
+  const receipts = await retry(() => closing.api(direct, 60000).receipts());
   const counters = await closing.db.meta.get('counters');
   return {
     terminal: closing.device.terminal.id,
@@ -261,7 +264,7 @@ async function shift({
 async function heartbeat({ till: name, direct }) {
   const tab = tills.get(name).tabs[0];
   const pending = await tab.db.outbox.count();
-  return retry(() => tab.api(direct).status({ pendingOperations: pending, cursor: undefined }));
+  return retry(() => tab.api(direct, 60000).request('POST', 'status', { body: { app_version: APP_VERSION, pending_operations: pending }, timeout: 60000 }));
 }
 
 const commands = { enroll, shift, heartbeat };
