@@ -168,7 +168,7 @@ async function retry(request, attempts = 5) {
   }
 }
 
-async function waitEmpty(tab, ms = 120000) {
+async function waitEmpty(tab, ms = 600000) {
   const end = Date.now() + ms;
   while (await tab.db.outbox.count()) {
     if (Date.now() > end) {
