@@ -12,7 +12,6 @@ from sql.aggregate import Max
 
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
-from trytond.modules.retail_sync.sale_push import SaleHandler
 from trytond.pool import Pool, PoolMeta
 from trytond.report import Report
 from trytond.transaction import Transaction, without_check_access
@@ -141,28 +140,22 @@ class CashSession(metaclass=PoolMeta):
         if figures is None:
             figures = self.figures()
         round_ = self.currency.round
-        sales = self.retail_sales_of()
         operations = self.retail_operations()
         discounts = Decimal(0)
         cashiers = {}
         numbers = set()
-        for sale in sales:
-            if sale.employee:
-                cashiers[sale.employee.id] = sale.employee.rec_name
-            if getattr(sale, 'receipt_number', None):
-                numbers.add(sale.receipt_number)
-            for line in sale.lines:
-                if line.base_price is None or line.unit_gross_price is None:
-                    continue
-                if self.point.tax_included:
-                    full = line.base_price
-                else:
-                    taxes = [t for t in line.product.customer_taxes_used]
-                    full = SaleHandler.unit_prices(line.base_price, taxes,
-                        sale.date, False)[1]
-                quantity = Decimal(str(line.quantity))
-                discounts += (round_(quantity * full)
-                    - round_(quantity * line.unit_gross_price))
+        employees = set()
+        # The receipts' figures as acknowledged: they do not wait for the
+        # sales to be recorded and posted
+        for summary in self.retail_summaries():
+            if summary['employee']:
+                employees.add(summary['employee'])
+            if summary['receipt_number']:
+                numbers.add(summary['receipt_number'])
+            discounts += summary['discount']
+        for employee in pool.get('company.employee').browse(
+                sorted(employees)):
+            cashiers[employee.id] = employee.rec_name
         voids = 0
         denominations = []
         breaks = []

@@ -60,6 +60,37 @@ class _Taxable(TaxableMixin):
         self.tax_date = tax_date
 
 
+def sale_taxes(company, currency, taxable, total_tax, date):
+    """The taxes of a sale as sale_point's POSSale.get_tax_move_lines
+    books them: computed on its taxable lines [(taxes, unit list price,
+    quantity, date)], the rounding difference between its total tax (the
+    lines' gross less untaxed amounts) and their sum spread over them (kept
+    for speed: compared with Sale.post on generated sales by
+    test_posting).  Each has its tax, base (as computed), amount and
+    account."""
+    taxes = list(_Taxable(company, currency, taxable,
+            date)._get_taxes().values())
+    tax_amount = sum(t.amount for t in taxes)
+    difference = total_tax - tax_amount
+    if difference:
+        remaining = difference
+        for tax in taxes:
+            if tax.amount:
+                if tax_amount:
+                    ratio = tax.amount / tax_amount
+                else:
+                    ratio = 1 / len(taxes)
+                value = currency.round(difference * ratio)
+                tax.amount += value
+                remaining -= value
+        if remaining:
+            for tax in taxes:
+                if tax.amount:
+                    tax.amount += remaining
+                    break
+    return taxes
+
+
 def _round(currency, amount):
     return currency.round(amount) if currency else amount
 
@@ -406,29 +437,7 @@ class Poster:
                             }, [{'amount': t.base, 'type': 'base',
                                 'tax': t.tax.id}
                             for t in line_taxes]))
-            # sale_point's POSSale.get_tax_move_lines: the rounding
-            # difference spread over the taxes (kept for speed: compared
-            # with Sale.post on generated sales by test_posting)
-            taxes = list(_Taxable(company, currency, taxable,
-                    date)._get_taxes().values())
-            tax_amount = sum(t.amount for t in taxes)
-            difference = total_tax - tax_amount
-            if difference:
-                remaining = difference
-                for tax in taxes:
-                    if tax.amount:
-                        if tax_amount:
-                            ratio = tax.amount / tax_amount
-                        else:
-                            ratio = 1 / len(taxes)
-                        value = currency.round(difference * ratio)
-                        tax.amount += value
-                        remaining -= value
-                if remaining:
-                    for tax in taxes:
-                        if tax.amount:
-                            tax.amount += remaining
-                            break
+            taxes = sale_taxes(company, currency, taxable, total_tax, date)
             for tax in taxes:
                 amount = tax.amount
                 if not amount:

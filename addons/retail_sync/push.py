@@ -93,6 +93,9 @@ class Batch(TerminalContext):
         self.post_flags = {}
         self.poster = Poster(self.tax_lookup)
         self.company_today = None
+        # The id of the terminal's open cash session, False for none, None
+        # when not looked up (sale_push.py)
+        self.current_session = None
         # The sales are posted after the commit, by the posting task
         # (retail.sync.operation post_pending), not by finish
         self.defer_posting = False
@@ -519,6 +522,9 @@ class Push(Model):
                         "its posting_error flag.")
             if 'receipt_number' in values:
                 write['receipt_number'] = values['receipt_number']
+            for name in ['session', 'summary']:
+                if name in values:
+                    write[name] = values[name]
         else:
             write.update(reason_code=answer['reason']['code'],
                 reason=answer['reason']['message'])

@@ -20,6 +20,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, TransactionError
 
 from .changelog import in_
+from .posting import sale_taxes
 from .push import OperationHandler, savepoint
 from .serialise import (
     fefo_key, gross_price_used, product_prices, sell_by, stock_quantities)
@@ -61,6 +62,9 @@ class SaleHandler(OperationHandler):
         flags = []
         line_values = []
         total = Decimal(0)
+        # The figures of the sale for its session's X/Z (summary)
+        total_tax = discounts = Decimal(0)
+        taxable = []
         with Transaction().set_context(company=batch.company.id):
             for i, line in enumerate(lines):
                 if not isinstance(line, dict):
@@ -103,7 +107,15 @@ class SaleHandler(OperationHandler):
                                         for lot_id, qty in allocations])]
                         if len(allocations) > 1 else [],
                         })
-                total += currency.round(quantity * gross)
+                gross_amount = currency.round(quantity * gross)
+                total += gross_amount
+                total_tax += gross_amount - currency.round(
+                    quantity * list_price)
+                taxable.append((taxes, list_price, float(quantity), date))
+                # What the line would have cost without its discount
+                full = base if terminal.tax_included else cls.unit_prices(
+                    base, taxes, date, False)[1]
+                discounts += currency.round(quantity * full) - gross_amount
                 if not (product.active and product.template.active):
                     flags.append(cls.flag(None, 'archived_product', product,
                             batch=batch))
@@ -146,6 +158,20 @@ class SaleHandler(OperationHandler):
         number = f'{terminal.receipt_prefix}-{receipt_number:06d}'
         result = {'sale': None, 'number': number,
             'flags': sorted({f['kind'] for f in flags})}
+        session = cls.sale_session(batch, payment_values)
+        with batch.tax_lookup.active():
+            sale_taxes_ = sale_taxes(batch.company, currency, taxable,
+                total_tax, date)
+        batch.values['session'] = session
+        batch.values['summary'] = json.dumps({
+                'total': dec(total),
+                'tax': dec(total_tax),
+                'taxes': [[t.tax.id, dec(t.base), dec(t.amount)]
+                    for t in sale_taxes_],
+                'payments': [[p['method'], dec(p['amount'])]
+                    for p in payment_values],
+                'discount': dec(discounts),
+                }, separators=(',', ':'))
         # The device's receipt number is the sale's number: no sequence
         batch.pending.append({
                 'sale': {
@@ -158,6 +184,7 @@ class SaleHandler(OperationHandler):
                     'client_time': utc(client_time),
                     'original_receipt': payload.get('original_receipt'),
                     'customer': customer,
+                    'cash_session': session,
                     'state': 'done',
                     },
                 'lines': line_values,
@@ -172,6 +199,28 @@ class SaleHandler(OperationHandler):
         for method_id, amount in refunds.items():
             batch.refunded[payload['original_receipt']][method_id] += amount
         return result
+
+    @classmethod
+    def sale_session(cls, batch, payments):
+        """The id of the cash session a sale joins: the terminal's open
+        one, opened for a sale paid in cash if there is none (as sale_point
+        does for a cash payment); None for a sale not paid in cash when
+        none is open, or at a terminal without a branch.  The same for the
+        sales handled in a row (batch.current_session, reset by flush)."""
+        pool = Pool()
+        Session = pool.get('sale.point.cash.session')
+        cash = any(batch.method(p['method']).cash for p in payments)
+        if batch.current_session is None:
+            sessions = Session.search([
+                    ('point', '=', batch.terminal.id),
+                    ('state', '=', 'open'),
+                    ], limit=1)
+            batch.current_session = sessions[0].id if sessions else False
+        if not batch.current_session and cash:
+            batch.current_session = Session.get_current(batch.terminal).id
+        if not cash and not batch.terminal.branch:
+            return None
+        return batch.current_session or None
 
     @classmethod
     def line_lots(cls, batch, product, line, quantity, date):
@@ -472,6 +521,8 @@ class SaleHandler(OperationHandler):
         one by one, each in its savepoint: a sale that cannot be created
         is rejected"""
         entries, batch.pending = batch.pending, []
+        # What follows (a session opened or closed) may change it
+        batch.current_session = None
         # Records created together are validated together, and
         # instantiating each costs O(len(records)) in trytond: chunks keep
         # the whole linear

@@ -2,13 +2,17 @@
 # of this repository contains the full copyright notices and license terms.
 """Cash sessions named by the device, with their float and the server's X/Z
 figures"""
+import json
 from collections import defaultdict
 from decimal import Decimal
+
+from sql import Null
+from sql.aggregate import Count
 
 from trytond.model import Index, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import without_check_access
+from trytond.transaction import Transaction, without_check_access
 
 from .push import OperationHandler
 from .wire import Rejected, money, to_decimal, to_int
@@ -72,17 +76,77 @@ class CashSession(metaclass=PoolMeta):
                 ('state', 'in', ['done', 'posted']),
                 ], order=[('id', 'ASC')])
 
+    def retail_summaries(self):
+        """The figures of each receipt of the session, money as Decimal:
+        those of the sale and return operations acknowledged into it (their
+        summary, stored at the push: whether their sale is recorded and
+        posted yet or not), then those of its other sales (made in the back
+        office, or pushed before the operations kept a summary) from their
+        records.  Each: sale (its id, None while not recorded), kind (sale,
+        return or None), total, tax, taxes [[tax id, base, amount]],
+        payments [[method id, amount]], discount, employee,
+        receipt_number, posting."""
+        pool = Pool()
+        Operation = pool.get('retail.sync.operation')
+        Sale = pool.get('sale.point.sale')
+        Payment = pool.get('sale.point.payment')
+        operation = Operation.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*operation.select(operation.sale, operation.type,
+                operation.summary, operation.employee,
+                operation.receipt_number, operation.posting,
+                where=(operation.session == self.id)
+                & (operation.state == 'accepted')
+                & (operation.summary != Null),
+                order_by=[operation.sequence.asc, operation.id.asc]))
+        summaries = []
+        for sale, type_, summary, employee, receipt, posting in cursor:
+            values = json.loads(summary)
+            summaries.append({
+                    'sale': sale,
+                    'kind': type_,
+                    'total': Decimal(values['total']),
+                    'tax': Decimal(values['tax']),
+                    'taxes': [[t, Decimal(b), Decimal(a)]
+                        for t, b, a in values['taxes']],
+                    'payments': [[m, Decimal(a)]
+                        for m, a in values['payments']],
+                    'discount': Decimal(values['discount']),
+                    'employee': employee,
+                    'receipt_number': receipt,
+                    'posting': posting,
+                    })
+        sale = Sale.__table__()
+        payment = Payment.__table__()
+        summarised = operation.select(operation.sale,
+            where=(operation.sale != Null) & (operation.summary != Null))
+        cursor.execute(*sale.select(sale.id,
+                where=((sale.cash_session == self.id)
+                    | sale.id.in_(payment.select(payment.sale,
+                            where=payment.session == self.id)))
+                & sale.state.in_(['done', 'posted'])
+                & ~sale.id.in_(summarised),
+                order_by=[sale.id.asc]))
+        ids = [i for i, in cursor]
+        for sub in [ids[i:i + 1000] for i in range(0, len(ids), 1000)]:
+            summaries.extend(s.retail_summary() for s in Sale.browse(sub))
+        return summaries
+
     def posting_counts(self):
         """{'posted': n, 'pending': n, 'failed': n}: the posting of the
-        session's sales recorded from pushed operations"""
+        session's sales acknowledged from pushed operations"""
         Operation = Pool().get('retail.sync.operation')
-        sales = self.retail_sales_of()
+        operation = Operation.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*operation.select(operation.posting,
+                Count(operation.id),
+                where=(operation.session == self.id)
+                & (operation.state == 'accepted')
+                & (operation.summary != Null),
+                group_by=[operation.posting]))
         counts = {'posted': 0, 'pending': 0, 'failed': 0}
-        for sub in [sales[i:i + 1000] for i in range(0, len(sales), 1000)]:
-            for operation in Operation.search([
-                        ('sale', 'in', [s.id for s in sub]),
-                        ]):
-                counts[operation.posting or 'posted'] += 1
+        for posting, count in cursor:
+            counts[posting or 'posted'] += count
         return counts
 
     def sync_figures(self):
@@ -93,41 +157,39 @@ class CashSession(metaclass=PoolMeta):
 
     def figures(self):
         """The X (open) or Z (closed) figures of the session, money as
-        decimal strings: the same computation whatever its state"""
+        decimal strings: the same computation whatever its state, from the
+        acknowledged operations (retail_summaries): they do not wait for
+        the sales to be recorded and posted"""
         pool = Pool()
-        Operation = pool.get('retail.sync.operation')
+        Method = pool.get('sale.point.payment.method')
+        Tax = pool.get('account.tax')
         currency = self.currency
         round_ = currency.round
-        sales = self.retail_sales_of()
-        kinds = {}
-        for sub in [sales[i:i + 1000] for i in range(0, len(sales), 1000)]:
-            for operation in Operation.search([
-                        ('sale', 'in', [s.id for s in sub]),
-                        ]):
-                kinds[operation.sale.id] = operation.type
+        summaries = self.retail_summaries()
         counts = {'sale': 0, 'return': 0}
         totals = {'sale': Decimal(0), 'return': Decimal(0)}
         taxes = Decimal(0)
         tax_bases = defaultdict(Decimal)
         tax_amounts = defaultdict(Decimal)
         by_method = defaultdict(Decimal)
-        methods = {}
-        for sale in sales:
-            total = sale.total or Decimal(0)
-            kind = kinds.get(sale.id)
+        for summary in summaries:
+            total = summary['total']
+            kind = summary['kind']
             if kind not in counts:
                 kind = 'return' if total < 0 else 'sale'
             counts[kind] += 1
             totals[kind] += total
-            taxes += sale.total_tax or Decimal(0)
-            for tax, (base, amount) in sale.retail_tax_lines().items():
+            taxes += summary['tax']
+            for tax, base, amount in summary['taxes']:
                 tax_bases[tax] += base
                 tax_amounts[tax] += amount
-            for payment in sale.payments:
-                by_method[payment.method.id] += payment.amount or Decimal(0)
-                methods[payment.method.id] = payment.method
-        cash_payments = sum((p.amount or Decimal(0) for p in self.payments),
-            Decimal(0))
+            for method, amount in summary['payments']:
+                by_method[method] += amount
+        methods = {m.id: m for m in Method.browse(sorted(by_method))}
+        tax_names = {t.id: t.name for t in Tax.browse(sorted(tax_bases))}
+        # The cash paid into the drawer by the session's receipts
+        cash_payments = sum((a for m, a in by_method.items()
+                if methods[m].cash), Decimal(0))
         excluded = {t.id for t in [self.retail_float_transfer,
                 self.retail_difference_transfer] if t}
         cash_in = cash_out = Decimal(0)
@@ -162,11 +224,11 @@ class CashSession(metaclass=PoolMeta):
             'net': amount(totals['sale'] + totals['return']),
             'taxes': amount(taxes),
             'tax_lines': [{
-                    'tax': tax.id,
-                    'name': tax.name,
+                    'tax': tax,
+                    'name': tax_names[tax],
                     'base': amount(tax_bases[tax]),
                     'amount': amount(tax_amounts[tax]),
-                    } for tax in sorted(tax_bases, key=lambda t: t.id)],
+                    } for tax in sorted(tax_bases)],
             'payments': [{
                     'method': method_id,
                     'name': methods[method_id].name,
@@ -182,6 +244,42 @@ class CashSession(metaclass=PoolMeta):
 
 class POSSale(metaclass=PoolMeta):
     __name__ = 'sale.point.sale'
+
+    def retail_summary(self):
+        """The figures of the sale as retail_summaries gives them, from
+        its records"""
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        SaleHandler = Push._operation_handlers()['sale']
+        round_ = self.currency.round
+        discount = Decimal(0)
+        for line in self.lines:
+            if line.base_price is None or line.unit_gross_price is None:
+                continue
+            if self.point.tax_included:
+                full = line.base_price
+            else:
+                taxes = [t for t in line.product.customer_taxes_used]
+                full = SaleHandler.unit_prices(line.base_price, taxes,
+                    self.date, False)[1]
+            quantity = Decimal(str(line.quantity))
+            discount += (round_(quantity * full)
+                - round_(quantity * line.unit_gross_price))
+        return {
+            'sale': self.id,
+            'kind': None,
+            'total': self.total or Decimal(0),
+            'tax': self.total_tax or Decimal(0),
+            'taxes': [[tax.id, base, amount] for tax, (base, amount)
+                in sorted(self.retail_tax_lines().items(),
+                    key=lambda i: i[0].id)],
+            'payments': [[p.method.id, p.amount or Decimal(0)]
+                for p in self.payments],
+            'discount': discount,
+            'employee': self.employee.id if self.employee else None,
+            'receipt_number': getattr(self, 'receipt_number', None),
+            'posting': None,
+            }
 
     cash_session = fields.Many2One(
         'sale.point.cash.session', "Cash Session", readonly=True,

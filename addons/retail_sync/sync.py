@@ -6,7 +6,7 @@ import json
 import time
 from collections import Counter
 
-from sql import For
+from sql import For, Null
 from sql.aggregate import Count, Max
 
 from trytond import backend
@@ -139,6 +139,14 @@ class Operation(ModelSQL, ModelView):
             ], "Posting", readonly=True,
         help="The posting of the operation's sale (its stock and account "
         "moves), done after the push was answered.")
+    session = fields.Many2One(
+        'sale.point.cash.session', "Cash Session", readonly=True,
+        ondelete='SET NULL',
+        help="The cash session whose figures count the operation's sale.")
+    summary = fields.Text(
+        "Summary", readonly=True,
+        help="The sale's figures computed when it was acknowledged (JSON): "
+        "the session figures add them up.")
     posting_reason = fields.Text(
         "Posting Failure", readonly=True,
         states={
@@ -158,6 +166,8 @@ class Operation(ModelSQL, ModelView):
                     (t.receipt_number, Index.Range())),
                 Index(t, (t.state, Index.Equality(cardinality='low')),
                     where=t.state == 'rejected'),
+                Index(t, (t.session, Index.Equality()),
+                    where=t.session != Null),
                 Index(t, (t.terminal, Index.Equality()),
                     (t.posting, Index.Equality(cardinality='low')),
                     where=t.posting.in_(['pending', 'failed'])),

@@ -203,6 +203,60 @@ class SessionOverrideTestCase(TestCase):
             ('150.00', '150.00', 0, []))
 
     @with_transaction()
+    def test_figures_come_from_the_acknowledged_operations(self):
+        """Each sale's figures are stored with its operation when it is
+        acknowledged, equal to those its records give (a discounted line
+        included), and the X figures add them up: they do not read the
+        sales"""
+        pool = Pool()
+        Session = pool.get('sale.point.cash.session')
+        Operation = pool.get('retail.sync.operation')
+        Sale = pool.get('sale.point.sale')
+        shop = self.shop
+        session = new_uuid()
+        operations = shift(shop, session)
+        operations.append(sale_op(shop, 4, sequence=7, session=session,
+                lines=[{'product': shop.products[0], 'quantity': '2',
+                        'unit_price': '12.00', 'price': '10.50',
+                        'discount': {'type': 'percent', 'value': '12.5'}}],
+                payments=[{'method': shop.card, 'amount': '21.00'}]))
+        results = self.push(shop, operations)
+        self.assertEqual([r['status'] for r in results], ['accepted'] * 7,
+            results)
+        record = Session(results[0]['result']['session'])
+        sales = Operation.search([
+                ('terminal', '=', shop.terminal),
+                ('type', 'in', ['sale', 'return']),
+                ], order=[('sequence', 'ASC')])
+        self.assertEqual(len(sales), 4)
+        summaries = record.retail_summaries()
+        self.assertEqual([s['sale'] for s in summaries],
+            [o.sale.id for o in sales])
+        for operation, summary in zip(sales, summaries):
+            self.assertEqual(operation.session, record)
+            from_records = Sale(operation.sale.id).retail_summary()
+            for key in ['total', 'tax', 'taxes', 'payments', 'discount',
+                    'employee', 'receipt_number']:
+                self.assertEqual(summary[key], from_records[key], key)
+        self.assertEqual(summaries[-1]['discount'], Decimal('3.00'))
+        figures = record.figures()
+        # Without the sales' records in the session the operations still
+        # give the same figures
+        cursor = Transaction().connection.cursor()
+        sale = Sale.__table__()
+        payment = pool.get('sale.point.payment').__table__()
+        ids = [o.sale.id for o in sales]
+        cursor.execute(*sale.update([sale.cash_session], [None],
+                where=sale.id.in_(ids)))
+        cursor.execute(*payment.update([payment.session], [None],
+                where=payment.sale.in_(ids)))
+        self.assertEqual(Session(record.id).retail_sales_of(), [])
+        self.assertFigures(Session(record.id).figures(),
+            {k: v for k, v in figures.items() if k != 'id'})
+        self.assertEqual(figures['sales'], 3)
+        self.assertEqual(figures['sales_total'], '81.00')
+
+    @with_transaction()
     def test_session_float_equal_to_start_needs_no_transfer(self):
         "A float equal to the start amount records no transfer"
         Session = Pool().get('sale.point.cash.session')
