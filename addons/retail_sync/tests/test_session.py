@@ -232,9 +232,9 @@ class SessionOverrideTestCase(TestCase):
         summaries = record.retail_summaries()
         self.assertEqual([s['sale'] for s in summaries],
             [o.sale.id for o in sales])
-        for operation, summary in zip(sales, summaries):
-            self.assertEqual(operation.session, record)
-            from_records = Sale(operation.sale.id).retail_summary()
+        for sale_operation, summary in zip(sales, summaries):
+            self.assertEqual(sale_operation.session, record)
+            from_records = Sale(sale_operation.sale.id).retail_summary()
             for key in ['total', 'tax', 'taxes', 'payments', 'discount',
                     'employee', 'receipt_number']:
                 self.assertEqual(summary[key], from_records[key], key)
