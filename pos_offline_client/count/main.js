@@ -72,7 +72,7 @@ async function openCount(count) {
   const entries = await state.db.entries.where('count').equals(count.id).toArray();
   entries.sort((a, b) => a.seq - b.seq);
   for (const entry of entries) state.tally.add(entry);
-  const recent = [...state.tally.lines.values()].reverse();
+  const recent = state.tally.recent();
   for (const line of recent.slice(0, SHOWN)) renderLine(line, false);
   $('line-total').textContent = `${state.tally.lines.size} lines`;
   message('');

@@ -84,6 +84,7 @@ export class Tally {
   constructor({ count, expected = [] }) {
     this.count = count;
     this.lines = new Map();
+    this.clock = 0;
     for (const e of expected) {
       if (e.count !== count.id) continue;
       const line = this.line(e.product, e.lot, null);
@@ -95,7 +96,7 @@ export class Tally {
     const key = lineKey(product, lot, lotNumber);
     let line = this.lines.get(key);
     if (!line) {
-      line = { key, product, lot, lotNumber, counted: 0, entries: 0, expected: null };
+      line = { key, product, lot, lotNumber, counted: 0, entries: 0, expected: null, last: 0 };
       this.lines.set(key, line);
     }
     return line;
@@ -107,6 +108,13 @@ export class Tally {
     const line = this.line(entry.product, entry.lot || null, entry.lot_number || null);
     line.counted += toMilli(entry.quantity);
     line.entries += 1;
+    this.clock += 1;
+    line.last = this.clock;
     return line;
+  }
+
+  // The lines, the last counted first, then those not counted yet
+  recent() {
+    return [...this.lines.values()].sort((x, y) => y.last - x.last);
   }
 }

@@ -50,6 +50,11 @@ test('entries add up per product and lot beside the expected quantity', () => {
   assert.equal(line.expected, 4000);
   assert.equal(line.entries, 2);
   assert.equal(tally.lines.size, 3);
+  // Shown again (a reload): the last counted first, the expected-only after
+  const other = new Tally({ count: { id: 3 }, expected: [{ count: 3, product: 5, lot: null, quantity: '1' }, { count: 3, product: 1, lot: null, quantity: '4' }] });
+  other.add({ product: 1, lot: null, quantity: '1' });
+  other.add({ product: 9, lot: null, quantity: '1' });
+  assert.deepEqual(other.recent().map((l) => l.product), [9, 1, 5]);
 });
 
 test('the outbox is pushed once; a refused entry is kept with its reason', async () => {
