@@ -1,0 +1,87 @@
+"""A transfer between the demo's two branches, each manager on their side
+(docs/user-manual.md "Transfers between branches"): Antwerp's manager
+requests and ships it through the JSON-RPC API the web client uses,
+Brussels' manager cannot ship it; Antwerp's cannot receive it; Brussels'
+manager finds it among the incoming transfers and receives it."""
+import datetime as dt
+
+import pytest
+
+from retail_setup.demo import DEMO_PASSWORD
+from tests.e2e.backoffice import Backoffice, manager_login
+from tests.support.rpc import RPCError
+
+
+def date(value):
+    return {'__class__': 'date', 'year': value.year, 'month': value.month,
+        'day': value.day}
+
+
+@pytest.fixture(scope='module')
+def office(backoffice):
+    return Backoffice(backoffice)
+
+
+def storage(admin, code):
+    branch, = admin.search_read('retail.branch', [('code', '=', code)],
+        ['warehouse'])
+    warehouse, = admin.model('stock.location', 'read', [branch['warehouse']],
+        ['storage_location'])
+    return branch['warehouse'], warehouse['storage_location']
+
+
+def test_transfer_from_antwerp_received_in_brussels(office):
+    admin = office.admin
+    antwerp = office.client(manager_login('ANT'), DEMO_PASSWORD)
+    brussels = office.client(manager_login('BXL'), DEMO_PASSWORD)
+    ant_warehouse, ant_storage = storage(admin, 'ANT')
+    _, bxl_storage = storage(admin, 'BXL')
+    # A product Antwerp received without a lot
+    moves = admin.search_read('stock.move', [
+            ('to_location', '=', ant_storage), ('state', '=', 'done'),
+            ('lot', '=', None), ('quantity', '>=', 3)],
+        ['product', 'unit', 'product.lot_required'])
+    move = next(m for m in moves if not m['product.']['lot_required'])
+    company = admin.context['company']
+    today = dt.date.today()
+    shipment_id, = antwerp.model('stock.shipment.internal', 'create', [{
+                'company': company, 'from_location': ant_storage,
+                'to_location': bxl_storage, 'planned_date': date(today),
+                'planned_start_date': date(today),
+                'moves': [['create', [{
+                                'product': move['product'],
+                                'unit': move['unit'], 'quantity': 2,
+                                'from_location': ant_storage,
+                                'to_location': bxl_storage,
+                                'company': company}]]],
+                }])
+    antwerp.model('stock.shipment.internal', 'wait', [shipment_id])
+    antwerp.model('stock.shipment.internal', 'assign_try', [shipment_id])
+    antwerp.model('stock.shipment.internal', 'pack', [shipment_id])
+    # Brussels cannot ship what Antwerp sends
+    with pytest.raises(RPCError) as error:
+        brussels.model('stock.shipment.internal', 'ship', [shipment_id])
+    assert 'Only the sending branch' in str(error.value)
+    antwerp.model('stock.shipment.internal', 'ship', [shipment_id])
+    shipment, = admin.model('stock.shipment.internal', 'read',
+        [shipment_id], ['state', 'number', 'from_branch', 'to_branch'])
+    assert shipment['state'] == 'shipped', shipment
+    # Antwerp sees it as outgoing, not incoming; Antwerp cannot receive it
+    assert [s['id'] for s in antwerp.search_read('stock.shipment.internal',
+            [('outgoing', '=', True), ('id', '=', shipment_id)], ['id'])] == [
+        shipment_id]
+    assert antwerp.search_read('stock.shipment.internal',
+        [('incoming', '=', True), ('id', '=', shipment_id)], ['id']) == []
+    with pytest.raises(RPCError) as error:
+        antwerp.model('stock.shipment.internal', 'do', [shipment_id])
+    assert 'Only the receiving branch' in str(error.value)
+
+    # Brussels' manager sees it as incoming and receives it as shipped
+    assert [s['id'] for s in brussels.search_read('stock.shipment.internal',
+            [('incoming', '=', True), ('id', '=', shipment_id)],
+            ['id', 'from_branch'])] == [shipment_id]
+    brussels.model('stock.shipment.internal', 'do', [shipment_id])
+    shipment, = admin.model('stock.shipment.internal', 'read',
+        [shipment_id], ['state', 'differences'])
+    assert shipment == {'id': shipment_id, 'state': 'done',
+        'differences': []}, shipment
