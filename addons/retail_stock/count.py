@@ -9,7 +9,9 @@ product and lot add up to the inventory line's counted quantity.  The
 expected quantity of a line is the ledger at the count's time, so the
 adjustments that the validation posts are differences at that time: a sale
 made after the count, synced before or after the validation, still takes its
-quantity from the stock."""
+quantity from the stock; a sale made before the count and posted after its
+validation gets a correction move back from the count's lost-and-found, so it
+is not taken twice (correct_late_sales, run after each posting of sales)."""
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
@@ -274,6 +276,82 @@ class Inventory(metaclass=PoolMeta):
         if to_save:
             Line.save(to_save)
         cls.complete_lines(inventories, fill=False)
+
+    @classmethod
+    def correct_late_sales(cls, sale_ids):
+        """Give back to the stock what a validated count already took for
+        the POS sales of sale_ids that were made before the count's time but
+        posted after its validation: the count found them gone, so its
+        adjustment took them and their own moves take them again.  The
+        correction is a done move between the count's lost-and-found and its
+        location (the reverse of the sale's or return's move), on the count's
+        date, its origin the count's line of the product (and lot)."""
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Date = pool.get('ir.date')
+        Period = pool.get('stock.period')
+        if not sale_ids:
+            return []
+        moves = Move.search([
+                ('origin.sale', 'in', list(sale_ids),
+                    'sale.point.sale.line'),
+                ('state', '=', 'done'),
+                ])
+        by_location = defaultdict(list)
+        for move in moves:
+            client_time = getattr(move.origin.sale, 'client_time', None)
+            if not client_time:
+                continue
+            for location in [move.from_location, move.to_location]:
+                if location.type == 'storage':
+                    by_location[location].append((move, client_time))
+        grouping = cls.grouping()
+        to_do = []
+        for location, items in by_location.items():
+            counts = cls.search([
+                    ('location', '=', location.id),
+                    ('state', '=', 'done'),
+                    ('retail_branch', '!=', None),
+                    ('count_time', '>=', min(t for _, t in items)),
+                    ], order=[('count_time', 'ASC'), ('id', 'ASC')])
+            if not counts:
+                continue
+            for move, client_time in items:
+                key = tuple(getattr(getattr(move, f), 'id', getattr(move, f))
+                    for f in grouping)
+                for count in counts:
+                    if count.count_time < client_time:
+                        continue
+                    lines = [l for l in count.lines if l.unique_key == key]
+                    if not lines:
+                        continue
+                    line, = lines
+                    date = count.date
+                    if Period.search([
+                                ('company', '=', count.company.id),
+                                ('date', '>=', date),
+                                ('state', '=', 'closed'),
+                                ], limit=1):
+                        date = Date.today()
+                    lost_found = location.lost_found_used
+                    if not lost_found:
+                        break
+                    out = move.from_location == location
+                    correction = Move(
+                        product=move.product, lot=getattr(move, 'lot', None),
+                        unit=move.unit, quantity=move.quantity,
+                        from_location=lost_found if out else location,
+                        to_location=location if out else lost_found,
+                        effective_date=date, planned_date=date,
+                        company=count.company, origin=line)
+                    to_do.append(correction)
+                    # Only the first count after the sale took it
+                    break
+        if to_do:
+            Move.save(to_do)
+            with Transaction().set_context(_skip_warnings=True):
+                Move.do(to_do)
+        return to_do
 
     @classmethod
     def confirm(cls, inventories):

@@ -138,6 +138,13 @@ class Push(metaclass=PoolMeta):
         return handlers
 
     @classmethod
+    def post_sales(cls, batch, ids):
+        "Correct the counts validated before these sales were posted"
+        super().post_sales(batch, ids)
+        Inventory = Pool().get('stock.inventory')
+        Inventory.correct_late_sales(ids)
+
+    @classmethod
     def lot_unit_price(cls, batch, product, quantity, date, lots):
         """The markdown price of the line's lots in the terminal's branch on
         the sale's date, when every lot of the line has the same one"""
