@@ -80,6 +80,16 @@ def test_transfer_from_antwerp_received_in_brussels(office):
     assert [s['id'] for s in brussels.search_read('stock.shipment.internal',
             [('incoming', '=', True), ('id', '=', shipment_id)],
             ['id', 'from_branch'])] == [shipment_id]
+    # Each side reads the other's location by its name, as the lists and
+    # forms of the back office show it; not the other branch's warehouse
+    for client in [antwerp, brussels]:
+        shipment, = client.model('stock.shipment.internal', 'read',
+            [shipment_id], ['from_location.rec_name', 'to_location.rec_name'])
+        assert shipment['from_location.']['rec_name'], shipment
+        assert shipment['to_location.']['rec_name'], shipment
+    with pytest.raises(RPCError):
+        brussels.model('stock.location', 'read', [ant_warehouse],
+            ['rec_name'])
     brussels.model('stock.shipment.internal', 'do', [shipment_id])
     shipment, = admin.model('stock.shipment.internal', 'read',
         [shipment_id], ['state', 'differences'])

@@ -43,6 +43,19 @@ def loss_location():
     return Pool().get('ir.model.data').get_id('stock', 'location_lost_found')
 
 
+class Location(metaclass=PoolMeta):
+    __name__ = 'stock.location'
+    # Reverse links for the record rule that lets each branch read the
+    # locations of the other side of its transfers (retail's rule hides the
+    # locations of other branches' warehouses)
+    retail_transfers_out = fields.One2Many(
+        'stock.shipment.internal', 'from_location', "Transfers Out",
+        readonly=True)
+    retail_transfers_in = fields.One2Many(
+        'stock.shipment.internal', 'to_location', "Transfers In",
+        readonly=True)
+
+
 class ShipmentInternal(ChangeLogMixin, metaclass=PoolMeta):
     __name__ = 'stock.shipment.internal'
 
