@@ -296,7 +296,7 @@ class Push(Model):
         batch.preload([o for o in operations if o['uuid'] not in known])
         results = {}
         to_create = []
-        repeated = []
+        repeated = set()
         for data in sorted(operations,
                 key=lambda o: schema.valid_int(o.get('sequence')) or 0):
             uuid = data['uuid']
@@ -304,7 +304,7 @@ class Push(Model):
                 results[uuid] = known[uuid].answer()
                 continue
             if uuid in results:
-                repeated.append(uuid)
+                repeated.add(uuid)
                 continue
             type_ = data.get('type')
             handler = handlers.get(type_) if isinstance(type_, str) else None
@@ -320,10 +320,6 @@ class Push(Model):
             uuid = entry['values']['uuid']
             results[uuid] = {'uuid': uuid, 'status': 'rejected',
                 'reason': entry['rejected']}
-        for uuid in repeated:
-            # The same uuid twice in a batch
-            results[uuid] = dict(results[uuid], status='duplicate',
-                first_status=results[uuid]['status'])
         cls.finish(batch)
         for answer in results.values():
             result = answer.get('result')
@@ -357,7 +353,18 @@ class Push(Model):
         sequences = [s for s in sequences if s is not None]
         if sequences and max(sequences) > (terminal.sync_sequence or 0):
             cls.lock_terminal(terminal, {'sync_sequence': max(sequences)})
-        return [results[o['uuid']] for o in operations]
+        # The same uuid again in the batch: applied once, at its first
+        # place; the next places are answered as its duplicates
+        answers, seen = [], set()
+        for data in operations:
+            uuid = data['uuid']
+            answer = results[uuid]
+            if uuid in repeated and uuid in seen:
+                answer = dict(answer, status='duplicate',
+                    first_status=answer['status'])
+            seen.add(uuid)
+            answers.append(answer)
+        return answers
 
     @classmethod
     def enqueue_posting(cls, operations):

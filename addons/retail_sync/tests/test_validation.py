@@ -200,6 +200,22 @@ class ValidationTestCase(TestCase):
                 mutate(bad)
                 self.push_one_bad(bad, field)
 
+    def test_same_uuid_twice_in_a_batch(self):
+        """An operation sent twice in one push is applied once: the first
+        is answered as applied, the second as its duplicate"""
+        before = counts()
+        sale = self.sale()
+        status, data = Api(self.key).push([sale, dict(sale)])
+        self.assertEqual(status, 200, data)
+        first, second = data['results']
+        self.assertEqual(first['status'], 'accepted', first)
+        self.assertNotIn('first_status', first)
+        self.assertEqual(second['status'], 'duplicate', second)
+        self.assertEqual(second['first_status'], 'accepted', second)
+        self.assertEqual(second['result'], first['result'])
+        sales, operations, _ = counts()
+        self.assertEqual((sales, operations), (before[0] + 1, before[1] + 1))
+
     def test_customer_fields(self):
         "A customer field with a control character (NUL, tab or line break)"
         " is rejected, nothing written"
