@@ -334,7 +334,9 @@ def test_touch_selling_with_the_grid_and_quick_keys(till, backend):
     page.locator('#variant-values button').last.click()
     page.wait_for_selector('#variant-values', state='detached')
     name = page.evaluate("() => pos.ui.order.lines.at(-1).name")
-    assert name.startswith(template) and '(' in name and ',' in name, name
+    # The back office's name: the template's, then the values in the order
+    # of its axes ("Oxford Shirt — M / Pink")
+    assert name.startswith(f'{template} — ') and ' / ' in name, name
     # another tile of a single product sells it at once
     tab = page.locator('#category-tabs button').first
     tab.click()
