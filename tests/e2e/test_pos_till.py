@@ -336,7 +336,8 @@ def test_touch_selling_with_the_grid_and_quick_keys(till, backend):
     name = page.evaluate("() => pos.ui.order.lines.at(-1).name")
     # The back office's name: the template's, then the values in the order
     # of its axes ("Oxford Shirt — M / Pink")
-    assert name.startswith(f'{template} — ') and ' / ' in name, name
+    assert name.startswith(template) and ' — ' in name and ' / ' in name, (
+        name, template)
     # another tile of a single product sells it at once
     tab = page.locator('#category-tabs button').first
     tab.click()
