@@ -203,8 +203,11 @@ class ShipmentInternal(ChangeLogMixin, metaclass=PoolMeta):
         cls._check_side(shipments, 'from')
         super().ship(shipments)
         # The incoming moves are made per lot when the lots are known: the
-        # one made before, without a lot, is left empty
+        # one made before, without a lot, is left empty; a transfer between
+        # branches drops it (its receipt is lot by lot), another internal
+        # shipment keeps Tryton's behaviour
         Move.delete([m for s in cls.browse(shipments)
+                if s.from_branch and s.to_branch
                 for m in s.incoming_moves
                 if not m.quantity and m.state in {'staging', 'draft'}])
 
