@@ -292,9 +292,11 @@ class Push(metaclass=PoolMeta):
         journal = data.get('journal')
         values['journal_state'] = state
         values['journal_hash'] = given
-        if isinstance(journal, dict) and isinstance(
-                journal.get('previous'), str):
-            values['journal_previous'] = journal['previous'][:64]
+        if (isinstance(journal, dict)
+                and isinstance(journal.get('previous'), str)
+                and HASH_RE.match(journal['previous'])):
+            # Only a hash is kept: a malformed one is the break's reason
+            values['journal_previous'] = journal['previous']
         values['journal_break'] = reason
         if given:
             # The chain goes on from the entry as the terminal made it: one

@@ -200,6 +200,15 @@ class ValidationTestCase(TestCase):
                 mutate(bad)
                 self.push_one_bad(bad, field)
 
+    def test_malformed_journal_previous(self):
+        """A journal whose previous hash has a control character is a
+        broken link of the chain, not a server error"""
+        sale = self.sale()
+        sale['journal'] = {'hash': '0' * 64, 'previous': "1\t\x00n"}
+        status, data = Api(self.key).push([sale])
+        self.assertEqual(status, 200, data)
+        self.assertEqual(data['results'][0]['status'], 'accepted', data)
+
     def test_same_uuid_twice_in_a_batch(self):
         """An operation sent twice in one push is applied once: the first
         is answered as applied, the second as its duplicate"""
