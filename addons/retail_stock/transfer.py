@@ -5,6 +5,8 @@ transit location, received lot by lot with the differences recorded, each
 branch acting on its side only"""
 from decimal import Decimal
 
+from sql import Null, Union
+
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.modules.retail_sync.changelog import ChangeLogMixin
@@ -54,6 +56,53 @@ class Location(metaclass=PoolMeta):
     retail_transfers_in = fields.One2Many(
         'stock.shipment.internal', 'to_location', "Transfers In",
         readonly=True)
+
+
+class Employee(metaclass=PoolMeta):
+    __name__ = 'company.employee'
+    # For the record rule that lets each branch read the names of the other
+    # side's employees on its transfers (retail's rule hides the employees
+    # of other branches)
+    retail_transfer_colleague = fields.Function(fields.Boolean(
+            "Transfer Colleague",
+            help="Assigned, packed, shipped, received or recorded a "
+            "difference of a transfer of the user's branches."),
+        'get_transfer_colleague', searcher='search_transfer_colleague')
+
+    @classmethod
+    def get_transfer_colleague(cls, employees, name):
+        found = set(cls.search([
+                    ('id', 'in', [e.id for e in employees]),
+                    ('retail_transfer_colleague', '=', True),
+                    ]))
+        return {e.id: e in found for e in employees}
+
+    @classmethod
+    def search_transfer_colleague(cls, name, clause):
+        pool = Pool()
+        Shipment = pool.get('stock.shipment.internal')
+        Difference = pool.get('retail.stock.transfer.difference')
+        User = pool.get('res.user')
+        _, operator, value = clause
+        warehouses = User.get_branch_warehouses()
+        with without_check_access():
+            shipments = Shipment.search(['OR',
+                    ('from_location', 'child_of', warehouses, 'parent'),
+                    ('to_location', 'child_of', warehouses, 'parent'),
+                    ], query=True)
+        shipment = Shipment.__table__()
+        difference = Difference.__table__()
+        columns = [shipment.assigned_by, shipment.packed_by,
+            shipment.shipped_by, shipment.done_by]
+        query = Union(*(shipment.select(column,
+                    where=shipment.id.in_(shipments) & (column != Null))
+                for column in columns),
+            difference.select(difference.employee,
+                where=difference.shipment.in_(shipments)
+                & (difference.employee != Null)))
+        if (operator == '=') == bool(value):
+            return [('id', 'in', query)]
+        return [('id', 'not in', query)]
 
 
 class ShipmentInternal(ChangeLogMixin, metaclass=PoolMeta):
@@ -205,11 +254,15 @@ class ShipmentInternal(ChangeLogMixin, metaclass=PoolMeta):
         # The incoming moves are made per lot when the lots are known: the
         # one made before, without a lot, is left empty; a transfer between
         # branches drops it (its receipt is lot by lot), another internal
-        # shipment keeps Tryton's behaviour
-        Move.delete([m for s in cls.browse(shipments)
-                if s.from_branch and s.to_branch
-                for m in s.incoming_moves
-                if not m.quantity and m.state in {'staging', 'draft'}])
+        # shipment keeps Tryton's behaviour. The sending branch's user does
+        # not manage the receiving branch's moves: the empty move goes as
+        # part of shipping, not by the user's rights
+        empty = [m for s in cls.browse(shipments)
+            if s.from_branch and s.to_branch
+            for m in s.incoming_moves
+            if not m.quantity and m.state in {'staging', 'draft'}]
+        with without_check_access():
+            Move.delete(Move.browse(empty))
 
     @classmethod
     def do(cls, shipments):
