@@ -31,6 +31,7 @@ A schedule is made from a seed (`Schedule.generate`), and printed with it
 (`str(schedule)`), so a failure replays with the same seed."""
 import asyncio
 import random
+import sys
 import threading
 
 KINDS = ('cut_request', 'drop_answer', 'cut_answer', 'delay', 'duplicate',
@@ -274,7 +275,12 @@ class FaultProxy:
                 writer.write(with_header(head + sep, b'Connection', b'close')
                     + body)
                 await writer.drain()
-        except (Upstream, ConnectionError, asyncio.IncompleteReadError):
+        except Upstream as exc:
+            # the till sees its connection closed: say why
+            self.log.append((index, f'upstream: {exc}'))
+            print(f"fault proxy :{self.port}: request {index}: {exc}",
+                file=sys.stderr, flush=True)
+        except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             writer.close()

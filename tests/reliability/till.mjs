@@ -41,6 +41,23 @@ const { loadLocalStock } = await load('src/db/stock.js');
 const APP_VERSION = 'fault-suite';
 const tills = new Map();
 
+// fetch as the engine uses it, saying on stderr why a request failed at the
+// connection: "fetch failed" alone hides the cause (refused, reset, closed)
+function tracedFetch(name) {
+  return async (url, options) => {
+    try {
+      return await globalThis.fetch(url, options);
+    } catch (error) {
+      if (error?.name !== 'AbortError') {
+        const cause = error?.cause;
+        const why = cause ? `${cause.code || cause.name}: ${cause.message}` : String(error);
+        process.stderr.write(`till ${name}: ${options?.method || 'GET'} ${new URL(url).pathname.split('/').pop()} failed (${why}) at ${new Date().toISOString()}\n`);
+      }
+      throw error;
+    }
+  };
+}
+
 // A seeded generator (mulberry32): the same seed, the same shift
 function rng(seed) {
   let a = seed >>> 0;
@@ -87,6 +104,7 @@ class Tab {
   api(serverUrl, timeout = 10000) {
     return new SyncApi({
       serverUrl, database: this.device.database, deviceKey: this.deviceKey, appVersion: APP_VERSION, timeout,
+      fetchImpl: tracedFetch(this.till.name),
     });
   }
 
