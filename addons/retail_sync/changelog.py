@@ -3,8 +3,8 @@
 """The change log: every modification of data a terminal needs appends, in
 the same transaction, a row (kind, record, branch) that pulls read with a
 cursor.  Models are extended through the pool and log in on_modification."""
-from sql import Null
-from sql.operators import Or
+from sql import Literal, Null
+from sql.operators import Exists, Or
 
 from trytond import backend
 from trytond.model import Index, ModelSQL, fields
@@ -70,6 +70,11 @@ class Change(ModelSQL):
         t = cls.__table__()
         cls._sql_indexes.update({
                 Index(t, (t.txid, Index.Range()), (t.id, Index.Range())),
+                # A later change of the same record in the same
+                # transaction (changes_after sends the last one only)
+                Index(t, (t.txid, Index.Equality()),
+                    (t.record, Index.Equality()),
+                    (t.kind, Index.Equality()), (t.id, Index.Range())),
                 })
 
     @classmethod
@@ -153,9 +158,17 @@ class Change(ModelSQL):
     @classmethod
     def changes_after(cls, cursor_value, branch, limit):
         """Return up to limit change rows (id, kind, record, txid) after the
-        cursor, visible to branch, and whether more may follow."""
+        cursor, visible to branch, and whether more may follow.
+
+        A record logged several times by one transaction (a price change
+        logs a variant for its list price and again for the gross price
+        computed from it) comes once: its last row in that transaction; the
+        rows before it are passed over.  The state sent is the record's
+        state now anyway, and the row kept is never before the cursor when
+        one passed over is after it."""
         txid, last_id = parse_cursor(cursor_value)
         table = cls.__table__()
+        later = cls.__table__()
         where = (
             (table.txid > txid)
             | ((table.txid == txid) & (table.id > last_id)))
@@ -164,6 +177,12 @@ class Change(ModelSQL):
             # Never pass a transaction that may still commit rows below
             where &= table.txid < horizon
         where &= Or([table.branch == Null, table.branch == branch])
+        where &= ~Exists(later.select(Literal(1),
+                where=(later.txid == table.txid)
+                & (later.record == table.record)
+                & (later.kind == table.kind)
+                & (later.id > table.id)
+                & Or([later.branch == Null, later.branch == branch])))
         cursor = Transaction().connection.cursor()
         cursor.execute(*table.select(
                 table.id, table.kind, table.record, table.txid,

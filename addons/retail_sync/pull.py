@@ -5,12 +5,16 @@ retail.sync.pull (_kinds), serialised for the wire, scoped to the shared
 catalog and the terminal's branch; pages of a bootstrap and the changes
 after a cursor."""
 import base64
+import hashlib
 import json
-from collections import defaultdict
+import threading
+import time
+from collections import OrderedDict, defaultdict
 
 from sql import Literal, Null
 from sql.aggregate import Count
 
+from trytond import config
 from trytond.model import Model
 from trytond.pool import Pool
 from trytond.transaction import Transaction
@@ -36,14 +40,19 @@ class PulledKind:
     bootstrap: (scope, after) -> (table, id column, where, group_by): the
         query of the ids a bootstrap sends, after an id
     single: scope -> id or None: a kind of one record per terminal
+    per_terminal: the data of a record depends on the terminal that pulls
+        it, not only on its branch (the terminal record: each till gets its
+        own): a delta page holding such a change is made for its terminal
+        alone, never shared with the other tills of the branch (PageCache)
 
     The changes a pull sends are logged by the models (changelog.py,
     ChangeLogMixin) under the same name."""
 
     def __init__(self, name, serialise, model=None, branch_field=None,
-            bootstrap=None, single=None):
+            bootstrap=None, single=None, per_terminal=False):
         assert model or bootstrap or single, name
         self.name = name
+        self.per_terminal = per_terminal
         self.serialise = serialise
         self.model = model
         self.branch_field = branch_field
@@ -129,7 +138,7 @@ def builtin_kinds():
     return [
         PulledKind('branch', ser['branch'], single=lambda s: s.branch.id),
         PulledKind('terminal', ser['terminal'],
-            single=lambda s: s.terminal.id),
+            single=lambda s: s.terminal.id, per_terminal=True),
         PulledKind('company', ser['company'], single=lambda s: s.company.id),
         PulledKind('uom', ser['uom'], model='product.uom'),
         PulledKind('category', ser['category'], model='product.category'),
@@ -244,18 +253,100 @@ def bootstrap_page(scope, token, limit):
         ), None, total
 
 
-def delta(scope, cursor_value, limit):
-    "Return (changes, cursor, has_more) after cursor"
-    pool = Pool()
-    Change = pool.get('retail.sync.change')
-    Pull = pool.get('retail.sync.pull')
+class RawJSON(bytes):
+    "A value already encoded as JSON (routes.json_response inserts it)"
+
+
+class PageCache:
+    """Delta pages made once and served to every till that asks for the
+    same page, in this process.
+
+    The change log of the shared catalog and of a branch is the same for
+    all its tills: after a price change every till of the branch pulls the
+    same pages.  A page is keyed by what the tills pulling it share (the
+    database, the branch, and the terminal when the page holds a kind that
+    is per_terminal) and by the change rows it holds (their ids): a page
+    made from other rows (a change logged since, in the range of the page)
+    is another key.  The data of a page is the records' state when it was
+    made; a record changed since then has a later change row, which the
+    till pulls after that page.  An entry lives `ttl` seconds at most; the
+    least recently used go first beyond `max_bytes` (the JSON held)."""
+
+    def __init__(self, max_bytes, ttl):
+        self.max_bytes = max_bytes
+        self.ttl = ttl
+        self._pages = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key):
+        "The (JSON of the changes, count) of the page, or None"
+        now = time.monotonic()
+        with self._lock:
+            entry = self._pages.get(key)
+            if entry is not None and now - entry[0] > self.ttl:
+                self._drop(key)
+                entry = None
+            if entry is None:
+                self.misses += 1
+                return None
+            self._pages.move_to_end(key)
+            self.hits += 1
+            return entry[1]
+
+    def put(self, key, value):
+        body, _ = value
+        if len(body) > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._pages:
+                self._drop(key)
+            self._pages[key] = (time.monotonic(), value)
+            self._bytes += len(body)
+            while self._bytes > self.max_bytes:
+                self._drop(next(iter(self._pages)))
+
+    def _drop(self, key):
+        _, (body, _) = self._pages.pop(key)
+        self._bytes -= len(body)
+
+    def clear(self):
+        with self._lock:
+            self._pages.clear()
+            self._bytes = 0
+
+
+_page_cache = None
+
+
+def page_cache():
+    """The process's PageCache, sized by [retail_sync] delta_cache_size
+    (bytes of JSON, 0 for none) and delta_cache_ttl (seconds)"""
+    global _page_cache
+    size = config.getint('retail_sync', 'delta_cache_size',
+        default=64 * 1024 * 1024)
+    if size <= 0:
+        return None
+    if _page_cache is None:
+        _page_cache = PageCache(size, config.getint(
+                'retail_sync', 'delta_cache_ttl', default=300))
+    return _page_cache
+
+
+def _delta_rows(scope, cursor_value, limit):
+    Change = Pool().get('retail.sync.change')
     rows, has_more = Change.changes_after(
         cursor_value, scope.branch.id, limit)
     if not rows:
-        return [], cursor_value, False
+        return rows, cursor_value, False
     last = rows[-1]
-    new_cursor = format_cursor(last[3], last[0])
-    # Each record once, in its state now
+    return rows, format_cursor(last[3], last[0]), has_more
+
+
+def _delta_changes(scope, rows):
+    "The changes of the rows: each record once, in its state now"
+    Pull = Pool().get('retail.sync.pull')
     by_kind = defaultdict(dict)
     order = []
     for id_, kind, record, _ in rows:
@@ -276,4 +367,38 @@ def delta(scope, cursor_value, limit):
                 'kind': kind, 'id': record,
                 'op': 'upsert' if value is not None else 'delete',
                 'data': value})
-    return changes, new_cursor, has_more
+    return changes
+
+
+def delta(scope, cursor_value, limit):
+    "Return (changes, cursor, has_more) after cursor"
+    rows, new_cursor, has_more = _delta_rows(scope, cursor_value, limit)
+    if not rows:
+        return [], new_cursor, False
+    return _delta_changes(scope, rows), new_cursor, has_more
+
+
+def delta_page(scope, cursor_value, limit, cache=None):
+    """Return (changes as RawJSON, count, cursor, has_more) after cursor;
+    the page is taken from cache (a PageCache) when another till of the
+    branch asked for the same change rows, and put in it otherwise"""
+    rows, new_cursor, has_more = _delta_rows(scope, cursor_value, limit)
+    if not rows:
+        return RawJSON(b'[]'), 0, new_cursor, False
+    key = None
+    if cache is not None:
+        Pull = Pool().get('retail.sync.pull')
+        kinds = Pull._kinds()
+        per_terminal = any(kinds[k].per_terminal
+            for k in {r[1] for r in rows} if k in kinds)
+        key = (Transaction().database.name, scope.company.id,
+            scope.branch.id, scope.terminal.id if per_terminal else None,
+            hashlib.blake2b(repr(rows).encode(), digest_size=16).digest())
+        value = cache.get(key)
+        if value is not None:
+            return RawJSON(value[0]), value[1], new_cursor, has_more
+    changes = _delta_changes(scope, rows)
+    body = json.dumps(changes, separators=(',', ':')).encode('utf-8')
+    if key is not None:
+        cache.put(key, (body, len(changes)))
+    return RawJSON(body), len(changes), new_cursor, has_more

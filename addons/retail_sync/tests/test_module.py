@@ -7,7 +7,8 @@ from unittest import mock
 
 from trytond.modules.retail.tests.views import (
     unapplied_view_extensions, unrenderable_tree_columns)
-from trytond.modules.retail_sync.pull import Scope, bootstrap_page, delta
+from trytond.modules.retail_sync.pull import (
+    PageCache, Scope, bootstrap_page, delta, delta_page)
 from trytond.modules.retail_sync.tests.tools import (
     committed, operation, pull_own_changes, push_and_post, sale_op, setup_shop)
 from trytond.pool import Pool
@@ -227,6 +228,83 @@ class RetailSyncTestCase(ModuleTestCase):
             if not more:
                 break
         self.assertEqual(sorted(set(seen)), sorted(shop.products))
+
+    @with_transaction()
+    def test_price_change_sends_each_product_once(self):
+        "A price change sends each variant once, across pages too"
+        pool = Pool()
+        Template = pool.get('product.template')
+        Change = pool.get('retail.sync.change')
+        shop = self.shop()
+        cursor = self.cursor_now()
+        templates = list({p.template for p in
+                pool.get('product.product').browse(shop.products)})
+        # One write as a price import does: the list price and the gross
+        # price computed from it both log the variants
+        Template.write(templates, {'list_price': Decimal('7.77')})
+        logged = Change.search([
+                ('kind', '=', 'product'),
+                ('record', 'in', shop.products),
+                ('id', '>', int(cursor.split('.')[2])),
+                ], count=True)
+        self.assertGreater(logged, len(shop.products))
+        seen = []
+        while True:
+            changes, cursor, more = self.pull(shop, cursor, limit=2)
+            seen += [c['id'] for c in changes if c['kind'] == 'product']
+            if not more:
+                break
+        self.assertEqual(sorted(seen), sorted(shop.products))
+
+    @with_transaction()
+    def test_delta_pages_are_shared_by_the_tills_of_a_branch(self):
+        """The tills of a branch pulling the same change rows get the page
+        made once; a change logged since makes another page; a page
+        holding the terminal kind is each terminal's own"""
+        from trytond.modules.retail.tests.test_module import create_terminal
+        pool = Pool()
+        Template = pool.get('product.template')
+        Terminal = pool.get('sale.point')
+        shop = self.shop()
+        first = self.terminal(shop)
+        second = create_terminal(first.branch, 'S1B', name="Till S1B")
+        cache = PageCache(1 << 20, 300)
+        cursor = self.cursor_now()
+        templates = list({p.template for p in
+                pool.get('product.product').browse(shop.products)})
+        Template.write(templates, {'list_price': Decimal('7.77')})
+
+        def page(terminal, after=cursor):
+            body, count, next_cursor, _ = delta_page(
+                Scope(terminal), after, 1000, cache=cache)
+            return json.loads(body), count, next_cursor
+        changes, count, end = page(first)
+        self.assertEqual((cache.hits, cache.misses), (0, 1))
+        self.assertEqual(count, len(shop.products))
+        self.assertEqual({c['data']['list_price'] for c in changes},
+            {'7.77'})
+        self.assertEqual(page(second), (changes, count, end))
+        self.assertEqual((cache.hits, cache.misses), (1, 1))
+
+        # A change since: other rows, another page, the state now
+        Template.write(templates, {'list_price': Decimal('8.88')})
+        changes, _, _ = page(second)
+        self.assertEqual({c['data']['list_price'] for c in changes},
+            {'8.88'})
+        self.assertEqual(cache.misses, 2)
+
+        # The terminal kind: each till its own terminal, never the page of
+        # another till
+        after = self.cursor_now()
+        Terminal.write([first, second], {'name': "Renamed"})
+        mine = {}
+        for terminal in [first, second]:
+            changes, _, _ = page(terminal, after)
+            mine[terminal.id] = {c['id']: c['op'] for c in changes
+                if c['kind'] == 'terminal'}
+        self.assertEqual(mine, {
+                first.id: {first.id: 'upsert', second.id: 'delete'},
+                second.id: {first.id: 'delete', second.id: 'upsert'}})
 
     # 4. Push
 
