@@ -47,7 +47,8 @@ worker processes did the work.
 Usage: .venv/bin/python tests/benchmarks/bench_load.py
     [--products 20000] [--terminals 50] [--tills 100] [--storm-sales 500]
     [--storm-batch 100] [--burst-pushes 4] [--burst-size 25]
-    [--price-change 10000] [--wsgi-workers 4]
+    [--price-change 10000] [--wsgi-workers 4] [--compare-uncached]
+    [--scenarios pull,burst,storm]
 """
 import argparse
 import collections
@@ -216,14 +217,21 @@ class Topology:
 
     def __init__(self, directory, pg_uri, wsgi_workers, queue_workers=2):
         self.directory = directory
+        self.pg_uri = pg_uri
         self.port = free_port()
         self.config = os.path.join(directory, 'trytond.conf')
-        srv.write_config(self.config, pg_uri, self.port,
-            db_path=os.path.join(directory, 'db'),
-            extra={'queue': {'worker': 'True'}})
+        self.configure()
         self.wsgi_workers = wsgi_workers
         self.queue_workers = queue_workers
         self.processes = []
+
+    def configure(self, retail_sync=None):
+        "Write trytond.conf, with these [retail_sync] options"
+        extra = {'queue': {'worker': 'True'}}
+        if retail_sync:
+            extra['retail_sync'] = retail_sync
+        srv.write_config(self.config, self.pg_uri, self.port,
+            db_path=os.path.join(self.directory, 'db'), extra=extra)
 
     @property
     def url(self):
@@ -620,9 +628,10 @@ class Bench:
                     return
         run_together(terminals, pull)
 
-    def price_change(self, admin, tills, cursor):
+    def price_change(self, admin, tills, cursor, price='7.77'):
         args = self.args
-        self.catch_up(tills, cursor)
+        if cursor:
+            self.catch_up(tills, cursor)
         templates = admin.model('product.template', 'search',
             [('code', 'like', 'SC%')], 0, args.price_change,
             [('id', 'ASC')])
@@ -630,7 +639,7 @@ class Bench:
         # As an import of a price file does it: writes of 500 templates
         for i in range(0, len(templates), 500):
             admin.model('product.template', 'write', templates[i:i + 500],
-                {'list_price': {'__class__': 'Decimal', 'decimal': '7.77'}})
+                {'list_price': {'__class__': 'Decimal', 'decimal': price}})
         written = time.monotonic() - started
         say(f"3. price change: list price of {len(templates)} templates "
             f"written through the back office's RPC (writes of 500) in "
@@ -840,6 +849,14 @@ class Bench:
         if 'pull' in args.scenarios:
             try:
                 self.price_change(admin, tills, cursor)
+                if args.compare_uncached:
+                    # The same again, every page made for its request
+                    self.topology.stop()
+                    self.topology.configure({'delta_cache_size': '0'})
+                    self.topology.start()
+                    say("   again without the page cache "
+                        "([retail_sync] delta_cache_size = 0):")
+                    self.price_change(admin, tills, None, price='8.88')
             except Exception as e:
                 # The push scenarios and their proof still run
                 say(f"3. price change FAILED: {e!r}")
@@ -874,6 +891,9 @@ def main():
     parser.add_argument('--burst-size', type=int, default=25)
     parser.add_argument('--price-change', type=int, default=10000)
     parser.add_argument('--wsgi-workers', type=int, default=4)
+    parser.add_argument('--compare-uncached', action='store_true',
+        help="after the price change and its pulls, another price change "
+        "pulled with the delta page cache off (delta_cache_size = 0)")
     parser.add_argument('--post-timeout', type=int, default=1800,
         help="seconds to wait for the posting to finish")
     parser.add_argument('--scenarios', default='pull,burst,storm',
