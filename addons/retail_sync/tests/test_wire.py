@@ -3,9 +3,11 @@
 """Decimal strings on the wire: dec() gives the plain notation of every
 Decimal, exponents included, without trailing zeros"""
 import random
+import time
 import unittest
 from decimal import Decimal
 
+from trytond.modules.retail_sync.pull import PageCache
 from trytond.modules.retail_sync.wire import dec
 
 
@@ -37,3 +39,29 @@ class WireTestCase(unittest.TestCase):
         self.assertIsNone(dec(None))
         self.assertEqual(dec(Decimal('1E+1')), '10')
         self.assertEqual(dec(Decimal('5E-7')), '0.0000005')
+
+
+class PageCacheTestCase(unittest.TestCase):
+    "The delta pages a process keeps"
+
+    def test_least_recently_used_go_first(self):
+        "Beyond its size, the pages asked for longest ago are dropped"
+        cache = PageCache(10, 300)
+        cache.put('a', (b'1234', 1))
+        cache.put('b', (b'1234', 1))
+        self.assertEqual(cache.get('a'), (b'1234', 1))
+        cache.put('c', (b'1234', 1))
+        self.assertIsNone(cache.get('b'))
+        self.assertEqual(cache.get('a'), (b'1234', 1))
+        self.assertEqual(cache.get('c'), (b'1234', 1))
+        # a page larger than the cache is not kept
+        cache.put('d', (b'x' * 11, 1))
+        self.assertIsNone(cache.get('d'))
+        self.assertEqual((cache.hits, cache.misses), (3, 2))
+
+    def test_pages_expire(self):
+        "A page is answered for ttl seconds at most"
+        cache = PageCache(100, 0)
+        cache.put('a', (b'[]', 0))
+        time.sleep(0.01)
+        self.assertIsNone(cache.get('a'))
