@@ -384,61 +384,6 @@ class TaxesPerRate(ExportMixin, Report):
         return date_period([s.date for s in records])
 
 
-class StockValuation(ExportMixin, Report):
-    "Stock Valuation per Branch"
-    __name__ = 'retail.report.stock_valuation'
-
-    @classmethod
-    def export_title(cls):
-        return "Stock valuation"
-
-    @classmethod
-    def export_columns(cls):
-        return [
-            col('code', "Code"),
-            col('product', "Product"),
-            col('quantity', "Quantity", 'quantity'),
-            col('unit', "Unit"),
-            col('cost_price', "Cost price", 'money'),
-            col('value', "Value", 'money', True),
-            ]
-
-    @classmethod
-    def export_rows(cls, branches, data):
-        pool = Pool()
-        Date = pool.get('ir.date')
-        Product = pool.get('product.product')
-        today = Date.today()
-        rows = []
-        for branch in sorted(branches, key=lambda b: b.rec_name):
-            if not branch.warehouse:
-                continue
-            with Transaction().set_context(
-                    locations=[branch.warehouse.id], stock_date_end=today,
-                    with_childs=True, company=branch.company.id):
-                products = Product.search([
-                        ('type', '=', 'goods'),
-                        ('quantity', '!=', 0),
-                        ], order=[('code', 'ASC'), ('id', 'ASC')])
-                for product in products:
-                    cost = product.cost_price or Decimal(0)
-                    quantity = Decimal(str(product.quantity))
-                    rows.append((branch.rec_name, {
-                                'code': product.code or '',
-                                'product': product.rec_name,
-                                'quantity': quantity,
-                                'unit': product.default_uom.symbol,
-                                'cost_price': cost,
-                                'value': branch.company.currency.round(
-                                    quantity * cost),
-                                }))
-        return rows
-
-    @classmethod
-    def export_period(cls, records, rows):
-        return Pool().get('ir.date').today().isoformat()
-
-
 class Conflicts(ExportMixin, Report):
     "Sync Conflicts"
     __name__ = 'retail.report.conflicts'

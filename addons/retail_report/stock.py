@@ -1,10 +1,10 @@
 # This file is part of the retail suite.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
-"""The exports of retail_stock's lists (near-expiry lots, low stock, lot
-traceability) in CSV, Excel and PDF, with the same rules as the other
-exports (export.py ExportMixin). They live here, on top of retail_stock,
-as every export does: retail_report is the reporting layer and depends on
-the modules whose records it reports"""
+"""The stock exports (stock valuation per branch, and retail_stock's lists:
+near-expiry lots, low stock, lot traceability) in CSV, Excel and PDF, with
+the same rules as the other exports (export.py ExportMixin). They live
+here, on top of retail_stock, as every export does: retail_report is the
+reporting layer and depends on the modules whose records it reports"""
 import datetime as dt
 from decimal import Decimal
 
@@ -12,6 +12,7 @@ from trytond.modules.retail.stock import sell_by
 from trytond.modules.retail_stock.expiry import recall_lines
 from trytond.pool import Pool
 from trytond.report import Report
+from trytond.transaction import Transaction
 
 from .export import NO_BRANCH, ExportMixin, col, date_period
 
@@ -29,9 +30,117 @@ def stock_value(product, qty, company):
     return company.currency.round(qty * cost)
 
 
-class NearExpiry(ExportMixin, Report):
+class StockListExport(ExportMixin):
+    """An export of a stock list as of today: a row per line of a branch
+    (a lot, a product), with the product's code, name and unit and a value
+    at cost"""
+
+    @classmethod
+    def stock_lines(cls, records, data):
+        "Return [(branch, line)] in the files' order"
+        raise NotImplementedError
+
+    @classmethod
+    def stock_row(cls, branch, line):
+        "The row of line (of branch) but for the product's columns"
+        raise NotImplementedError
+
+    @classmethod
+    def stock_product(cls, line):
+        "(product, quantity valued at cost or None) of line"
+        return line.product, quantity(line.quantity)
+
+    @classmethod
+    def export_rows(cls, records, data):
+        rows = []
+        for branch, line in cls.stock_lines(records, data):
+            product, valued = cls.stock_product(line)
+            row = {
+                'code': product.code or '',
+                'product': product.rec_name,
+                'unit': product.default_uom.symbol,
+                'value': (stock_value(product, valued, branch.company)
+                    if valued is not None else None),
+                }
+            row.update(cls.stock_row(branch, line))
+            rows.append((branch.rec_name if branch else NO_BRANCH, row))
+        return rows
+
+    @classmethod
+    def export_period(cls, records, rows):
+        return today().isoformat()
+
+
+class StockListLines(StockListExport):
+    "A stock export of the lines of a list per branch (table_query models)"
+
+    @classmethod
+    def stock_sort_key(cls, line):
+        "The order of the lines in their branch"
+        raise NotImplementedError
+
+    @classmethod
+    def stock_lines(cls, records, data):
+        return [(r.branch, r) for r in sorted(records, key=lambda r: (
+                    r.branch.rec_name if r.branch else '',
+                    *cls.stock_sort_key(r), r.id))]
+
+
+class StockValuation(StockListExport, Report):
+    "Stock Valuation per Branch"
+    __name__ = 'retail.report.stock_valuation'
+
+    @classmethod
+    def export_title(cls):
+        return "Stock valuation"
+
+    @classmethod
+    def export_columns(cls):
+        return [
+            col('code', "Code"),
+            col('product', "Product"),
+            col('quantity', "Quantity", 'quantity'),
+            col('unit', "Unit"),
+            col('cost_price', "Cost price", 'money'),
+            col('value', "Value", 'money', True),
+            ]
+
+    @classmethod
+    def stock_lines(cls, branches, data):
+        "The goods in stock in each branch's warehouse, by code"
+        pool = Pool()
+        Product = pool.get('product.product')
+        date = today()
+        lines = []
+        for branch in sorted(branches, key=lambda b: b.rec_name):
+            if not branch.warehouse:
+                continue
+            with Transaction().set_context(
+                    locations=[branch.warehouse.id], stock_date_end=date,
+                    with_childs=True, company=branch.company.id):
+                products = Product.search([
+                        ('type', '=', 'goods'),
+                        ('quantity', '!=', 0),
+                        ], order=[('code', 'ASC'), ('id', 'ASC')])
+                lines.extend((branch, p) for p in products)
+        return lines
+
+    @classmethod
+    def stock_product(cls, product):
+        return product, Decimal(str(product.quantity))
+
+    @classmethod
+    def stock_row(cls, branch, product):
+        return {
+            'quantity': Decimal(str(product.quantity)),
+            'cost_price': product.cost_price or Decimal(0),
+            }
+
+
+class NearExpiry(StockListLines, Report):
     "Near-Expiry Lots"
     __name__ = 'retail.report.near_expiry'
+    states = {'near': "Near expiry", 'expired': "Expired"}
 
     @classmethod
     def export_title(cls):
@@ -53,37 +162,26 @@ class NearExpiry(ExportMixin, Report):
             ]
 
     @classmethod
-    def export_rows(cls, records, data):
-        states = {'near': "Near expiry", 'expired': "Expired"}
-        rows = []
-        for row in sorted(records, key=lambda r: (
-                    r.branch.rec_name if r.branch else '',
-                    r.sell_by or dt.date.max, r.product.rec_name,
-                    r.lot.number or '', r.id)):
-            qty = quantity(row.quantity)
-            rows.append((row.branch.rec_name if row.branch else NO_BRANCH, {
-                        'sell_by': row.sell_by,
-                        'near_expiry_date': row.near_expiry_date,
-                        'state': states.get(row.state, row.state or ''),
-                        'code': row.product.code or '',
-                        'product': row.product.rec_name,
-                        'lot': row.lot.number,
-                        'quantity': qty,
-                        'unit': row.product.default_uom.symbol,
-                        'markdown_price': row.markdown_price,
-                        'value': stock_value(row.product, qty,
-                            row.branch.company),
-                        }))
-        return rows
+    def stock_sort_key(cls, row):
+        return (row.sell_by or dt.date.max, row.product.rec_name,
+            row.lot.number or '')
 
     @classmethod
-    def export_period(cls, records, rows):
-        return today().isoformat()
+    def stock_row(cls, branch, row):
+        return {
+            'sell_by': row.sell_by,
+            'near_expiry_date': row.near_expiry_date,
+            'state': cls.states.get(row.state, row.state or ''),
+            'lot': row.lot.number,
+            'quantity': quantity(row.quantity),
+            'markdown_price': row.markdown_price,
+            }
 
 
-class LowStock(ExportMixin, Report):
+class LowStock(StockListLines, Report):
     "Low Stock"
     __name__ = 'retail.report.low_stock'
+    types = {'purchase': "Purchase", 'internal': "Internal"}
 
     @classmethod
     def export_title(cls):
@@ -103,35 +201,31 @@ class LowStock(ExportMixin, Report):
             col('value', "Value at cost", 'money', True),
             ]
 
-    @classmethod
-    def export_rows(cls, records, data):
-        types = {'purchase': "Purchase", 'internal': "Internal"}
-        rows = []
-        for row in sorted(records, key=lambda r: (
-                    r.branch.rec_name if r.branch else '',
-                    r.product.code or '', r.product.rec_name, r.id)):
-            qty = quantity(row.quantity)
-            target = quantity(row.target_quantity)
-            to_order = max(target - qty, Decimal(0)) if target is not None \
-                else None
-            rows.append((row.branch.rec_name if row.branch else NO_BRANCH, {
-                        'code': row.product.code or '',
-                        'product': row.product.rec_name,
-                        'type': types.get(row.type, row.type or ''),
-                        'quantity': qty,
-                        'min_quantity': quantity(row.min_quantity),
-                        'target_quantity': target,
-                        'to_order': to_order,
-                        'unit': row.product.default_uom.symbol,
-                        'value': (stock_value(row.product, to_order,
-                                row.branch.company)
-                            if to_order is not None else None),
-                        }))
-        return rows
+    @staticmethod
+    def to_order(row):
+        "The quantity to order up to the target, None without target"
+        target = quantity(row.target_quantity)
+        if target is None:
+            return None
+        return max(target - quantity(row.quantity), Decimal(0))
 
     @classmethod
-    def export_period(cls, records, rows):
-        return today().isoformat()
+    def stock_sort_key(cls, row):
+        return (row.product.code or '', row.product.rec_name)
+
+    @classmethod
+    def stock_product(cls, row):
+        return row.product, cls.to_order(row)
+
+    @classmethod
+    def stock_row(cls, branch, row):
+        return {
+            'type': cls.types.get(row.type, row.type or ''),
+            'quantity': quantity(row.quantity),
+            'min_quantity': quantity(row.min_quantity),
+            'target_quantity': quantity(row.target_quantity),
+            'to_order': cls.to_order(row),
+            }
 
 
 class LotTrace(ExportMixin, Report):
