@@ -26,14 +26,31 @@ from .exceptions import (
 MAX_AXES = 3
 MAX_COMBINATIONS = 200
 MATRIX_COLUMNS = 30
-# Variants created per call: SQLite checks a unique constraint of the
-# records created in one call with one OR clause per record, and its parser
-# overflows past about a hundred
+# Variants created or written per call where Tryton checks a constraint
+# itself: on SQLite, product's code constraint (an exclusion with a
+# condition) is checked by a query with one OR clause per record of the
+# call, and SQLite's parser overflows past about a hundred
 CREATE_SLICE = 50
 # Between a template's name and its variant's attribute values, and between
 # the values: "Oxford Shirt — M / Light Blue"
 NAME_SEPARATOR = " — "
 VALUE_SEPARATOR = " / "
+
+
+def call_slice(Model):
+    """How many records of Model one create or write call may take: all of
+    them (None) where the database checks every SQL constraint of Model
+    itself (PostgreSQL), else CREATE_SLICE"""
+    database = Transaction().database
+    if all(database.has_constraint(c) for _, c, _ in Model._sql_constraints):
+        return None
+    return CREATE_SLICE
+
+
+def slices(Model, records):
+    "records in lists of call_slice(Model)"
+    size = call_slice(Model) or len(records) or 1
+    return [records[i:i + size] for i in range(0, len(records), size)]
 
 
 def selection_of(attribute):
@@ -144,10 +161,11 @@ class Template(metaclass=PoolMeta):
         created or completed.
 
         In bulk: one search of each template's variants, one allocation of
-        internal codes for all, the products created in slices with their
-        code and identifier, and their prices created afterwards as the
-        company's price records of all of them in one call (not a price
-        record per variant through the products' multi-value fields)."""
+        internal codes for all, the products created with their code and
+        identifier in one call (in slices on SQLite: call_slice), and their
+        prices created afterwards as the company's price records of all of
+        them in one call (not a price record per variant through the
+        products' multi-value fields)."""
         pool = Pool()
         Product = pool.get('product.product')
         to_create, to_complete = [], []
@@ -193,8 +211,8 @@ class Template(metaclass=PoolMeta):
             values['identifiers'] = [('create', [{
                             'type': 'ean', 'code': code}])]
         products = []
-        for i in range(0, len(to_create), CREATE_SLICE):
-            products.extend(Product.create(to_create[i:i + CREATE_SLICE]))
+        for vlist in slices(Product, to_create):
+            products.extend(Product.create(vlist))
         Product._create_variant_prices(list(zip(products, create_prices)))
         if to_complete:
             args = []
@@ -289,8 +307,8 @@ class Template(metaclass=PoolMeta):
         # one call per slice: a call validates all the records it writes
         with Transaction().set_context(_retail_variant_prices=True):
             for values, products in groups.items():
-                for i in range(0, len(products), CREATE_SLICE):
-                    Product.write(products[i:i + CREATE_SLICE], dict(values))
+                for some in slices(Product, products):
+                    Product.write(some, dict(values))
 
     @classmethod
     def write(cls, *args):

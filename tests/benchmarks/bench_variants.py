@@ -50,7 +50,7 @@ def main():
 
     from trytond.modules.company.tests import create_company, set_company
     from trytond.modules.retail_product import barcode
-    from trytond.modules.retail_product.product import CREATE_SLICE
+    from trytond.modules.retail_product.product import slices
     from trytond.pool import Pool
     from trytond.tests.test_tryton import activate_module, with_transaction
 
@@ -126,10 +126,11 @@ def main():
                                         'type': 'ean', 'code': code}])],
                         } for c, code in zip(combinations, codes)]
                 start, start_cpu = time.perf_counter(), time.process_time()
-                # in the slices generate_variants uses: SQLite cannot
-                # check the unique constraints of 200 records in one call
-                for i in range(0, len(vlist), CREATE_SLICE):
-                    Product.create(vlist[i:i + CREATE_SLICE])
+                # in the calls generate_variants makes: one on PostgreSQL,
+                # slices on SQLite (which cannot check the code constraint
+                # of 200 records in one call)
+                for some in slices(Product, vlist):
+                    Product.create(some)
                 baseline.append(time.perf_counter() - start)
                 cpu['baseline'].append(time.process_time() - start_cpu)
 
