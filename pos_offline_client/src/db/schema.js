@@ -11,7 +11,8 @@ export const STORES = {
   meta: { origin: 'local', encrypted: 'device key, sealing key', doc: 'device, vault, counters, cursor, settings, PIN guard' },
   slots: { origin: 'local', encrypted: 'wrapped by PIN', doc: 'the data key wrapped per employee (services/vault)' },
   sealed: { origin: 'local', encrypted: 'sealed to the till', doc: 'events recorded while locked (wrong PINs)' },
-  catalog: { origin: 'server', encrypted: 'sensitive kinds', doc: 'bootstrap pages, one record per page' },
+  catalog: { origin: 'server', encrypted: 'sensitive kinds', doc: 'bootstrap pages, one record per page (products and stock as columns with their barcode and code indexes)' },
+  catalogSearch: { origin: 'server', encrypted: false, doc: 'the name search index of each bootstrap page\'s products, read after the start' },
   changes: { origin: 'server', encrypted: 'sensitive kinds', doc: 'delta records applied over the pages' },
   sales: { origin: 'device', encrypted: true, doc: 'the journal: sales, returns and voids' },
   outbox: { origin: 'device', encrypted: true, doc: 'operations not yet acknowledged by the server' },
@@ -55,6 +56,11 @@ export function openDatabase(name = DB_NAME, options) {
   // 4: the receipt journal's hash chain (sync/journal.js, docs/journal.md)
   db.version(4).stores({
     chain: 'seq, &uuid',
+  });
+  // 5: the search index of each page's products, apart from the page so a
+  // start reads it after the till is ready to scan (services/blocks.js)
+  db.version(5).stores({
+    catalogSearch: 'id',
   });
   return db;
 }

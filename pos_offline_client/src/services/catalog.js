@@ -1,10 +1,15 @@
-// The catalog in memory, filled from IndexedDB pages and delta changes.
+// The catalog, filled from IndexedDB pages and delta changes.
 //
 // Measured on the target machines (DESIGN.md): one IndexedDB record per
 // product writes 6-7k records/s, so bootstrap pages are stored as one record
-// each; lookups go through in-memory Maps (microseconds) and name search is a
-// word-prefix scan over a prepared array, limited by a word-prefix index to
-// the rows that can match.
+// each. The large kinds (products and their stock, BLOCK_KINDS) of a page
+// are kept as columns (services/blocks.js) with their indexes (barcodes,
+// codes, the word-prefix index of the names) made once when the page
+// arrives and stored with it: a start reads them back without decoding a
+// product, and a lookup decodes only the product it finds. Records pulled
+// one by one (delta changes) lie over the blocks in Maps, indexed the same
+// way; name search is a word-prefix scan limited by the word-prefix index
+// to the rows that can match.
 //
 // Products are served priced for the branch: when the branch has a price
 // list, get/lookup/byCode/search/all return a view of the product whose
@@ -13,6 +18,7 @@
 // lazily and cached until the price list, taxes, categories or units change.
 import { QTY_DIGITS } from '../lib/money.js';
 import { layoutsToRules, normalizeGtin, setVariableRules } from './barcode.js';
+import { BlockKind, decodeRow, encodeBlock, findKey, keyIndex, postingIndex, postings } from './blocks.js';
 import { branchUnitPrice, compilePriceList, parseDecimalText, scaledPrice } from './pricing.js';
 
 export const KINDS = [
@@ -20,6 +26,9 @@ export const KINDS = [
   'cash_transfer_type', 'price_list', 'product', 'lot', 'stock', 'employee', 'customer', 'settings',
   'quick_key',
 ];
+
+// Kinds of bootstrap pages kept as columns (services/blocks.js).
+export const BLOCK_KINDS = ['product', 'stock'];
 
 // Name search: the rows having a word that starts with each key of this
 // many characters (a shorter word is its own key), and with each longer key
@@ -40,6 +49,65 @@ export function barcodeKey(code) {
   return /^\d+$/.test(c) ? normalizeGtin(c) : c.toUpperCase();
 }
 
+// What name search looks in: ' name code', words of letters and digits,
+// accents and case ignored; '' for a product that is not sold.
+export function searchText(p) {
+  if (p.salable === false || p.active === false) return '';
+  return ` ${normalizeText(p.name)} ${normalizeText(p.code)}`.replace(/[^\p{L}\p{N}]+/gu, ' ');
+}
+
+// The word-prefix keys of a search text's words.
+function searchKeys(text, add) {
+  for (const word of text.split(' ')) {
+    if (!word) continue;
+    add(word.slice(0, SEARCH_KEY));
+    if (word.length >= SEARCH_LONG_KEY) add(word.slice(0, SEARCH_LONG_KEY));
+  }
+}
+
+// A bootstrap page's records as the till stores them: {records (the small
+// kinds, as they came), blocks ({kind: block} of BLOCK_KINDS, products with
+// their barcode, code and search indexes)}.
+export function packPage(records) {
+  const rest = {};
+  const blocks = {};
+  for (const [kind, list] of Object.entries(records || {})) {
+    if (BLOCK_KINDS.includes(kind) && Array.isArray(list) && list.length) blocks[kind] = encodeBlock(list);
+    else rest[kind] = list;
+  }
+  if (blocks.product) indexProducts(blocks.product, records.product);
+  return { records: rest, blocks };
+}
+
+function indexProducts(block, products) {
+  const barcodes = [];
+  const codes = [];
+  products.forEach((p, row) => {
+    for (const b of p.barcodes || []) barcodes.push([barcodeKey(b), row]);
+    if (p.code) codes.push([String(p.code).toUpperCase(), row]);
+  });
+  block.indexes = { barcodes: keyIndex(barcodes), codes: keyIndex(codes), search: searchIndex(products) };
+}
+
+// The name search index of a block's products: their search texts (one
+// string, off: row -> its start) and the word-prefix index of their words.
+function searchIndex(products) {
+  const texts = [];
+  const keys = new Map();
+  products.forEach((p, row) => {
+    const text = searchText(p);
+    texts.push(text);
+    searchKeys(text, (key) => {
+      const rows = keys.get(key);
+      if (!rows) keys.set(key, [row]);
+      else if (rows[rows.length - 1] !== row) rows.push(row);
+    });
+  });
+  const off = new Uint32Array(texts.length + 1);
+  texts.forEach((text, i) => { off[i + 1] = off[i] + text.length; });
+  return { text: texts.join(''), off, index: postingIndex(keys) };
+}
+
 // The last date a lot may be sold: its sell-by date (the server's
 // shelf_life_expiration_date, which posting checks), else its expiration
 // date. `sell_by` is what the server sends; the others are read for records
@@ -58,7 +126,7 @@ export class Catalog {
   }
 
   clear() {
-    this.kinds = new Map(KINDS.map((k) => [k, new Map()]));
+    this.kinds = new Map(KINDS.map((k) => [k, BLOCK_KINDS.includes(k) ? new BlockKind() : new Map()]));
     this.barcodes = new Map();
     this.codes = new Map();
     this.lotsByProduct = new Map();
@@ -92,6 +160,22 @@ export class Catalog {
 
   get size() {
     return this.map('product').size;
+  }
+
+  // A bootstrap page's records as the till stores them (packPage).
+  pack(records) {
+    return packPage(records);
+  }
+
+  // The blocks of a stored page (packPage), after those already there.
+  addBlocks(blocks) {
+    for (const [kind, block] of Object.entries(blocks || {})) {
+      const m = this.map(kind);
+      if (!(m instanceof BlockKind)) continue;
+      m.addBlock(block);
+      if (kind === 'product') this.priced.clear();
+    }
+    this.version += 1;
   }
 
   // Records of a page or a change, in any order of kinds.
@@ -160,19 +244,56 @@ export class Catalog {
   // Lookup by barcode keys (already normalised by the barcode parser), then
   // by internal code.
   lookup(keys) {
+    const products = this.map('product');
     for (const k of keys) {
       const id = this.barcodes.get(k);
       if (id !== undefined) {
-        const p = this.map('product').get(id);
+        const p = products.get(id);
         if (p) return this.present('product', p);
       }
+      const found = this.inBlocks('barcodes', k);
+      if (found) return found;
     }
     return null;
   }
 
   byCode(code) {
-    const id = this.codes.get(String(code).trim().toUpperCase());
-    return id === undefined ? null : this.get('product', id);
+    const key = String(code).trim().toUpperCase();
+    const id = this.codes.get(key);
+    return id === undefined ? this.inBlocks('codes', key) : this.get('product', id);
+  }
+
+  // The product of a key in the blocks' index (the last block first),
+  // unless a record pulled since replaced or deleted it.
+  inBlocks(index, key) {
+    const products = this.map('product');
+    for (let b = products.blocks.length - 1; b >= 0; b -= 1) {
+      const block = products.blocks[b];
+      if (!block.indexes?.[index]) continue;
+      for (const row of findKey(block.indexes[index], key)) {
+        const id = block.ids[row];
+        if (products.live(id)) return this.get('product', id);
+      }
+    }
+    return null;
+  }
+
+  // fn(id, ...values of fields) for every product, without decoding the
+  // products of the blocks.
+  scanProducts(fields, fn) {
+    this.map('product').scan(fields, fn);
+  }
+
+  // Up to n barcodes of the catalog (benchmarks, tests).
+  sampleBarcodes(n = Infinity) {
+    const out = [...this.barcodes.keys()].slice(0, n);
+    for (const block of this.map('product').blocks) {
+      const idx = block.indexes?.barcodes;
+      if (!idx) continue;
+      for (let i = 0; i < idx.num.length && out.length < n; i += 1) out.push(String(idx.num[i]).slice(1));
+      for (let i = 0; i < idx.strRow.length && out.length < n; i += 1) out.push(idx.str.slice(idx.strOff[i], idx.strOff[i + 1]));
+    }
+    return out;
   }
 
   // -- branch prices ----------------------------------------------------------
@@ -260,31 +381,27 @@ export class Catalog {
     return view;
   }
 
-  // The search rows (salable products: their words, id) and the word-prefix
-  // index: key (a word's first SEARCH_KEY characters, and its first
-  // SEARCH_LONG_KEY ones) -> the rows, in order, having such a word. A query
-  // word of SEARCH_KEY characters or more is only looked for in its longest
-  // key's rows, so a rare word does not scan the catalog.
+  // The search rows of the products pulled one by one (salable products:
+  // their words, id) and their word-prefix index: key (a word's first
+  // SEARCH_KEY characters, and its first SEARCH_LONG_KEY ones) -> the rows,
+  // in order, having such a word. A query word of SEARCH_KEY characters or
+  // more is only looked for in its longest key's rows, so a rare word does
+  // not scan the catalog. The blocks carry the same index (packPage).
   buildSearch() {
     const ids = [];
     const texts = [];
     const index = new Map();
-    for (const p of this.map('product').values()) {
-      if (p.salable === false || p.active === false) continue;
+    for (const p of this.map('product').overlay.values()) {
+      const text = searchText(p);
+      if (!text) continue;
       const row = ids.length;
-      const text = ` ${normalizeText(p.name)} ${normalizeText(p.code)}`.replace(/[^\p{L}\p{N}]+/gu, ' ');
       ids.push(p.id);
       texts.push(text);
-      for (const word of text.split(' ')) {
-        if (!word) continue;
-        const keys = word.length >= SEARCH_LONG_KEY
-          ? [word.slice(0, SEARCH_KEY), word.slice(0, SEARCH_LONG_KEY)] : [word.slice(0, SEARCH_KEY)];
-        for (const key of keys) {
-          const rows = index.get(key);
-          if (!rows) index.set(key, [row]);
-          else if (rows[rows.length - 1] !== row) rows.push(row);
-        }
-      }
+      searchKeys(text, (key) => {
+        const rows = index.get(key);
+        if (!rows) index.set(key, [row]);
+        else if (rows[rows.length - 1] !== row) rows.push(row);
+      });
     }
     this.searchIds = ids;
     this.searchText = texts;
@@ -295,15 +412,43 @@ export class Catalog {
   // The rows a query's tokens (' word') may match: those of the indexed
   // token with the fewest rows, or null (every row) when no token is long
   // enough to be indexed.
-  searchRows(tokens) {
+  searchRows(tokens, get = (key) => this.searchIndex.get(key)) {
     let rows = null;
     for (const token of tokens) {
       if (token.length - 1 < SEARCH_KEY) continue;
       const length = token.length - 1 >= SEARCH_LONG_KEY ? SEARCH_LONG_KEY : SEARCH_KEY;
-      const found = this.searchIndex.get(token.slice(1, 1 + length)) || NO_ROWS;
+      const found = get(token.slice(1, 1 + length)) || NO_ROWS;
       if (rows === null || found.length < rows.length) rows = found;
     }
     return rows;
+  }
+
+  // Search the blocks' rows (products of the bootstrap not replaced since)
+  // into results; answers whether the limit is reached.
+  searchBlocks(tokens, results, seen, limit) {
+    const products = this.map('product');
+    for (const block of products.blocks) {
+      if (!block.indexes) continue;
+      // not read yet (loadCatalog): made from the block's columns
+      if (!block.indexes.search) block.indexes.search = searchIndex(Array.from({ length: block.n }, (_, row) => decodeRow(block, row)));
+      const s = block.indexes.search;
+      const rows = this.searchRows(tokens, (key) => postings(s.index, key));
+      const count = rows === null ? block.n : rows.length;
+      outer: for (let k = 0; k < count; k += 1) {
+        const i = rows === null ? k : rows[k];
+        if (s.off[i] === s.off[i + 1]) continue;
+        const hay = s.text.slice(s.off[i], s.off[i + 1]);
+        for (let j = 0; j < tokens.length; j += 1) {
+          if (hay.indexOf(tokens[j]) === -1) continue outer;
+        }
+        const id = block.ids[i];
+        if (seen.has(id) || !products.live(id)) continue;
+        seen.add(id);
+        results.push(this.get('product', id));
+        if (results.length >= limit) return true;
+      }
+    }
+    return false;
   }
 
   // Products whose words start with every word of the query, by name, SKU or
@@ -318,9 +463,10 @@ export class Catalog {
       results.push(exact);
       seen.add(exact.id);
     }
-    if (this.searchDirty) this.buildSearch();
     const tokens = q.split(/[^\p{L}\p{N}]+/u).filter(Boolean).map((w) => ` ${w}`);
-    if (!tokens.length) return results;
+    if (!tokens.length || results.length >= limit) return results;
+    if (this.searchBlocks(tokens, results, seen, limit)) return results;
+    if (this.searchDirty) this.buildSearch();
     const texts = this.searchText;
     const products = this.map('product');
     const rows = this.searchRows(tokens);

@@ -18,15 +18,23 @@ export async function bootstrapState(db) {
 // Load what is stored into `catalog`: pages, then the delta overlay.
 // Without a vault (nobody has unlocked the till yet) only the clear part
 // (catalog, prices, settings) is loaded; loadSecrets adds the rest.
+// The products' search indexes are read afterwards (catalog.searchLoaded):
+// a search before they are there makes a block's index from its columns.
 export async function loadCatalog({ db, vault, catalog }) {
   catalog.clear();
   const pages = await db.catalog.toArray();
   pages.sort((a, b) => a.id - b.id);
   const secrets = [];
+  catalog.encPages = [];
   for (const page of pages) {
+    // a page stored before blocks has its large kinds in records
+    if (page.blocks) catalog.addBlocks(page.blocks);
     catalog.putRecords(page.records);
+    if (page.enc) catalog.encPages.push(page.id);
     if (page.enc && vault) secrets.push(vault.decrypt(page.enc));
   }
+  const blocks = new Map(pages.filter((p) => p.blocks?.product).map((p) => [p.id, p.blocks.product]));
+  catalog.searchLoaded = blocks.size ? loadSearch(db, blocks) : Promise.resolve();
   for (const records of await Promise.all(secrets)) catalog.putRecords(records);
   const changes = await db.changes.toArray();
   for (const ch of changes) {
@@ -41,13 +49,26 @@ export async function loadCatalog({ db, vault, catalog }) {
 // Add the encrypted kinds (employees, customers) to a catalog loaded
 // without a vault: their pages, then their changes over them.
 export async function loadSecrets({ db, vault, catalog }) {
-  const pages = (await db.catalog.toArray()).filter((p) => p.enc).sort((a, b) => a.id - b.id);
+  const pages = (catalog.encPages ? await db.catalog.bulkGet(catalog.encPages) : await db.catalog.toArray())
+    .filter((p) => p?.enc).sort((a, b) => a.id - b.id);
   for (const page of pages) catalog.putRecords(await vault.decrypt(page.enc));
   const changes = await db.changes.toArray();
   for (const ch of changes) {
     if (!SENSITIVE_KINDS.has(ch.kind)) continue;
     const data = ch.enc ? await vault.decrypt(ch.enc) : ch.data;
     catalog.applyChange({ kind: ch.kind, id: ch.id, op: ch.op, data });
+  }
+}
+
+// Attach the stored search index of each page's products to its block.
+async function loadSearch(db, blocks) {
+  try {
+    await db.catalogSearch.each((row) => {
+      const block = blocks.get(row.id);
+      if (block && !block.indexes.search) block.indexes.search = row.search;
+    });
+  } catch {
+    // without them, a search makes each block's index from its columns
   }
 }
 
@@ -80,8 +101,9 @@ async function writeSlots(db, { put, remove }) {
 export async function bootstrap({ api, db, vault, catalog, onProgress = () => {}, limit = 2000, now = () => performance.now() }) {
   let state = await bootstrapState(db);
   if (!state || state.done) {
-    await db.transaction('rw', db.catalog, db.changes, db.meta, async () => {
+    await db.transaction('rw', db.catalog, db.catalogSearch, db.changes, db.meta, async () => {
       await db.catalog.clear();
+      await db.catalogSearch.clear();
       await db.changes.clear();
       await db.meta.delete(CURSOR_KEY);
       state = { key: BOOTSTRAP_KEY, done: false, nextPage: null, pages: 0, records: 0, total: null };
@@ -104,6 +126,8 @@ export async function bootstrap({ api, db, vault, catalog, onProgress = () => {}
     const next = page.next_page || null;
     if (next) pending = prefetch(next);
     const { clear, secret } = splitSensitive(page.records);
+    // products and stock as columns with their indexes (services/blocks.js)
+    const packed = catalog.pack(clear);
     const enc = secret ? await vault.encrypt(secret) : null;
     const slots = await employeeSlots(vault, page.records?.employee);
     let count = 0;
@@ -119,14 +143,20 @@ export async function bootstrap({ api, db, vault, catalog, onProgress = () => {}
       done: !next,
       serverTime: page.server_time,
     };
-    catalog.putRecords(page.records);
+    catalog.addBlocks(packed.blocks);
+    catalog.putRecords(packed.records);
+    if (secret) catalog.putRecords(secret);
     // the snapshot is whole: slots of employees no longer sent go
     if (!next) {
       const kept = new Set(catalog.all('employee').map((e) => e.id));
       for (const s of await db.slots.toArray()) if (!kept.has(s.employee)) slots.remove.push(s.employee);
     }
-    await db.transaction('rw', db.catalog, db.meta, db.slots, async () => {
-      await db.catalog.put({ id: pageId, records: clear, enc });
+    // the search index apart: a start reads the page without it
+    const { search, ...indexes } = packed.blocks.product?.indexes || {};
+    const blocks = search ? { ...packed.blocks, product: { ...packed.blocks.product, indexes } } : packed.blocks;
+    await db.transaction('rw', db.catalog, db.catalogSearch, db.meta, db.slots, async () => {
+      await db.catalog.put({ id: pageId, records: packed.records, blocks, enc });
+      if (search) await db.catalogSearch.put({ id: pageId, search });
       await db.meta.put(state);
       await writeSlots(db, slots);
       if (!next) await db.meta.put({ key: CURSOR_KEY, value: page.cursor });

@@ -13,9 +13,9 @@ export const MAX_TILES = 60;
 // Categories with at least one salable product, by name.
 export function gridCategories(catalog) {
   const used = new Set();
-  for (const p of catalog.map('product').values()) {
-    if (p.salable !== false && p.category !== null && p.category !== undefined) used.add(p.category);
-  }
+  catalog.scanProducts(['salable', 'category'], (id, salable, category) => {
+    if (salable !== false && category !== null && category !== undefined) used.add(category);
+  });
   return catalog.all('category').filter((c) => used.has(c.id))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -24,8 +24,12 @@ export function gridCategories(catalog) {
 // {template, name, products (its variants), image}, by name.
 export function templatesIn(catalog, categoryId) {
   const byTemplate = new Map();
-  for (const p of catalog.map('product').values()) {
-    if (p.salable === false || p.category !== categoryId) continue;
+  const ids = [];
+  catalog.scanProducts(['salable', 'category'], (id, salable, category) => {
+    if (salable !== false && category === categoryId) ids.push(id);
+  });
+  for (const id of ids) {
+    const p = catalog.map('product').get(id);
     // variants (with attribute values) share their template's tile
     const key = p.attributes?.length && p.template !== undefined ? `t${p.template}` : `p${p.id}`;
     let entry = byTemplate.get(key);
