@@ -34,6 +34,9 @@ test('a block decodes every record as it was encoded, fields absent stay absent'
   assert.equal(block.n, 300);
   records.forEach((r, row) => assert.deepEqual(decodeRow(block, row), r));
   assert.equal(rowOf(block, 120), 119);
+  const stock = encodeBlock(stocks(records));
+  assert.equal(stock.cols.product.t, 'id');
+  assert.deepEqual(decodeRow(stock, 7), stocks(records)[7]);
   assert.equal(rowOf(block, 999), -1);
   // records not sorted by id are found by id all the same
   const shuffled = [records[5], records[1], records[200], records[0]];

@@ -16,6 +16,7 @@
 //   {t: 'str', s, off}        strings, every row has one (row i is
 //                             s.slice(off[i], off[i + 1]))
 //   {t: 'json', s, off}       anything else, as JSON text ('' absent)
+//   {t: 'id'}                 the record's id (a stock record's product)
 // A field absent from a record is absent from its decoded record.
 
 const DICT_MAX = 4096;
@@ -68,8 +69,10 @@ function encodeColumn(values) {
   return { t: 'json', ...joinStrings(values.map((v) => (v === undefined ? '' : JSON.stringify(v)))) };
 }
 
-function columnValue(col, row) {
+function columnValue(col, row, ids) {
   switch (col.t) {
+    case 'id':
+      return ids[row];
     case 'dict': {
       const v = col.values[col.idx[row]];
       // a shared object: each record gets its own copy
@@ -101,7 +104,10 @@ export function encodeBlock(records) {
     }
   }
   const cols = {};
-  for (const f of fields) cols[f] = encodeColumn(records.map((r) => r[f]));
+  for (const f of fields) {
+    // a field equal to the id (a stock record's product) is not stored
+    cols[f] = records.every((r) => r[f] === r.id) ? { t: 'id' } : encodeColumn(records.map((r) => r[f]));
+  }
   const ids = Float64Array.from(records, (r) => r.id);
   let sorted = true;
   for (let i = 1; i < n && sorted; i += 1) sorted = ids[i - 1] < ids[i];
@@ -116,7 +122,7 @@ export function encodeBlock(records) {
 export function decodeRow(block, row) {
   const rec = { id: block.ids[row] };
   for (const f of block.fields) {
-    const v = columnValue(block.cols[f], row);
+    const v = columnValue(block.cols[f], row, block.ids);
     if (v !== undefined) rec[f] = v;
   }
   return rec;
@@ -125,7 +131,7 @@ export function decodeRow(block, row) {
 // One field of a row, without decoding the record.
 export function fieldOf(block, field, row) {
   const col = block.cols[field];
-  return col ? columnValue(col, row) : undefined;
+  return col ? columnValue(col, row, block.ids) : undefined;
 }
 
 // The row of an id in a block, or -1.
