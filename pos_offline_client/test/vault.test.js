@@ -123,7 +123,7 @@ test('a till on the version 1 schema upgrades (Dexie) and migrates with its outb
   v1.close();
   const db = openDatabase(name);
   await db.open();
-  assert.equal(db.verno, 4);
+  assert.equal(db.verno, 5);
   await migrateLegacyVault(db);
   const [slot] = await db.slots.toArray();
   assert.equal(slot.employee, 3);
