@@ -272,8 +272,15 @@ def main(argv=None):
     os.environ.pop('TRYTOND_CONFIG', None)
 
     try:
+        # One connection serves every transaction of SQLite's memory
+        # database: trytond's cache sync, run by the first transaction
+        # started after [cache] clean_timeout, turns it to autocommit,
+        # which commits the running test's writes (see
+        # addons/retail_sync/tests/__init__.py); a test run has nothing
+        # to sync
         sqlite_env = dict(base_env,
-            DB_NAME=':memory:', DB_CACHE=os.path.join(cache, 'sqlite'))
+            DB_NAME=':memory:', DB_CACHE=os.path.join(cache, 'sqlite'),
+            TRYTOND_CACHE__CLEAN_TIMEOUT=str(10 ** 9))
         if args.sqlite_only:
             pg = None
         else:

@@ -5,13 +5,16 @@ import datetime as dt
 import unittest
 from unittest import mock
 
+from trytond import backend
 from trytond.modules.company.tests import set_company
 from trytond.modules.retail_sync import sync
 from trytond.modules.retail_sync.sync import Operation
 from trytond.modules.retail_sync.tests.tools import (
     Api, committed, sale_op, setup_shop)
 from trytond.pool import Pool
-from trytond.tests.test_tryton import TestCase, activate_module, drop_db
+from trytond.tests.test_tryton import (
+    DB_NAME, TestCase, activate_module, drop_db)
+from trytond.transaction import Transaction
 
 
 def new_code(terminal_id, expired=False):
@@ -73,6 +76,22 @@ class SyncApiTestCase(TestCase):
             self.assertEqual(
                 Terminal(self.shop.terminal).device_state, 'enrolled')
         committed(check)
+
+    @unittest.skipIf(backend.name != 'sqlite' or DB_NAME != ':memory:',
+        "the memory database shares one connection")
+    def test_rollback_after_the_cache_clean_timeout(self):
+        """A test's transaction started once the cache's clean timeout has
+        passed still rolls back: trytond's cache sync had switched the one
+        connection of SQLite's memory database to autocommit, which
+        commits, so the test's writes stayed for the tests after it"""
+        from trytond.cache import MemoryCache
+        Party = Pool(DB_NAME).get('party.party')
+        MemoryCache._clean_last = dt.datetime.now() - dt.timedelta(days=1)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Party.create([{'name': "Rolled back"}])
+            transaction.rollback()
+        self.assertEqual(committed(lambda: Party.search(
+                    [('name', '=', "Rolled back")], count=True)), 0)
 
     def test_expired_code_is_refused(self):
         "An expired enrollment code answers 401"
