@@ -1,7 +1,6 @@
 # This file is part of the retail suite.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
 "The sync API: see docs/sync-protocol.md"
-import copy
 import datetime as dt
 import gzip
 import json
@@ -161,8 +160,6 @@ def error_response(request, status, code, message, headers=None):
     return response
 
 
-_learned_locks = {}
-
 # How long a request waits for the locks a concurrent push of the same
 # terminal holds before answering 503 (the device retries later)
 LOCK_WAIT = 30
@@ -199,12 +196,13 @@ def sync_transaction(func):
             return error_response(request, HTTPStatus.NOT_FOUND,
                 'not_found', "Unknown database.")
         deadline = time.monotonic() + LOCK_WAIT
-        # Start with the locks this endpoint needed last time: without them
-        # a push posting sales would do its work, fail to lock the sequence
-        # and start again
-        learned = _learned_locks.setdefault(
-            (database_name, func.__name__), {})
-        extras = copy.deepcopy(learned)
+        # The locks trytond asked for (TransactionError) when the request
+        # started again, for this request only: a lock one request needed
+        # (a table, the rows of its terminal) taken from the start of every
+        # request of the endpoint would make the requests of all terminals
+        # wait for each other.  A push locks its terminal's row itself
+        # (retail.sync.push lock_terminal).
+        extras = {}
         attempt = 0
         while True:
             try:
@@ -217,8 +215,6 @@ def sync_transaction(func):
                         transaction.rollback()
                         transaction.tasks.clear()
                         e.fix(extras)
-                        learned.clear()
-                        learned.update(copy.deepcopy(extras))
                         continue
                     except (backend.DatabaseOperationalError,
                             ConcurrentPush):

@@ -6,9 +6,10 @@ import json
 from collections import defaultdict
 from decimal import Decimal
 
-from sql import Null
+from sql import For, Null
 from sql.aggregate import Count
 
+from trytond import backend
 from trytond.model import Index, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
@@ -53,6 +54,47 @@ class CashSession(metaclass=PoolMeta):
                 'retail_difference_transfer']:
             default.setdefault(name, None)
         return super().copy(sessions, default=default)
+
+    @classmethod
+    def get_current(cls, point):
+        """The open session of point, opened when there is none.
+
+        Tryton locks the whole session table to open one, which the sync
+        API then took from the start of every push of every terminal once
+        a session had opened in its process (the lock is asked for by
+        starting the transaction again), so the pushes of all terminals ran
+        one at a time.  Opening a session of a point only needs the other
+        openings of the same point to wait: the point's row is locked
+        instead (the sync API holds it already for the push)."""
+        sessions = cls.search([
+                ('point', '=', point.id),
+                ('state', '=', 'open'),
+                ], limit=1)
+        if sessions:
+            return sessions[0]
+        cls.lock_point(point)
+        with Transaction().set_context(_retail_session_point=point.id):
+            return super().get_current(point)
+
+    @classmethod
+    def lock_point(cls, point):
+        """Wait for the transactions that write the row of point (a push
+        of its terminal, the opening of one of its sessions) and hold it
+        until the transaction ends (SQLite has one writer)"""
+        if backend.name != 'postgresql':
+            return
+        Point = Pool().get('sale.point')
+        table = Point.__table__()
+        Transaction().connection.cursor().execute(*table.select(table.id,
+                where=table.id == point.id, for_=For('UPDATE')))
+
+    @classmethod
+    def lock(cls, records=None):
+        # get_current locked the point's row: no table lock
+        if (records is None
+                and Transaction().context.get('_retail_session_point')):
+            return
+        super().lock(records)
 
     @classmethod
     def by_uuid(cls, terminal, uuid):

@@ -10,7 +10,7 @@ from trytond.modules.company.tests import set_company
 from trytond.modules.retail_sync import sync
 from trytond.modules.retail_sync.sync import Operation
 from trytond.modules.retail_sync.tests.tools import (
-    Api, committed, sale_op, setup_shop)
+    Api, committed, operation, sale_op, setup_shop)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     DB_NAME, TestCase, activate_module, drop_db)
@@ -92,6 +92,45 @@ class SyncApiTestCase(TestCase):
             transaction.rollback()
         self.assertEqual(committed(lambda: Party.search(
                     [('name', '=', "Rolled back")], count=True)), 0)
+
+    def test_session_open_locks_no_table(self):
+        """A push opening a cash session locks no table, and no later
+        request starts with a lock: trytond's lock of the whole session
+        table, asked for when a session opens, was remembered by the API
+        and taken from the start of every later push of every terminal,
+        so that the pushes of all terminals ran one at a time"""
+        def shop():
+            Company = Pool().get('company.company')
+            with set_company(Company(self.shop.company)):
+                return setup_shop(code='S7', prefix='S7A',
+                    company=Company(self.shop.company))
+        shop = committed(shop)
+        key, _ = self.enroll(shop)
+        starts = []
+        start = Transaction.start
+
+        def spy(transaction, *args, **extras):
+            starts.append(extras.get('_lock_tables') or [])
+            return start(transaction, *args, **extras)
+
+        with mock.patch.object(Transaction, 'start', spy):
+            status, data = Api(key).push([operation(shop, 'session_open',
+                        {'opening_amount': '0'}, 1)])
+            self.assertEqual(status, 200, data)
+            self.assertEqual(data['results'][0]['status'], 'accepted', data)
+            first = len(starts)
+            status, data = Api(key).push([sale_op(shop, 2, sequence=2)])
+            self.assertEqual(status, 200, data)
+            self.assertEqual(data['results'][0]['status'], 'accepted', data)
+
+        def session_opened():
+            Session = Pool().get('sale.point.cash.session')
+            return Session.search([('point', '=', shop.terminal),
+                    ('state', '=', 'open')], count=True)
+        self.assertEqual(committed(session_opened), 1)
+        self.assertTrue(starts[first:])
+        self.assertFalse([t for tables in starts for t in tables
+                if t == 'sale_point_cash_session'], starts)
 
     def test_expired_code_is_refused(self):
         "An expired enrollment code answers 401"

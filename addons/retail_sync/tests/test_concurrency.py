@@ -9,11 +9,11 @@ import unittest
 
 from trytond import backend, config
 from trytond.modules.retail_sync.tests.tools import (
-    Api, committed, enroll, sale_op, setup_shop)
+    Api, committed, enroll, operation, sale_op, setup_shop)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     DB_NAME, TestCase, activate_module, drop_db)
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
 
 TIMEOUT = 60
 
@@ -148,6 +148,60 @@ class SyncConcurrencyTestCase(TestCase):
             return Sale.search([('receipt_number', 'in', [101, 102, 103]),
                     ('point', '=', self.shop.terminal)], count=True)
         self.assertEqual(committed(count), 3)
+
+    def test_pushes_of_two_terminals_run_at_once(self):
+        """A push opening the cash session of a terminal does not wait for
+        a push of another terminal opening its own: each locks its
+        terminal's row; trytond's lock of the whole session table made the
+        second wait for the first to commit (503 after LOCK_WAIT)"""
+        def shops():
+            return setup_shop('C1', 'C1A'), setup_shop('C2', 'C2A')
+        first, second = committed(shops)
+        key = committed(lambda: enroll(second.terminal))
+        pool = Pool(DB_NAME)
+        holding, release = threading.Event(), threading.Event()
+
+        def running_push():
+            "first's push, its session opened, not committed yet"
+            Push = pool.get('retail.sync.push')
+            Session = pool.get('sale.point.cash.session')
+            Terminal = pool.get('sale.point')
+            extras = {}
+            while True:
+                with Transaction().start(DB_NAME, 0, **extras) as transaction:
+                    try:
+                        terminal = Terminal(first.terminal)
+                        Push.lock_terminal(terminal, {})
+                        with Transaction().set_context(
+                                company=first.company):
+                            Session.get_current(terminal)
+                    except TransactionError as e:
+                        transaction.rollback()
+                        e.fix(extras)
+                        continue
+                    holding.set()
+                    release.wait(TIMEOUT)
+                    transaction.rollback()
+                    return
+
+        thread = threading.Thread(target=running_push)
+        thread.start()
+        try:
+            self.assertTrue(holding.wait(TIMEOUT))
+            started = time.monotonic()
+            status, data = Api(key).push([
+                    operation(second, 'session_open',
+                        {'opening_amount': '0'}, 1),
+                    sale_op(second, 2, sequence=2)])
+            elapsed = time.monotonic() - started
+            self.assertTrue(thread.is_alive())
+        finally:
+            release.set()
+            thread.join(TIMEOUT)
+        self.assertEqual(status, 200, data)
+        self.assertEqual([r['status'] for r in data['results']],
+            ['accepted', 'accepted'], data)
+        self.assertLess(elapsed, 10)
 
     def test_posting_waits_for_the_move_sequence(self):
         """A posting task waits for the account move sequence that another
