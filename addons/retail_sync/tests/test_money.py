@@ -19,7 +19,8 @@ from pathlib import Path
 from trytond.modules.company.tests import set_company
 from trytond.modules.retail_sync.pull import Scope
 from trytond.modules.retail_sync.sale_push import SaleHandler
-from trytond.modules.retail_sync.serialise import SERIALIZERS
+from trytond.modules.retail_sync.serialise import (
+    SERIALIZERS, TaxPlan, gross_price_used)
 from trytond.modules.retail_sync.tax import TaxLookup
 from trytond.modules.retail_sync.tests.tools import setup_shop
 from trytond.pool import Pool
@@ -293,6 +294,58 @@ class MoneyTestCase(TestCase):
         self.assertTrue(any(
                 Decimal(line['quantity']) < 0
                 for r in receipts for line in r['lines']))
+
+    @with_transaction()
+    def test_tax_plan_gives_what_tax_compute_gives(self):
+        """The bootstrap's tax-included prices, computed once per account
+        category's taxes, equal gross_price_used (Tax.compute) on generated
+        prices, for percentages, a fixed tax, a tax that updates the unit
+        price and a tax no longer in force"""
+        pool = Pool()
+        Tax = pool.get('account.tax')
+        Date = pool.get('ir.date')
+        shop = setup_shop(code='TP', prefix='TPA', products=1)
+        with set_company(Pool().get('company.company')(shop.company)):
+            model, = Tax.browse([shop.tax])
+            taxes = []
+            for name, type_, value in TAXES:
+                tax, = Tax.copy([model], default={
+                        'name': name, 'description': name, 'type': type_,
+                        'rate': (Decimal(value) if type_ == 'percentage'
+                            else None),
+                        'amount': (Decimal(value) if type_ == 'fixed'
+                            else None),
+                        })
+                taxes.append(tax)
+            ecotax, = Tax.copy([model], default={'name': "Eco",
+                    'description': "Eco", 'type': 'percentage',
+                    'rate': Decimal('0.015'), 'update_unit_price': True,
+                    'sequence': 1})
+            today = Date.today()
+            ended, = Tax.copy([model], default={'name': "Old",
+                    'description': "Old", 'type': 'percentage',
+                    'rate': Decimal('0.19'),
+                    'start_date': today.replace(year=today.year - 2),
+                    'end_date': today.replace(year=today.year - 1)})
+            sets = [[taxes[j] for j in indexes] for indexes in CATEGORIES]
+            sets += [[ecotax, taxes[0]], [ended, taxes[1]],
+                [taxes[3], taxes[0], taxes[2]]]
+            rng = random.Random(15)
+            prices = [None, Decimal('0'), Decimal('0.0001'),
+                Decimal('1.2314'), Decimal('99999.9999')] + [
+                Decimal(rng.randrange(1, 10 ** 7)).scaleb(-4)
+                for _ in range(200)]
+            for tax_set in sets:
+                plan = TaxPlan(tax_set)
+                fast = plan.rates is not None
+                self.assertEqual(fast, all(t.type == 'percentage'
+                        and not t.update_unit_price for t in tax_set),
+                    [t.name for t in tax_set])
+                for price in prices:
+                    for gross in [None, Decimal('2.5000')]:
+                        self.assertEqual(plan.gross(price, gross),
+                            gross_price_used(price, gross, tax_set),
+                            ([t.name for t in tax_set], price, gross))
 
     @with_transaction()
     def test_pulled_product_has_its_gross_price(self):
