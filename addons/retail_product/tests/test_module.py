@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from stdnum import ean
 
+from trytond import backend
 from trytond.model.exceptions import ValidationError
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
@@ -13,6 +14,7 @@ from trytond.modules.retail.tests.views import (
 from trytond.modules.retail_product import barcode
 from trytond.modules.retail_product.exceptions import (
     InternalBarcodeError, VariantDeleteError, VariantGenerationError)
+from trytond.modules.retail_product.product import CREATE_SLICE, call_slice
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
@@ -239,6 +241,47 @@ class RetailProductTestCase(CompanyTestMixin, ModuleTestCase):
                 sorted(by_code), sorted(''.join(
                         filter(None, [p.prefix_code, p.suffix_code]))
                     for p in products))
+
+    @with_transaction()
+    def test_variants_beyond_one_slice(self):
+        """More variants than a slice of SQLite's calls (4 sizes × 15
+        colours = 60) are all created, each with its code, EAN-13 and name,
+        and a change of the template's price reaches all of them: in one
+        call where the database checks the products' constraints itself
+        (PostgreSQL), in slices on SQLite"""
+        pool = Pool()
+        Template = pool.get('product.template')
+        Product = pool.get('product.product')
+        company = create_company()
+        self.assertEqual(call_slice(Product),
+            None if backend.name == 'postgresql' else CREATE_SLICE)
+        with set_company(company):
+            size, colour, clothing = create_attributes()
+            keys = [f'c{i:02d}' for i in range(15)]
+            colour.selection = '\n'.join(f'{k}:Colour {k}' for k in keys)
+            colour.save()
+            template = create_shirt(size, colour, clothing, colours=keys,
+                extras={'c14': Decimal('3')}, blank=False)
+            products = Template.generate_variants([template])
+            self.assertEqual(len(products), 60)
+            self.assertGreater(len(products), CREATE_SLICE)
+            codes = {p.code for p in products}
+            self.assertEqual(len(codes), 60)
+            self.assertIn('OXF-XL-C14', codes)
+            eans = [i.code for p in products for i in p.identifiers]
+            self.assertEqual(len(set(eans)), 60)
+            self.assertTrue(all(ean.is_valid(c) for c in eans))
+            names = {p.rec_name for p in products}
+            self.assertIn("[OXF-M-C07] Oxford Shirt — M / Colour c07", names)
+
+            Template.write([template], {'list_price': Decimal('50')})
+            prices = {p.code: p.list_price_used
+                for p in Product.browse(products)}
+            self.assertEqual(prices['OXF-S-C00'], Decimal('50'))
+            self.assertEqual(
+                {c: v for c, v in prices.items() if c.endswith('-C14')},
+                {f'OXF-{s}-C14': Decimal('53')
+                    for s in ['S', 'M', 'L', 'XL']})
 
     @with_transaction()
     def test_variant_name_in_attribute_set_order(self):
