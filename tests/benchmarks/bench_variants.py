@@ -4,13 +4,14 @@
 plain Product.create, in the same run and database.
 
     .venv/bin/python tests/benchmarks/bench_variants.py [--runs N]
-        [--postgresql]
+        [--postgresql] [--slice N] [--test-mode]
 
 Runs on SQLite (in memory); with --postgresql, again on a PostgreSQL
 server it starts in a temporary directory (each backend in a process of
 its own: trytond's backend is chosen at import).  Prints, per backend, the
-median seconds of each over N runs, each on a new template, and their
-ratio."""
+median seconds of each over N runs, each on a new template, their ratio,
+and the SQL statements each sent (a figure the machine's load does not
+change)."""
 import argparse
 import os
 import statistics
@@ -28,6 +29,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--runs', type=int, default=5)
     parser.add_argument('--postgresql', action='store_true')
+    parser.add_argument('--slice', type=int, metavar='N',
+        help="create at most N products a call, in the baseline and the "
+        "generation (as on SQLite; before, 50 on every backend)")
     parser.add_argument('--test-mode', action='store_true',
         help="validate as trytond's test runner does (Function fields too)")
     args = parser.parse_args()
@@ -39,6 +43,8 @@ def main():
         sys.path.insert(0, root)
         from tests.support.servers import PostgresServer
         extra = ['--test-mode'] if args.test_mode else []
+        if args.slice:
+            extra += ['--slice', str(args.slice)]
         subprocess.run([sys.executable, __file__, '--runs', str(args.runs)]
             + extra, check=True)
         with PostgresServer(reuse_env=False) as pg:
@@ -50,17 +56,38 @@ def main():
 
     from trytond.modules.company.tests import create_company, set_company
     from trytond.modules.retail_product import barcode
+    from trytond.modules.retail_product import product as product_module
     from trytond.modules.retail_product.product import slices
     from trytond.pool import Pool
     from trytond.tests.test_tryton import activate_module, with_transaction
+    from trytond.transaction import Transaction
 
     activate_module(['retail_product'])
+    if args.slice:
+        product_module.call_slice = lambda Model: args.slice
     # As a production server: trytond's test runner also validates every
     # Function field of the records created (reading computed prices and
     # multi-values), which a server does not (ModelStorage._validate)
     Pool.test = args.test_mode
     baseline, generate = [], []
     cpu = {'baseline': [], 'generate': []}
+    # SQL statements sent by each measured call (the last run's): a figure
+    # the machine's load does not change
+    statements = {'baseline': 0, 'generate': 0}
+    counting = []
+
+    def count_statements(cursor_class):
+        "Count the statements cursor_class executes while counting is set"
+        if getattr(cursor_class, '_bench_counted', False):
+            return
+        execute = cursor_class.execute
+
+        def counted(self, *args, **kwargs):
+            if counting:
+                statements[counting[0]] += 1
+            return execute(self, *args, **kwargs)
+        cursor_class.execute = counted
+        cursor_class._bench_counted = True
 
     # with_transaction restarts the transaction with the identifier table
     # locked when allocating internal codes asks for it, as trytond's RPC
@@ -71,6 +98,7 @@ def main():
         cpu['baseline'].clear()
         cpu['generate'].clear()
         pool = Pool()
+        count_statements(type(Transaction().connection.cursor()))
         Attribute = pool.get('product.attribute')
         AttributeSet = pool.get('product.attribute.set')
         Template = pool.get('product.template')
@@ -125,6 +153,8 @@ def main():
                         'identifiers': [('create', [{
                                         'type': 'ean', 'code': code}])],
                         } for c, code in zip(combinations, codes)]
+                statements['baseline'] = 0
+                counting[:] = ['baseline']
                 start, start_cpu = time.perf_counter(), time.process_time()
                 # in the calls generate_variants makes: one on PostgreSQL,
                 # slices on SQLite (which cannot check the code constraint
@@ -133,12 +163,16 @@ def main():
                     Product.create(some)
                 baseline.append(time.perf_counter() - start)
                 cpu['baseline'].append(time.process_time() - start_cpu)
+                counting.clear()
 
                 template = new_template(f'G{run}', True)
+                statements['generate'] = 0
+                counting[:] = ['generate']
                 start, start_cpu = time.perf_counter(), time.process_time()
                 made = Template.generate_variants([template])
                 generate.append(time.perf_counter() - start)
                 cpu['generate'].append(time.process_time() - start_cpu)
+                counting.clear()
                 assert len(made) == 200, len(made)
 
     measure()
@@ -151,11 +185,14 @@ def main():
     print(f"backend: {backend}; 3 attributes (8 × 5 × 5) = 200 variants; "
         f"median of {args.runs} runs"
         + ("; test-mode validation" if args.test_mode else "")
+        + (f"; calls of {args.slice} products" if args.slice else "")
         + f"; load average {os.getloadavg()[0]:.1f}")
     print(f"  baseline Product.create of 200 products: {base:.3f} s "
-        f"(CPU of this process {base_cpu:.3f} s)")
+        f"(CPU of this process {base_cpu:.3f} s; "
+        f"{statements['baseline']} SQL statements)")
     print(f"  generate_variants (codes, EAN-13s, prices): {gen:.3f} s "
-        f"(CPU of this process {gen_cpu:.3f} s)")
+        f"(CPU of this process {gen_cpu:.3f} s; "
+        f"{statements['generate']} SQL statements)")
     print(f"  ratio generate / baseline: {gen / base:.2f}")
 
 
