@@ -349,7 +349,7 @@ def main():
         f"{s95:.2f} ms (to next frame p95 {f95:.2f} ms; target p95 <= 5 ms; "
         f"{len(scans['sync'])} scans)")
     m95 = pct(base['map'], 95)
-    print("  in-memory Map lookup p95    : " + (f"{m95 * 1000:.1f} µs" if m95
+    print("  catalog barcode lookup p95  : " + (f"{m95 * 1000:.1f} µs" if m95
             else "below the timer resolution (0.1 ms)"))
     print(f"  raw Dexie index lookup p95  : {pct(base['look'], 95):.2f} ms "
         "(ratio scan-to-line / Dexie lookup "
