@@ -88,6 +88,10 @@ test('a catalog of blocks answers get, lookups, search and iteration as one of r
   }
   const loaded = new Catalog();
   await loadCatalog({ db, vault, catalog: loaded });
+  // a start decodes no product: no record in the overlay nor the cache
+  assert.equal(loaded.map('product').overlay.size, 0);
+  assert.equal(loaded.map('product').cache.size, 0);
+  assert.equal(loaded.map('stock').cache.size, 0);
   await loaded.searchLoaded;
   assert.ok(loaded.map('product').blocks.every((b) => b.indexes.search));
   // a search before the index is read (or without it) finds the same
