@@ -132,6 +132,25 @@ def test_locations_carry_the_branch_name(office):
                 ("Brussels Central ", "Antwerp Meir ")), location
 
 
+def test_branches_list_names_every_warehouse(chain, manager):
+    """The Branches list as sao reads it (warehouse.rec_name): every branch
+    with its warehouse's name, another branch's warehouse itself still
+    hidden (the whole list showed #ERROR)"""
+    rows = manager.search_read('retail.branch', [],
+        ['code', 'name', 'warehouse.rec_name', 'timezone'])
+    by_code = {r['code']: r for r in rows}
+    assert {'BXL', 'ANT'} <= set(by_code), rows
+    for code in ['BXL', 'ANT']:
+        assert by_code[code]['warehouse.']['id'] == _warehouse(chain, code)
+        assert by_code[code]['warehouse.']['rec_name'], rows
+    with pytest.raises(RPCError):
+        manager.model('stock.location', 'read', [_warehouse(chain, 'ANT')],
+            ['rec_name'])
+    with pytest.raises(RPCError):
+        manager.search_read('retail.branch', [('code', '=', 'ANT')],
+            ['warehouse.quantity'])
+
+
 def _new_employee(manager, name, branch_codes, pin='4731'):
     branches = manager.model('retail.branch', 'search',
         [('code', 'in', branch_codes)], 0, None, None)

@@ -186,6 +186,13 @@ def test_lots_received_in_the_web_client(office, backoffice):
         differences = sao.tab.locator('.treeview').filter(
             has_text="Damaged").first.inner_text()
         assert "Crushed box" in differences or "Damaged" in differences
+        # The difference's form shows the move that posted it (from the
+        # transit to lost and found, outside both branches)
+        sao.open_menu("Retail", "Stock", "Transfers", "Transfer Differences")
+        sao.open_row("Crushed box")
+        assert not sao.page.locator('.modal-dialog:visible').count(), (
+            sao.page.locator('.modal-dialog:visible').first.inner_text())
+        assert "#ERROR" not in sao.tab.inner_text()
 
     shipment, = admin.model('stock.shipment.internal', 'read', [shipment_id],
         ['state', 'differences'])

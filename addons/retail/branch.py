@@ -6,7 +6,7 @@ from trytond.i18n import gettext
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import BranchValidationError
 
@@ -115,6 +115,33 @@ class Branch(DeactivableMixin, ModelSQL, ModelView):
             ('code', operator, operand, *extra),
             ('name', operator, operand, *extra),
             ]
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        # Every user of the company reads its branches (to pick one, to see
+        # a transfer's other side), but the warehouse of another branch is
+        # hidden from them (rule on stock.location): its name, as the
+        # lists and forms of branches show it, is read without the rule,
+        # nothing else of it
+        name = 'warehouse.rec_name'
+        if (name not in fields_names
+                or any(f.startswith('warehouse.') and f != name
+                    for f in fields_names)):
+            return super().read(ids, fields_names)
+        names = [f for f in fields_names if f != name]
+        rows = super().read(ids, list(dict.fromkeys(names + ['warehouse'])))
+        Location = Pool().get('stock.location')
+        with without_check_access():
+            warehouses = {w.id: w.rec_name for w in Location.browse(
+                    {r['warehouse'] for r in rows if r['warehouse']})}
+        for row in rows:
+            warehouse = row['warehouse']
+            row['warehouse.'] = ({'id': warehouse,
+                    'rec_name': warehouses[warehouse]}
+                if warehouse is not None else None)
+            if 'warehouse' not in fields_names:
+                del row['warehouse']
+        return rows
 
     @classmethod
     def validate_fields(cls, branches, field_names):

@@ -58,6 +58,16 @@ class Location(metaclass=PoolMeta):
         readonly=True)
 
 
+class Move(metaclass=PoolMeta):
+    __name__ = 'stock.move'
+    # Reverse link for the record rule that lets each branch read the moves
+    # that posted the differences of its transfers (they go from the
+    # transit to lost and found, outside both branches)
+    retail_transfer_differences = fields.One2Many(
+        'retail.stock.transfer.difference', 'move', "Transfer Differences",
+        readonly=True)
+
+
 class Employee(metaclass=PoolMeta):
     __name__ = 'company.employee'
     # For the record rule that lets each branch read the names of the other
