@@ -21,13 +21,13 @@ export default [
     languageOptions: { globals: { ...globals.browser } },
   },
   {
-    // the service worker; vite.config.js puts the version and the files
-    // to precache in place of these two names
-    files: ['src/sw-template.js', 'count/sw-template.js'],
-    languageOptions: { globals: { ...globals.serviceworker, __VERSION__: 'readonly', __PRECACHE__: 'readonly' } },
+    // the service worker of both pages; build/service-worker.js puts the
+    // version, the files to precache and the cache prefix in place of these
+    files: ['src/sw-template.js'],
+    languageOptions: { globals: { ...globals.serviceworker, __VERSION__: 'readonly', __PRECACHE__: 'readonly', __CACHE_PREFIX__: 'readonly' } },
   },
   {
-    files: ['test/**/*.js', 'bench/**/*.mjs', 'bench/**/*.js', 'scripts/**/*.mjs', 'scripts/**/*.js', '*.config.js'],
+    files: ['test/**/*.js', 'bench/**/*.mjs', 'bench/**/*.js', 'scripts/**/*.mjs', 'scripts/**/*.js', 'build/**/*.js', '*.config.js'],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 ];

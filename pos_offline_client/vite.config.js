@@ -1,28 +1,11 @@
-import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
 import { defineConfig } from 'vite';
+import { serviceWorker } from './build/service-worker.js';
 
-// Emit sw.js with the list of files to precache and a version derived from
-// their names (hashed), so every build gets its own cache.
-function serviceWorker() {
-  return {
-    name: 'pos-service-worker',
-    apply: 'build',
-    generateBundle(_options, bundle) {
-      const files = ['./', 'index.html', ...Object.keys(bundle).filter((f) => !f.endsWith('.map')), ...readdirSync('public')];
-      const unique = [...new Set(files)].filter((f) => f !== 'sw.js');
-      const version = createHash('sha256').update(unique.join('\n')).digest('hex').slice(0, 12);
-      const source = readFileSync('src/sw-template.js', 'utf8')
-        .replace('__PRECACHE__', JSON.stringify(unique))
-        .replace('__VERSION__', JSON.stringify(version));
-      this.emitFile({ type: 'asset', fileName: 'sw.js', source });
-    },
-  };
-}
-
+// Emit sw.js (build/service-worker.js) with the list of files to precache
+// and a version derived from their names, so every build gets its own cache.
 export default defineConfig({
   base: '/pos/',
-  plugins: [serviceWorker()],
+  plugins: [serviceWorker({ name: 'pos-service-worker', prefix: 'pos-app-', publicDir: 'public' })],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

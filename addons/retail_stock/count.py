@@ -40,6 +40,7 @@ class Device(metaclass=PoolMeta):
             answer['endpoints'] = {
                 'bootstrap': 'count/bootstrap',
                 'push': 'count/push',
+                'receive': 'count/receive',
                 }
         return answer
 

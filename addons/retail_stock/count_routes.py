@@ -1,23 +1,30 @@
 # This file is part of the retail suite.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
-"""The endpoints of the counting phones (device kind "counter"): see
-docs/sync-protocol.md § Counting phones"""
+"""The endpoints of the counting phones (device kind "counter"): counts and
+the receipt of transfers; see docs/sync-protocol.md § Counting phones"""
 import datetime as dt
 import json
 import uuid as uuid_
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
+from trytond.exceptions import UserError
 from trytond.modules.retail_sync.changelog import branch_locations
+from trytond.modules.retail_sync.push import savepoint
 from trytond.modules.retail_sync.routes import (
     ApiError, api, parse_body, route, sync_transaction)
 from trytond.modules.retail_sync.schema import MAX_PUSH_BYTES
 from trytond.modules.retail_sync.serialise import id_slices, stock_quantities
+from trytond.modules.retail_sync.wire import Rejected
 from trytond.protocols.wrappers import HTTPStatus
 from trytond.transaction import Transaction
 
+from .sync import receive_transfer, transfers_of_branch
+
 # Entries per push
 MAX_ENTRIES = 1000
+# Transfer receipts per push
+MAX_RECEIPTS = 50
 # How far a phone's clock may be ahead of the server's
 CLOCK_SKEW = dt.timedelta(minutes=10)
 
@@ -132,6 +139,7 @@ def count_bootstrap(request, pool, device, log):
         'products': products,
         'lots': lots,
         'expected': expected,
+        'transfers': transfers_of_branch(branch),
         }, HTTPStatus.OK
 
 
@@ -140,6 +148,32 @@ class Refused(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def parse_client_time(value):
+    "The UTC time (naive) of a client_time; Refused when it is not one"
+    try:
+        moment = dt.datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise Refused('invalid_payload',
+            "client_time: an ISO 8601 time with its offset.")
+    moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    if moment > now + CLOCK_SKEW:
+        raise Refused('invalid_payload', "client_time: in the future.")
+    return moment
+
+
+def parse_uuid(value):
+    "The canonical form of a UUID, or None"
+    if not isinstance(value, str) or len(value) != 36:
+        return None
+    try:
+        return str(uuid_.UUID(value))
+    except ValueError:
+        return None
 
 
 def parse_entry(pool, device, entry, counts, products):
@@ -210,18 +244,7 @@ def parse_entry(pool, device, entry, counts, products):
             inventory.location.lost_found_used or inventory.location):
         raise Refused('lot_required',
             f"Product {product_id} is counted by lot: give its lot.")
-    client_time = entry.get('client_time')
-    try:
-        moment = dt.datetime.fromisoformat(client_time)
-        if moment.tzinfo is None:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise Refused('invalid_payload',
-            "client_time: an ISO 8601 time with its offset.")
-    moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    if moment > now + CLOCK_SKEW:
-        raise Refused('invalid_payload', "client_time: in the future.")
+    moment = parse_client_time(entry.get('client_time'))
     return {
         'inventory': inventory.id,
         'uuid': entry['uuid'],
@@ -247,14 +270,8 @@ def count_push(request, pool, device, log):
     if len(entries) > MAX_ENTRIES:
         raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, 'too_large',
             f"At most {MAX_ENTRIES} entries per push.")
-    uuids = []
-    for entry in entries:
-        value = entry.get('uuid') if isinstance(entry, dict) else None
-        try:
-            uuids.append(str(uuid_.UUID(value)) if isinstance(value, str)
-                and len(value) == 36 else None)
-        except ValueError:
-            uuids.append(None)
+    uuids = [parse_uuid(e.get('uuid') if isinstance(e, dict) else None)
+        for e in entries]
     Entry.lock()
     known = {}
     for where in range(0, len(uuids), 500):
@@ -292,4 +309,88 @@ def count_push(request, pool, device, log):
     for result in results:
         if result['status'] == 'accepted':
             result['entry'] = created[result['uuid']]
+    return {'results': results}, HTTPStatus.OK
+
+
+def receipt_result(shipment):
+    "What a receipt of the transfer answers: its state and differences"
+    return {
+        'transfer': shipment.id,
+        'state': shipment.state,
+        'differences': [{
+                'product': d.product.id,
+                'lot': d.lot.id if d.lot else None,
+                'kind': d.kind,
+                'quantity': str(Decimal(str(d.quantity)).normalize()),
+                'disposition': d.disposition,
+                } for d in shipment.differences],
+        }
+
+
+@route('/count/receive', methods={'POST'})
+@sync_transaction
+@api('count_receive', body_limit=MAX_PUSH_BYTES, kinds={'counter'})
+def count_receive(request, pool, device, log):
+    """Transfers received on the phone, each applied once by its uuid with
+    the receipt of the transfer_receive operation (sync.receive_transfer)"""
+    Shipment = pool.get('stock.shipment.internal')
+    body = parse_body(request.retail_body)
+    receipts = body.get('receipts')
+    if not isinstance(receipts, list):
+        raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request',
+            "receipts must be a list.")
+    if len(receipts) > MAX_RECEIPTS:
+        raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, 'too_large',
+            f"At most {MAX_RECEIPTS} receipts per push.")
+    branch = device.device_branch
+    results = []
+    seen = set()
+    for receipt in receipts:
+        uuid = parse_uuid(receipt.get('uuid')
+            if isinstance(receipt, dict) else None)
+        if uuid is None:
+            results.append({'uuid': receipt.get('uuid')
+                    if isinstance(receipt, dict) else None,
+                    'status': 'rejected', 'error': {
+                        'code': 'invalid_payload',
+                        'message': "uuid: must be a UUID."}})
+            continue
+        transfer = receipt.get('transfer')
+        if isinstance(transfer, int) and not isinstance(transfer, bool):
+            # A phone of the branch at a time; a receipt sent again waits
+            # for the first and is answered as its duplicate
+            Shipment.lock(Shipment.search([('id', '=', transfer)]))
+        done = Shipment.search([('retail_receipt_uuid', '=', uuid)])
+        if done or uuid in seen:
+            results.append({'uuid': uuid, 'status': 'duplicate',
+                    'result': receipt_result(done[0]) if done else None})
+            continue
+        seen.add(uuid)
+        try:
+            unknown = set(receipt) - {
+                'uuid', 'transfer', 'lines', 'client_time'}
+            if unknown:
+                raise Refused('invalid_payload',
+                    f"{sorted(unknown)[0]}: unknown field.")
+            parse_client_time(receipt.get('client_time'))
+            try:
+                # Nothing of a refused receipt is written
+                with savepoint():
+                    result = receive_transfer(branch, {
+                            'transfer': transfer,
+                            'lines': receipt.get('lines')})
+                    Shipment.write(Shipment.browse([result['transfer']]), {
+                            'retail_receipt_uuid': uuid,
+                            'retail_receipt_device': device.id,
+                            })
+            except Rejected as e:
+                raise Refused(e.code, e.message)
+            except UserError as e:
+                raise Refused('invalid_payload', e.message)
+        except Refused as e:
+            results.append({'uuid': uuid, 'status': 'rejected',
+                    'error': {'code': e.code, 'message': e.message}})
+            continue
+        results.append({'uuid': uuid, 'status': 'accepted',
+                'result': result})
     return {'results': results}, HTTPStatus.OK

@@ -3,7 +3,7 @@
 """The tills' side of the lots' markdowns, through retail_sync's hooks: the
 lots a till pulls carry their branch's markdowns, and a sale of a lot at
 its markdown price is not a price drift."""
-from sql import Literal, Null
+from sql import Literal, Null, Union
 
 from trytond.modules.retail_sync import schema
 from trytond.modules.retail_sync.changelog import ChangeLogMixin
@@ -74,6 +74,13 @@ class Pull(metaclass=PoolMeta):
         kinds = super()._kinds()
         kinds['transfer'] = PulledKind('transfer', serialise_transfers,
             bootstrap=bootstrap_transfers)
+        if 'stock' in kinds:
+            # A product with an order point at the branch but no stock
+            # moves there yet gets its stock record too: the till shows it
+            # out of stock and below its minimum from its first download
+            moved = kinds['stock'].bootstrap
+            kinds['stock'].bootstrap = (
+                lambda scope, after: bootstrap_stock(moved, scope, after))
         return kinds
 
     @classmethod
@@ -156,6 +163,23 @@ class Push(metaclass=PoolMeta):
         if len(prices) == 1 and None not in prices:
             return prices.pop()
         return None
+
+
+def bootstrap_stock(moved, scope, after):
+    """The products a bootstrap sends stock records of: those moved in the
+    branch (moved: retail_sync's query) and those with an order point in
+    the branch's locations"""
+    OrderPoint = Pool().get('stock.order_point')
+    point = OrderPoint.__table__()
+    table, column, where, group_by = moved(scope, after)
+    locations = scope.locations
+    products = Union(
+        table.select(column.as_('product'), where=where, group_by=group_by),
+        point.select(point.product.as_('product'),
+            where=(point.product > after) & (
+                point.location.in_(locations) if locations
+                else Literal(False))))
+    return products, products.product, None, None
 
 
 def serialise_transfers(ids, scope):

@@ -132,6 +132,13 @@ class ShipmentInternal(ChangeLogMixin, metaclass=PoolMeta):
     incoming = fields.Function(fields.Boolean("Incoming",
             help="Sent to one of the user's branches."),
         'get_side', searcher='search_side')
+    retail_receipt_uuid = fields.Char("Phone Receipt UUID", readonly=True,
+        help="The receipt of a counting phone that received the transfer: "
+        "a receipt sent again is applied once.")
+    retail_receipt_device = fields.Many2One(
+        'retail.sync.device', "Received on Phone", readonly=True,
+        ondelete='RESTRICT',
+        help="The counting phone that received the transfer.")
     differences = fields.One2Many(
         'retail.stock.transfer.difference', 'shipment', "Differences",
         readonly=True,
@@ -147,6 +154,13 @@ class ShipmentInternal(ChangeLogMixin, metaclass=PoolMeta):
                     'depends': ['state'],
                     },
                 })
+
+    @classmethod
+    def copy(cls, shipments, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('retail_receipt_uuid')
+        default.setdefault('retail_receipt_device')
+        return super().copy(shipments, default=default)
 
     @classmethod
     def get_branches(cls, shipments, names):

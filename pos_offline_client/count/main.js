@@ -1,10 +1,14 @@
 // The counting phone's page: enroll, pick an open count, scan or type, and
-// keep the entries in the outbox until the server accepts them.
+// keep the entries in the outbox until the server accepts them; receive the
+// transfers in transit to the branch (transfers.js). Strings through the
+// till's i18n (src/lib/i18n.js), in the phone's language.
+import { setLanguage, t } from '../src/lib/i18n.js';
 import { ApiError } from '../src/sync/api.js';
 import { uuid } from '../src/lib/uuid.js';
 import { getSetting, openDb, setSetting } from './store.js';
-import { makeApi, pull, pushEntries } from './sync.js';
+import { makeApi, pull, pushEntries, pushReceipts } from './sync.js';
 import { Catalog, fromMilli, Tally, toMilli } from './tally.js';
+import { loadTransfers, setupTransfers } from './transfers.js';
 
 const $ = (id) => document.getElementById(id);
 // The table shows the lines last counted (a phone's screen shows about 15);
@@ -13,8 +17,24 @@ const SHOWN = 100;
 const state = { db: null, api: null, catalog: null, counts: [], expected: [], count: null, tally: null, rows: new Map(), pendingLot: null, syncing: false };
 
 function show(name) {
-  for (const id of ['enroll', 'counts', 'count']) $(id).hidden = id !== name;
+  for (const id of ['enroll', 'counts', 'count', 'transfer']) $(id).hidden = id !== name;
   if (name === 'count') $('scan').focus();
+  if (name === 'transfer') $('receive-scan').focus();
+}
+
+// The page's own text (index.html): data-i18n names the English text of an
+// element, data-i18n-placeholder, -label and -title those of its attributes
+function translatePage() {
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
+  for (const el of document.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
+  document.title = t('Stock count');
+}
+
+function listMessage(text, error = false) {
+  $('list-message').textContent = text;
+  $('list-message').classList.toggle('error', error);
 }
 
 function message(text, error = false) {
@@ -25,13 +45,15 @@ function message(text, error = false) {
 // What waits in the outbox: counted again from the database after a sync,
 // kept up to date in between as entries are added
 async function refreshPending() {
-  state.pending = await state.db.entries.where('state').equals(0).count();
+  const [entries, receipts] = await Promise.all([
+    state.db.entries.where('state').equals(0).count(), state.db.receipts.where('state').equals(0).count()]);
+  state.pending = entries + receipts;
   $('pending').textContent = String(state.pending);
 }
 
 function setOnline() {
   $('net').dataset.online = navigator.onLine ? '1' : '0';
-  $('net').textContent = navigator.onLine ? 'online' : 'offline';
+  $('net').textContent = navigator.onLine ? t('online') : t('offline');
 }
 
 async function loadLocal() {
@@ -41,8 +63,9 @@ async function loadLocal() {
   state.catalog = new Catalog({ products, lots });
   state.counts = counts;
   state.expected = expected;
-  $('branch-name').textContent = branch ? `Counts — ${branch.name}` : 'Counts';
+  $('branch-name').textContent = branch ? t('Counts — {branch}', { branch: branch.name }) : t('Counts');
   renderCounts();
+  await loadTransfers();
 }
 
 function renderCounts() {
@@ -53,7 +76,7 @@ function renderCounts() {
     const button = document.createElement('button');
     button.type = 'button';
     button.dataset.count = String(count.id);
-    button.textContent = `${count.number || count.id} · ${count.location.name} · ${count.date}${count.blind ? ' · blind' : ''}`;
+    button.textContent = `${count.number || count.id} · ${count.location.name} · ${count.date}${count.blind ? ` · ${t('blind')}` : ''}`;
     button.addEventListener('click', () => openCount(count));
     li.append(button);
     list.append(li);
@@ -61,22 +84,30 @@ function renderCounts() {
   $('no-counts').hidden = state.counts.length > 0;
 }
 
+let opening = 0;
+// The count's screen is shown once its lines are read back from storage
+// (after a reload they are only there): never an empty count, and a count
+// tapped again while the first is read replaces it
 async function openCount(count) {
+  const ticket = ++opening;
+  delete $('count').dataset.count;
+  const entries = await state.db.entries.where('count').equals(count.id).toArray();
+  if (ticket !== opening) return;
   state.count = count;
   state.tally = new Tally({ count, expected: count.blind ? [] : state.expected });
   state.rows = new Map();
   $('line-body').replaceChildren();
   document.body.classList.toggle('blind', !!count.blind);
   $('count-name').textContent = `${count.number || count.id} · ${count.location.name}`;
-  $('count-blind').textContent = count.blind ? 'blind count' : 'expected shown';
-  const entries = await state.db.entries.where('count').equals(count.id).toArray();
+  $('count-blind').textContent = count.blind ? t('blind count') : t('expected shown');
   entries.sort((a, b) => a.seq - b.seq);
   for (const entry of entries) state.tally.add(entry);
   const recent = state.tally.recent();
   for (const line of recent.slice(0, SHOWN)) renderLine(line, false);
-  $('line-total').textContent = `${state.tally.lines.size} lines`;
+  $('line-total').textContent = t('{n} lines', { n: state.tally.lines.size });
   message('');
   show('count');
+  $('count').dataset.count = String(count.id);
 }
 
 function productName(id) {
@@ -107,7 +138,7 @@ function renderLine(line, fresh = true) {
     state.fresh = row;
     if (body.firstChild !== row) body.prepend(row);
     if (body.rows.length > SHOWN) body.lastChild.remove();
-    $('line-total').textContent = `${state.tally.lines.size} lines`;
+    $('line-total').textContent = t('{n} lines', { n: state.tally.lines.size });
   } else if (body.rows.length < SHOWN) {
     body.append(row);
   }
@@ -139,12 +170,12 @@ function quantityTyped() {
 export function onScan(raw) {
   const quantity = quantityTyped();
   if (quantity === null) {
-    message('Quantity: type a positive number (at most 3 decimals).', true);
+    message(t('Quantity: type a positive number (at most 3 decimals).'), true);
     return null;
   }
   const found = state.catalog.resolve(raw);
   if (found.error) {
-    message(found.error === 'unknown' ? `Unknown code ${found.raw}.` : `Unreadable code ${found.raw}.`, true);
+    message(found.error === 'unknown' ? t('Unknown code {code}.', { code: found.raw }) : t('Unreadable code {code}.', { code: found.raw }), true);
     return null;
   }
   const scanned = $('qty').value.trim() === '1';
@@ -170,7 +201,7 @@ function askLot(product, quantity, scanned) {
   }
   $('lot-number').value = '';
   $('lot-pick').hidden = false;
-  message('Pick or type the lot.');
+  message(t('Pick or type the lot.'));
 }
 
 function chooseLot(lot, number) {
@@ -192,13 +223,19 @@ export async function sync(withPull = true) {
   state.syncing = true;
   try {
     const result = await pushEntries(state.db, state.api);
-    if (result.rejected) message(`${result.rejected} entries were refused: see the count's entries.`, true);
+    if (result.rejected) message(t('{n} entries were refused: see the count\'s entries.', { n: result.rejected }), true);
+    const receipts = await pushReceipts(state.db, state.api);
+    if (receipts.rejected) listMessage(t('{n} transfer receipts were refused.', { n: receipts.rejected }), true);
+    if (receipts.accepted || receipts.rejected) await loadTransfers();
     if (withPull) {
       await pull(state.db, state.api);
       await loadLocal();
     }
   } catch (error) {
-    if (error instanceof ApiError && error.revoked) message('This phone is not enrolled any more.', true);
+    if (error instanceof ApiError && error.revoked) {
+      message(t('This phone is not enrolled any more.'), true);
+      listMessage(t('This phone is not enrolled any more.'), true);
+    }
   } finally {
     state.syncing = false;
     await refreshPending();
@@ -211,8 +248,8 @@ async function enroll() {
   $('enroll-error').textContent = '';
   try {
     const api = makeApi({ database });
-    const answer = await api.enroll(code, $('device-name').value.trim() || 'Counting phone');
-    if (answer.kind !== 'counter') throw new Error('This code is not a counting phone\'s.');
+    const answer = await api.enroll(code, $('device-name').value.trim() || t('Counting phone'));
+    if (answer.kind !== 'counter') throw new Error(t('This code is not a counting phone\'s.'));
     await setSetting(state.db, 'enrollment', { database, deviceKey: answer.device_key, device: answer.device, branch: answer.branch });
     state.api = makeApi({ database, deviceKey: answer.device_key });
     await pull(state.db, state.api);
@@ -224,6 +261,8 @@ async function enroll() {
 }
 
 async function start() {
+  setLanguage(navigator.language);
+  translatePage();
   state.db = openDb();
   const enrollment = await getSetting(state.db, 'enrollment');
   $('database').value = new URLSearchParams(location.search).get('db') || new URLSearchParams(location.search).get('database') || enrollment?.database || '';
@@ -246,6 +285,7 @@ async function start() {
     chooseLot(state.catalog.lotOf(state.pendingLot.product.id, number), number);
   });
   $('lot-cancel').addEventListener('click', () => { state.pendingLot = null; $('lot-pick').hidden = true; $('scan').focus(); });
+  const transfers = setupTransfers({ state, show, message: listMessage, refreshPending, scheduleSync });
   if ('serviceWorker' in navigator && import.meta.env.PROD) navigator.serviceWorker.register('./sw.js').catch(() => {});
   if (!enrollment) {
     show('enroll');
@@ -257,7 +297,7 @@ async function start() {
   }
   await refreshPending();
   setInterval(() => sync(false), 30000);
-  window.countPage = { state, onScan, sync, openCount, Catalog };
+  window.countPage = { state, onScan, sync, openCount, Catalog, transfers };
 }
 
 start();

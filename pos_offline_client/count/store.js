@@ -1,5 +1,6 @@
 // The phone's storage (IndexedDB through Dexie): its enrollment, what it
-// pulled and the outbox of entries not yet accepted by the server.
+// pulled and the outboxes of count entries and transfer receipts not yet
+// accepted by the server.
 import Dexie from 'dexie';
 
 export function openDb(name = 'retail-count') {
@@ -12,6 +13,14 @@ export function openDb(name = 'retail-count') {
     expected: '++n, count',
     // state: 0 to push, 1 accepted (or a duplicate), 2 rejected
     entries: 'uuid, count, state',
+  });
+  // Receiving transfers: the transfers in transit to the branch, a transfer
+  // being received (its lines so far, kept across a reload) and the outbox
+  // of receipts (state 0 to push, 1 accepted or a duplicate, 2 rejected)
+  db.version(2).stores({
+    transfers: 'id',
+    drafts: 'transfer',
+    receipts: 'uuid, transfer, state',
   });
   return db;
 }
@@ -27,8 +36,9 @@ export function setSetting(db, key, value) {
 
 // Replace what was pulled with a bootstrap answer
 export async function storeBootstrap(db, data) {
-  await db.transaction('rw', db.products, db.lots, db.counts, db.expected, db.settings, async () => {
-    await Promise.all([db.products.clear(), db.lots.clear(), db.counts.clear(), db.expected.clear()]);
+  await db.transaction('rw', [db.products, db.lots, db.counts, db.expected, db.transfers, db.settings], async () => {
+    await Promise.all([db.products.clear(), db.lots.clear(), db.counts.clear(), db.expected.clear(), db.transfers.clear()]);
+    await db.transfers.bulkPut(data.transfers || []);
     await db.products.bulkPut(data.products);
     await db.lots.bulkPut(data.lots);
     await db.counts.bulkPut(data.counts);

@@ -1,5 +1,6 @@
 // Sync of a counting phone (docs/sync-protocol.md § Counting phones): pull
-// the branch's open counts, products and lots; push the outbox of entries.
+// the branch's open counts, products, lots and incoming transfers; push the
+// outboxes of count entries and of transfer receipts.
 import { SyncApi } from '../src/sync/api.js';
 import { storeBootstrap } from './store.js';
 
@@ -44,6 +45,34 @@ export async function pushEntries(db, api) {
       }
     });
     if (pending.length < BATCH) break;
+  }
+  return { accepted, rejected };
+}
+
+const RECEIPTS = 50;
+
+// Push the transfer receipts waiting in the outbox; returns {accepted,
+// rejected}. A receipt answered rejected keeps its error for the clerk.
+export async function pushReceipts(db, api) {
+  let accepted = 0;
+  let rejected = 0;
+  for (;;) {
+    const pending = await db.receipts.where('state').equals(0).limit(RECEIPTS).toArray();
+    if (!pending.length) break;
+    const body = { receipts: pending.map(({ uuid, transfer, lines, client_time: clientTime }) => ({ uuid, transfer, lines, client_time: clientTime })) };
+    const data = await api.request('POST', 'count/receive', { body, timeout: 60000 });
+    await db.transaction('rw', db.receipts, async () => {
+      for (const result of data.results) {
+        if (result.status === 'rejected') {
+          rejected += 1;
+          await db.receipts.update(result.uuid, { state: 2, error: result.error });
+        } else {
+          accepted += 1;
+          await db.receipts.update(result.uuid, { state: 1, result: result.result });
+        }
+      }
+    });
+    if (pending.length < RECEIPTS) break;
   }
   return { accepted, rejected };
 }

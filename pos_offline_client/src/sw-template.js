@@ -1,7 +1,10 @@
-// Service worker: precaches the app so a cold reload with the server
-// unreachable opens the POS ready to sell. Only the app's own files under the
-// scope are served from the cache; API calls always go to the network.
-const CACHE = `pos-app-${__VERSION__}`;
+// Service worker of the till (/pos/) and of the counting phone (/count/):
+// precaches the page so a cold reload with the server unreachable opens it
+// ready to work. Only the page's own files under the scope are served from
+// the cache; API calls always go to the network. build/service-worker.js
+// puts the version, the files and the cache prefix in place of the names.
+const PREFIX = __CACHE_PREFIX__;
+const CACHE = `${PREFIX}${__VERSION__}`;
 const SCOPE = new URL(self.registration.scope);
 const FILES = __PRECACHE__.map((f) => new URL(f, SCOPE).href);
 const SHELL = new URL('index.html', SCOPE).href;
@@ -12,7 +15,7 @@ self.addEventListener('install', (event) => {
 
 self.addEventListener('activate', (event) => {
   event.waitUntil(caches.keys()
-    .then((keys) => Promise.all(keys.filter((k) => k.startsWith('pos-app-') && k !== CACHE).map((k) => caches.delete(k))))
+    .then((keys) => Promise.all(keys.filter((k) => k.startsWith(PREFIX) && k !== CACHE).map((k) => caches.delete(k))))
     .then(() => self.clients.claim()));
 });
 

@@ -95,6 +95,7 @@ def _stale(built):
         return True
     sources = [CLIENT / 'index.html', CLIENT / 'vite.config.js',
         CLIENT / 'package-lock.json', *(CLIENT / 'src').rglob('*'),
+        *(CLIENT / 'build').rglob('*'),
         *(CLIENT / 'public').rglob('*')]
     newest = max(p.stat().st_mtime for p in sources if p.is_file())
     return newest > built.stat().st_mtime

@@ -313,5 +313,98 @@ class CountTestCase(unittest.TestCase):
             [('L-A', 5, 4), ('L-NEW', 0, 2)])
 
 
+    def test_phone_receives_a_transfer(self):
+        """A phone of the receiving branch pulls the transfer in transit and
+        receives it lot by lot once by its uuid (differences recorded); a
+        phone of another branch neither sees nor receives it; a bad receipt
+        writes nothing"""
+        from .tools import ship_transfer
+        shop = self.shop
+        code = 'R' + uuid.uuid4().hex[:5].upper()
+        sender, shipment = committed(lambda: [r.id for r in ship_transfer(
+                        shop.company, shop.branch, code)[::5]])
+
+        def incoming_moves():
+            Shipment = Pool().get('stock.shipment.internal')
+            return {m.lot.number: m.id
+                for m in Shipment(shipment).incoming_moves}
+        moves = committed(incoming_moves)
+        phone = self.enroll_counter("Receiving phone")
+        status, data = Api(phone).get('count/bootstrap')
+        self.assertEqual(status, 200, data)
+        transfer, = [t for t in data['transfers'] if t['id'] == shipment]
+        self.assertEqual(sorted((l['lot_number'], l['quantity'])
+                for l in transfer['lines']), [('L0', '5'), ('L1', '3')])
+
+        # A phone of the sending branch: not its transfer
+        def other_phone():
+            Device = Pool().get('retail.sync.device')
+            device, = Device.create([{'kind': 'counter',
+                        'device_branch': sender, 'device_name': "Other"}])
+            return Device.new_device_code(device)
+        status, enrolled = Api().post('enroll', {
+                'code': committed(other_phone), 'device_name': "Other"})
+        other = Api(enrolled['device_key'])
+        status, data = other.get('count/bootstrap')
+        self.assertNotIn(shipment, [t['id'] for t in data['transfers']])
+        now = dt.datetime.now(UTC).isoformat()
+        receipt = {'uuid': str(uuid.uuid4()), 'transfer': shipment,
+            'client_time': now, 'lines': [
+                {'move': moves['L0'], 'received': '3', 'damaged': '1',
+                    'reason': "Crushed"},
+                {'move': moves['L1'], 'received': '2', 'short_to': 'back',
+                    'reason': "Missing"}]}
+        status, data = other.post('count/receive', {'receipts': [receipt]})
+        self.assertEqual(status, 200, data)
+        result, = data['results']
+        self.assertEqual((result['status'], result['error']['code']),
+            ('rejected', 'unknown_transfer'))
+
+        # Refused with nothing written: a negative quantity, a bad time
+        bad = dict(receipt, uuid=str(uuid.uuid4()), lines=[
+                {'move': moves['L0'], 'received': '-1'}])
+        late = dict(receipt, uuid=str(uuid.uuid4()),
+            client_time='2999-01-01T00:00:00+00:00')
+        status, data = Api(phone).post('count/receive',
+            {'receipts': [bad, late, {'uuid': 'x'}]})
+        self.assertEqual([(r['status'], r['error']['code'])
+                for r in data['results']],
+            [('rejected', 'invalid_payload')] * 3)
+
+        def state():
+            Shipment = Pool().get('stock.shipment.internal')
+            record = Shipment(shipment)
+            return record.state, sorted((d.lot.number, d.kind, d.quantity,
+                    d.disposition, d.reason) for d in record.differences)
+        self.assertEqual(committed(state), ('shipped', []))
+
+        status, data = Api(phone).post('count/receive',
+            {'receipts': [receipt]})
+        self.assertEqual(status, 200, data)
+        result, = data['results']
+        self.assertEqual(result['status'], 'accepted', result)
+        self.assertEqual(result['result']['state'], 'done')
+        differences = [('L0', 'damaged', 1.0, 'loss', "Crushed"),
+            ('L0', 'short', 1.0, 'loss', "Crushed"),
+            ('L1', 'short', 1.0, 'back', "Missing")]
+        self.assertEqual(committed(state), ('done', differences))
+        # Sent again (the answer was lost): applied once
+        status, data = Api(phone).post('count/receive',
+            {'receipts': [receipt]})
+        result, = data['results']
+        self.assertEqual(result['status'], 'duplicate', result)
+        self.assertEqual(len(result['result']['differences']), 3)
+        self.assertEqual(committed(state), ('done', differences))
+        # Another receipt of the received transfer is refused
+        status, data = Api(phone).post('count/receive', {'receipts': [
+                    dict(receipt, uuid=str(uuid.uuid4()))]})
+        self.assertEqual(data['results'][0]['error']['code'],
+            'transfer_not_in_transit')
+        status, data = Api(phone).get('count/bootstrap')
+        self.assertNotIn(shipment, [t['id'] for t in data['transfers']])
+        status, data = Api(phone).post('count/receive', {'receipts': 'x'})
+        self.assertEqual(status, 400, data)
+
+
 def load_tests(loader, tests, pattern):
     return loader.loadTestsFromTestCase(CountTestCase)

@@ -126,3 +126,46 @@ class ThresholdSyncTestCase(unittest.TestCase):
         self.assertEqual(
             (data[other]['min_quantity'], data[other]['target_quantity']),
             (None, None))
+
+    @with_transaction()
+    def test_bootstrap_sends_the_stock_of_an_order_point_without_moves(self):
+        """A product with an order point at the branch and no stock move
+        there gets its stock record (0, with its minimum) in a till's first
+        download, so the till marks it low from day one"""
+        pool = Pool()
+        OrderPoint = pool.get('stock.order_point')
+        Product = pool.get('product.product')
+        Template = pool.get('product.template')
+        Terminal = pool.get('sale.point')
+        shop = self._shop
+        Transaction().set_context(company=shop.company)
+        terminal = Terminal(shop.terminal)
+        unit = Product(shop.products[0]).default_uom
+        template, = Template.create([{'name': "Never Stocked",
+                    'type': 'goods', 'default_uom': unit.id,
+                    'purchasable': True, 'purchase_uom': unit.id,
+                    'products': [('create', [{}])]}])
+        product, = template.products
+        OrderPoint.create([{'product': product.id, 'type': 'purchase',
+                    'location': terminal.branch.warehouse.id,
+                    'company': shop.company,
+                    'min_quantity': 3, 'target_quantity': 10}])
+        records, token = self.bootstrap(terminal)
+        stock = {r['product']: r for r in records.get('stock', [])}
+        self.assertIn(product.id, stock)
+        self.assertEqual((stock[product.id]['quantity'],
+                stock[product.id]['min_quantity']), ('0', '3'))
+        # Counted once in the bootstrap's total, sent once
+        self.assertEqual(len(records['stock']), len(stock))
+
+    def bootstrap(self, terminal):
+        "All the records of a bootstrap, page after page"
+        from trytond.modules.retail_sync.pull import bootstrap_page
+        scope = Scope(terminal)
+        records, token = {}, None
+        while True:
+            page, token, _, total = bootstrap_page(scope, token, 500)
+            for kind, items in page.items():
+                records.setdefault(kind, []).extend(items)
+            if not token:
+                return records, total

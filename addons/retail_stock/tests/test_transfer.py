@@ -3,12 +3,10 @@
 """Transfers between branches: ship through the transit location, receive lot
 by lot with the differences posted, each branch on its side, and the
 receiving device's pulled kind and push operation"""
-import datetime as dt
 import unittest
 import uuid
 
 from trytond.exceptions import UserError
-from trytond.modules.retail.tests.test_module import create_branch
 from trytond.modules.retail_sync.pull import Scope
 from trytond.modules.retail_sync.tests.tools import (
     committed, operation, setup_shop)
@@ -16,7 +14,7 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
 
-from .tools import lot_product, make_lots, receive, stock_locations
+from .tools import ship_transfer
 
 
 class TransferTestCase(unittest.TestCase):
@@ -37,40 +35,10 @@ class TransferTestCase(unittest.TestCase):
         """A lot product in a sending branch (two lots) and a transfer of 8
         to the shop's branch, shipped: 5 of the earliest lot, 3 of the
         other"""
-        pool = Pool()
-        Branch = pool.get('retail.branch')
-        Shipment = pool.get('stock.shipment.internal')
-        Company = pool.get('company.company')
-        shop = self._shop
-        company = Company(shop.company)
-        Transaction().set_context(company=company.id)
-        today = dt.date.today()
-        supplier = stock_locations()[2]
-        product = lot_product(name=f"Milk {self.code}")
-        early, late = make_lots(product, [4, 10], today)
-        sender = create_branch(company, code=self.code,
-            name=f"Shop {self.code}")
-        receive(company, product, [
-                (early, sender.warehouse.storage_location, 5, today),
-                (late, sender.warehouse.storage_location, 9, today)],
-            supplier)
-        receiver = Branch(shop.branch)
-        shipment = Shipment(company=company,
-            from_location=sender.warehouse.storage_location,
-            to_location=receiver.warehouse.storage_location,
-            planned_date=today, planned_start_date=today, moves=[{
-                    'product': product.id, 'unit': product.default_uom.id,
-                    'quantity': 8,
-                    'from_location': sender.warehouse.storage_location.id,
-                    'to_location': receiver.warehouse.storage_location.id,
-                    'company': company.id}])
-        shipment.save()
-        Shipment.wait([shipment])
-        Shipment.assign_try([shipment])
-        Shipment.pack([shipment])
-        Shipment.ship([shipment])
-        self.assertEqual(shipment.state, 'shipped')
-        return sender, receiver, product, early, late, shipment
+        result = ship_transfer(self._shop.company, self._shop.branch,
+            self.code)
+        self.assertEqual(result[-1].state, 'shipped')
+        return result
 
     def quantities(self, product, location):
         "{lot id: quantity} of product at location, from its done moves"

@@ -68,3 +68,41 @@ def make_lots(product, specs, today):
                     today + dt.timedelta(days=offset)
                     if offset is not None else None),
                 } for i, offset in enumerate(specs)])
+
+
+def ship_transfer(company_id, branch_id, code):
+    """A lot product in a new sending branch (code, two lots) and a transfer
+    of 8 to the branch, shipped: 5 of the earliest lot, 3 of the other.
+    Return (sender, receiver, product, early lot, late lot, shipment)"""
+    pool = Pool()
+    Branch = pool.get('retail.branch')
+    Shipment = pool.get('stock.shipment.internal')
+    Company = pool.get('company.company')
+    from trytond.modules.retail.tests.test_module import create_branch
+    company = Company(company_id)
+    Transaction().set_context(company=company.id)
+    today = dt.date.today()
+    supplier = stock_locations()[2]
+    product = lot_product(name=f"Milk {code}")
+    early, late = make_lots(product, [4, 10], today)
+    sender = create_branch(company, code=code, name=f"Shop {code}")
+    receive(company, product, [
+            (early, sender.warehouse.storage_location, 5, today),
+            (late, sender.warehouse.storage_location, 9, today)],
+        supplier)
+    receiver = Branch(branch_id)
+    shipment = Shipment(company=company,
+        from_location=sender.warehouse.storage_location,
+        to_location=receiver.warehouse.storage_location,
+        planned_date=today, planned_start_date=today, moves=[{
+                'product': product.id, 'unit': product.default_uom.id,
+                'quantity': 8,
+                'from_location': sender.warehouse.storage_location.id,
+                'to_location': receiver.warehouse.storage_location.id,
+                'company': company.id}])
+    shipment.save()
+    Shipment.wait([shipment])
+    Shipment.assign_try([shipment])
+    Shipment.pack([shipment])
+    Shipment.ship([shipment])
+    return sender, receiver, product, early, late, shipment
