@@ -166,6 +166,19 @@ class TransferTestCase(unittest.TestCase):
         self.assertEqual(Shipment(shipment.id).state, 'done')
 
     @with_transaction()
+    def test_sending_manager_ships_lots(self):
+        """The sending branch's manager ships a transfer of lots: the empty
+        incoming move of the receiving branch is dropped for them (their
+        rules do not let them delete the receiving branch's moves)"""
+        result = ship_transfer(self._shop.company, self._shop.branch,
+            self.code, shipper=lambda sender: self.manager(
+                sender, f'send{self.code}').id)
+        shipment = result[-1]
+        self.assertEqual(shipment.state, 'shipped')
+        self.assertEqual(sorted(m.quantity for m in shipment.incoming_moves),
+            [3, 5])
+
+    @with_transaction()
     def test_sender_alone_ships(self):
         "The receiving branch's manager cannot ship a transfer to it"
         pool = Pool()

@@ -70,9 +70,11 @@ def make_lots(product, specs, today):
                 } for i, offset in enumerate(specs)])
 
 
-def ship_transfer(company_id, branch_id, code):
+def ship_transfer(company_id, branch_id, code, shipper=None):
     """A lot product in a new sending branch (code, two lots) and a transfer
-    of 8 to the branch, shipped: 5 of the earliest lot, 3 of the other.
+    of 8 to the branch, shipped: 5 of the earliest lot, 3 of the other;
+    shipper(sender branch): the user who ships it, with the access checks
+    (by default, without them).
     Return (sender, receiver, product, early lot, late lot, shipment)"""
     pool = Pool()
     Branch = pool.get('retail.branch')
@@ -101,8 +103,10 @@ def ship_transfer(company_id, branch_id, code):
                 'to_location': receiver.warehouse.storage_location.id,
                 'company': company.id}])
     shipment.save()
-    Shipment.wait([shipment])
-    Shipment.assign_try([shipment])
-    Shipment.pack([shipment])
-    Shipment.ship([shipment])
-    return sender, receiver, product, early, late, shipment
+    user = shipper(sender) if shipper else Transaction().user
+    with Transaction().set_user(user), Transaction().set_context(
+            _check_access=bool(shipper)):
+        for step in [Shipment.wait, Shipment.assign_try, Shipment.pack,
+                Shipment.ship]:
+            step([Shipment(shipment.id)])
+    return sender, receiver, product, early, late, Shipment(shipment.id)
