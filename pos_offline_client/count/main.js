@@ -32,6 +32,10 @@ function translatePage() {
   document.title = t('Stock count');
 }
 
+function lineCount(n) {
+  return n === 1 ? t('1 line') : t('{n} lines', { n });
+}
+
 function listMessage(text, error = false) {
   $('list-message').textContent = text;
   $('list-message').classList.toggle('error', error);
@@ -104,7 +108,7 @@ async function openCount(count) {
   for (const entry of entries) state.tally.add(entry);
   const recent = state.tally.recent();
   for (const line of recent.slice(0, SHOWN)) renderLine(line, false);
-  $('line-total').textContent = t('{n} lines', { n: state.tally.lines.size });
+  $('line-total').textContent = lineCount(state.tally.lines.size);
   message('');
   show('count');
   $('count').dataset.count = String(count.id);
@@ -138,7 +142,7 @@ function renderLine(line, fresh = true) {
     state.fresh = row;
     if (body.firstChild !== row) body.prepend(row);
     if (body.rows.length > SHOWN) body.lastChild.remove();
-    $('line-total').textContent = t('{n} lines', { n: state.tally.lines.size });
+    $('line-total').textContent = lineCount(state.tally.lines.size);
   } else if (body.rows.length < SHOWN) {
     body.append(row);
   }

@@ -39,7 +39,7 @@ function renderTransfers() {
     const button = document.createElement('button');
     button.type = 'button';
     button.dataset.transfer = String(transfer.id);
-    const lines = t('{n} lines', { n: transfer.lines.length });
+    const lines = transfer.lines.length === 1 ? t('1 line') : t('{n} lines', { n: transfer.lines.length });
     button.textContent = `${transfer.number || transfer.id} · ${t('from {branch}', { branch: transfer.from_branch_name })} · ${lines}`;
     if (receipt?.state === 0) {
       button.disabled = true;
@@ -104,7 +104,7 @@ function changed(line) {
 
 function summary() {
   const differ = state.receiving.differences().length;
-  $('receive-total').textContent = differ ? t('{n} lines differ', { n: differ }) : t('as shipped');
+  $('receive-total').textContent = !differ ? t('as shipped') : differ === 1 ? t('1 line differs') : t('{n} lines differ', { n: differ });
 }
 
 function onScan(raw) {

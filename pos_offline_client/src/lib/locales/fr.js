@@ -317,6 +317,8 @@ export default {
   'to losses': 'en pertes',
   '{n} entries were refused: see the count\'s entries.': '{n} saisies ont été refusées : voyez les saisies du comptage.',
   '{n} lines': '{n} lignes',
+  '1 line': '1 ligne',
+  '1 line differs': '1 ligne diffère',
   '{n} lines differ': '{n} lignes diffèrent',
   '{n} transfer receipts were refused.': '{n} réceptions de transfert ont été refusées.',
 };
