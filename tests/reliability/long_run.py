@@ -14,7 +14,7 @@ every 50th kills trytond with SIGKILL, every 20th kills the queue worker.
 Prints every schedule (seed and faults) and the counts at the end.
 
     .venv/bin/python -m tests.reliability.long_run --seed 1 \\
-        --schedules 1000 --terminals 10 --sales 10000
+        --schedules 1000 --terminals 10 --sales 10000 [--minutes 60]
 
 Replay one schedule: the same --seed and arguments replay the run; the
 schedule printed as `seed=S` is the shift of seed S."""
@@ -66,6 +66,9 @@ def main(argv=None):
         help="trytond on SQLite without a queue worker (the single-shop "
         "default: the posting runs in the request after the commit); no "
         "worker to kill")
+    parser.add_argument('--minutes', type=float,
+        help="start no round of schedules after this many minutes (from "
+        "the start, set-up included): the checks then count what ran")
     parser.add_argument('--quiet', action='store_true',
         help="print the counts only, not every schedule")
     args = parser.parse_args(argv)
@@ -110,6 +113,12 @@ def main(argv=None):
                         options))
             # the terminals sell at the same time, each its own schedule
             for start in range(0, len(plans), len(terminals)):
+                if args.minutes and (
+                        time.monotonic() - started > args.minutes * 60):
+                    print(f"-- {args.minutes} minutes passed: no more "
+                        f"rounds, {start} of {len(plans)} schedules run",
+                        flush=True)
+                    break
                 run.at_once(plans[start:start + len(terminals)])
                 print(f"-- {start + len(terminals)} schedules in "
                     f"{time.monotonic() - ready:.0f} s", flush=True)

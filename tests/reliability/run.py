@@ -61,6 +61,7 @@ class FaultRun:
         self.shifts = []
         self.injected = Counter()
         self.kills = Counter()
+        self.restarts = []
         self.receipts = {}
 
     def say(self, *args):
@@ -132,7 +133,10 @@ class FaultRun:
             process.process.wait()
             process.stop()
             self.kills['server'] += 1
+            started = time.monotonic()
             process.start()
+            # refused meanwhile: every till's requests fail at the connection
+            self.restarts.append(round(time.monotonic() - started, 1))
 
     def stop(self):
         if self.node:
@@ -293,6 +297,7 @@ class FaultRun:
                 'search_count', [('posting', '=', 'failed')]),
             'faults': dict(sorted(self.injected.items())),
             'kills': dict(sorted(self.kills.items())),
+            'server_restart_seconds': self.restarts,
             'z_mismatches': sum(not s['z_match'] for s in self.shifts)}
         problems = []
         for prefix in self.terminals:

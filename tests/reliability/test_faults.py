@@ -11,6 +11,7 @@ equal to what was sold, every account move balanced, the server's Z equal
 to each till's.  FAULT_SEED moves every seed (a failing run prints the
 seeds of its schedules: FAULT_SEED replays the run)."""
 import os
+import threading
 
 import pytest
 
@@ -78,3 +79,21 @@ def test_nothing_lost_or_doubled(server):
     if SCHEDULES >= 100:
         assert report['kills'].get('server') and report['kills'].get(
             'worker') and report['kills'].get('till'), report['kills']
+
+
+def test_checks_wait_for_a_server_started_again(server):
+    """The checks' own requests (straight to trytond) wait while trytond is
+    started again after another till's schedule killed it: five tries in
+    2 s stopped the long run with `fetch failed` (refused) during a restart
+    that took 14 s"""
+    with FaultRun(server, terminals=['BXL1'], verbose=False) as run:
+        process = server.process
+        process.stop()
+        restart = threading.Timer(5, process.start)
+        restart.start()
+        try:
+            answer = run.command({'cmd': 'heartbeat', 'till': 'BXL1',
+                    'direct': server.url})
+        finally:
+            restart.join()
+    assert answer['server_time']

@@ -174,14 +174,20 @@ async function enroll({ till: name, url, database, code, pin, employee }) {
 }
 
 // The checks' own requests (straight to the server, no fault on purpose):
-// a busy server that answers late is asked again
-async function retry(request, attempts = 5) {
+// a busy server that answers late, or one being started again after
+// another till's schedule killed it (refused meanwhile: `fetch failed`),
+// is asked again for up to `ms`, longer than trytond takes to start (the
+// run gives it 120 s). Five tries in 2 s stopped the long run when a
+// check came during a restart.
+const RETRY_MS = 180000;
+async function retry(request, ms = RETRY_MS) {
+  const end = Date.now() + ms;
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await request();
     } catch (error) {
-      if (attempt >= attempts || !(error?.retryable)) throw error;
-      await new Promise((r) => setTimeout(r, 200 * attempt));
+      if (Date.now() >= end || !(error?.retryable)) throw error;
+      await new Promise((r) => setTimeout(r, Math.min(200 * attempt, 2000)));
     }
   }
 }
