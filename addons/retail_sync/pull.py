@@ -6,9 +6,11 @@ catalog and the terminal's branch; pages of a bootstrap and the changes
 after a cursor."""
 import base64
 import hashlib
+import itertools
 import json
 import threading
 import time
+import weakref
 from collections import OrderedDict, defaultdict
 
 from sql import Literal, Null
@@ -264,8 +266,9 @@ class PageCache:
     The change log of the shared catalog and of a branch is the same for
     all its tills: after a price change every till of the branch pulls the
     same pages.  A page is keyed by what the tills pulling it share (the
-    database, the branch, and the terminal when the page holds a kind that
-    is per_terminal) and by the change rows it holds (their ids): a page
+    database and the pool loaded for it, the branch, and the terminal when
+    the page holds a kind that is per_terminal) and by the change rows it
+    holds (their ids): a page
     made from other rows (a change logged since, in the range of the page)
     is another key.  The data of a page is the records' state when it was
     made; a record changed since then has a later change row, which the
@@ -318,6 +321,21 @@ class PageCache:
 
 
 _page_cache = None
+_pool_epochs = itertools.count(1)
+# {the pool's retail.sync.pull class: a number}: each pool (each load of a
+# database) builds its own classes
+_pool_epoch_of = weakref.WeakKeyDictionary()
+
+
+def _pool_epoch(pool):
+    """A number for this pool of the database: a database dropped and
+    created again under its name (tests, tenants) gets a new pool, so its
+    pages never answer from the pages of the database it replaced"""
+    Pull = pool.get('retail.sync.pull')
+    epoch = _pool_epoch_of.get(Pull)
+    if epoch is None:
+        epoch = _pool_epoch_of.setdefault(Pull, next(_pool_epochs))
+    return epoch
 
 
 def page_cache():
@@ -387,11 +405,12 @@ def delta_page(scope, cursor_value, limit, cache=None):
         return RawJSON(b'[]'), 0, new_cursor, False
     key = None
     if cache is not None:
-        Pull = Pool().get('retail.sync.pull')
-        kinds = Pull._kinds()
+        pool = Pool()
+        kinds = pool.get('retail.sync.pull')._kinds()
         per_terminal = any(kinds[k].per_terminal
             for k in {r[1] for r in rows} if k in kinds)
-        key = (Transaction().database.name, scope.company.id,
+        key = (Transaction().database.name, _pool_epoch(pool),
+            scope.company.id,
             scope.branch.id, scope.terminal.id if per_terminal else None,
             hashlib.blake2b(repr(rows).encode(), digest_size=16).digest())
         value = cache.get(key)
