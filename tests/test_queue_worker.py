@@ -65,12 +65,13 @@ def test_worker_posts_pushed_sales(server, tmp_path):
     assert [(r['status'], r['posted']) for r in answer['results']] == [
         ('accepted', False)] * 3, answer
     assert answer['posting'] == {'pending': 3, 'failed': 0}
-    sales = [r['result']['sale'] for r in answer['results']]
-    # No worker yet: nothing posts them
+    # The sales are recorded by the posting task, after the answer
+    assert {r['result']['sale'] for r in answer['results']} == {None}
+    numbers = [r['result']['number'] for r in answer['results']]
+    # No worker yet: nothing records nor posts them
     time.sleep(1)
-    states = {s['state'] for s in admin.model('sale.point.sale', 'read',
-            sales, ['state'])}
-    assert states == {'done'}
+    assert admin.model('sale.point.sale', 'search',
+        [('number', 'in', numbers)], 0, None, None) == []
 
     log = open(tmp_path / 'worker.log', 'w')
     # One process: trytond-worker's pool of child processes would outlive
@@ -92,6 +93,9 @@ def test_worker_posts_pushed_sales(server, tmp_path):
         log.close()
     assert {r['status'] for r in again['results']} == {'duplicate'}
     assert again['posting'] == {'pending': 0, 'failed': 0}
+    sales = admin.model('sale.point.sale', 'search',
+        [('number', 'in', numbers)], 0, None, None)
+    assert len(sales) == 3
     read = admin.model('sale.point.sale', 'read', sales, ['state', 'move'])
     assert {s['state'] for s in read} == {'posted'}
     assert all(s['move'] for s in read)

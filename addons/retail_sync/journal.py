@@ -313,8 +313,19 @@ class Push(metaclass=PoolMeta):
             return
         Flag = Pool().get('retail.sync.sale.flag')
         flags = []
+        deferred = {e['values']['uuid']: e
+            for e in getattr(batch, 'deferred', [])}
         for answer, reason in breaks:
             result = answer.get('result')
+            if answer.get('status') == 'accepted' and (
+                    answer.get('uuid') in deferred):
+                # Flagged when the posting task records the sale
+                deferred[answer['uuid']]['flags'].append({
+                        'kind': 'journal_break',
+                        'terminal': batch.terminal.id,
+                        'branch': batch.branch.id,
+                        'actual': reason[:500]})
+                continue
             if answer.get('status') != 'accepted' or not isinstance(
                     result, dict) or not isinstance(result.get('sale'), int):
                 continue

@@ -230,3 +230,25 @@ class Push(metaclass=PoolMeta):
         handlers = super()._operation_handlers()
         handlers['audit'] = AuditHandler
         return handlers
+
+    @classmethod
+    def record_operations(cls, terminal, operations, batch=None):
+        # An override of a sale acknowledged but not recorded yet links it
+        # once the posting task records it
+        pool = Pool()
+        Override = pool.get('retail.sync.override')
+        Sale = pool.get('sale.point.sale')
+        recorded, failed = super().record_operations(
+            terminal, operations, batch=batch)
+        if recorded:
+            numbers = {s.number: s.id for s in Sale.browse(
+                    list(recorded.values()))}
+            overrides = Override.search([
+                    ('terminal', '=', terminal.id),
+                    ('sale', '=', None),
+                    ('receipt', 'in', list(numbers)),
+                    ])
+            for override in overrides:
+                override.sale = numbers[override.receipt]
+            Override.save(overrides)
+        return recorded, failed

@@ -13,7 +13,10 @@ import zoneinfo
 from contextlib import contextmanager
 from itertools import count
 
+from sql import Null
+
 from trytond import backend
+from trytond.config import config
 from trytond.exceptions import UserError, UserWarning
 from trytond.i18n import gettext
 from trytond.model import Model
@@ -99,6 +102,10 @@ class Batch(TerminalContext):
         # The sales are posted after the commit, by the posting task
         # (retail.sync.operation post_pending), not by finish
         self.defer_posting = False
+        # The sales are recorded by the posting task too: flush keeps
+        # their entries here, stored with their operation (sale_values)
+        self.defer_records = False
+        self.deferred = []
 
     def preload(self, operations):
         """Read at once what the operations refer to: products with their
@@ -187,6 +194,12 @@ class OperationHandler:
         its savepoint; return its result (a JSON object) or raise
         Rejected"""
         raise NotImplementedError
+
+    @classmethod
+    def prepare(cls, batch, data):
+        """Called before the operation data is applied, outside its
+        savepoint (what it writes stays when the operation is rejected):
+        data is not checked yet"""
 
     @classmethod
     def flush(cls, batch):
@@ -283,6 +296,7 @@ class Push(Model):
         handlers = cls._operation_handlers()
         batch = Batch(terminal)
         batch.defer_posting = True
+        batch.defer_records = cls.defer_records()
 
         uuids = [o['uuid'] for o in operations]
         known = {}
@@ -312,6 +326,8 @@ class Push(Model):
                 # What follows may depend on the operations before it (a
                 # return on the payments of its original sale)
                 cls.flush(batch)
+            if handler is not None:
+                handler.prepare(batch, data)
             values, answer = cls.apply(batch, data)
             to_create.append(values)
             results[uuid] = answer
@@ -321,6 +337,12 @@ class Push(Model):
             results[uuid] = {'uuid': uuid, 'status': 'rejected',
                 'reason': entry['rejected']}
         cls.finish(batch)
+        sale_handler = handlers.get('sale')
+        for entry in batch.deferred:
+            # Checked, not recorded: the posting task records it
+            entry['values']['sale_values'] = sale_handler.encode(entry)
+            entry['values']['posting'] = 'pending'
+        batch.deferred = []
         for answer in results.values():
             result = answer.get('result')
             if (answer['status'] == 'accepted' and result
@@ -333,6 +355,9 @@ class Push(Model):
                     and isinstance(answer['result'].get('sale'), int)):
                 values['sale'] = answer['result']['sale']
                 values['posting'] = 'pending'
+            elif answer['status'] != 'accepted':
+                values.pop('sale_values', None)
+                values.pop('posting', None)
             if answer['status'] == 'accepted':
                 answer['posted'] = values.get('posting') != 'pending'
             answer_first = {k: v for k, v in answer.items()
@@ -367,6 +392,19 @@ class Push(Model):
         return answers
 
     @classmethod
+    def defer_records(cls):
+        """Whether a push leaves recording its sales to the posting task
+        too: with a queue worker ([queue] worker), whose process records
+        and posts them while the push answers at once; without one trytond
+        runs the task in the request anyway, and the push records them
+        (its answer then names each sale).  The context's
+        retail_sync_defer_records overrides it."""
+        context = Transaction().context
+        if context.get('retail_sync_defer_records') is not None:
+            return bool(context['retail_sync_defer_records'])
+        return config.getboolean('queue', 'worker', default=False)
+
+    @classmethod
     def enqueue_posting(cls, operations):
         """Queue the posting of operations: a task of the queue
         retail_sync_post runs after the commit, in trytond-worker when
@@ -388,12 +426,17 @@ class Push(Model):
         Sale = pool.get('sale.point.sale')
         Flag = pool.get('retail.sync.sale.flag')
         batch = Batch(terminal)
+        with Transaction().set_context(company=terminal.company.id):
+            recorded, failed = cls.record_operations(terminal, [
+                    o for o in operations
+                    if not o.sale and o.sale_values], batch=batch)
+        operations = Operation.browse([o.id for o in operations])
         by_sale = {o.sale.id: o for o in operations if o.sale}
         ids = [o.sale.id for o in operations if o.sale]
         if ids:
             with Transaction().set_context(company=terminal.company.id):
                 cls.post_sales(batch, ids)
-        posted, failed = [], {}
+        posted = []
         for sale in Sale.browse(ids):
             if sale.state == 'posted':
                 posted.append(by_sale[sale.id])
@@ -405,7 +448,9 @@ class Push(Model):
                 failed[by_sale[sale.id]] = (flags[0].actual if flags
                     else f"Sale {sale.rec_name} is {sale.state}.")
         # A sale gone (deleted in the back office) has nothing to post
-        posted.extend(o for o in operations if not o.sale)
+        failed_ids = {o.id for o in failed}
+        posted.extend(o for o in operations
+            if not o.sale and o.id not in failed_ids)
         if posted:
             Operation.write(posted, {'posting': 'posted'})
         for operation, reason in failed.items():
@@ -413,6 +458,48 @@ class Push(Model):
                     'posting': 'failed',
                     'posting_reason': reason,
                     })
+        if recorded:
+            # The stock they leave, now posted
+            cls.flag_recorded(batch, list(recorded.values()))
+
+    @classmethod
+    def record_operations(cls, terminal, operations, batch=None):
+        """Create the sales of operations (of terminal, in their order)
+        from what was checked when they were acknowledged (sale_values),
+        and link them; return {operation: sale id} and {operation: reason}
+        of those whose sale could not be created, marked posting failed
+        with the reason (listed with the quarantine, Post Again records
+        them again)"""
+        Operation = Pool().get('retail.sync.operation')
+        if not operations:
+            return {}, {}
+        if batch is None:
+            batch = Batch(terminal)
+        # The sale handler records the returns too (ReturnHandler)
+        recorded, failed = cls._operation_handlers()['sale'].record(
+            batch, operations)
+        table = Operation.__table__()
+        cursor = Transaction().connection.cursor()
+        for operation, sale in recorded.items():
+            cursor.execute(*table.update(
+                    [table.sale, table.sale_values],
+                    [sale, Null],
+                    where=table.id == operation.id))
+        for operation, reason in failed.items():
+            cursor.execute(*table.update(
+                    [table.posting, table.posting_reason],
+                    ['failed', reason],
+                    where=table.id == operation.id))
+        Poster.invalidate([Operation])
+        return recorded, failed
+
+    @classmethod
+    def flag_recorded(cls, batch, sale_ids):
+        "Let each handler flag the sales it recorded (oversell)"
+        for handler in cls._handlers():
+            if hasattr(handler, 'flag_recorded'):
+                handler.flag_recorded(batch, sale_ids)
+                break
 
     @classmethod
     def post_sales(cls, batch, ids):
@@ -505,6 +592,10 @@ class Push(Model):
         Operation = Pool().get('retail.sync.operation')
         batch = Batch(operation.terminal)
         batch.preload([data])
+        handler = cls._operation_handlers().get(data.get('type')) if (
+            isinstance(data.get('type'), str)) else None
+        if handler is not None:
+            handler.prepare(batch, data)
         values, answer = cls.apply(batch, data)
         cls.flush(batch)
         if batch.rejected_sales:

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 PREFIX = '/<database_name>/retail_sync/v1'
 # The protocol version the server speaks (docs/sync-protocol.md)
-PROTOCOL_VERSION = '1.2'
+PROTOCOL_VERSION = '1.3'
 MAX_PUSH_BYTES = schema.MAX_PUSH_BYTES
 # The endpoints and their methods, for 404 and 405 answers in JSON
 ENDPOINTS = {}

@@ -4,6 +4,7 @@
 what the server knows (prices, lots, payments, refunds), created with the
 other sales of its push in one create call per model, then posted (stock
 and account moves, posting.py) and flagged where it differs."""
+import datetime as dt
 import json
 import logging
 from collections import defaultdict
@@ -523,6 +524,16 @@ class SaleHandler(OperationHandler):
         entries, batch.pending = batch.pending, []
         # What follows (a session opened or closed) may change it
         batch.current_session = None
+        if batch.defer_records:
+            # Recorded after the commit by the posting task (record)
+            batch.deferred.extend(entries)
+            return
+        cls.create_entries(batch, entries)
+
+    @classmethod
+    def create_entries(cls, batch, entries):
+        """Create the sales of entries, POST_CHUNK at a time; an entry
+        whose sale cannot be created gets "rejected" {code, message}"""
         # Records created together are validated together, and
         # instantiating each costs O(len(records)) in trytond: chunks keep
         # the whole linear
@@ -565,6 +576,102 @@ class SaleHandler(OperationHandler):
             entry['result']['sale'] = next(created).id
         batch.sales.extend(sales)
         batch.rejected_sales.extend(e for e in entries if e.get('rejected'))
+
+    @staticmethod
+    def encode(entry):
+        "The sale of a checked entry as stored with its operation (JSON)"
+        sale = dict(entry['sale'],
+            date=entry['sale']['date'].isoformat(),
+            client_time=entry['sale']['client_time'].isoformat())
+        lines = []
+        for line in entry['lines']:
+            lots = line['lots'][0][1] if line['lots'] else []
+            lines.append(dict(line,
+                    unit_list_price=dec(line['unit_list_price']),
+                    unit_gross_price=dec(line['unit_gross_price']),
+                    base_price=dec(line['base_price']),
+                    lots=[[v['lot'], v['quantity']] for v in lots]))
+        return json.dumps({
+                'sale': sale,
+                'lines': lines,
+                'payments': [dict(p, amount=dec(p['amount']))
+                    for p in entry['payments']],
+                'flags': entry['flags'],
+                }, separators=(',', ':'))
+
+    @staticmethod
+    def decode(text):
+        "The entry of a sale stored by encode, to create"
+        data = json.loads(text)
+        sale = data['sale']
+        sale['date'] = dt.date.fromisoformat(sale['date'])
+        sale['client_time'] = dt.datetime.fromisoformat(sale['client_time'])
+        lines = []
+        for line in data['lines']:
+            lots = line['lots']
+            lines.append(dict(line,
+                    unit_list_price=Decimal(line['unit_list_price']),
+                    unit_gross_price=Decimal(line['unit_gross_price']),
+                    base_price=Decimal(line['base_price']),
+                    lots=[('create', [{'lot': lot, 'quantity': quantity}
+                                for lot, quantity in lots])]
+                    if lots else []))
+        return {
+            'sale': sale,
+            'lines': lines,
+            'payments': [dict(p, amount=Decimal(p['amount']))
+                for p in data['payments']],
+            'flags': data['flags'],
+            'client_time': sale['client_time'],
+            'result': {},
+            'values': {},
+            }
+
+    @classmethod
+    def record(cls, batch, operations):
+        """Create the sales of operations (of batch's terminal, in their
+        order) from what was checked when they were acknowledged
+        (sale_values), together as a push did; return {operation: sale id}
+        and {operation: reason} for those whose sale could not be
+        created"""
+        entries = [cls.decode(o.sale_values) for o in operations]
+        for entry, operation in zip(entries, operations):
+            entry['values']['uuid'] = operation.uuid
+        cls.create_entries(batch, entries)
+        recorded, failed = {}, {}
+        for entry, operation in zip(entries, operations):
+            if entry.get('rejected'):
+                failed[operation] = entry['rejected']['message']
+            else:
+                recorded[operation] = entry['result']['sale']
+        return recorded, failed
+
+    @classmethod
+    def record_now(cls, batch, terminal=None):
+        """Create now, in the request, the sales still to record of
+        terminal (batch's by default): those of its operations waiting for
+        the posting task, then those batch deferred: what follows reads
+        them (a session's close and its balance, a refund and the original
+        sale)"""
+        pool = Pool()
+        Operation = pool.get('retail.sync.operation')
+        Push = pool.get('retail.sync.push')
+        if terminal is None or terminal == batch.terminal:
+            terminal = batch.terminal
+            Push.flush(batch)
+            entries, batch.deferred = batch.deferred, []
+        else:
+            entries = []
+        Operation.lock_posting(terminal.id)
+        Push.record_operations(terminal, Operation.search([
+                    ('terminal', '=', terminal.id),
+                    ('posting', '=', 'pending'),
+                    ('sale', '=', None),
+                    ('sale_values', '!=', None),
+                    ], order=[('sequence', 'ASC NULLS FIRST'),
+                    ('id', 'ASC')]))
+        if entries:
+            cls.create_entries(batch, entries)
 
     @classmethod
     def count_corrections(cls, batch, sales, entries):
@@ -612,6 +719,13 @@ class SaleHandler(OperationHandler):
             return
         cls.post_sales(batch, ids)
         cls.flag_oversell(batch, sales)
+
+    @classmethod
+    def flag_recorded(cls, batch, ids):
+        """Flag the sales ids that the posting task recorded and posted
+        against the stock they leave (oversell, lot_oversell)"""
+        Sale = Pool().get('sale.point.sale')
+        cls.flag_oversell(batch, Sale.browse(ids), unposted=True)
 
     @classmethod
     def post_sales(cls, batch, ids):
@@ -765,6 +879,41 @@ class ReturnHandler(SaleHandler):
     string = 'retail_sync.msg_operation_type_return'
     batched = False
     sign = -1
+
+    @classmethod
+    def prepare(cls, batch, data):
+        """A refund to another method than cash is checked against the
+        original sale and the refunds made before: record them first if
+        they wait for the posting task (this terminal's and the original
+        terminal's)"""
+        pool = Pool()
+        Point = pool.get('sale.point')
+        payload = data.get('payload')
+        if not isinstance(payload, dict):
+            return
+        original = payload.get('original_receipt')
+        payments = payload.get('payments')
+        if not isinstance(original, str) or not isinstance(payments, list):
+            return
+        def card_refund(payment):
+            if not isinstance(payment, dict):
+                return False
+            amount, method = payment.get('amount'), payment.get('method')
+            if (not isinstance(amount, str) or not isinstance(method, int)
+                    or not amount.strip().startswith('-')):
+                return False
+            method = batch.method(method)
+            return method is not None and method.type != 'cash'
+        if not any(card_refund(p) for p in payments):
+            return
+        cls.record_now(batch)
+        prefix = original.rsplit('-', 1)[0]
+        for point in Point.search([
+                    ('company', '=', batch.company.id),
+                    ('receipt_prefix', '=', prefix),
+                    ('id', '!=', batch.terminal.id),
+                    ]):
+            cls.record_now(batch, point)
 
 
 class VoidHandler(OperationHandler):

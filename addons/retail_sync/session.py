@@ -476,6 +476,13 @@ class SessionCloseHandler(OperationHandler):
     session = True
 
     @classmethod
+    def prepare(cls, batch, data):
+        # The session's balance counts the cash of its sales: record those
+        # still waiting for the posting task first
+        Pool().get('retail.sync.push')._operation_handlers()[
+            'sale'].record_now(batch)
+
+    @classmethod
     def handle(cls, batch, data, payload, client_time):
         pool = Pool()
         Session = pool.get('sale.point.cash.session')

@@ -143,6 +143,10 @@ class Operation(ModelSQL, ModelView):
         'sale.point.cash.session', "Cash Session", readonly=True,
         ondelete='SET NULL',
         help="The cash session whose figures count the operation's sale.")
+    sale_values = fields.Text(
+        "Sale to Record", readonly=True,
+        help="The sale as checked when the operation was acknowledged "
+        "(JSON), until the posting task records it.")
     summary = fields.Text(
         "Summary", readonly=True,
         help="The sale's figures computed when it was acknowledged (JSON): "
@@ -369,11 +373,42 @@ class Operation(ModelSQL, ModelView):
         the returns already made against it; None if there is none"""
         pool = Pool()
         Sale = pool.get('sale.point.sale')
-        sales = Sale.search([
-                ('number', '=', number),
-                ('company', '=', terminal.company.id),
-                ('receipt_number', '!=', None),
-                ], order=[('id', 'ASC')], limit=1)
+        Push = pool.get('retail.sync.push')
+        Point = pool.get('sale.point')
+
+        def search():
+            return Sale.search([
+                    ('number', '=', number),
+                    ('company', '=', terminal.company.id),
+                    ('receipt_number', '!=', None),
+                    ], order=[('id', 'ASC')], limit=1)
+        sales = search()
+        if not sales and '-' in number:
+            # Acknowledged, not recorded yet by the posting task: record
+            # the sales of its terminal now
+            prefix, _, receipt = number.rpartition('-')
+            for point in Point.search([
+                        ('company', '=', terminal.company.id),
+                        ('receipt_prefix', '=', prefix),
+                        ]):
+                if receipt.isdigit() and cls.search([
+                            ('terminal', '=', point.id),
+                            ('receipt_number', '=', int(receipt)),
+                            ('sale', '=', None),
+                            ('sale_values', '!=', None),
+                            ], limit=1):
+                    cls.lock_posting(point.id)
+                    with Transaction().set_context(
+                            company=point.company.id):
+                        Push.record_operations(point, cls.search([
+                                    ('terminal', '=', point.id),
+                                    ('posting', '=', 'pending'),
+                                    ('sale', '=', None),
+                                    ('sale_values', '!=', None),
+                                    ], order=[
+                                    ('sequence', 'ASC NULLS FIRST'),
+                                    ('id', 'ASC')]))
+            sales = search()
         if not sales:
             return None
         sale, = sales

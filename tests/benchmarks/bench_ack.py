@@ -10,11 +10,13 @@ catalog of --variants products with stock and measures through the real
 WSGI application, in one run:
 
 1. acknowledgement: --sales sales of 3 lines pushed in batches of --batch
-   with [queue] worker set, so that a push only records its operations and
-   queues their posting (sales per second);
+   with [queue] worker set, so that a push only checks and stores its
+   operations and queues the recording and posting of their sales (sales
+   per second; no POS sale recorded after it);
 2. posting: the queued tasks run one after the other as trytond-worker runs
-   them (trytond.worker.run_task), until none is left (sales per second;
-   every sale checked posted with its moves);
+   them (trytond.worker.run_task), until none is left: they record the POS
+   sales and post them (sales per second; every sale checked posted with
+   its moves);
 3. latency: --small-pushes pushes of 25 sales with [queue] worker set
    (p50/p95/max), then the same without a worker, where trytond posts in
    the request after the commit (the SQLite single-shop default);
@@ -165,7 +167,10 @@ def run(args):
         moves, = cursor.fetchone()
         cursor.execute("SELECT posting, count(*) FROM retail_sync_operation "
             "GROUP BY posting")
-        return sales, moves, dict(cursor.fetchall())
+        states = dict(cursor.fetchall())
+        cursor.execute("SELECT count(*) FROM sale_point_sale")
+        recorded, = cursor.fetchone()
+        return sales, moves, states, recorded
 
     def drain():
         started = time.monotonic()
@@ -193,12 +198,13 @@ def run(args):
         f"{args.batch} in {ack_s:.1f} s = {ack_rate:.0f} sales/s",
         flush=True)
     before = committed(counts)
-    print(f"  posted after the acknowledgement: {before[0]} sales, "
-        f"operations by posting state: {before[2]}", flush=True)
+    print(f"  after the acknowledgement: {before[3]} POS sales recorded, "
+        f"{before[0]} posted, operations by posting state: {before[2]}",
+        flush=True)
 
     # 2. Background posting, the queued tasks run as the worker runs them
     post_s, tasks = drain()
-    sales_posted, moves, states = committed(counts)
+    sales_posted, moves, states, _ = committed(counts)
     post_rate = (sales_posted - before[0]) / post_s
     print(f"posting: {sales_posted - before[0]} sales posted by {tasks} "
         f"tasks in {post_s:.1f} s = {post_rate:.0f} sales/s; done stock "

@@ -56,7 +56,7 @@ class SyncApiTestCase(TestCase):
                 'code': code, 'app_version': '1.0.0',
                 'device_name': "test"})
         self.assertEqual(status, 200, data)
-        self.assertEqual(data['protocol_version'], '1.2')
+        self.assertEqual(data['protocol_version'], '1.3')
         return data['device_key'], code
 
     def test_enrollment_gives_a_key_once(self):

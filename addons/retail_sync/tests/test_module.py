@@ -689,7 +689,7 @@ class RetailSyncTestCase(ModuleTestCase):
                 ], paid=[{'method': card, 'amount': '12.00'},
                 {'method': cash, 'amount': '12.00'}])
         self.assertEqual([r['status'] for r in results],
-            ['accepted', 'accepted', 'rejected'])
+            ['accepted', 'accepted', 'rejected'], results)
         self.assertEqual(results[2]['reason']['code'],
             'refund_exceeds_payment')
         # The cash part is refunded in cash
@@ -699,6 +699,30 @@ class RetailSyncTestCase(ModuleTestCase):
                             'unit_price': '12.00', 'price': '12.00'}],
                     payments=[{'method': cash, 'amount': '-12.00'}])])
         self.assertEqual(again['status'], 'accepted')
+
+    @with_transaction()
+    def test_refunds_checked_alike_with_a_worker(self):
+        """With a queue worker the push records the original sale and the
+        refunds before it to check a card refund: the same answers"""
+        pool = Pool()
+        Operation = pool.get('retail.sync.operation')
+        shop = self.shop()
+        card, cash = shop.card, shop.cash
+        with Transaction().set_context(retail_sync_defer_records=True):
+            results = self.card_sale_and_returns(shop, [
+                    [{'method': card, 'amount': '-12.00'}],
+                    [{'method': card, 'amount': '-24.00'}],
+                    ], paid=[{'method': card, 'amount': '12.00'},
+                    {'method': cash, 'amount': '12.00'}])
+        self.assertEqual([r['status'] for r in results],
+            ['accepted', 'accepted', 'rejected'])
+        self.assertEqual(results[2]['reason']['code'],
+            'refund_exceeds_payment')
+        operations = Operation.search([
+                ('uuid', 'in', [r['uuid'] for r in results[:2]]),
+                ], order=[('sequence', 'ASC')])
+        self.assertEqual([(o.posting, o.sale.state) for o in operations],
+            [('posted', 'posted')] * 2)
 
     @with_transaction()
     def test_refund_to_a_method_not_on_the_original_sale(self):

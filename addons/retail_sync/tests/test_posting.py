@@ -404,6 +404,127 @@ class PostingTestCase(TestCase):
         self.assertFalse(Transaction().tasks)
 
     @with_transaction()
+    def test_push_with_a_worker_stores_and_answers(self):
+        """With a queue worker a push stores its checked operations and
+        answers; recording their sales and posting them is a task of the
+        queue retail_sync_post, run after the commit"""
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        Sale = pool.get('sale.point.sale')
+        Operation = pool.get('retail.sync.operation')
+        Queue = pool.get('ir.queue')
+        shop = self.shop()
+        self.receive(shop.products[0], 10)
+        ops = [sale_op(shop, n, client_time=NOON, sequence=n)
+            for n in range(701, 703)]
+        sales_before = Sale.search([], count=True)
+        with Transaction().set_context(company=shop.company,
+                retail_sync_defer_records=True):
+            results = Push.push(self.terminal(), ops)
+        self.assertEqual([(r['status'], r['posted'], r['result']['sale'])
+                for r in results], [('accepted', False, None)] * 2)
+        self.assertEqual([r['result']['number'] for r in results],
+            [f'{shop.prefix}-000701', f'{shop.prefix}-000702'])
+        # Nothing recorded yet
+        self.assertEqual(Sale.search([], count=True), sales_before)
+        operations = Operation.search([('uuid', 'in',
+                    [o['uuid'] for o in ops])], order=[('sequence', 'ASC')])
+        self.assertEqual({(o.posting, o.sale) for o in operations},
+            {('pending', None)})
+        self.assertTrue(all(o.sale_values for o in operations))
+        self.assertEqual(Operation.pending_counts(self.terminal()),
+            {'pending': 2})
+        task, = Queue.browse(Transaction().tasks)
+        self.assertEqual(task.name, 'retail_sync_post')
+        self.assertEqual(task.data['method'], 'post_pending')
+        # The X figures add up the acknowledged operations: they do not
+        # wait for the sales
+        session = operations[0].session
+        self.assertEqual(session.figures()['sales'], 2)
+        self.assertEqual(session.figures()['sales_total'], '48.00')
+        self.assertEqual(session.posting_counts()['pending'], 2)
+
+        self.assertEqual(run_queue(), 1)
+        operations = Operation.browse(operations)
+        sales = [o.sale for o in operations]
+        self.assertEqual([(s.number, s.state) for s in sales],
+            [(f'{shop.prefix}-000701', 'posted'),
+                (f'{shop.prefix}-000702', 'posted')])
+        self.assertEqual({(o.posting, o.sale_values) for o in operations},
+            {('posted', None)})
+        self.assertEqual([s.cash_session for s in sales], [session] * 2)
+        self.assertEqual(Operation.pending_counts(self.terminal()), {})
+        # A replay of the push answers them posted
+        with Transaction().set_context(company=shop.company):
+            again = Push.push(self.terminal(), ops)
+        self.assertEqual([(r['status'], r['posted']) for r in again],
+            [('duplicate', True)] * 2)
+        self.assertFalse(Transaction().tasks)
+
+    @with_transaction()
+    def test_receipt_lookup_records_a_waiting_sale(self):
+        "The lookup of a receipt not recorded yet records its terminal's"
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        Operation = pool.get('retail.sync.operation')
+        shop = self.shop()
+        self.receive(shop.products[0], 10)
+        with Transaction().set_context(company=shop.company,
+                retail_sync_defer_records=True):
+            result, = Push.push(self.terminal(), [
+                    sale_op(shop, 801, client_time=NOON, sequence=801)])
+            found = Operation.lookup_receipt(
+                self.terminal(), f'{shop.prefix}-000801')
+        operation, = Operation.search([('uuid', '=', result['uuid'])])
+        self.assertEqual(found['receipt']['sale'], operation.sale.id)
+        self.assertEqual(found['receipt']['total'], '24.00')
+        self.assertEqual(operation.posting, 'pending')
+        self.assertIsNone(Operation.lookup_receipt(
+                self.terminal(), f'{shop.prefix}-000802'))
+        run_queue()
+        self.assertEqual(Operation(operation.id).posting, 'posted')
+
+    @with_transaction()
+    def test_sale_that_cannot_be_recorded_fails_and_is_kept(self):
+        """A sale the posting task cannot record marks its operation
+        failed with the reason, keeps what was checked and its figures;
+        Post Again records and posts it"""
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        Operation = pool.get('retail.sync.operation')
+        shop = self.shop()
+        self.receive(shop.products[0], 10)
+        with Transaction().set_context(company=shop.company,
+                retail_sync_defer_records=True):
+            result, = Push.push(self.terminal(), [
+                    sale_op(shop, 811, client_time=NOON, sequence=811)])
+        self.assertEqual(result['status'], 'accepted')
+        operation, = Operation.search([('uuid', '=', result['uuid'])])
+        good = operation.sale_values
+        # What was checked no longer fits (a quantity beyond its unit's
+        # digits)
+        table = Operation.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update([table.sale_values],
+                [good.replace('"quantity":2.0', '"quantity":2.123456789')],
+                where=table.id == operation.id))
+        run_queue()
+        operation = Operation(operation.id)
+        self.assertEqual((operation.state, operation.posting, operation.sale),
+            ('accepted', 'failed', None))
+        self.assertTrue(operation.posting_reason)
+        self.assertTrue(operation.sale_values)
+        self.assertEqual(operation.session.figures()['sales_total'],
+            '24.00')
+        cursor.execute(*table.update([table.sale_values], [good],
+                where=table.id == operation.id))
+        Operation.repost([Operation(operation.id)])
+        run_queue()
+        operation = Operation(operation.id)
+        self.assertEqual((operation.posting, operation.sale.state),
+            ('posted', 'posted'))
+
+    @with_transaction()
     def test_posting_failure_goes_to_conflicts_and_reposts(self):
         """A sale the posting task cannot post marks its operation failed,
         listed with the conflicts, and is posted again once fixed"""
@@ -473,6 +594,44 @@ class PostingTestCase(TestCase):
         self.assertNotIn('oversell', first['result']['flags'])
         self.assertIn('oversell', second['result']['flags'])
         self.assertEqual(run_queue(), 2)
+
+    @with_transaction()
+    def test_oversell_flagged_when_recorded(self):
+        """With a queue worker the posting task flags the sales it records
+        and posts against the stock they leave (oversell); the answers,
+        given before, do not have it"""
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        shop = self.shop()
+        product = shop.products[2]
+        stock = self.stock(product)
+        self.assertLess(stock, 2)
+        self.receive(product, 2 - stock)
+        line = {'product': product, 'quantity': '2', 'unit_price': '0.37',
+            'price': '0.37'}
+        with Transaction().set_context(company=shop.company,
+                retail_sync_defer_records=True):
+            first, = Push.push(self.terminal(), [
+                    sale_op(shop, 901, client_time=NOON, sequence=901,
+                        lines=[line])])
+            # Not posted: the 2 in stock are still in the done moves
+            second, = Push.push(self.terminal(), [
+                    sale_op(shop, 902, client_time=NOON, sequence=902,
+                        lines=[line])])
+        self.assertNotIn('oversell', first['result']['flags'])
+        self.assertNotIn('oversell', second['result']['flags'])
+        self.assertEqual(run_queue(), 2)
+        Operation = pool.get('retail.sync.operation')
+        Flag = pool.get('retail.sync.sale.flag')
+        operations = Operation.search([
+                ('uuid', 'in', [first['uuid'], second['uuid']])],
+            order=[('sequence', 'ASC')])
+        self.assertEqual([o.posting for o in operations],
+            ['posted', 'posted'])
+        # 2 in stock, 4 sold
+        self.assertEqual([Flag.search([('sale', '=', o.sale.id),
+                            ('kind', '=', 'oversell')], count=True)
+                for o in operations], [1, 1])
 
     def stock(self, product):
         from trytond.modules.retail_sync.serialise import stock_quantities

@@ -11,7 +11,8 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import set_company
 from trytond.modules.retail_sync.sale_push import SaleHandler
 from trytond.modules.retail_sync.tests.tools import (
-    Api, committed, enroll, operation, push_and_post, sale_op, setup_shop)
+    Api, committed, enroll, operation, push_and_post, run_queue, sale_op,
+    setup_shop)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     TestCase, activate_module, drop_db, with_transaction)
@@ -255,6 +256,45 @@ class SessionOverrideTestCase(TestCase):
             {k: v for k, v in figures.items() if k != 'id'})
         self.assertEqual(figures['sales'], 3)
         self.assertEqual(figures['sales_total'], '81.00')
+
+    @with_transaction()
+    def test_close_records_the_sales_waiting_for_the_posting_task(self):
+        """A close pushed while the session's sales wait for the posting
+        task (a queue worker) records them first: Tryton's balance of the
+        session counts their cash, as the figures do"""
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        Session = pool.get('sale.point.cash.session')
+        Operation = pool.get('retail.sync.operation')
+        Terminal = pool.get('sale.point')
+        shop = self.shop
+        session = new_uuid()
+        # With a queue worker: the push leaves its sales to the task
+        with Transaction().set_context(company=shop.company,
+                retail_sync_defer_records=True):
+            results = Push.push(Terminal(shop.terminal), shift(shop, session))
+            sales = Operation.search([
+                    ('terminal', '=', shop.terminal),
+                    ('type', 'in', ['sale', 'return']),
+                    ])
+            self.assertEqual({o.sale for o in sales}, {None})
+            record = Session(results[0]['result']['session'])
+            self.assertEqual(record.figures()['expected_cash'], '164.00')
+            closed, = Push.push(Terminal(shop.terminal),
+                [close(shop, session, '164.00')])
+        self.assertEqual(closed['status'], 'accepted', closed)
+        self.assertEqual((closed['result']['expected'],
+                closed['result']['difference']), ('164.00', '0.00'))
+        record = Session(record.id)
+        self.assertEqual(record.state, 'closed')
+        self.assertIsNone(record.retail_difference_transfer)
+        sales = Operation.browse(sales)
+        self.assertTrue(all(o.sale for o in sales))
+        self.assertEqual({o.posting for o in sales}, {'pending'})
+        self.assertEqual(len(record.retail_sales_of()), 3)
+        run_queue()
+        self.assertEqual({o.posting for o in Operation.browse(sales)},
+            {'posted'})
 
     @with_transaction()
     def test_session_float_equal_to_start_needs_no_transfer(self):
@@ -640,7 +680,9 @@ class SessionOverrideTestCase(TestCase):
         self.assertEqual(status, 200, data)
         self.assertEqual([r['status'] for r in data['results']],
             ['accepted'] * 6, data)
-        sales = sum(1 for r in data['results'] if r['result'].get('sale'))
+        # The sales are recorded after the answer: "sale" is null
+        sales = sum(1 for r in data['results'] if 'sale' in r['result'])
+        self.assertEqual(sales, 3)
         status, x = api.get(f'sessions/{session}')
         self.assertEqual(status, 200, x)
         self.assertTrue(x.pop('server_time'))
@@ -674,7 +716,7 @@ class SessionOverrideTestCase(TestCase):
         key = committed(lambda: enroll(shop.terminal))
         api = Api(key)
         status, data = api.post('status', {'app_version': '2.0.0'})
-        self.assertEqual((status, data['protocol_version']), (200, '1.2'))
+        self.assertEqual((status, data['protocol_version']), (200, '1.3'))
         audit = operation(shop, 'audit', {'action': 'void_line',
                 'manager': self.manager, 'cashier': None,
                 'receipt': f'{shop.prefix}-000009',

@@ -290,8 +290,25 @@ def run_queue():
 
 
 def push_and_post(terminal, operations):
-    "Push operations of terminal then run the posting tasks it queued"
-    Push = Pool().get('retail.sync.push')
+    """Push operations of terminal then run the posting tasks it queued;
+    return the push's results, the result of each accepted sale completed
+    with the id of the sale the posting task recorded (the push answers
+    "sale": null, the sale being recorded after the answer)"""
+    pool = Pool()
+    Push = pool.get('retail.sync.push')
+    Operation = pool.get('retail.sync.operation')
     results = Push.push(terminal, operations)
     run_queue()
+    waiting = {r['uuid']: r for r in results
+        if r.get('status') == 'accepted'
+        and isinstance(r.get('result'), dict)
+        and 'sale' in r['result'] and r['result']['sale'] is None}
+    if waiting:
+        for operation in Operation.search([
+                    ('terminal', '=', terminal.id),
+                    ('uuid', 'in', list(waiting)),
+                    ]):
+            if operation.sale:
+                waiting[operation.uuid]['result']['sale'] = (
+                    operation.sale.id)
     return results
