@@ -25,7 +25,7 @@ WSGI application, in one run:
 
 Usage: .venv/bin/python tests/benchmarks/bench_ack.py
     [--variants 2000] [--sales 5000] [--batch 500] [--small-pushes 60]
-    [--baseline-sales 100]
+    [--baseline-sales 100] [--database-uri postgresql://...]
 """
 import argparse
 import os
@@ -48,8 +48,18 @@ def main():
     parser.add_argument('--batch', type=int, default=500)
     parser.add_argument('--small-pushes', type=int, default=60)
     parser.add_argument('--baseline-sales', type=int, default=100)
+    parser.add_argument('--database-uri',
+        help="a PostgreSQL server to use instead of starting one; its "
+        "template of the activated modules is kept there and reused "
+        "(trytond's DB_CACHE), so a next run does not create it again")
     args = parser.parse_args()
 
+    if args.database_uri:
+        os.environ['TRYTOND_DATABASE_URI'] = args.database_uri
+        os.environ['DB_NAME'] = 'bench_ack'
+        os.environ['DB_CACHE'] = args.database_uri.rstrip('/')
+        run(args)
+        return
     with PostgresServer(reuse_env=False) as pg:
         os.environ['TRYTOND_DATABASE_URI'] = pg.uri
         os.environ['DB_NAME'] = 'bench_ack'
