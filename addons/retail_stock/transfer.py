@@ -13,7 +13,8 @@ from trytond.modules.retail_sync.changelog import ChangeLogMixin
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
-from trytond.wizard import Button, StateTransition, StateView, Wizard
+from trytond.wizard import (
+    Button, StateAction, StateTransition, StateView, Wizard)
 
 from .exceptions import TransferError
 
@@ -253,6 +254,57 @@ class ShipmentInternal(ChangeLogMixin, metaclass=PoolMeta):
                         if side == 'from'
                         else 'retail_stock.msg_transfer_receive_side',
                         shipment=shipment.rec_name))
+
+    @classmethod
+    def request_transfer(cls, from_branch, to_branch, lines,
+            planned_date=None):
+        """Create the request of a transfer from_branch -> to_branch, from
+        one storage location to the other, with lines of (product, quantity
+        in the product's unit); the user must be of one of the two branches
+        (the other branch's locations are hidden from them)"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        transaction = Transaction()
+        if from_branch == to_branch:
+            raise TransferError(gettext(
+                    'retail_stock.msg_transfer_same_branch',
+                    branch=from_branch.rec_name))
+        if (transaction.check_access and transaction.user
+                and ModelData.get_id('retail', 'group_super_admin')
+                not in User.get_groups()
+                and not ({from_branch.id, to_branch.id}
+                    & set(User.get_branches()))):
+            raise TransferError(gettext(
+                    'retail_stock.msg_transfer_request_side',
+                    from_branch=from_branch.rec_name,
+                    to_branch=to_branch.rec_name))
+        for branch in [from_branch, to_branch]:
+            if not branch.warehouse:
+                raise TransferError(gettext(
+                        'retail_stock.msg_transfer_no_warehouse',
+                        branch=branch.rec_name))
+        if not lines or any(q <= 0 for _, q in lines):
+            raise TransferError(gettext(
+                    'retail_stock.msg_transfer_request_lines'))
+        with without_check_access():
+            from_location = from_branch.warehouse.storage_location
+            to_location = to_branch.warehouse.storage_location
+            date = planned_date or Date.today()
+            shipment = cls(company=from_branch.company,
+                from_location=from_location, to_location=to_location,
+                planned_date=date, planned_start_date=date, state='request',
+                moves=[{
+                        'product': product.id,
+                        'unit': product.default_uom.id,
+                        'quantity': quantity,
+                        'from_location': from_location.id,
+                        'to_location': to_location.id,
+                        'company': from_branch.company.id,
+                        } for product, quantity in lines])
+            shipment.save()
+        return shipment
 
     @classmethod
     def wait(cls, shipments, moves=None):
@@ -515,3 +567,65 @@ class Receive(Wizard):
                     'reason': line.reason,
                     } for line in self.start.lines])
         return 'end'
+
+
+class RequestStart(ModelView):
+    "Request Transfer"
+    __name__ = 'retail.stock.transfer.request.start'
+
+    from_branch = fields.Many2One('retail.branch', "From Branch",
+        required=True, domain=[('id', '!=', Eval('to_branch', -1))],
+        help="The branch that sends the goods.")
+    to_branch = fields.Many2One('retail.branch', "To Branch", required=True,
+        domain=[('id', '!=', Eval('from_branch', -1))],
+        help="The branch that receives the goods.")
+    planned_date = fields.Date("Planned Date", required=True)
+    lines = fields.One2Many('retail.stock.transfer.request.line', None,
+        "Lines", required=True)
+
+    @classmethod
+    def default_planned_date(cls):
+        return Pool().get('ir.date').today()
+
+    @classmethod
+    def default_to_branch(cls):
+        branches = Pool().get('res.user').get_branches()
+        return branches[0] if len(branches) == 1 else None
+
+
+class RequestLine(ModelView):
+    "Request Transfer Line"
+    __name__ = 'retail.stock.transfer.request.line'
+
+    product = fields.Many2One('product.product', "Product", required=True,
+        domain=[('type', '=', 'goods')])
+    quantity = fields.Float("Quantity", digits='unit', required=True,
+        domain=[('quantity', '>', 0)])
+    unit = fields.Function(fields.Many2One('product.uom', "Unit"),
+        'on_change_with_unit')
+
+    @fields.depends('product')
+    def on_change_with_unit(self, name=None):
+        return self.product.default_uom if self.product else None
+
+
+class Request(Wizard):
+    "Request Transfer"
+    __name__ = 'retail.stock.transfer.request'
+
+    start = StateView('retail.stock.transfer.request.start',
+        'retail_stock.transfer_request_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Request", 'request', 'tryton-ok', default=True),
+            ])
+    request = StateAction('retail_stock.act_transfer')
+
+    def do_request(self, action):
+        Shipment = Pool().get('stock.shipment.internal')
+        shipment = Shipment.request_transfer(
+            self.start.from_branch, self.start.to_branch,
+            [(line.product, line.quantity) for line in self.start.lines],
+            self.start.planned_date)
+        action['res_id'] = [shipment.id]
+        action['views'].reverse()
+        return action, {}

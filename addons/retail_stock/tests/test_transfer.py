@@ -3,10 +3,12 @@
 """Transfers between branches: ship through the transit location, receive lot
 by lot with the differences posted, each branch on its side, and the
 receiving device's pulled kind and push operation"""
+import datetime as dt
 import unittest
 import uuid
 
 from trytond.exceptions import UserError
+from trytond.modules.retail.tests.test_module import create_branch
 from trytond.modules.retail_sync.pull import Scope
 from trytond.modules.retail_sync.tests.tools import (
     committed, operation, setup_shop)
@@ -126,8 +128,11 @@ class TransferTestCase(unittest.TestCase):
         ModelData = pool.get('ir.model.data')
         user, = User.create([{
                     'login': login, 'name': login,
-                    'groups': [('add', [ModelData.get_id(
-                                    'retail', 'group_store_manager')])],
+                    # As the demo's managers: the stock group's buttons
+                    'groups': [('add', [
+                                ModelData.get_id(
+                                    'retail', 'group_store_manager'),
+                                ModelData.get_id('stock', 'group_stock')])],
                     'companies': [('add', [branch.company.id])],
                     'company': branch.company.id,
                     'managed_branches': [('add', [branch.id])],
@@ -177,6 +182,72 @@ class TransferTestCase(unittest.TestCase):
         self.assertEqual(shipment.state, 'shipped')
         self.assertEqual(sorted(m.quantity for m in shipment.incoming_moves),
             [3, 5])
+
+    @with_transaction()
+    def test_request_from_another_branch(self):
+        """A branch's manager requests a transfer from another branch whose
+        locations are hidden from them (Request Transfer); the sender then
+        prepares and ships it; a user of neither branch, a transfer to the
+        same branch and an empty request are refused"""
+        pool = Pool()
+        Shipment = pool.get('stock.shipment.internal')
+        Branch = pool.get('retail.branch')
+        Wizard = pool.get('retail.stock.transfer.request', type='wizard')
+        sender, receiver, product, early, late, _ = self.setup_transfer()
+        third = create_branch(sender.company, code='X' + self.code[1:],
+            name=f"Third {self.code}")
+        receiving = self.manager(receiver, f'req{self.code}')
+        sending = self.manager(sender, f'snd{self.code}')
+        outsider = self.manager(third, f'out{self.code}')
+        with Transaction().set_user(receiving.id), \
+                Transaction().set_context(_check_access=True,
+                    company=sender.company.id):
+            session_id, _, _ = Wizard.create()
+            wizard = Wizard(session_id)
+            wizard.start.from_branch = Branch(sender.id)
+            wizard.start.to_branch = Branch(receiver.id)
+            wizard.start.planned_date = dt.date.today()
+            line = pool.get('retail.stock.transfer.request.line')(
+                product=product.id, quantity=3)
+            wizard.start.lines = [line]
+            action, _ = wizard.do_request(
+                {'views': [(None, 'tree'), (None, 'form')]})
+            shipment, = Shipment.browse(action['res_id'])
+            self.assertEqual(shipment.state, 'request')
+            self.assertEqual(Shipment.search(
+                    [('incoming', '=', True), ('id', '=', shipment.id)]),
+                [shipment])
+            self.assertEqual(shipment.from_location.rec_name,
+                sender.warehouse.storage_location.rec_name)
+            # The request becomes a draft; the receiving branch does not
+            # prepare it
+            Shipment.draft([shipment])
+            with self.assertRaises(UserError):
+                Shipment.wait([shipment])
+            for from_, to, lines in [
+                    (receiver, receiver, [(product, 1)]),
+                    (sender, receiver, []),
+                    (sender, receiver, [(product, 0)])]:
+                with self.assertRaises(UserError):
+                    Shipment.request_transfer(Branch(from_.id),
+                        Branch(to.id), lines)
+        self.assertEqual([(m.product, m.quantity, m.from_location,
+                    m.to_location) for m in shipment.moves],
+            [(product, 3, sender.warehouse.storage_location,
+                    receiver.warehouse.storage_location)])
+        with Transaction().set_user(outsider.id), \
+                Transaction().set_context(_check_access=True):
+            with self.assertRaises(UserError):
+                Shipment.request_transfer(Branch(sender.id),
+                    Branch(receiver.id), [(product, 1)])
+        with Transaction().set_user(sending.id), \
+                Transaction().set_context(_check_access=True):
+            shipment = Shipment(shipment.id)
+            Shipment.wait([shipment])
+            Shipment.assign_try([shipment])
+            Shipment.pack([shipment])
+            Shipment.ship([shipment])
+            self.assertEqual(Shipment(shipment.id).state, 'shipped')
 
     @with_transaction()
     def test_sender_alone_ships(self):
