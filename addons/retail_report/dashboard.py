@@ -9,11 +9,10 @@ from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sql import Null
-from sql.aggregate import Count, Max, Sum
-from sql.conditionals import Case, Coalesce
-from sql.functions import Extract, Round
+from sql.aggregate import Count, Sum
+from sql.conditionals import Case
 
+from trytond.cache import Cache
 from trytond.model import Model
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
@@ -22,8 +21,8 @@ CENT = Decimal('0.01')
 # A terminal not seen for longer than this is flagged offline (minutes)
 OFFLINE_MINUTES = 15
 TOP_PRODUCTS = 10
-# The sales that count: recorded, whether posted or not
-SALE_STATES = ('done', 'posted')
+# How long the dashboard keeps a product's name
+PRODUCT_NAMES_MINUTES = 5
 
 
 def money(value):
@@ -43,6 +42,8 @@ def text(value):
 class Dashboard(Model):
     "The owner's dashboard of the branches a user may see"
     __name__ = 'retail.report.dashboard'
+    _product_names_cache = Cache('retail_report.dashboard.product_names',
+        duration=dt.timedelta(minutes=PRODUCT_NAMES_MINUTES), context=False)
 
     @classmethod
     def may_see(cls, user_id):
@@ -57,7 +58,32 @@ class Dashboard(Model):
                 ModelData.get_id('retail', 'group_super_admin')})
 
     @classmethod
-    def allowed_branches(cls, user_id):
+    def user_context(cls, user_id):
+        """The context the dashboard is computed in for user_id: their
+        current company, employee and language (what the figures, the
+        business date and the names depend on), read at once instead of
+        the whole preferences of the user"""
+        pool = Pool()
+        User = pool.get('res.user')
+        Lang = pool.get('ir.lang')
+        user = User.__table__()
+        lang = Lang.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*user.join(lang, 'LEFT',
+                condition=user.language == lang.id).select(
+                user.company, user.employee, lang.code,
+                where=user.id == user_id))
+        row = cursor.fetchone()
+        if not row:
+            return {}
+        company, employee, language = row
+        context = {'company': company, 'employee': employee}
+        if language:
+            context['language'] = language
+        return context
+
+    @classmethod
+    def allowed_branches(cls, user_id, company=None):
         """The ids of the active branches user_id may see on the dashboard:
         every branch of their company for a Super Admin, their own
         branches (managed or worked in, as the back office's record rules
@@ -66,14 +92,15 @@ class Dashboard(Model):
         User = pool.get('res.user')
         Branch = pool.get('retail.branch')
         ModelData = pool.get('ir.model.data')
+        if company is None:
+            company = cls.user_context(user_id).get('company')
         with Transaction().set_user(user_id), \
                 Transaction().set_context(_check_access=False):
-            user = User(user_id)
             groups = User.get_groups()
             super_admin = ModelData.get_id('retail', 'group_super_admin')
             domain = []
-            if user.company:
-                domain.append(('company', '=', user.company.id))
+            if company:
+                domain.append(('company', '=', company))
             if user_id != 0 and super_admin not in groups:
                 domain.append(('id', 'in', User.get_branches()))
             return [b.id for b in Branch.search(domain, order=[
@@ -83,49 +110,22 @@ class Dashboard(Model):
     def _sales_rows(cls, dates, branch_ids):
         """Rows (branch, date, hour, sales, sales_total, returns,
         returns_total, discounts) of the sales of branch_ids on dates, hour
-        in UTC; a sale whose total is negative is a return"""
+        in UTC; a sale whose total is negative is a return.  Read from the
+        summary kept when the sales are recorded (summary.py)"""
         pool = Pool()
-        Sale = pool.get('sale.point.sale')
-        Line = pool.get('sale.point.sale.line')
+        Summary = pool.get('retail.report.sales_summary')
         Point = pool.get('sale.point')
-        sale = Sale.__table__()
-        line = Line.__table__()
+        summary = Summary.__table__()
         point = Point.__table__()
-        quantity = line.quantity.cast(cls._numeric_type())
-        amount = Round(quantity * line.unit_gross_price, 2)
-        unit_price = Case((point.tax_included,
-                line.unit_gross_price), else_=line.unit_list_price)
-        discount = Case(
-            ((line.base_price != Null) & (line.base_price > unit_price),
-                Round(quantity * line.base_price, 2)
-                - Round(quantity * unit_price, 2)),
-            else_=0)
-        at = Coalesce(sale.client_time, sale.create_date)
-        per_sale = (sale
-            .join(point, condition=sale.point == point.id)
-            .join(line, condition=line.sale == sale.id)
-            .select(
-                sale.id.as_('sale'),
-                point.branch.as_('branch'),
-                sale.date.as_('date'),
-                Max(Extract('HOUR', at)).as_('hour'),
-                Sum(amount).as_('amount'),
-                Sum(discount).as_('discount'),
-                where=sale.date.in_(list(dates))
-                & sale.state.in_(list(SALE_STATES))
+        query = (summary
+            .join(point, condition=summary.point == point.id)
+            .select(point.branch, summary.date, summary.hour,
+                Sum(summary.sales), Sum(summary.sales_total),
+                Sum(summary.returns), Sum(summary.returns_total),
+                Sum(summary.discounts),
+                where=summary.date.in_(list(dates))
                 & point.branch.in_(list(branch_ids)),
-                group_by=[sale.id, point.branch, sale.date]))
-        is_return = per_sale.amount < 0
-        # Counts of CASE without ELSE (NULL is not counted): PostgreSQL
-        # cannot type a CASE of parameters only
-        query = per_sale.select(
-            per_sale.branch, per_sale.date, per_sale.hour,
-            Count(Case((~is_return, per_sale.sale))),
-            Sum(Case((~is_return, per_sale.amount))),
-            Count(Case((is_return, per_sale.sale))),
-            Sum(Case((is_return, per_sale.amount))),
-            Sum(per_sale.discount),
-            group_by=[per_sale.branch, per_sale.date, per_sale.hour])
+                group_by=[point.branch, summary.date, summary.hour]))
         cursor = Transaction().connection.cursor()
         cursor.execute(*query)
         for row in cursor:
@@ -137,35 +137,47 @@ class Dashboard(Model):
                 money(row[7]))
 
     @classmethod
-    def _numeric_type(cls):
-        Line = Pool().get('sale.point.sale.line')
-        return Line.unit_gross_price.sql_type().base
-
-    @classmethod
     def _top_products(cls, date, branch_ids, limit=TOP_PRODUCTS):
-        "[(product id, quantity, amount)] sold on date, largest amount first"
+        """[(product id, quantity, amount)] sold on date, largest amount
+        first, from the summary of the products sold per terminal and day"""
         pool = Pool()
-        Sale = pool.get('sale.point.sale')
-        Line = pool.get('sale.point.sale.line')
+        Summary = pool.get('retail.report.product_summary')
         Point = pool.get('sale.point')
-        sale = Sale.__table__()
-        line = Line.__table__()
+        summary = Summary.__table__()
         point = Point.__table__()
-        quantity = line.quantity.cast(cls._numeric_type())
-        amount = Sum(Round(quantity * line.unit_gross_price, 2))
-        query = (line
-            .join(sale, condition=line.sale == sale.id)
-            .join(point, condition=sale.point == point.id)
-            .select(line.product, Sum(line.quantity), amount,
-                where=(sale.date == date)
-                & sale.state.in_(list(SALE_STATES))
+        amount = Sum(summary.amount)
+        query = (summary
+            .join(point, condition=summary.point == point.id)
+            .select(summary.product, Sum(summary.quantity), amount,
+                where=(summary.date == date)
                 & point.branch.in_(list(branch_ids)),
-                group_by=[line.product],
-                order_by=[amount.desc, line.product.asc],
+                group_by=[summary.product],
+                having=(amount != 0) | (Sum(summary.quantity) != 0),
+                order_by=[amount.desc, summary.product.asc],
                 limit=limit))
         cursor = Transaction().connection.cursor()
         cursor.execute(*query)
         return [(p, q or 0, money(a)) for p, q, a in cursor]
+
+    @classmethod
+    def _product_names(cls, product_ids):
+        """{product id: (code, name)} in the context's language; kept a
+        few minutes (PRODUCT_NAMES_MINUTES): a variant's name takes several
+        queries and the top products of a day change little"""
+        Product = Pool().get('product.product')
+        language = Transaction().language
+        names, missing = {}, []
+        for product_id in product_ids:
+            cached = cls._product_names_cache.get((language, product_id))
+            if cached is None:
+                missing.append(product_id)
+            else:
+                names[product_id] = tuple(cached)
+        for product in Product.browse(missing):
+            names[product.id] = (product.code, product.rec_name)
+            cls._product_names_cache.set(
+                (language, product.id), list(names[product.id]))
+        return names
 
     @classmethod
     def _conflicts(cls, branch_ids):
@@ -265,9 +277,10 @@ class Dashboard(Model):
         ready for JSON, money as decimal strings (docs/reports.md)"""
         pool = Pool()
         Branch = pool.get('retail.branch')
-        Product = pool.get('product.product')
         if now is None:
             now = dt.datetime.utcnow()
+        # The sales recorded by the transaction itself
+        pool.get('retail.report.sales_summary').flush()
         previous = date - dt.timedelta(days=7)
         branches = Branch.browse(branch_ids)
         zones = {}
@@ -319,10 +332,8 @@ class Dashboard(Model):
         alerts = cls._stock_alerts(branch_ids) if branch_ids else {}
         terminals = (cls._terminals(branch_ids, now, offline_minutes)
             if branch_ids else [])
-        products = {}
         top = cls._top_products(date, branch_ids) if branch_ids else []
-        for product in Product.browse([p for p, _, _ in top]):
-            products[product.id] = product
+        products = cls._product_names([p for p, _, _ in top])
         try:
             pool.get('retail.stock.low')
             stock_available = True
@@ -369,8 +380,8 @@ class Dashboard(Model):
                     } for h in range(24)],
             'top_products': [{
                     'id': p,
-                    'code': products[p].code if p in products else None,
-                    'name': products[p].rec_name if p in products else '',
+                    'code': products.get(p, (None, ''))[0],
+                    'name': products.get(p, (None, ''))[1],
                     'quantity': q,
                     'amount': text(a),
                     } for p, q, a in top],

@@ -106,15 +106,15 @@ def _figures(request, pool):
     user_id = _user(request)
     with Transaction().start(pool.database_name, user_id, readonly=True,
             context={'_request': request.context}):
-        User = pool.get('res.user')
         Date = pool.get('ir.date')
         Dashboard = pool.get('retail.report.dashboard')
-        context = User.get_preferences(context_only=True)
+        context = Dashboard.user_context(user_id)
         with Transaction().set_context(context):
             if not Dashboard.may_see(user_id):
                 raise DashboardError(HTTPStatus.FORBIDDEN, 'forbidden',
                     "The dashboard is for store managers and owners.")
-            allowed = Dashboard.allowed_branches(user_id)
+            allowed = Dashboard.allowed_branches(user_id,
+                company=context.get('company') or 0)
             if branches is None:
                 branches = allowed
             elif set(branches) - set(allowed):
@@ -130,8 +130,12 @@ def _figures(request, pool):
             if offline is not None:
                 kwargs['offline_minutes'] = offline
             figures = Dashboard.figures(date, branches, **kwargs)
-            figures['allowed_branches'] = [{'id': b.id, 'name': b.rec_name}
-                for b in pool.get('retail.branch').browse(allowed)]
+            names = {b['id']: b['name'] for b in figures['branches']}
+            missing = [b for b in allowed if b not in names]
+            names.update((b.id, b.rec_name)
+                for b in pool.get('retail.branch').browse(missing))
+            figures['allowed_branches'] = [{'id': b, 'name': names[b]}
+                for b in allowed]
             return Dashboard, figures
 
 

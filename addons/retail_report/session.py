@@ -5,9 +5,11 @@ total of each terminal, the report's figures (the sync API's figures of
 retail_sync plus what a printed Z shows) and their printing"""
 import datetime as dt
 import json
+import re
 from collections import defaultdict
 from decimal import Decimal
 
+from sql import Null
 from sql.aggregate import Max
 
 from trytond.i18n import gettext
@@ -102,32 +104,116 @@ class CashSession(metaclass=PoolMeta):
                         'retail_closed_at': now,
                         })
 
+    def retail_operation_bounds(self):
+        """(sequence of the session_open, sequence of the session_close) of
+        the session's operations, either None when not received, or None
+        when the session was not opened by a terminal"""
+        Operation = Pool().get('retail.sync.operation')
+        if not self.retail_uuid:
+            return None
+        operation = Operation.__table__()
+        cursor = Transaction().connection.cursor()
+        where = ((operation.terminal == self.point.id)
+            & operation.type.in_(['session_open', 'session_close'])
+            & (operation.state != 'rejected'))
+        if PLAIN_UUID.fullmatch(self.retail_uuid):
+            # The payload names the session: this only narrows the rows
+            # whose payload is read
+            where &= operation.payload.like(f'%{self.retail_uuid}%')
+        cursor.execute(*operation.select(operation.type, operation.sequence,
+                operation.payload, where=where,
+                order_by=[operation.sequence.asc, operation.id.asc]))
+        bounds = {}
+        for type_, sequence, payload in cursor:
+            if payload_of(payload).get('session') == self.retail_uuid:
+                bounds.setdefault(type_, sequence)
+        if not bounds:
+            return None
+        return bounds.get('session_open'), bounds.get('session_close')
+
+    def _operation_where(self, operation, bounds):
+        "The condition of the operations of the session (retail_operations)"
+        opening, closing = bounds
+        where = operation.terminal == self.point.id
+        if opening is not None:
+            where &= operation.sequence >= opening
+        if closing is not None:
+            where &= operation.sequence <= closing
+        return where
+
     def retail_operations(self):
         """The terminal's operations pushed between the opening and the
         close of the session (by the device's sequence), or None when the
         session was not opened by a terminal"""
         Operation = Pool().get('retail.sync.operation')
-        if not self.retail_uuid:
+        bounds = self.retail_operation_bounds()
+        if bounds is None:
             return None
-        bounds = {}
-        for operation in Operation.search([
-                    ('terminal', '=', self.point.id),
-                    ('type', 'in', ['session_open', 'session_close']),
-                    ('state', '!=', 'rejected'),
-                    ], order=[('sequence', 'ASC'), ('id', 'ASC')]):
-            if operation_payload(operation).get('session') == (
-                    self.retail_uuid):
-                bounds.setdefault(operation.type, operation)
-        opening = bounds.get('session_open')
-        closing = bounds.get('session_close')
         domain = [('terminal', '=', self.point.id)]
-        if opening:
-            domain.append(('sequence', '>=', opening.sequence))
-        if closing:
-            domain.append(('sequence', '<=', closing.sequence))
-        if not opening and not closing:
-            return None
+        if bounds[0] is not None:
+            domain.append(('sequence', '>=', bounds[0]))
+        if bounds[1] is not None:
+            domain.append(('sequence', '<=', bounds[1]))
         return Operation.search(domain, order=[('sequence', 'ASC')])
+
+    def _report_operations(self):
+        """What the report shows of the session's operations, read in SQL:
+        (void receipt numbers, {employee id}, [journal break operations],
+        the session_close's payload or {})"""
+        pool = Pool()
+        Operation = pool.get('retail.sync.operation')
+        bounds = self.retail_operation_bounds()
+        if bounds is None:
+            return 0, [], set(), [], {}
+        operation = Operation.__table__()
+        cursor = Transaction().connection.cursor()
+        where = (self._operation_where(operation, bounds)
+            & (operation.state != 'rejected'))
+        cursor.execute(*operation.select(operation.receipt_number,
+                where=where & (operation.type == 'void')))
+        void_numbers = [n for n, in cursor]
+        cursor.execute(*operation.select(operation.employee,
+                where=where & (operation.employee != Null)
+                & operation.type.in_(list(CASHIER_TYPES)),
+                group_by=[operation.employee]))
+        employees = {e for e, in cursor}
+        cursor.execute(*operation.select(operation.id,
+                where=where & (operation.journal_state == 'broken'),
+                order_by=[operation.sequence.asc, operation.id.asc]))
+        breaks = Operation.browse([i for i, in cursor])
+        payload = {}
+        if bounds[1] is not None:
+            cursor.execute(*operation.select(operation.payload,
+                    where=where & (operation.type == 'session_close')
+                    & (operation.sequence == bounds[1]),
+                    order_by=[operation.id.asc], limit=1))
+            row = cursor.fetchone()
+            if row:
+                payload = payload_of(row[0])
+        return len(void_numbers), void_numbers, employees, breaks, payload
+
+    def receipt_gaps(self, first, last):
+        """The inclusive ranges of receipt numbers between first and last
+        that the terminal never sent (as Operation.receipt_report finds
+        them, on that range only)"""
+        Operation = Pool().get('retail.sync.operation')
+        operation = Operation.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*operation.select(operation.receipt_number,
+                where=(operation.terminal == self.point.id)
+                & (operation.receipt_number >= first)
+                & (operation.receipt_number <= last),
+                group_by=[operation.receipt_number],
+                order_by=[operation.receipt_number.asc]))
+        gaps = []
+        expected = first
+        for number, in cursor:
+            if number > expected:
+                gaps.append([expected, number - 1])
+            expected = max(expected, number + 1)
+        if expected <= last:
+            gaps.append([expected, last])
+        return gaps
 
     def report_figures(self, figures=None):
         """The figures of the X (open) or Z (closed) report: those of the
@@ -136,11 +222,9 @@ class CashSession(metaclass=PoolMeta):
         number range with its gaps, cashiers and the counted cash by
         denomination when the till sent it"""
         pool = Pool()
-        Operation = pool.get('retail.sync.operation')
         if figures is None:
             figures = self.figures()
         round_ = self.currency.round
-        operations = self.retail_operations()
         discounts = Decimal(0)
         cashiers = {}
         numbers = set()
@@ -153,40 +237,19 @@ class CashSession(metaclass=PoolMeta):
             if summary['receipt_number']:
                 numbers.add(summary['receipt_number'])
             discounts += summary['discount']
+        voids, void_numbers, operators, breaks, close_payload = (
+            self._report_operations())
+        numbers.update(n for n in void_numbers if n)
         for employee in pool.get('company.employee').browse(
-                sorted(employees)):
+                sorted(employees | operators)):
             cashiers[employee.id] = employee.rec_name
-        voids = 0
-        denominations = []
-        breaks = []
-        if operations is not None:
-            for operation in operations:
-                if operation.state == 'rejected':
-                    continue
-                if operation.type == 'void':
-                    voids += 1
-                    if operation.receipt_number:
-                        numbers.add(operation.receipt_number)
-                if operation.employee and operation.type in {
-                        'sale', 'return', 'void', 'session_open',
-                        'session_close', 'cash_in', 'cash_out'}:
-                    cashiers[operation.employee.id] = (
-                        operation.employee.rec_name)
-                if operation.journal_state == 'broken':
-                    breaks.append(operation)
-                if operation.type == 'session_close':
-                    payload = operation_payload(operation)
-                    denominations = counted_denominations(
-                        payload.get('denominations'), round_)
+        denominations = counted_denominations(
+            close_payload.get('denominations'), round_)
         gaps = []
         first = last = None
         if numbers:
             first, last = min(numbers), max(numbers)
-            report = Operation.receipt_report(self.point)
-            for start, end in report['gaps']:
-                start, end = max(start, first), min(end, last)
-                if start <= end:
-                    gaps.append([start, end])
+            gaps = self.receipt_gaps(first, last)
         prefix = self.point.receipt_prefix or ''
 
         def receipt(number):
@@ -312,10 +375,22 @@ class Push(metaclass=PoolMeta):
         return results
 
 
+# A session UUID that appears as such in the JSON of a payload
+PLAIN_UUID = re.compile(r'[0-9A-Za-z-]+')
+# The operations whose employee is one of the session's cashiers
+CASHIER_TYPES = ['sale', 'return', 'void', 'session_open', 'session_close',
+    'cash_in', 'cash_out']
+
+
 def operation_payload(operation):
     "The payload the terminal sent with operation (stored whole)"
+    return payload_of(operation.payload)
+
+
+def payload_of(text):
+    "The payload of an operation's stored JSON"
     try:
-        data = json.loads(operation.payload or '{}')
+        data = json.loads(text or '{}')
     except ValueError:
         return {}
     payload = data.get('payload') if isinstance(data, dict) else None

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sql import For, Null
 from sql.aggregate import Count
+from sql.operators import Exists
 
 from trytond import backend
 from trytond.model import Index, Unique, fields
@@ -160,16 +161,20 @@ class CashSession(metaclass=PoolMeta):
                     })
         sale = Sale.__table__()
         payment = Payment.__table__()
-        summarised = operation.select(operation.sale,
-            where=(operation.sale != Null) & (operation.summary != Null))
+        # Each query is answered by an index (a large session's sales are
+        # all summarised: this finds none of them quickly)
+        unsummarised = (sale.state.in_(['done', 'posted'])
+            & ~Exists(operation.select(operation.id,
+                    where=(operation.sale == sale.id)
+                    & (operation.summary != Null))))
         cursor.execute(*sale.select(sale.id,
-                where=((sale.cash_session == self.id)
-                    | sale.id.in_(payment.select(payment.sale,
-                            where=payment.session == self.id)))
-                & sale.state.in_(['done', 'posted'])
-                & ~sale.id.in_(summarised),
-                order_by=[sale.id.asc]))
-        ids = [i for i, in cursor]
+                where=(sale.cash_session == self.id) & unsummarised))
+        ids = {i for i, in cursor}
+        cursor.execute(*payment.join(sale,
+                condition=payment.sale == sale.id).select(sale.id,
+                where=(payment.session == self.id) & unsummarised))
+        ids.update(i for i, in cursor)
+        ids = sorted(ids)
         for sub in [ids[i:i + 1000] for i in range(0, len(ids), 1000)]:
             summaries.extend(s.retail_summary() for s in Sale.browse(sub))
         return summaries

@@ -172,6 +172,8 @@ class Operation(ModelSQL, ModelView):
                     where=t.state == 'rejected'),
                 Index(t, (t.session, Index.Equality()),
                     where=t.session != Null),
+                Index(t, (t.sale, Index.Equality()),
+                    where=t.sale != Null),
                 Index(t, (t.terminal, Index.Equality()),
                     (t.posting, Index.Equality(cardinality='low')),
                     where=t.posting.in_(['pending', 'failed'])),

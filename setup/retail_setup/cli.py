@@ -255,6 +255,16 @@ def cmd_verify_journal(args):
     return verify_journal(config_path, args.name, terminal=args.terminal)
 
 
+def cmd_rebuild_summaries(args):
+    backend, uri, config_path, db_path = _config_for(args)
+    if not srv.database_exists(backend, uri, args.name, db_path=db_path):
+        raise SetupError(
+            f"The database '{args.name}' does not exist: name it with "
+            "--name.")
+    from .summaries import rebuild_summaries
+    return rebuild_summaries(config_path, args.name)
+
+
 def _positive(value):
     try:
         number = int(value)
@@ -321,6 +331,11 @@ def main(argv=None):
     p.add_argument('--terminal', help="only this terminal (name, receipt "
         "prefix or id)")
     p.set_defaults(func=cmd_verify_journal)
+
+    p = sub.add_parser('rebuild-summaries', help="make the dashboard's "
+        "summary tables again from the recorded sales")
+    common(p)
+    p.set_defaults(func=cmd_rebuild_summaries)
 
     args = parser.parse_args(argv)
     try:
