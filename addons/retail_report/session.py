@@ -197,22 +197,33 @@ class CashSession(metaclass=PoolMeta):
         that the terminal never sent (as Operation.receipt_report finds
         them, on that range only)"""
         Operation = Pool().get('retail.sync.operation')
-        operation = Operation.__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*operation.select(operation.receipt_number,
-                where=(operation.terminal == self.point.id)
-                & (operation.receipt_number >= first)
-                & (operation.receipt_number <= last),
-                group_by=[operation.receipt_number],
-                order_by=[operation.receipt_number.asc]))
-        gaps = []
-        expected = first
-        for number, in cursor:
-            if number > expected:
-                gaps.append([expected, number - 1])
-            expected = max(expected, number + 1)
-        if expected <= last:
-            gaps.append([expected, last])
+        # Each number received after a missing one, with the previous one
+        # received (LAG over the numbers): the gaps are counted in SQL
+        cursor.execute(
+            'SELECT n.prev + 1, n.number - 1 FROM ('
+            'SELECT r.receipt_number AS number, LAG(r.receipt_number) '
+            'OVER (ORDER BY r.receipt_number) AS prev FROM ('
+            'SELECT DISTINCT o.receipt_number '
+            f'FROM "{Operation._table}" AS o '
+            'WHERE o.terminal = %s AND o.receipt_number >= %s '
+            'AND o.receipt_number <= %s) AS r) AS n '
+            'WHERE n.number > n.prev + 1 ORDER BY n.number',
+            (self.point.id, first, last))
+        gaps = [[int(a), int(b)] for a, b in cursor]
+        # The ends of the range when they were never received
+        cursor.execute(
+            'SELECT MIN(o.receipt_number), MAX(o.receipt_number) '
+            f'FROM "{Operation._table}" AS o '
+            'WHERE o.terminal = %s AND o.receipt_number >= %s '
+            'AND o.receipt_number <= %s', (self.point.id, first, last))
+        low, high = cursor.fetchone()
+        if low is None:
+            return [[first, last]]
+        if low > first:
+            gaps.insert(0, [first, low - 1])
+        if high < last:
+            gaps.append([high + 1, last])
         return gaps
 
     def report_figures(self, figures=None):
@@ -222,21 +233,16 @@ class CashSession(metaclass=PoolMeta):
         number range with its gaps, cashiers and the counted cash by
         denomination when the till sent it"""
         pool = Pool()
-        if figures is None:
-            figures = self.figures()
-        round_ = self.currency.round
-        discounts = Decimal(0)
-        cashiers = {}
-        numbers = set()
-        employees = set()
         # The receipts' figures as acknowledged: they do not wait for the
         # sales to be recorded and posted
-        for summary in self.retail_summaries():
-            if summary['employee']:
-                employees.add(summary['employee'])
-            if summary['receipt_number']:
-                numbers.add(summary['receipt_number'])
-            discounts += summary['discount']
+        totals = self.retail_totals()
+        if figures is None:
+            figures = self.figures(totals=totals)
+        round_ = self.currency.round
+        discounts = totals['discount']
+        cashiers = {}
+        numbers = set(totals['receipts'] or [])
+        employees = set(totals['employees'])
         voids, void_numbers, operators, breaks, close_payload = (
             self._report_operations())
         numbers.update(n for n in void_numbers if n)

@@ -129,10 +129,7 @@ class CashSession(metaclass=PoolMeta):
         return or None), total, tax, taxes [[tax id, base, amount]],
         payments [[method id, amount]], discount, employee,
         receipt_number, posting."""
-        pool = Pool()
-        Operation = pool.get('retail.sync.operation')
-        Sale = pool.get('sale.point.sale')
-        Payment = pool.get('sale.point.payment')
+        Operation = Pool().get('retail.sync.operation')
         operation = Operation.__table__()
         cursor = Transaction().connection.cursor()
         cursor.execute(*operation.select(operation.sale, operation.type,
@@ -159,6 +156,18 @@ class CashSession(metaclass=PoolMeta):
                     'receipt_number': receipt,
                     'posting': posting,
                     })
+        return summaries + self._retail_unsummarised()
+
+    def _retail_unsummarised(self):
+        """The summaries (retail_summaries) of the session's sales that no
+        acknowledged operation summarises, from their records"""
+        pool = Pool()
+        Operation = pool.get('retail.sync.operation')
+        Sale = pool.get('sale.point.sale')
+        Payment = pool.get('sale.point.payment')
+        operation = Operation.__table__()
+        cursor = Transaction().connection.cursor()
+        summaries = []
         sale = Sale.__table__()
         payment = Payment.__table__()
         # Each query is answered by an index (a large session's sales are
@@ -178,6 +187,97 @@ class CashSession(metaclass=PoolMeta):
         for sub in [ids[i:i + 1000] for i in range(0, len(ids), 1000)]:
             summaries.extend(s.retail_summary() for s in Sale.browse(sub))
         return summaries
+
+    def retail_totals(self):
+        """The receipts of the session (retail_summaries) added up, money
+        as Decimal: counts and totals per kind (sale, return), tax, tax
+        bases and amounts per tax id, payments per method id, discount,
+        employees (ids), receipts ([first, last] receipt number or None).
+        On PostgreSQL the acknowledged summaries are added up in SQL
+        (exact numeric sums of their decimal strings: the same figures,
+        without reading 10,000 summaries into Python)."""
+        totals = {
+            'counts': {'sale': 0, 'return': 0},
+            'totals': {'sale': Decimal(0), 'return': Decimal(0)},
+            'tax': Decimal(0),
+            'tax_bases': defaultdict(Decimal),
+            'tax_amounts': defaultdict(Decimal),
+            'payments': defaultdict(Decimal),
+            'discount': Decimal(0),
+            'employees': set(),
+            'receipts': None,
+            }
+        if backend.name == 'postgresql':
+            self._retail_totals_sql(totals)
+            summaries = self._retail_unsummarised()
+        else:
+            summaries = self.retail_summaries()
+        for summary in summaries:
+            total = summary['total']
+            kind = summary['kind']
+            if kind not in totals['counts']:
+                kind = 'return' if total < 0 else 'sale'
+            totals['counts'][kind] += 1
+            totals['totals'][kind] += total
+            totals['tax'] += summary['tax']
+            for tax, base, amount in summary['taxes']:
+                totals['tax_bases'][tax] += base
+                totals['tax_amounts'][tax] += amount
+            for method, amount in summary['payments']:
+                totals['payments'][method] += amount
+            totals['discount'] += summary['discount']
+            if summary['employee']:
+                totals['employees'].add(summary['employee'])
+            add_receipts(totals, summary['receipt_number'],
+                summary['receipt_number'])
+        return totals
+
+    def _retail_totals_sql(self, totals):
+        "Add the acknowledged summaries of the session to totals in SQL"
+        Operation = Pool().get('retail.sync.operation')
+        cursor = Transaction().connection.cursor()
+        table = Operation._table
+        # One statement: each summary is parsed once (JSONB), then added
+        # up per kind, per tax, per payment method and per employee
+        cursor.execute(
+            'WITH o AS MATERIALIZED (SELECT o.type, o.receipt_number, '
+            'o.employee, CAST(o.summary AS JSONB) AS j '
+            f'FROM "{table}" AS o WHERE o.session = %s '
+            'AND o.state = \'accepted\' AND o.summary IS NOT NULL) '
+            'SELECT CASE WHEN o.type IN (\'sale\', \'return\') '
+            'THEN o.type WHEN CAST(o.j->>\'total\' AS NUMERIC) < 0 '
+            'THEN \'return\' ELSE \'sale\' END, NULL, COUNT(*), '
+            'SUM(CAST(o.j->>\'total\' AS NUMERIC)), '
+            'SUM(CAST(o.j->>\'tax\' AS NUMERIC)), '
+            'SUM(CAST(o.j->>\'discount\' AS NUMERIC)), '
+            'MIN(o.receipt_number), MAX(o.receipt_number) '
+            'FROM o GROUP BY 1 '
+            'UNION ALL SELECT \'tax\', CAST(t.v->>0 AS INTEGER), NULL, '
+            'SUM(CAST(t.v->>1 AS NUMERIC)), SUM(CAST(t.v->>2 AS NUMERIC)), '
+            'NULL, NULL, NULL '
+            'FROM o, jsonb_array_elements(o.j->\'taxes\') AS t(v) '
+            'GROUP BY 2 '
+            'UNION ALL SELECT \'payment\', CAST(p.v->>0 AS INTEGER), NULL, '
+            'SUM(CAST(p.v->>1 AS NUMERIC)), NULL, NULL, NULL, NULL '
+            'FROM o, jsonb_array_elements(o.j->\'payments\') AS p(v) '
+            'GROUP BY 2 '
+            'UNION ALL SELECT \'employee\', o.employee, NULL, NULL, NULL, '
+            'NULL, NULL, NULL FROM o WHERE o.employee IS NOT NULL '
+            'GROUP BY 2', (self.id,))
+        for kind, id_, count, first, second, third, low, high in cursor:
+            if kind == 'tax':
+                totals['tax_bases'][id_] += first or 0
+                totals['tax_amounts'][id_] += second or 0
+            elif kind == 'payment':
+                totals['payments'][id_] += first or 0
+            elif kind == 'employee':
+                totals['employees'].add(id_)
+            else:
+                totals['counts'][kind] += count
+                totals['totals'][kind] += first or 0
+                totals['tax'] += second or 0
+                totals['discount'] += third or 0
+                add_receipts(totals, low, high)
 
     def posting_counts(self):
         """{'posted': n, 'pending': n, 'failed': n}: the posting of the
@@ -202,36 +302,24 @@ class CashSession(metaclass=PoolMeta):
         other modules add keys"""
         return self.figures()
 
-    def figures(self):
+    def figures(self, totals=None):
         """The X (open) or Z (closed) figures of the session, money as
         decimal strings: the same computation whatever its state, from the
-        acknowledged operations (retail_summaries): they do not wait for
-        the sales to be recorded and posted"""
+        acknowledged operations (retail_totals, or totals when given):
+        they do not wait for the sales to be recorded and posted"""
         pool = Pool()
         Method = pool.get('sale.point.payment.method')
         Tax = pool.get('account.tax')
         currency = self.currency
         round_ = currency.round
-        summaries = self.retail_summaries()
-        counts = {'sale': 0, 'return': 0}
-        totals = {'sale': Decimal(0), 'return': Decimal(0)}
-        taxes = Decimal(0)
-        tax_bases = defaultdict(Decimal)
-        tax_amounts = defaultdict(Decimal)
-        by_method = defaultdict(Decimal)
-        for summary in summaries:
-            total = summary['total']
-            kind = summary['kind']
-            if kind not in counts:
-                kind = 'return' if total < 0 else 'sale'
-            counts[kind] += 1
-            totals[kind] += total
-            taxes += summary['tax']
-            for tax, base, amount in summary['taxes']:
-                tax_bases[tax] += base
-                tax_amounts[tax] += amount
-            for method, amount in summary['payments']:
-                by_method[method] += amount
+        if totals is None:
+            totals = self.retail_totals()
+        counts = totals['counts']
+        taxes = totals['tax']
+        tax_bases = totals['tax_bases']
+        tax_amounts = totals['tax_amounts']
+        by_method = totals['payments']
+        totals = totals['totals']
         methods = {m.id: m for m in Method.browse(sorted(by_method))}
         tax_names = {t.id: t.name for t in Tax.browse(sorted(tax_bases))}
         # The cash paid into the drawer by the session's receipts
@@ -287,6 +375,17 @@ class CashSession(metaclass=PoolMeta):
             'counted_cash': amount(counted),
             'difference': amount(difference),
             }
+
+
+def add_receipts(totals, first, last):
+    "Widen the receipt number range of totals to first and last"
+    if first is None:
+        return
+    if totals['receipts'] is None:
+        totals['receipts'] = [first, last]
+    else:
+        totals['receipts'] = [min(totals['receipts'][0], first),
+            max(totals['receipts'][1], last)]
 
 
 class POSSale(metaclass=PoolMeta):
