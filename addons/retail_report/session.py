@@ -9,8 +9,9 @@ import re
 from collections import defaultdict
 from decimal import Decimal
 
-from sql import Null
-from sql.aggregate import Max
+from sql import Null, Window
+from sql.aggregate import Max, Min
+from sql.functions import Lag
 
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
@@ -197,26 +198,26 @@ class CashSession(metaclass=PoolMeta):
         that the terminal never sent (as Operation.receipt_report finds
         them, on that range only)"""
         Operation = Pool().get('retail.sync.operation')
+        operation = Operation.__table__()
         cursor = Transaction().connection.cursor()
+        received = operation.select(operation.receipt_number.as_('number'),
+            where=(operation.terminal == self.point.id)
+            & (operation.receipt_number >= first)
+            & (operation.receipt_number <= last),
+            group_by=[operation.receipt_number])
         # Each number received after a missing one, with the previous one
-        # received (LAG over the numbers): the gaps are counted in SQL
-        cursor.execute(
-            'SELECT n.prev + 1, n.number - 1 FROM ('
-            'SELECT r.receipt_number AS number, LAG(r.receipt_number) '
-            'OVER (ORDER BY r.receipt_number) AS prev FROM ('
-            'SELECT DISTINCT o.receipt_number '
-            f'FROM "{Operation._table}" AS o '
-            'WHERE o.terminal = %s AND o.receipt_number >= %s '
-            'AND o.receipt_number <= %s) AS r) AS n '
-            'WHERE n.number > n.prev + 1 ORDER BY n.number',
-            (self.point.id, first, last))
+        # received (LAG over the numbers): the gaps are found in SQL
+        numbers = received.select(received.number,
+            Lag(received.number, window=Window([],
+                    order_by=[received.number.asc])).as_('previous'))
+        cursor.execute(*numbers.select(
+                numbers.previous + 1, numbers.number - 1,
+                where=numbers.number > numbers.previous + 1,
+                order_by=[numbers.number.asc]))
         gaps = [[int(a), int(b)] for a, b in cursor]
         # The ends of the range when they were never received
-        cursor.execute(
-            'SELECT MIN(o.receipt_number), MAX(o.receipt_number) '
-            f'FROM "{Operation._table}" AS o '
-            'WHERE o.terminal = %s AND o.receipt_number >= %s '
-            'AND o.receipt_number <= %s', (self.point.id, first, last))
+        cursor.execute(*received.select(
+                Min(received.number), Max(received.number)))
         low, high = cursor.fetchone()
         if low is None:
             return [[first, last]]
