@@ -8,7 +8,7 @@ leaves them, and rebuilt from the sales by `rebuild` (docs/reports.md,
 from collections import defaultdict
 from decimal import Decimal
 
-from sql import Conflict, Excluded, Literal, Null
+from sql import Conflict, Literal, Null, Table
 from sql.aggregate import Count, Max, Sum
 from sql.conditionals import Case, Coalesce
 from sql.functions import CurrentTimestamp, Extract, Round
@@ -90,6 +90,26 @@ def per_product_query(sale_where=None):
             Sum(Round(quantity * line.unit_gross_price, 2)).as_('amount'),
             where=where,
             group_by=[sale.point, sale.date, line.product]))
+
+
+class _Excluded(Table):
+    """The row proposed for insertion in ON CONFLICT DO UPDATE, named in
+    lower case: python-sql's Excluded is quoted upper case ("EXCLUDED"),
+    which PostgreSQL does not find"""
+
+    def __init__(self):
+        super().__init__('excluded')
+
+    @property
+    def alias(self):
+        return 'excluded'
+
+    @property
+    def has_alias(self):
+        return False
+
+
+Excluded = _Excluded()
 
 
 def in_(column, ids):
