@@ -12,7 +12,7 @@ from trytond.exceptions import UserError
 from trytond.modules.retail_sync.changelog import branch_locations
 from trytond.modules.retail_sync.push import savepoint
 from trytond.modules.retail_sync.routes import (
-    ApiError, api, parse_body, route, sync_transaction)
+    api, body_list, route, sync_transaction)
 from trytond.modules.retail_sync.schema import MAX_PUSH_BYTES
 from trytond.modules.retail_sync.serialise import id_slices, stock_quantities
 from trytond.modules.retail_sync.wire import Rejected
@@ -262,14 +262,7 @@ def parse_entry(pool, device, entry, counts, products):
 @api('count_push', body_limit=MAX_PUSH_BYTES, kinds={'counter'})
 def count_push(request, pool, device, log):
     Entry = pool.get('retail.stock.count.entry')
-    body = parse_body(request.retail_body)
-    entries = body.get('entries')
-    if not isinstance(entries, list):
-        raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request',
-            "entries must be a list.")
-    if len(entries) > MAX_ENTRIES:
-        raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, 'too_large',
-            f"At most {MAX_ENTRIES} entries per push.")
+    _, entries = body_list(request, 'entries', MAX_ENTRIES)
     uuids = [parse_uuid(e.get('uuid') if isinstance(e, dict) else None)
         for e in entries]
     Entry.lock()
@@ -334,14 +327,7 @@ def count_receive(request, pool, device, log):
     """Transfers received on the phone, each applied once by its uuid with
     the receipt of the transfer_receive operation (sync.receive_transfer)"""
     Shipment = pool.get('stock.shipment.internal')
-    body = parse_body(request.retail_body)
-    receipts = body.get('receipts')
-    if not isinstance(receipts, list):
-        raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request',
-            "receipts must be a list.")
-    if len(receipts) > MAX_RECEIPTS:
-        raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, 'too_large',
-            f"At most {MAX_RECEIPTS} receipts per push.")
+    _, receipts = body_list(request, 'receipts', MAX_RECEIPTS)
     branch = device.device_branch
     results = []
     seen = set()

@@ -483,19 +483,26 @@ def changes(request, pool, terminal, log):
         'has_more': has_more}, HTTPStatus.OK
 
 
+def body_list(request, key, limit):
+    """The request's JSON body and its list under key, of at most limit
+    items: a push of operations, counted entries or receipts"""
+    body = parse_body(request.retail_body)
+    items = body.get(key)
+    if not isinstance(items, list):
+        raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request',
+            f"{key} must be a list.")
+    if len(items) > limit:
+        raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, 'too_large',
+            f"At most {limit} {key} per push.")
+    return body, items
+
+
 @route('/push', methods={'POST'})
 @sync_transaction
 @api('push', body_limit=MAX_PUSH_BYTES)
 def push(request, pool, terminal, log):
     Push = pool.get('retail.sync.push')
-    body = parse_body(request.retail_body)
-    operations = body.get('operations')
-    if not isinstance(operations, list):
-        raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request',
-            "operations must be a list.")
-    if len(operations) > MAX_OPERATIONS:
-        raise ApiError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, 'too_large',
-            f"At most {MAX_OPERATIONS} operations per push.")
+    body, operations = body_list(request, 'operations', MAX_OPERATIONS)
     check_body(body, 'PushBody')
     if body.get('terminal') not in (None, terminal.id):
         raise ApiError(HTTPStatus.FORBIDDEN, 'forbidden',
