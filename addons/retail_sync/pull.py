@@ -13,8 +13,9 @@ import time
 import weakref
 from collections import OrderedDict, defaultdict
 
-from sql import Literal, Null
+from sql import Literal, Null, Window
 from sql.aggregate import Count
+from sql.functions import RowNumber
 
 from trytond import config
 from trytond.model import Model
@@ -74,16 +75,46 @@ class PulledKind:
             where &= getattr(table, self.branch_field) == scope.branch.id
         return table, table.id, where, None
 
-    def bootstrap_ids(self, scope, after, limit):
-        "The ids a bootstrap sends, after an id"
+    def bootstrap_ids(self, scope, after, limit, upto=None):
+        """The ids a bootstrap sends, after an id (and up to upto, included,
+        unless it is None), at most limit of them unless it is None"""
         if self.single:
             id_ = self.single(scope)
-            return [id_] if id_ is not None and after < id_ else []
+            return [id_] if id_ is not None and after < id_ and (
+                upto is None or id_ <= upto) else []
         table, column, where, group_by = self.bootstrap_query(scope, after)
+        if upto is not None:
+            where &= column <= upto
         cursor = Transaction().connection.cursor()
         cursor.execute(*table.select(column, where=where, group_by=group_by,
                 order_by=[column.asc], limit=limit))
         return [i for i, in cursor.fetchall()]
+
+    def bootstrap_bounds(self, scope, first, limit):
+        """Return (count, bounds): the number of records a bootstrap sends
+        and the ids that end its chunks (the id of the record at positions
+        first, first + limit, first + 2 * limit... in id order, the last
+        record excepted), in one query"""
+        if self.single:
+            return int(self.single(scope) is not None), []
+        table, column, where, group_by = self.bootstrap_query(scope, 0)
+        ids = table.select(column.as_('id'), where=where, group_by=group_by)
+        numbered = ids.select(ids.id,
+            RowNumber(window=Window([], order_by=[ids.id.asc])).as_('rn'),
+            Count(Literal(1), window=Window([])).as_('n'))
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*numbered.select(
+                numbered.id, numbered.rn, numbered.n,
+                where=(numbered.rn == numbered.n) | (
+                    (numbered.rn >= first)
+                    & (((numbered.rn - first) % limit) == 0)),
+                order_by=[numbered.rn.asc]))
+        count, bounds = 0, []
+        for id_, rn, n in cursor.fetchall():
+            count = n
+            if rn < n:
+                bounds.append(id_)
+        return count, bounds
 
     def bootstrap_count(self, scope):
         "The number of records a bootstrap sends"
@@ -197,19 +228,45 @@ def encode_token(data):
     return base64.urlsafe_b64encode(raw).decode('ascii').rstrip('=')
 
 
+# The most ranges a page of a bootstrap plan holds: the kinds (a page of
+# small kinds holds a range of each)
+MAX_RANGES = 64
+
+
+def _valid_id(value, none=False):
+    if value is None and none:
+        return True
+    return (isinstance(value, int) and not isinstance(value, bool)
+        and 0 <= value < 2 ** 63)
+
+
 def decode_token(token):
+    """The state of a page token: version 1 (the pages one after the
+    other: {v, c, k, a, t}) or 2 (a page of a plan: {v, c, r, t}, r the
+    ranges [kind index, after, up to or None] of the page)"""
     try:
         padding = '=' * (-len(token) % 4)
         data = json.loads(base64.urlsafe_b64decode(token + padding))
-        if data.get('v') != 1:
+        if data.get('v') not in {1, 2}:
             raise ValueError(token)
         parse_cursor(data['c'])
-        for name, required in [('k', True), ('a', True), ('t', False)]:
-            value = data.get(name)
-            if value is None and not required:
-                continue
-            if (not isinstance(value, int) or isinstance(value, bool)
-                    or not 0 <= value < 2 ** 63):
+        if not _valid_id(data.get('t'), none=True):
+            raise ValueError(token)
+        if data['v'] == 1:
+            for name in ['k', 'a']:
+                if not _valid_id(data.get(name)):
+                    raise ValueError(token)
+            return data
+        ranges = data['r']
+        if (not isinstance(ranges, list)
+                or not 1 <= len(ranges) <= MAX_RANGES):
+            raise ValueError(token)
+        for range_ in ranges:
+            if (not isinstance(range_, list) or len(range_) != 3
+                    or not _valid_id(range_[0]) or range_[0] >= 1024
+                    or not _valid_id(range_[1])
+                    or not _valid_id(range_[2], none=True)
+                    or (range_[2] is not None and range_[2] <= range_[1])):
                 raise ValueError(token)
         return data
     except (ValueError, TypeError, AttributeError, KeyError):
@@ -220,13 +277,16 @@ def bootstrap_page(scope, token, limit):
     """Return (records, next_token, cursor, total) of one bootstrap page.
     The token holds the cursor taken when the bootstrap started, the kind,
     the last id sent and the total: a page can be asked again, after any
-    cut."""
+    cut.  A token of a plan (bootstrap_plan) answers the records of its
+    ranges, without next token nor cursor (the plan has the cursor)."""
     pool = Pool()
     Change = pool.get('retail.sync.change')
     Pull = pool.get('retail.sync.pull')
     kinds = list(Pull._kinds().values())
     if token:
         state = decode_token(token)
+        if state['v'] == 2:
+            return planned_page(scope, kinds, state), None, None, state['t']
         cursor, kind_index, after = state['c'], state['k'], state['a']
         total = state.get('t')
         if total is None:
@@ -253,6 +313,63 @@ def bootstrap_page(scope, token, limit):
     return records, encode_token(
         {'v': 1, 'c': cursor, 'k': kind_index, 'a': after, 't': total}
         ), None, total
+
+
+def bootstrap_plan(scope, limit):
+    """Return (tokens, cursor, total): the pages of a whole bootstrap, that
+    a till may fetch in any order and at once, and the cursor to pull the
+    changes from once it has them all.
+
+    The cursor is taken first, so that every change committed after it,
+    a record of a page served later included, is in the delta pull after
+    the bootstrap.  Each page holds at most limit records when the plan is
+    made: ranges of ids of one kind (a page of small kinds holds several);
+    the last range of each kind has no upper bound, so a record created
+    since is sent too."""
+    pool = Pool()
+    Change = pool.get('retail.sync.change')
+    Pull = pool.get('retail.sync.pull')
+    cursor = Change.start_cursor()
+    pages, ranges, used, total = [], [], 0, 0
+
+    def close():
+        nonlocal ranges, used
+        pages.append(ranges)
+        ranges, used = [], 0
+    for index, kind in enumerate(Pull._kinds().values()):
+        first = limit - used
+        count, bounds = kind.bootstrap_bounds(scope, first, limit)
+        total += count
+        after = 0
+        for bound in bounds:
+            ranges.append([index, after, bound])
+            close()
+            after = bound
+        ranges.append([index, after, None])
+        used += (count - first - limit * (len(bounds) - 1)) if bounds else (
+            count)
+        if used >= limit or len(ranges) >= MAX_RANGES:
+            close()
+    if ranges:
+        close()
+    return [encode_token({'v': 2, 'c': cursor, 'r': r, 't': total})
+        for r in pages], cursor, total
+
+
+def planned_page(scope, kinds, state):
+    "The records of the ranges of a page of a plan"
+    Pull = Pool().get('retail.sync.pull')
+    records = {}
+    for index, after, upto in state['r']:
+        if index >= len(kinds):
+            raise ValueError(index)
+        kind = kinds[index]
+        ids = kind.bootstrap_ids(scope, after, None, upto=upto)
+        if ids:
+            data = Pull.serialise(kind.name, ids, scope)
+            records.setdefault(kind.name, []).extend(
+                data[i] for i in ids if data.get(i) is not None)
+    return records
 
 
 class RawJSON(bytes):

@@ -21,14 +21,15 @@ from trytond.wsgi import app
 from . import schema
 from .changelog import parse_cursor
 from .pull import (
-    RawJSON, Scope, bootstrap_page, decode_token, delta_page, page_cache)
+    RawJSON, Scope, bootstrap_page, bootstrap_plan, decode_token, delta_page,
+    page_cache)
 from .push import MAX_OPERATIONS, ConcurrentPush
 
 logger = logging.getLogger(__name__)
 
 PREFIX = '/<database_name>/retail_sync/v1'
 # The protocol version the server speaks (docs/sync-protocol.md)
-PROTOCOL_VERSION = '1.3'
+PROTOCOL_VERSION = '1.4'
 MAX_PUSH_BYTES = schema.MAX_PUSH_BYTES
 # The endpoints and their methods, for 404 and 405 answers in JSON
 ENDPOINTS = {}
@@ -446,10 +447,15 @@ def _limit(request, default, maximum):
 def bootstrap(request, pool, terminal, log):
     limit = _limit(request, 2000, 20000)
     token = request.args.get('page')
+    state = None
     if token:
         try:
-            decode_token(token)
+            state = decode_token(token)
         except ValueError:
+            raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request',
+                "Bad page token.")
+        if state['v'] == 2 and max(r[0] for r in state['r']) >= len(
+                pool.get('retail.sync.pull').kinds()):
             raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_request',
                 "Bad page token.")
     records, next_page, cursor, total = bootstrap_page(
@@ -458,9 +464,23 @@ def bootstrap(request, pool, terminal, log):
     values = {}
     if cursor:
         log['cursor'] = values['device_cursor'] = cursor
-    update_status(pool, terminal, values)
+    if not state or state['v'] == 1:
+        # Not for the pages of a plan: the till asks for several at once,
+        # and they would wait for each other on the terminal's row
+        update_status(pool, terminal, values)
     return {'records': records, 'next_page': next_page,
         'cursor': cursor, 'total': total}, HTTPStatus.OK
+
+
+@route('/bootstrap/plan', methods={'GET'})
+@sync_transaction
+@api('bootstrap_plan')
+def bootstrap_plan_(request, pool, terminal, log):
+    limit = _limit(request, 2000, 20000)
+    pages, cursor, total = bootstrap_plan(Scope(terminal), limit)
+    log['cursor'] = cursor
+    update_status(pool, terminal, {})
+    return {'pages': pages, 'cursor': cursor, 'total': total}, HTTPStatus.OK
 
 
 @route('/changes', methods={'GET'})

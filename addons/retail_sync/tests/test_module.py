@@ -8,7 +8,8 @@ from unittest import mock
 from trytond.modules.retail.tests.views import (
     unapplied_view_extensions, unrenderable_tree_columns)
 from trytond.modules.retail_sync.pull import (
-    PageCache, Scope, bootstrap_page, delta, delta_page)
+    PageCache, Scope, bootstrap_page, bootstrap_plan, decode_token, delta,
+    delta_page, encode_token)
 from trytond.modules.retail_sync.tests.tools import (
     committed, operation, pull_own_changes, push_and_post, sale_op, setup_shop)
 from trytond.pool import Pool
@@ -210,6 +211,102 @@ class RetailSyncTestCase(ModuleTestCase):
                     shop.products[0]).template], {'name': "Renamed"})
         changes, _, _ = self.pull(shop, cursor)
         self.assertEqual([c['id'] for c in changes], [shop.products[0]])
+
+    def sequential_bootstrap(self, scope, limit):
+        "{kind: {id: data}} of a bootstrap page after page, and its total"
+        token, result = None, {}
+        while True:
+            records, token, cursor, total = bootstrap_page(
+                scope, token, limit)
+            for kind, values in records.items():
+                result.setdefault(kind, {}).update(
+                    (v['id'], v) for v in values)
+            if token is None:
+                return result, total
+
+    @with_transaction()
+    def test_bootstrap_plan_pages_equal_the_sequential_pages(self):
+        "The pages of a plan, in any order, send what page after page sends"
+        shop = self.shop()
+        scope = Scope(self.terminal(shop))
+        expected, expected_total = self.sequential_bootstrap(scope, 2)
+        for limit in [1, 2, 3, 7, 20000]:
+            with self.subTest(limit=limit):
+                tokens, cursor, total = bootstrap_plan(scope, limit)
+                self.assertTrue(cursor.startswith('v1.'))
+                self.assertEqual(total, expected_total)
+                result, count = {}, 0
+                for token in reversed(tokens):
+                    records, next_token, page_cursor, page_total = (
+                        bootstrap_page(scope, token, limit))
+                    # asked again (a cut), the same page
+                    self.assertEqual(
+                        bootstrap_page(scope, token, limit)[0], records)
+                    self.assertIsNone(next_token)
+                    self.assertIsNone(page_cursor)
+                    self.assertEqual(page_total, total)
+                    size = sum(len(v) for v in records.values())
+                    self.assertLessEqual(size, limit)
+                    count += size
+                    for kind, values in records.items():
+                        for value in values:
+                            # each record in one page only
+                            self.assertNotIn(
+                                value['id'], result.get(kind, {}))
+                            result.setdefault(kind, {})[value['id']] = value
+                self.assertEqual(result, expected)
+                self.assertEqual(count, total)
+                if limit < total:
+                    self.assertGreater(len(tokens), 1)
+
+    @with_transaction()
+    def test_bootstrap_plan_then_delta_catches_changes_made_meanwhile(self):
+        "Changes made while the pages of a plan are fetched come in the delta"
+        pool = Pool()
+        Template = pool.get('product.template')
+        Product = pool.get('product.product')
+        shop = self.shop()
+        scope = Scope(self.terminal(shop))
+        tokens, cursor, _ = bootstrap_plan(scope, 2)
+        half = len(tokens) // 2
+        received = {}
+        for token in tokens[:half]:
+            for kind, values in bootstrap_page(scope, token, 2)[0].items():
+                received.setdefault(kind, set()).update(
+                    v['id'] for v in values)
+        first, last = shop.products[0], shop.products[-1]
+        # a product already received and one not yet: both renamed
+        Template.write([Product(first).template, Product(last).template],
+            {'name': "Renamed meanwhile"})
+        new_template, = Template.copy([Product(first).template])
+        new = new_template.products[0].id
+        for token in tokens[half:]:
+            for kind, values in bootstrap_page(scope, token, 2)[0].items():
+                received.setdefault(kind, set()).update(
+                    v['id'] for v in values)
+        self.assertTrue(set(shop.products) <= received['product'])
+        changes, _, _ = self.pull(shop, cursor)
+        changed = {c['id']: c['data'] for c in changes
+            if c['kind'] == 'product'}
+        for product in [first, last, new]:
+            self.assertIn(product, changed)
+            self.assertEqual(changed[product]['template_name'],
+                "Renamed meanwhile")
+
+    @with_transaction()
+    def test_bootstrap_plan_token_bounds(self):
+        "A page token of a plan with ranges out of bounds is refused"
+        shop = self.shop()
+        scope = Scope(self.terminal(shop))
+        tokens, cursor, total = bootstrap_plan(scope, 5)
+        self.assertEqual(decode_token(tokens[0])['v'], 2)
+        for ranges in [[], [[0, 5, 5]], [[0, 5, 3]], [[-1, 0, None]],
+                [[0, 0]], [[0, 'a', None]], [[True, 0, None]],
+                [[0, 0, None]] * 65, [[1024, 0, None]], 'x']:
+            with self.subTest(ranges=ranges):
+                with self.assertRaises(ValueError):
+                    decode_token(encode_token(
+                            {'v': 2, 'c': cursor, 'r': ranges, 't': total}))
 
     @with_transaction()
     def test_delta_pages_are_bounded(self):

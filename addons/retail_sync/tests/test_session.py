@@ -716,7 +716,7 @@ class SessionOverrideTestCase(TestCase):
         key = committed(lambda: enroll(shop.terminal))
         api = Api(key)
         status, data = api.post('status', {'app_version': '2.0.0'})
-        self.assertEqual((status, data['protocol_version']), (200, '1.3'))
+        self.assertEqual((status, data['protocol_version']), (200, '1.4'))
         audit = operation(shop, 'audit', {'action': 'void_line',
                 'manager': self.manager, 'cashier': None,
                 'receipt': f'{shop.prefix}-000009',
