@@ -246,13 +246,27 @@ class FaultRun:
     def _moved(self):
         "Done stock moves of POS sale lines: quantity per product"
         moved = Counter()
-        for move in self.office.admin.search_read('stock.move', [
+        for move in self._paged('stock.move', [
                     ('origin', 'like', 'sale.point.sale.line,%'),
                     ('state', '=', 'done')],
                 ['product', 'quantity', 'from_location.type']):
             sign = 1 if move['from_location.']['type'] == 'storage' else -1
             moved[move['product']] += sign * _decimal(move['quantity'])
         return moved
+
+    def _paged(self, model, domain, fields, size=2000):
+        """The records of model matching domain read in pages by id: one
+        call for tens of thousands of lines (a long run's account move
+        lines) outlasts the RPC client's timeout"""
+        admin, records = self.office.admin, []
+        while True:
+            last = records[-1]['id'] if records else 0
+            page = admin.model(model, 'search_read',
+                [('id', '>', last)] + list(domain), 0, size, [('id', 'ASC')],
+                fields)
+            records.extend(page)
+            if len(page) < size:
+                return records
 
     def wait_posted(self):
         """Wait until nothing is pending posting; the tills stay open
@@ -302,7 +316,7 @@ class FaultRun:
         problems = []
         for prefix in self.terminals:
             terminal = self.office.terminal(prefix)['id']
-            rows = admin.search_read('retail.sync.operation',
+            rows = self._paged('retail.sync.operation',
                 [('terminal', '=', terminal)], ['uuid', 'state'])
             on_server = Counter(r['uuid'] for r in rows)
             mine = self.committed[prefix]
@@ -336,7 +350,7 @@ class FaultRun:
                     f"{delta}, sold {self.sold[product]}")
                 report['stock_mismatches'] = report.get(
                     'stock_mismatches', 0) + 1
-        lines = admin.search_read('account.move.line',
+        lines = self._paged('account.move.line',
             [('id', '>', self.baseline['account_line'])],
             ['move', 'debit', 'credit'])
         balance = Counter()
