@@ -1,4 +1,4 @@
-// A stand-in for the retail_sync API (protocol v1) and the /pos/ static
+// A stand-in for the retail_sync API (protocol 1.4) and the /pos/ static
 // files, for development, screenshots and the benchmark when no trytond with
 // a large catalog is at hand. Not used by the end-to-end tests, which run
 // against a real trytond.
@@ -153,6 +153,20 @@ const server = createServer(async (req, res) => {
   }
   const auth = (req.headers.authorization || '').replace(/^Bearer /, '');
   if (!state.keys.has(auth) && !auth.startsWith('rsk_mock_')) return send(res, 401, { error: { code: 'unauthorized', message: 'Unknown key' } }, req);
+  if (path === 'bootstrap/plan') {
+    // protocol 1.4: every page at once ('p<start>': a page of the plan)
+    const limit = Math.min(Number(url.searchParams.get('limit') || 2000), 20000);
+    const pages = [];
+    for (let start = 0; start < flat.length; start += limit) pages.push(`p${start}`);
+    return send(res, 200, { pages, cursor: 'v1.1.0', total: flat.length, server_time: now }, req);
+  }
+  if (path === 'bootstrap' && /^p\d+$/.test(url.searchParams.get('page') || '')) {
+    const limit = Math.min(Number(url.searchParams.get('limit') || 2000), 20000);
+    const start = Number(url.searchParams.get('page').slice(1));
+    const records = {};
+    for (const [k, r] of flat.slice(start, start + limit)) (records[k] ||= []).push(r);
+    return send(res, 200, { records, next_page: null, cursor: null, total: flat.length, server_time: now }, req);
+  }
   if (path === 'bootstrap') {
     const limit = Math.min(Number(url.searchParams.get('limit') || 2000), 10000);
     const start = Number(url.searchParams.get('page') || 0);

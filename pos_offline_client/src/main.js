@@ -38,6 +38,12 @@ class Metrics {
     this.scans = [];
     this.searches = [];
     this.readyAt = null;
+    // the start's steps: name -> ms since navigation (benchmarks)
+    this.marks = {};
+  }
+
+  mark(name) {
+    this.marks[name] = performance.now();
   }
 
   scan(ms) {
@@ -72,12 +78,15 @@ class App {
   async start() {
     setLanguage(navigator.language);
     registerServiceWorker();
+    this.metrics.mark('script');
     await this.db.open();
+    this.metrics.mark('opened');
     const stored = await this.db.meta.get('settings');
     if (stored) Object.assign(this.settings, stored.value);
     this.hardware = new HardwareProxy(this.settings.proxy);
     this.ui = null;
     this.status.persisted = await persistStorage();
+    this.metrics.mark('persisted');
     // Chromium grants persistent storage to an installed app: ask again as
     // soon as the till is installed, not only at its next start
     window.addEventListener('appinstalled', async () => {
@@ -175,8 +184,9 @@ class App {
       return;
     }
     if (this.vault && !this.deviceKey) this.deviceKey = await this.vault.decrypt(this.device.secret);
+    this.metrics.mark('slots');
     if (!state?.done && this.vault) await this.runBootstrap();
-    else await loadCatalog({ db: this.db, vault: this.vault, catalog: this.catalog });
+    else await loadCatalog({ db: this.db, vault: this.vault, catalog: this.catalog, mark: (name) => this.metrics.mark(name) });
     this.secretsLoaded = Boolean(this.vault);
     this.metrics.readyAt = performance.now();
     if (this.vault) await this.unlocked();

@@ -163,3 +163,92 @@ test('delta pulls apply upserts and deletes and store the cursor with them', asy
   const raw = JSON.stringify(await db.changes.toArray());
   assert.ok(!raw.includes('Bob'));
 });
+
+// A server of protocol 1.4: a plan of pages answered in any order, each
+// after its own delay; `failAt` (a page number) fails once.
+function plannedApi(pages, { failAt = -1, delays = [] } = {}) {
+  const asked = [];
+  let inFlight = 0;
+  let most = 0;
+  let plans = 0;
+  return {
+    asked, most: () => most, plans: () => plans,
+    async bootstrapPlan() {
+      plans += 1;
+      return { pages: pages.map((_, i) => `p${i + 1}`), cursor: 'v1.7.0', total: pages.reduce((n, p) => n + Object.values(p).flat().length, 0) };
+    },
+    async bootstrap(token) {
+      const i = Number(token.slice(1));
+      asked.push(i);
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, delays[i - 1] ?? 1));
+      inFlight -= 1;
+      if (i === failAt) {
+        failAt = -1;
+        throw Object.assign(new Error('cut'), { name: 'NetworkError' });
+      }
+      return { records: pages[i - 1], next_page: null, cursor: null, total: 0 };
+    },
+  };
+}
+
+test('bootstrap of a plan fetches pages at once, stores each by its number and resumes with the missing ones', async () => {
+  const db = await freshDb();
+  const vault = await testVault();
+  const pages = [
+    { tax: [{ id: 1, rate: '0.21' }], employee: [{ id: 7, name: 'Alice Secret', pin_hash: 'x' }] },
+    { product: [product(1, { name: 'Gouda one', barcodes: ['4006381333931'] }), product(2, { name: 'Gouda two' })] },
+    { product: [product(3, { name: 'Gouda three' }), product(4, { name: 'Gouda four' })] },
+    { product: [product(5, { name: 'Gouda five' })], stock: [{ id: 5, product: 5, quantity: '3', lots: [] }] },
+    { customer: [{ id: 9, name: 'Bob Private' }] },
+  ];
+  // the later pages answer first; page 3 is cut once
+  const api = plannedApi(pages, { failAt: 3, delays: [40, 30, 20, 10, 1] });
+  const catalog = new Catalog();
+  await assert.rejects(bootstrap({ api, db, vault, catalog, parallel: 3 }));
+  assert.equal(await getCursor(db), null);
+  const first = new Set(await db.catalog.toCollection().primaryKeys());
+  assert.ok(!first.has(3));
+  assert.ok(api.most() > 1 && api.most() <= 3, `at most 3 at once, got ${api.most()}`);
+  const asked = api.asked.length;
+  const progress = [];
+  const state = await bootstrap({ api, db, vault, catalog, parallel: 3, onProgress: (p) => progress.push(p) });
+  assert.equal(api.plans(), 1);
+  // only the pages not stored are asked again
+  assert.deepEqual(api.asked.slice(asked).sort(), [...[1, 2, 3, 4, 5].filter((i) => !first.has(i))].sort());
+  assert.equal(state.done, true);
+  assert.equal(state.records, 9);
+  assert.equal(progress.at(-1).done, true);
+  assert.equal(await getCursor(db), 'v1.7.0');
+  assert.deepEqual((await db.catalog.toCollection().primaryKeys()).sort(), [1, 2, 3, 4, 5]);
+  assert.equal(catalog.lookup(['4006381333931']).id, 1);
+  assert.equal(catalog.get('employee', 7).name, 'Alice Secret');
+  assert.equal(catalog.get('stock', 5).quantity, '3');
+  // the pages' products in the plan's order, whatever order they came in
+  assert.deepEqual(catalog.search('gouda').map((p) => p.id), [1, 2, 3, 4, 5]);
+  const fresh = new Catalog();
+  await loadCatalog({ db, vault, catalog: fresh });
+  assert.deepEqual(fresh.search('gouda').map((p) => p.id), [1, 2, 3, 4, 5]);
+  assert.equal(fresh.get('customer', 9).name, 'Bob Private');
+  const raw = JSON.stringify(await db.catalog.toArray(), (k, v) => (v instanceof Uint8Array ? [...v] : v));
+  assert.ok(!raw.includes('Alice') && !raw.includes('Bob'));
+});
+
+test('bootstrap from a server without plans (404) goes page after page', async () => {
+  const db = await freshDb();
+  const vault = await testVault();
+  const api = pagedApi([{ product: [product(1)] }, { product: [product(2)] }]);
+  let planned = 0;
+  api.bootstrapPlan = async () => {
+    planned += 1;
+    throw Object.assign(new Error('not found'), { status: 404 });
+  };
+  const catalog = new Catalog();
+  const state = await bootstrap({ api, db, vault, catalog });
+  assert.equal(planned, 1);
+  assert.equal(state.done, true);
+  assert.equal(api.calls(), 2);
+  assert.equal(await getCursor(db), 'v1.9.0');
+  assert.equal(catalog.size, 2);
+});

@@ -242,6 +242,7 @@ const CACHE = 4096;
 export class BlockKind {
   constructor() {
     this.blocks = [];
+    this.orders = [];
     this.overlay = new Map();
     this.added = new Set();
     this.gone = new Set();
@@ -249,8 +250,13 @@ export class BlockKind {
     this.cache = new Map();
   }
 
-  addBlock(block) {
-    this.blocks.push(block);
+  // A block in the order of `order` (blocks of equal order in the order
+  // they came).
+  addBlock(block, order = Infinity) {
+    let at = this.blocks.length;
+    while (at > 0 && this.orders[at - 1] > order) at -= 1;
+    this.blocks.splice(at, 0, block);
+    this.orders.splice(at, 0, order);
     this.baseCount += block.n;
     this.cache.clear();
   }
@@ -311,6 +317,7 @@ export class BlockKind {
 
   clear() {
     this.blocks = [];
+    this.orders = [];
     this.overlay.clear();
     this.added.clear();
     this.gone.clear();

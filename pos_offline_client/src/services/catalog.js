@@ -167,12 +167,14 @@ export class Catalog {
     return packPage(records);
   }
 
-  // The blocks of a stored page (packPage), after those already there.
-  addBlocks(blocks) {
+  // The blocks of a stored page (packPage), in the order of the pages'
+  // numbers (`page`; without one, after those already there): the pages
+  // of a plan arrive in any order.
+  addBlocks(blocks, page = Infinity) {
     for (const [kind, block] of Object.entries(blocks || {})) {
       const m = this.map(kind);
       if (!(m instanceof BlockKind)) continue;
-      m.addBlock(block);
+      m.addBlock(block, page);
       if (kind === 'product') this.priced.clear();
     }
     this.version += 1;

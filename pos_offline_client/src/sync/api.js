@@ -98,6 +98,13 @@ export class SyncApi {
     return this.request('GET', `bootstrap?${q}`, { timeout: 60000 });
   }
 
+  // The pages of a whole bootstrap, fetched in any order (protocol 1.4):
+  // {pages: [token], cursor, total}. An older server answers 404.
+  bootstrapPlan(limit = 2000) {
+    const q = new URLSearchParams({ limit: String(limit) });
+    return this.request('GET', `bootstrap/plan?${q}`, { timeout: 60000 });
+  }
+
   changes(cursor, limit = 1000) {
     const q = new URLSearchParams({ cursor, limit: String(limit) });
     return this.request('GET', `changes?${q}`, { timeout: 30000 });

@@ -20,15 +20,16 @@ export async function bootstrapState(db) {
 // (catalog, prices, settings) is loaded; loadSecrets adds the rest.
 // The products' search indexes are read afterwards (catalog.searchLoaded):
 // a search before they are there makes a block's index from its columns.
-export async function loadCatalog({ db, vault, catalog }) {
+export async function loadCatalog({ db, vault, catalog, mark = () => {} }) {
   catalog.clear();
   const pages = await db.catalog.toArray();
+  mark('pagesRead');
   pages.sort((a, b) => a.id - b.id);
   const secrets = [];
   catalog.encPages = [];
   for (const page of pages) {
     // a page stored before blocks has its large kinds in records
-    if (page.blocks) catalog.addBlocks(page.blocks);
+    if (page.blocks) catalog.addBlocks(page.blocks, page.id);
     catalog.putRecords(page.records);
     if (page.enc) catalog.encPages.push(page.id);
     if (page.enc && vault) secrets.push(vault.decrypt(page.enc));
@@ -36,6 +37,7 @@ export async function loadCatalog({ db, vault, catalog }) {
   const blocks = new Map(pages.filter((p) => p.blocks?.product).map((p) => [p.id, p.blocks.product]));
   catalog.searchLoaded = blocks.size ? loadSearch(db, blocks) : Promise.resolve();
   for (const records of await Promise.all(secrets)) catalog.putRecords(records);
+  mark('pagesLoaded');
   const changes = await db.changes.toArray();
   for (const ch of changes) {
     if (ch.enc && !vault) continue;
@@ -96,9 +98,62 @@ async function writeSlots(db, { put, remove }) {
   if (put.length) await db.slots.bulkPut(put);
 }
 
+// Pages of a plan fetched at once (protocol 1.4): enough to keep the
+// server's processes and the till both busy, few enough that the pages
+// waiting to be stored stay small (a page of 20,000 products is about
+// 6 MB of JSON).
+export const PARALLEL_PAGES = 3;
+
+// Store a fetched page as page `pageId`: its records packed (products and
+// stock as columns with their indexes, services/blocks.js), the sensitive
+// kinds encrypted, the employees' key slots; `extra(count)` writes what
+// goes with it in the same transaction. Returns the number of records.
+async function storePage({ db, vault, catalog, records, pageId, extra }) {
+  const { clear, secret } = splitSensitive(records);
+  const packed = catalog.pack(clear);
+  const enc = secret ? await vault.encrypt(secret) : null;
+  const slots = await employeeSlots(vault, records?.employee);
+  let count = 0;
+  for (const list of Object.values(records || {})) count += Array.isArray(list) ? list.length : 0;
+  catalog.addBlocks(packed.blocks, pageId);
+  catalog.putRecords(packed.records);
+  if (secret) catalog.putRecords(secret);
+  // the search index apart: a start reads the page without it
+  const { search, ...indexes } = packed.blocks.product?.indexes || {};
+  const blocks = search ? { ...packed.blocks, product: { ...packed.blocks.product, indexes } } : packed.blocks;
+  await db.transaction('rw', db.catalog, db.catalogSearch, db.meta, db.slots, async () => {
+    await db.catalog.put({ id: pageId, records: packed.records, blocks, enc });
+    if (search) await db.catalogSearch.put({ id: pageId, search });
+    await writeSlots(db, slots);
+    if (extra) await extra(count);
+  });
+  return count;
+}
+
+// The snapshot is whole: the key slots of employees no longer sent go.
+async function staleSlots(db, catalog) {
+  const kept = new Set(catalog.all('employee').map((e) => e.id));
+  return (await db.slots.toArray()).filter((s) => !kept.has(s.employee)).map((s) => s.employee);
+}
+
+// The plan of a bootstrap, or null from a server that has none (before
+// protocol 1.4: 404).
+async function planOf(api, limit) {
+  if (typeof api.bootstrapPlan !== 'function') return null;
+  try {
+    return await api.bootstrapPlan(limit);
+  } catch (error) {
+    if (error?.status === 404) return null;
+    throw error;
+  }
+}
+
 // Run (or resume) the bootstrap. onProgress({records, pages, total, elapsed}).
-// The next page is fetched while the current one is written.
-export async function bootstrap({ api, db, vault, catalog, onProgress = () => {}, limit = 2000, now = () => performance.now() }) {
+// With a server that plans it (protocol 1.4), `parallel` pages are fetched
+// at once, in any order, each stored as it comes under its number in the
+// plan; a resumed bootstrap fetches only the pages not stored. Otherwise
+// page after page, the next fetched while the current one is written.
+export async function bootstrap({ api, db, vault, catalog, onProgress = () => {}, limit = 2000, parallel = PARALLEL_PAGES, now = () => performance.now() }) {
   let state = await bootstrapState(db);
   if (!state || state.done) {
     await db.transaction('rw', db.catalog, db.catalogSearch, db.changes, db.meta, async () => {
@@ -113,8 +168,66 @@ export async function bootstrap({ api, db, vault, catalog, onProgress = () => {}
   } else {
     await loadCatalog({ db, vault, catalog });
   }
-  const started = now();
-  const startRecords = state.records;
+  if (!state.plan && !state.nextPage && !state.pages) {
+    const plan = await planOf(api, limit);
+    if (plan) {
+      state = { ...state, plan: { pages: plan.pages, cursor: plan.cursor }, total: plan.total ?? null };
+      await db.meta.put(state);
+    }
+  }
+  const run = { api, db, vault, catalog, onProgress, limit, now, started: now(), startRecords: state.records };
+  return state.plan ? planned(run, state, Math.max(1, parallel)) : sequential(run, state);
+}
+
+async function planned(run, state, parallel) {
+  const { api, db, vault, catalog, onProgress, limit, now, started, startRecords } = run;
+  const { pages, cursor } = state.plan;
+  const stored = new Set(await db.catalog.toCollection().primaryKeys());
+  const todo = pages.map((_, i) => i + 1).filter((id) => !stored.has(id));
+  let done = pages.length - todo.length;
+  let records = state.records;
+  let next = 0;
+  let failure = null;
+  const worker = async () => {
+    while (next < todo.length && !failure) {
+      const pageId = todo[next];
+      next += 1;
+      try {
+        const page = await api.bootstrap(pages[pageId - 1], limit);
+        if (failure) return;
+        await storePage({
+          db, vault, catalog, records: page.records, pageId,
+          // progress figures only: the pages stored say what is left
+          extra: (count) => {
+            done += 1;
+            records += count;
+            return db.meta.update(BOOTSTRAP_KEY, { pages: done, records });
+          },
+        });
+        const elapsed = now() - started;
+        onProgress({ records, pages: done, total: state.total, elapsed, rate: (records - startRecords) / Math.max(elapsed, 1) * 1000, done: false });
+      } catch (error) {
+        failure = failure || error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, todo.length) }, worker));
+  if (failure) throw failure;
+  state = { ...(await bootstrapState(db)), pages: pages.length, records, done: true };
+  const remove = await staleSlots(db, catalog);
+  await db.transaction('rw', db.meta, db.slots, async () => {
+    await db.meta.put(state);
+    await writeSlots(db, { put: [], remove });
+    await db.meta.put({ key: CURSOR_KEY, value: cursor });
+  });
+  const elapsed = now() - started;
+  onProgress({ records, pages: pages.length, total: state.total, elapsed, rate: (records - startRecords) / Math.max(elapsed, 1) * 1000, done: true });
+  return state;
+}
+
+async function sequential(run, initial) {
+  const { api, db, vault, catalog, onProgress, limit, now, started, startRecords } = run;
+  let state = initial;
   const prefetch = (token) => {
     const p = api.bootstrap(token, limit);
     p.catch(() => {}); // handled when awaited; avoids an early unhandled rejection
@@ -125,15 +238,10 @@ export async function bootstrap({ api, db, vault, catalog, onProgress = () => {}
     const page = await pending;
     const next = page.next_page || null;
     if (next) pending = prefetch(next);
-    const { clear, secret } = splitSensitive(page.records);
-    // products and stock as columns with their indexes (services/blocks.js)
-    const packed = catalog.pack(clear);
-    const enc = secret ? await vault.encrypt(secret) : null;
-    const slots = await employeeSlots(vault, page.records?.employee);
+    const pageId = state.pages + 1;
     let count = 0;
     for (const list of Object.values(page.records || {})) count += Array.isArray(list) ? list.length : 0;
     const total = page.total ?? page.estimated_total ?? state.total ?? null;
-    const pageId = state.pages + 1;
     state = {
       ...state,
       nextPage: next,
@@ -143,23 +251,16 @@ export async function bootstrap({ api, db, vault, catalog, onProgress = () => {}
       done: !next,
       serverTime: page.server_time,
     };
-    catalog.addBlocks(packed.blocks);
-    catalog.putRecords(packed.records);
-    if (secret) catalog.putRecords(secret);
-    // the snapshot is whole: slots of employees no longer sent go
-    if (!next) {
-      const kept = new Set(catalog.all('employee').map((e) => e.id));
-      for (const s of await db.slots.toArray()) if (!kept.has(s.employee)) slots.remove.push(s.employee);
-    }
-    // the search index apart: a start reads the page without it
-    const { search, ...indexes } = packed.blocks.product?.indexes || {};
-    const blocks = search ? { ...packed.blocks, product: { ...packed.blocks.product, indexes } } : packed.blocks;
-    await db.transaction('rw', db.catalog, db.catalogSearch, db.meta, db.slots, async () => {
-      await db.catalog.put({ id: pageId, records: packed.records, blocks, enc });
-      if (search) await db.catalogSearch.put({ id: pageId, search });
-      await db.meta.put(state);
-      await writeSlots(db, slots);
-      if (!next) await db.meta.put({ key: CURSOR_KEY, value: page.cursor });
+    const written = state;
+    await storePage({
+      db, vault, catalog, records: page.records, pageId,
+      extra: async () => {
+        await db.meta.put(written);
+        if (!next) {
+          await writeSlots(db, { put: [], remove: await staleSlots(db, catalog) });
+          await db.meta.put({ key: CURSOR_KEY, value: page.cursor });
+        }
+      },
     });
     const elapsed = now() - started;
     onProgress({ records: state.records, pages: state.pages, total, elapsed, rate: (state.records - startRecords) / Math.max(elapsed, 1) * 1000, done: !next });
