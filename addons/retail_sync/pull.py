@@ -5,6 +5,8 @@ retail.sync.pull (_kinds), serialised for the wire, scoped to the shared
 catalog and the terminal's branch; pages of a bootstrap and the changes
 after a cursor."""
 import base64
+import datetime as dt
+import gc
 import hashlib
 import itertools
 import json
@@ -12,18 +14,21 @@ import threading
 import time
 import weakref
 from collections import OrderedDict, defaultdict
+from contextlib import contextmanager
 
 from sql import Literal, Null, Window
 from sql.aggregate import Count
 from sql.functions import RowNumber
+from sql.operators import Or
 
 from trytond import config
-from trytond.model import Model
+from trytond.model import Model, ModelSQL, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 from . import serialise
-from .changelog import SETTINGS_ID, format_cursor, in_, parse_cursor
+from .changelog import (
+    SETTINGS_ID, BigInteger, format_cursor, in_, parse_cursor)
 from .wire import TerminalContext
 
 
@@ -47,12 +52,17 @@ class PulledKind:
         it, not only on its branch (the terminal record: each till gets its
         own): a delta page holding such a change is made for its terminal
         alone, never shared with the other tills of the branch (PageCache)
+    keep: its bootstrap pages may be kept and answered again to the other
+        terminals of the branch (BootstrapPage) while no change of a record
+        of the page is logged: what a record sends depends only on the
+        record, the branch, the modules and the day, and every change to
+        it, to whether the branch receives it included, is logged
 
     The changes a pull sends are logged by the models (changelog.py,
     ChangeLogMixin) under the same name."""
 
     def __init__(self, name, serialise, model=None, branch_field=None,
-            bootstrap=None, single=None, per_terminal=False):
+            bootstrap=None, single=None, per_terminal=False, keep=False):
         assert model or bootstrap or single, name
         self.name = name
         self.per_terminal = per_terminal
@@ -61,6 +71,13 @@ class PulledKind:
         self.branch_field = branch_field
         self.bootstrap = bootstrap
         self.single = single
+        self.keep = keep
+
+    @property
+    def keepable(self):
+        """Whether its bootstrap pages may be kept and answered again to
+        the other terminals of the branch (BootstrapPage)"""
+        return self.keep and not (self.single or self.per_terminal)
 
     def bootstrap_query(self, scope, after):
         "Return (table, id column, where, group_by) of the ids to send"
@@ -84,7 +101,8 @@ class PulledKind:
                 upto is None or id_ <= upto) else []
         table, column, where, group_by = self.bootstrap_query(scope, after)
         if upto is not None:
-            where &= column <= upto
+            where = (column <= upto) if where is None else (
+                where & (column <= upto))
         cursor = Transaction().connection.cursor()
         cursor.execute(*table.select(column, where=where, group_by=group_by,
                 order_by=[column.asc], limit=limit))
@@ -181,9 +199,10 @@ def builtin_kinds():
         PulledKind('cash_transfer_type', ser['cash_transfer_type'],
             model='sale.point.cash.transfer.type'),
         PulledKind('price_list', ser['price_list'], single=_price_list),
-        PulledKind('product', ser['product'], model='product.product'),
-        PulledKind('lot', ser['lot'], model='stock.lot'),
-        PulledKind('stock', ser['stock'], bootstrap=_stock),
+        PulledKind('product', ser['product'], model='product.product',
+            keep=True),
+        PulledKind('lot', ser['lot'], model='stock.lot', keep=True),
+        PulledKind('stock', ser['stock'], bootstrap=_stock, keep=True),
         PulledKind('employee', ser['employee'], bootstrap=_employees),
         PulledKind('customer', ser['customer'], bootstrap=_customers),
         PulledKind('settings', ser['settings'],
@@ -273,7 +292,42 @@ def decode_token(token):
         raise ValueError(token)
 
 
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def gc_paused():
+    """Pause Python's cyclic garbage collector while a bootstrap page is
+    made (in every thread of the process until the last page made at once
+    is done).  A page of 20,000 products makes some 400,000 objects, none
+    of them in a reference cycle: each few hundred of them started a
+    collection that walked the process's objects (the pool's included),
+    which took two thirds of the time of making the page; reference
+    counting frees the page's objects all the same."""
+    global _gc_pausers, _gc_was_enabled
+    with _gc_lock:
+        if not _gc_pausers:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if not _gc_pausers and _gc_was_enabled:
+                gc.enable()
+
+
 def bootstrap_page(scope, token, limit):
+    "See _bootstrap_page; with the garbage collector paused (gc_paused)"
+    with gc_paused():
+        return _bootstrap_page(scope, token, limit)
+
+
+def _bootstrap_page(scope, token, limit):
     """Return (records, next_token, cursor, total) of one bootstrap page.
     The token holds the cursor taken when the bootstrap started, the kind,
     the last id sent and the total: a page can be asked again, after any
@@ -325,7 +379,8 @@ def bootstrap_plan(scope, limit):
     the bootstrap.  Each page holds at most limit records when the plan is
     made: ranges of ids of one kind (a page of small kinds holds several);
     the last range of each kind has no upper bound, so a record created
-    since is sent too."""
+    since is sent too.  A kind whose pages are kept (PulledKind.keepable)
+    has pages of its own."""
     pool = Pool()
     Change = pool.get('retail.sync.change')
     Pull = pool.get('retail.sync.pull')
@@ -337,6 +392,11 @@ def bootstrap_plan(scope, limit):
         pages.append(ranges)
         ranges, used = [], 0
     for index, kind in enumerate(Pull._kinds().values()):
+        keep = kind.keepable
+        if keep and ranges:
+            # a kind whose pages are kept has pages of its own: a page of
+            # one range (BootstrapPage)
+            close()
         first = limit - used
         count, bounds = kind.bootstrap_bounds(scope, first, limit)
         total += count
@@ -348,7 +408,7 @@ def bootstrap_plan(scope, limit):
         ranges.append([index, after, None])
         used += (count - first - limit * (len(bounds) - 1)) if bounds else (
             count)
-        if used >= limit or len(ranges) >= MAX_RANGES:
+        if used >= limit or len(ranges) >= MAX_RANGES or keep:
             close()
     if ranges:
         close()
@@ -357,23 +417,168 @@ def bootstrap_plan(scope, limit):
 
 
 def planned_page(scope, kinds, state):
-    "The records of the ranges of a page of a plan"
+    """The records of the ranges of a page of a plan: a dict, or RawJSON
+    of it when the page is one range of a kind kept made
+    (retail.sync.bootstrap.page)"""
     Pull = Pool().get('retail.sync.pull')
-    records = {}
-    for index, after, upto in state['r']:
-        if index >= len(kinds):
-            raise ValueError(index)
+    ranges = state['r']
+    if len(ranges) == 1 and kinds[ranges[0][0]].keepable:
+        index, after, upto = ranges[0]
         kind = kinds[index]
-        ids = kind.bootstrap_ids(scope, after, None, upto=upto)
-        if ids:
-            data = Pull.serialise(kind.name, ids, scope)
-            records.setdefault(kind.name, []).extend(
-                data[i] for i in ids if data.get(i) is not None)
+        body, count = Pool().get('retail.sync.bootstrap.page').made(
+            scope, kind, after, upto,
+            lambda: _range_records(Pull, scope, kind, after, upto))
+        return KeptRecords(b'{' + json.dumps(kind.name).encode() + b':'
+            + body + b'}', count)
+    records = {}
+    for index, after, upto in ranges:
+        kind = kinds[index]
+        values = _range_records(Pull, scope, kind, after, upto)
+        if values:
+            records.setdefault(kind.name, []).extend(values)
     return records
+
+
+def _range_records(Pull, scope, kind, after, upto):
+    ids = kind.bootstrap_ids(scope, after, None, upto=upto)
+    if not ids:
+        return []
+    data = Pull.serialise(kind.name, ids, scope)
+    return [data[i] for i in ids if data.get(i) is not None]
+
+
+def made_key(pool):
+    """What the data of a page depends on beside the records: the modules
+    activated and their versions (a module updated, added or removed may
+    send other fields)"""
+    Module = pool.get('ir.module')
+    with Transaction().set_context(active_test=False):
+        modules = sorted((m.name, m.version or '') for m in Module.search(
+                [('state', '=', 'activated')]))
+    return hashlib.blake2b(repr(modules).encode(),
+        digest_size=12).hexdigest()
+
+
+class BootstrapPage(ModelSQL):
+    """Sync Bootstrap Page: the records of a range of a bootstrap plan as
+    they were sent to a terminal of a branch, answered again to the next
+    terminal of the branch that asks for the same range while no change
+    to a record of the range was logged since (retail.sync.change) on the
+    same day with the same modules.
+
+    The first terminal of a branch pays for making the pages (reading and
+    serialising hundreds of thousands of products); the next ones, a till
+    enrolled again, a till that lost its storage, get them at the cost of
+    reading them.  Kept in the database, so every server process and every
+    machine shares them."""
+    __name__ = 'retail.sync.bootstrap.page'
+
+    branch = fields.Integer("Branch", required=True)
+    company = fields.Integer("Company", required=True)
+    kind = fields.Char("Kind", required=True)
+    after = BigInteger("After", required=True)
+    upto = BigInteger("Up To")
+    key = fields.Char("Key", required=True)
+    day = fields.Date("Day", required=True)
+    made_txid = BigInteger("Made at Transaction", required=True)
+    made_id = BigInteger("Made at Change", required=True)
+    count = fields.Integer("Records", required=True)
+    body = fields.Binary("JSON", required=True)
+
+    # A change of these kinds, since a page was made, makes every page
+    # stale: the data of a product depends on its taxes, categories, units
+    _stale_kinds = ['tax', 'category', 'uom']
+
+    @classmethod
+    def enabled(cls):
+        "[retail_sync] bootstrap_keep (True by default)"
+        return config.getboolean('retail_sync', 'bootstrap_keep',
+            default=True)
+
+    @classmethod
+    def made(cls, scope, kind, after, upto, make):
+        """(JSON, count) of the records of a range: kept, or made by
+        make() and kept"""
+        pool = Pool()
+        Change = pool.get('retail.sync.change')
+        Date = pool.get('ir.date')
+        if not cls.enabled():
+            values = make()
+            return json.dumps(values, separators=(',', ':')).encode(), len(
+                values)
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        with Transaction().set_context(company=scope.company.id):
+            day = Date.today()
+        key = _made_key(pool)
+        where = ((table.branch == scope.branch.id)
+            & (table.company == scope.company.id)
+            & (table.kind == kind.name) & (table.after == after)
+            & ((table.upto == upto) if upto is not None
+                else (table.upto == Null)))
+        cursor.execute(*table.select(table.id, table.made_txid,
+                table.made_id, table.body, table.count,
+                where=where & (table.key == key) & (table.day == day),
+                order_by=[table.id.desc], limit=1))
+        row = cursor.fetchone()
+        if row and not cls._changed(scope, kind, after, upto, row[1], row[2]):
+            return bytes(row[3]), row[4]
+        # the cursor before reading the records: a change committed after
+        # it makes the page stale
+        txid, id_ = parse_cursor(Change.start_cursor())
+        values = make()
+        body = json.dumps(values, separators=(',', ':')).encode()
+        cursor.execute(*table.delete(where=where))
+        cursor.execute(*table.insert([table.branch, table.company,
+                    table.kind, table.after, table.upto, table.key,
+                    table.day, table.made_txid, table.made_id, table.count,
+                    table.body, table.create_uid, table.create_date],
+                [[scope.branch.id, scope.company.id, kind.name, after, upto,
+                        key, day, txid, id_, len(values), body,
+                        Transaction().user, dt.datetime.now()]]))
+        return body, len(values)
+
+    @classmethod
+    def _changed(cls, scope, kind, after, upto, txid, id_):
+        "Whether a record of the range was logged after (txid, id_)"
+        Change = Pool().get('retail.sync.change')
+        change = Change.__table__()
+        in_range = (change.kind == kind.name) & (change.record > after)
+        if upto is not None:
+            in_range &= change.record <= upto
+        where = ((in_range | change.kind.in_(cls._stale_kinds))
+            & ((change.txid > txid)
+                | ((change.txid == txid) & (change.id > id_)))
+            & Or([change.branch == Null,
+                    change.branch == scope.branch.id]))
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*change.select(Literal(1), where=where, limit=1))
+        return cursor.fetchone() is not None
+
+
+_made_keys = weakref.WeakKeyDictionary()
+
+
+def _made_key(pool):
+    "made_key, once per pool (a pool is loaded again when modules change)"
+    Pull = pool.get('retail.sync.pull')
+    key = _made_keys.get(Pull)
+    if key is None:
+        key = _made_keys[Pull] = made_key(pool)
+    return key
 
 
 class RawJSON(bytes):
     "A value already encoded as JSON (routes.json_response inserts it)"
+
+
+class KeptRecords(RawJSON):
+    "The JSON of the records of a page, and their number"
+
+    def __new__(cls, value, count):
+        self = super().__new__(cls, value)
+        self.count = count
+        return self
 
 
 class PageCache:

@@ -21,8 +21,8 @@ from trytond.wsgi import app
 from . import schema
 from .changelog import parse_cursor
 from .pull import (
-    RawJSON, Scope, bootstrap_page, bootstrap_plan, decode_token, delta_page,
-    page_cache)
+    KeptRecords, RawJSON, Scope, bootstrap_page, bootstrap_plan, decode_token,
+    delta_page, page_cache)
 from .push import MAX_OPERATIONS, ConcurrentPush
 
 logger = logging.getLogger(__name__)
@@ -460,7 +460,8 @@ def bootstrap(request, pool, terminal, log):
                 "Bad page token.")
     records, next_page, cursor, total = bootstrap_page(
         Scope(terminal), token, limit)
-    log['records'] = sum(len(v) for v in records.values())
+    log['records'] = (records.count if isinstance(records, KeptRecords)
+        else sum(len(v) for v in records.values()))
     values = {}
     if cursor:
         log['cursor'] = values['device_cursor'] = cursor

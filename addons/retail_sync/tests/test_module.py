@@ -8,8 +8,8 @@ from unittest import mock
 from trytond.modules.retail.tests.views import (
     unapplied_view_extensions, unrenderable_tree_columns)
 from trytond.modules.retail_sync.pull import (
-    PageCache, Scope, bootstrap_page, bootstrap_plan, decode_token, delta,
-    delta_page, encode_token)
+    PageCache, RawJSON, Scope, bootstrap_page, bootstrap_plan, decode_token,
+    delta, delta_page, encode_token)
 from trytond.modules.retail_sync.tests.tools import (
     committed, operation, pull_own_changes, push_and_post, sale_op, setup_shop)
 from trytond.pool import Pool
@@ -17,6 +17,12 @@ from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
 
 UTC = dt.timezone.utc
+
+
+def page_records(scope, token, limit):
+    "The records of a bootstrap page as a dict (a kept page is its JSON)"
+    records = bootstrap_page(scope, token, limit)[0]
+    return json.loads(records) if isinstance(records, RawJSON) else records
 
 
 def at(hour, minute=0):
@@ -239,9 +245,11 @@ class RetailSyncTestCase(ModuleTestCase):
                 for token in reversed(tokens):
                     records, next_token, page_cursor, page_total = (
                         bootstrap_page(scope, token, limit))
+                    if isinstance(records, RawJSON):
+                        records = json.loads(records)
                     # asked again (a cut), the same page
                     self.assertEqual(
-                        bootstrap_page(scope, token, limit)[0], records)
+                        page_records(scope, token, limit), records)
                     self.assertIsNone(next_token)
                     self.assertIsNone(page_cursor)
                     self.assertEqual(page_total, total)
@@ -271,7 +279,7 @@ class RetailSyncTestCase(ModuleTestCase):
         half = len(tokens) // 2
         received = {}
         for token in tokens[:half]:
-            for kind, values in bootstrap_page(scope, token, 2)[0].items():
+            for kind, values in page_records(scope, token, 2).items():
                 received.setdefault(kind, set()).update(
                     v['id'] for v in values)
         first, last = shop.products[0], shop.products[-1]
@@ -281,7 +289,7 @@ class RetailSyncTestCase(ModuleTestCase):
         new_template, = Template.copy([Product(first).template])
         new = new_template.products[0].id
         for token in tokens[half:]:
-            for kind, values in bootstrap_page(scope, token, 2)[0].items():
+            for kind, values in page_records(scope, token, 2).items():
                 received.setdefault(kind, set()).update(
                     v['id'] for v in values)
         self.assertTrue(set(shop.products) <= received['product'])
@@ -292,6 +300,51 @@ class RetailSyncTestCase(ModuleTestCase):
             self.assertIn(product, changed)
             self.assertEqual(changed[product]['template_name'],
                 "Renamed meanwhile")
+
+    @with_transaction()
+    def test_bootstrap_pages_kept_until_a_change_is_logged(self):
+        "A page of a plan is answered again as made until a change is logged"
+        pool = Pool()
+        Product = pool.get('product.product')
+        Template = pool.get('product.template')
+        Tax = pool.get('account.tax')
+        Kept = pool.get('retail.sync.bootstrap.page')
+        shop = self.shop()
+        scope = Scope(self.terminal(shop))
+        tokens, _, _ = bootstrap_plan(scope, 1)
+        kinds = pool.get('retail.sync.pull').kinds()
+        product = shop.products[1]
+        token, = [t for t in tokens if decode_token(t)['r'][0][0]
+            == kinds.index('product') and decode_token(t)['r'][0][2]
+            == product]
+        template = Product(product).template
+        first = page_records(scope, token, 1)
+        self.assertEqual([p['id'] for p in first['product']], [product])
+        self.assertEqual(Kept.search([], count=True), 1)
+        # renamed behind the change log's back: the kept page is answered
+        table = Template.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update([table.name], ["Not logged"],
+                where=table.id == template.id))
+        self.assertEqual(page_records(scope, token, 1), first)
+        # renamed through the ORM (logged): made again
+        Template.write([template], {'name': "Logged"})
+        again = page_records(scope, token, 1)
+        self.assertEqual(again['product'][0]['template_name'], "Logged")
+        self.assertEqual(Kept.search([], count=True), 1)
+        # any tax change makes every kept page stale (gross prices)
+        cursor.execute(*table.update([table.name], ["Not logged again"],
+                where=table.id == template.id))
+        self.assertEqual(page_records(scope, token, 1), again)
+        tax, = Tax.search([], limit=1)
+        Tax.write([tax], {'description': "Changed"})
+        self.assertEqual(page_records(scope, token, 1)['product'][0][
+                'template_name'], "Not logged again")
+        # one page kept per range; without keeping, made each time
+        self.assertEqual(Kept.search([], count=True), 1)
+        with mock.patch.object(Kept, 'enabled', return_value=False):
+            self.assertEqual(page_records(scope, token, 1)['product'][0][
+                    'template_name'], "Not logged again")
 
     @with_transaction()
     def test_bootstrap_plan_token_bounds(self):
