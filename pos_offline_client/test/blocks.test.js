@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshDb, testVault } from './helpers.js';
-import { decodeRow, encodeBlock, findKey, keyIndex, rowOf } from '../src/services/blocks.js';
+import { decodeRow, encodeBlock, fieldOf, findKey, keyIndex, rowOf } from '../src/services/blocks.js';
 import { Catalog } from '../src/services/catalog.js';
 import { bootstrap, loadCatalog, pullChanges } from '../src/sync/pull.js';
 
@@ -157,4 +157,16 @@ test('delta changes lie over the blocks: a new barcode, name or deletion wins', 
     assert.equal(ids[9], 10);
     assert.equal(ids.at(-1), 101);
   }
+});
+
+test('a string field equal to an earlier one for every record is not stored again', () => {
+  const plain = [{ id: 1, name: 'Tea', template_name: 'Tea' }, { id: 2, name: 'Rice', template_name: 'Rice' }];
+  const block = encodeBlock(plain);
+  assert.deepEqual(block.cols.template_name, { t: 'same', of: 'name' });
+  assert.deepEqual([decodeRow(block, 0), decodeRow(block, 1)], plain);
+  assert.equal(fieldOf(block, 'template_name', 1), 'Rice');
+  const variants = [...plain, { id: 3, name: 'Shirt (M)', template_name: 'Shirt' }];
+  const other = encodeBlock(variants);
+  assert.equal(other.cols.template_name.t, 'str');
+  assert.deepEqual(decodeRow(other, 2), variants[2]);
 });

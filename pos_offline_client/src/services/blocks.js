@@ -17,6 +17,8 @@
 //                             s.slice(off[i], off[i + 1]))
 //   {t: 'json', s, off}       anything else, as JSON text ('' absent)
 //   {t: 'id'}                 the record's id (a stock record's product)
+//   {t: 'same', of}           the value of the string column `of` (a
+//                             product's template_name equal to its name)
 // A field absent from a record is absent from its decoded record.
 
 const DICT_MAX = 4096;
@@ -69,10 +71,12 @@ function encodeColumn(values) {
   return { t: 'json', ...joinStrings(values.map((v) => (v === undefined ? '' : JSON.stringify(v)))) };
 }
 
-function columnValue(col, row, ids) {
+function columnValue(col, row, ids, cols) {
   switch (col.t) {
     case 'id':
       return ids[row];
+    case 'same':
+      return columnValue(cols[col.of], row, ids, cols);
     case 'dict': {
       const v = col.values[col.idx[row]];
       // a shared object: each record gets its own copy
@@ -104,9 +108,18 @@ export function encodeBlock(records) {
     }
   }
   const cols = {};
+  const strings = [];
   for (const f of fields) {
-    // a field equal to the id (a stock record's product) is not stored
-    cols[f] = records.every((r) => r[f] === r.id) ? { t: 'id' } : encodeColumn(records.map((r) => r[f]));
+    // a field equal to the id (a stock record's product) is not stored,
+    // nor a string field equal to an earlier one (a product's
+    // template_name is its name unless it is a variant with attributes)
+    const same = strings.find((g) => records.every((r) => r[f] === r[g]));
+    if (records.every((r) => r[f] === r.id)) cols[f] = { t: 'id' };
+    else if (same) cols[f] = { t: 'same', of: same };
+    else {
+      cols[f] = encodeColumn(records.map((r) => r[f]));
+      if (cols[f].t === 'str') strings.push(f);
+    }
   }
   const ids = Float64Array.from(records, (r) => r.id);
   let sorted = true;
@@ -122,7 +135,7 @@ export function encodeBlock(records) {
 export function decodeRow(block, row) {
   const rec = { id: block.ids[row] };
   for (const f of block.fields) {
-    const v = columnValue(block.cols[f], row, block.ids);
+    const v = columnValue(block.cols[f], row, block.ids, block.cols);
     if (v !== undefined) rec[f] = v;
   }
   return rec;
@@ -131,7 +144,7 @@ export function decodeRow(block, row) {
 // One field of a row, without decoding the record.
 export function fieldOf(block, field, row) {
   const col = block.cols[field];
-  return col ? columnValue(col, row, block.ids) : undefined;
+  return col ? columnValue(col, row, block.ids, block.cols) : undefined;
 }
 
 // The row of an id in a block, or -1.
