@@ -400,6 +400,12 @@ class Sale(metaclass=PoolMeta):
         return sales
 
     @classmethod
+    def retail_sales_inserted(cls, sale_ids):
+        super().retail_sales_inserted(sale_ids)
+        Summary = Pool().get('retail.report.sales_summary')
+        Summary.sales_recorded(cls._retail_recorded(sale_ids))
+
+    @classmethod
     def write(cls, *args):
         Summary = Pool().get('retail.report.sales_summary')
         actions = iter(args)

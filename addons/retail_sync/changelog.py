@@ -149,11 +149,16 @@ class Change(ModelSQL):
         if not values:
             return
         cursor = transaction.connection.cursor()
+        columns = [table.kind, table.record, table.branch, table.txid,
+            table.create_uid]
+        query, params = tuple(table.insert(columns, [values[0]]))
+        if len(values) > 1 and len(params) == len(columns):
+            # One statement run for all rows (psycopg sends them in one
+            # pipeline); a statement of many rows costs more to convert
+            cursor.executemany(query, values)
+            return
         for sub in grouped_slice(values, 1000):
-            cursor.execute(*table.insert(
-                    [table.kind, table.record, table.branch, table.txid,
-                        table.create_uid],
-                    [list(v) for v in sub]))
+            cursor.execute(*table.insert(columns, [list(v) for v in sub]))
 
     @classmethod
     def changes_after(cls, cursor_value, branch, limit):

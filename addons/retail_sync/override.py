@@ -7,8 +7,10 @@ from decimal import Decimal, InvalidOperation
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
+from .changelog import in_
 from .push import OperationHandler
 from .wire import Rejected, to_int, utc
 
@@ -240,14 +242,24 @@ class Push(metaclass=PoolMeta):
         Sale = pool.get('sale.point.sale')
         recorded, failed = super().record_operations(
             terminal, operations, batch=batch)
-        if recorded:
-            numbers = {s.number: s.id for s in Sale.browse(
-                    list(recorded.values()))}
-            overrides = Override.search([
+        if recorded and Override.search([
                     ('terminal', '=', terminal.id),
                     ('sale', '=', None),
-                    ('receipt', 'in', list(numbers)),
-                    ])
+                    ], limit=1):
+            sale = Sale.__table__()
+            cursor = Transaction().connection.cursor()
+            numbers = {}
+            for sub in grouped_slice(list(recorded.values()), 1000):
+                cursor.execute(*sale.select(sale.number, sale.id,
+                        where=in_(sale.id, list(sub))))
+                numbers.update(cursor)
+            overrides = []
+            for sub in grouped_slice(sorted(numbers), 1000):
+                overrides.extend(Override.search([
+                            ('terminal', '=', terminal.id),
+                            ('sale', '=', None),
+                            ('receipt', 'in', list(sub)),
+                            ]))
             for override in overrides:
                 override.sale = numbers[override.receipt]
             Override.save(overrides)

@@ -35,7 +35,6 @@ from decimal import Decimal
 from sql import Column, Null
 from sql.functions import CurrentTimestamp
 
-from trytond import backend
 from trytond.model import fields
 from trytond.modules.account.tax import TaxableMixin
 from trytond.pool import Pool
@@ -44,6 +43,11 @@ from trytond.transaction import Transaction
 
 from .changelog import branches_of_locations, in_
 from .tax import TaxLookup
+
+# The types of values whose SQL format insert keeps for the next rows
+MEMO_TYPES = {int, str, bool, type(None), dt.date}
+# The most records browsed together
+BROWSE_SLICE = 100
 
 
 class _Taxable(TaxableMixin):
@@ -95,10 +99,31 @@ def _round(currency, amount):
     return currency.round(amount) if currency else amount
 
 
+def executemany(query, params):
+    """Run query (SQL text with its placeholders) once per tuple of
+    params: on PostgreSQL psycopg sends them in one pipeline, one round
+    trip, the statement converted and prepared once (a statement of many
+    rows is converted again each time, in Python)"""
+    if params:
+        Transaction().connection.cursor().executemany(query, params)
+
+
+def update(table, columns, rows):
+    """Set columns of the rows of table given as [(id, [values])], with
+    one statement run for all (executemany)"""
+    if not rows:
+        return
+    id_, values = rows[0]
+    query, params = tuple(table.update(columns, list(values),
+            where=table.id == id_))
+    assert len(params) == len(columns) + 1, query
+    executemany(query, [list(v) + [i] for i, v in rows])
+
+
 def insert(Model, vlist):
     """Insert vlist as ModelSQL.create does (the same default values and
-    SQL formats, as many rows per statement) but without validation and
-    hooks: the caller does what they would have done.  Return the ids."""
+    SQL formats) but without validation and hooks: the caller does what
+    they would have done.  Return the ids."""
     transaction = Transaction()
     database = transaction.database
     cursor = transaction.connection.cursor()
@@ -118,33 +143,77 @@ def insert(Model, vlist):
             if hasattr(Model._fields[n], 'set')})
     columns = [table.create_uid, table.create_date] + [
         Column(table, n) for n in names]
+    formats = [Model._fields[n].sql_format for n in names]
+    # sql_format is a function of the field and the value: the same ids,
+    # states and dates come again and again (not decimals: 1.0 == 1.00)
+    formatted = {}
+
+    def format_(i, value):
+        if value.__class__ not in MEMO_TYPES:
+            return formats[i](value)
+        key = (i, value.__class__, value)
+        if key not in formatted:
+            formatted[key] = formats[i](value)
+        return formatted[key]
     rows = []
     for values in vlist:
-        rows.append([transaction.user, CurrentTimestamp()] + [
-                Model._fields[n].sql_format(
-                    values[n] if n in values else defaults.get(n))
-                for n in names])
-    ids = []
-    for sub in grouped_slice(
-            rows, max(1, backend.MAX_QUERY_PARAMS // (len(columns) + 1))):
-        sub = list(sub)
-        new_ids = database.nextid(
-            transaction.connection, Model._table, count=len(sub))
-        if new_ids is not None:
-            if len(sub) == 1 and not isinstance(new_ids, list):
-                new_ids = [new_ids]
-            cursor.execute(*table.insert(columns + [table.id],
-                    [r + [i] for r, i in zip(sub, new_ids)]))
-            ids.extend(new_ids)
+        rows.append([transaction.user] + [
+                format_(i, values[n] if n in values else defaults.get(n))
+                for i, n in enumerate(names)])
+    new_ids = database.nextid(
+        transaction.connection, Model._table, count=len(rows))
+    if new_ids is not None:
+        if not isinstance(new_ids, list):
+            new_ids = [new_ids]
+        query, params = tuple(table.insert(columns + [table.id],
+                [[rows[0][0], CurrentTimestamp()] + rows[0][1:]
+                    + [new_ids[0]]]))
+        if len(params) == len(rows[0]) + 1:
+            executemany(query, [r + [i] for r, i in zip(rows, new_ids)])
+            ids = new_ids
         else:
-            for row in sub:
-                if database.has_returning():
-                    cursor.execute(*table.insert(columns, [row], [table.id]))
-                    ids.append(cursor.fetchone()[0])
-                else:
-                    cursor.execute(*table.insert(columns, [row]))
-                    ids.append(database.lastid(cursor))
+            # A value formatted as an SQL expression: one row at a time
+            ids = new_ids
+            for row, id_ in zip(rows, new_ids):
+                cursor.execute(*table.insert(columns + [table.id],
+                        [[row[0], CurrentTimestamp()] + row[1:] + [id_]]))
+    else:
+        # SQLite: the ids as the database gives them, a row at a time
+        ids = []
+        for row in rows:
+            row = [row[0], CurrentTimestamp()] + row[1:]
+            if database.has_returning():
+                cursor.execute(*table.insert(columns, [row], [table.id]))
+                ids.append(cursor.fetchone()[0])
+            else:
+                cursor.execute(*table.insert(columns, [row]))
+                ids.append(database.lastid(cursor))
+    # As ModelStorage._after_create keeps them
+    if transaction.create_records is not None:
+        transaction.create_records[Model.__name__].extend(ids)
     return ids
+
+
+class ProductFacts:
+    """What the posting reads of a product, read once with the others of
+    its batch (a product answers each field of its template through a
+    function field, computed again for each record browsed with it)"""
+    __slots__ = ('record', 'id', 'type', 'template', 'sale_uom',
+        'default_uom', 'replaced_by')
+
+    @property
+    def lot_required(self):
+        return self.template.lot_required
+
+    def __init__(self, record, type, template, sale_uom, default_uom,
+            replaced_by):
+        self.record = record
+        self.id = record.id
+        self.type = type
+        self.template = template
+        self.sale_uom = sale_uom
+        self.default_uom = default_uom
+        self.replaced_by = replaced_by
 
 
 class Poster:
@@ -161,6 +230,10 @@ class Poster:
         self.periods = {}
         self.lots = {}
         self.internal_quantities = {}
+        self.lots_required = {}
+        self.uoms = {}
+        self.line_tax_bases = {}
+        self.taxes_of_sales = {}
 
     def prefetch(self, sales):
         """Read the products of sales together, with their cost price
@@ -169,10 +242,9 @@ class Poster:
         Product = pool.get('product.product')
         CostPrice = pool.get('product.cost_price')
         new = {line['product'] for sale in sales for line in sale['lines']}
-        new -= set(self.products)
-        with Transaction().set_context(active_test=False):
-            for product in Product.browse(sorted(new)):
-                self.products[product.id] = product
+        self.read_products(new - set(self.products))
+        cost_price = CostPrice.__table__()
+        cursor = Transaction().connection.cursor()
         for company in {sale['company'] for sale in sales}:
             products = {line['product'] for sale in sales
                 for line in sale['lines']
@@ -181,21 +253,72 @@ class Poster:
                 continue
             found = {}
             for sub in grouped_slice(sorted(products), 1000):
-                for value in CostPrice.search([
-                            ('product', 'in', list(sub)),
-                            ('company', '=', company),
-                            ], order=[('id', 'ASC')]):
-                    found.setdefault(value.product.id, value.cost_price)
+                cursor.execute(*cost_price.select(
+                        cost_price.product, cost_price.cost_price,
+                        where=in_(cost_price.product, list(sub))
+                        & (cost_price.company == company),
+                        order_by=[cost_price.id.asc]))
+                for product, value in cursor:
+                    if value is not None and not isinstance(value, Decimal):
+                        value = Decimal(str(value))
+                    found.setdefault(product, value)
             with Transaction().set_context(company=company):
                 default = Product.default_cost_price(company=company)
             for product in products:
                 self.cost_prices[(company, product)] = found.get(
                     product, default)
 
+    def read_products(self, ids):
+        """Read the facts of the products of ids (from their template's
+        columns, in SQL)"""
+        pool = Pool()
+        Product = pool.get('product.product')
+        Template = pool.get('product.template')
+        Uom = pool.get('product.uom')
+        product, template = Product.__table__(), Template.__table__()
+        cursor = Transaction().connection.cursor()
+        field = Product._fields.get('replaced_by')
+        replaced = (Column(product, 'replaced_by')
+            if field is not None and not isinstance(field, fields.Function)
+            else None)
+        columns = [product.id, product.template, template.type,
+            template.sale_uom, template.default_uom]
+        if replaced is not None:
+            columns.append(replaced)
+        rows = []
+        for sub in grouped_slice(sorted(ids), 1000):
+            cursor.execute(*product.join(template,
+                    condition=product.template == template.id).select(
+                    *columns, where=in_(product.id, list(sub))))
+            rows.extend(cursor)
+        # A record browsed with n others costs O(n) to instantiate
+        for sub in grouped_slice(rows, BROWSE_SLICE):
+            sub = list(sub)
+            records = Product.browse([r[0] for r in sub])
+            templates = {t.id: t for t in Template.browse(
+                        sorted({r[1] for r in sub}))}
+            replaced_by = {}
+            if field is not None and replaced is None:
+                replaced_by = {v['id']: v['replaced_by']
+                    for v in Product.read([r[0] for r in sub],
+                        ['replaced_by'])}
+            for record, row in zip(records, sub):
+                for uom in row[3:5]:
+                    if uom not in self.uoms:
+                        self.uoms[uom] = Uom(uom)
+                self.products[row[0]] = ProductFacts(
+                    record=record,
+                    type=row[2],
+                    template=templates[row[1]],
+                    sale_uom=self.uoms[row[3]],
+                    default_uom=self.uoms[row[4]],
+                    replaced_by=(row[5] if replaced is not None
+                        else replaced_by.get(row[0])))
+
     def product(self, product_id):
+        "The ProductFacts of product_id"
         if product_id not in self.products:
-            Product = Pool().get('product.product')
-            self.products[product_id] = Product(product_id)
+            self.read_products([product_id])
         return self.products[product_id]
 
     def revenue_account(self, product, company):
@@ -204,16 +327,21 @@ class Poster:
             if template.account_category else ('template', template.id))
         if key not in self.accounts:
             with Transaction().set_context(company=company.id):
-                self.accounts[key] = product.account_revenue_used
+                self.accounts[key] = product.record.account_revenue_used
         return self.accounts[key]
 
     def customer_taxes(self, product, company):
-        return self.taxes.customer_taxes(product, company)
+        "The customer taxes of product (ProductFacts) as TaxLookup's"
+        def compute():
+            Product = product.record.__class__
+            with Transaction().set_context(company=company.id):
+                return Product(product.id).customer_taxes_used
+        return self.taxes.customer_taxes(product, company, compute)
 
     def cost_price(self, product, company):
         key = (company.id, product.id)
         if key not in self.cost_prices:
-            self.cost_prices[key] = product.get_multivalue(
+            self.cost_prices[key] = product.record.get_multivalue(
                 'cost_price', company=company.id)
         return self.cost_prices[key]
 
@@ -302,12 +430,13 @@ class Poster:
             product = self.product(line['product'])
             if product.type == 'service':
                 continue
-            if getattr(product, 'replaced_by', None):
+            if product.replaced_by:
                 return False
             from_, to = self.locations(point, line)
             if from_ is None or to is None:
                 return False
-            if line['lot'] is None and product.lot_is_required(from_, to):
+            if line['lot'] is None and self.lot_is_required(
+                    product, from_, to):
                 return False
             for lot_id, _ in self.lot_quantities(line):
                 if lot_id is None:
@@ -319,6 +448,19 @@ class Poster:
                 if expiration and sale['date'] > expiration:
                     return False
         return True
+
+    def lot_is_required(self, product, from_, to):
+        key = (product.id, from_.id, to.id)
+        if key not in self.lots_required:
+            Product = product.record.__class__
+            try:
+                # Product.lot_is_required asks the product's lot_required,
+                # its template's: read from the template at once
+                required = Product.lot_is_required(product, from_, to)
+            except AttributeError:
+                required = product.record.lot_is_required(from_, to)
+            self.lots_required[key] = required
+        return self.lots_required[key]
 
     @staticmethod
     def lot_quantities(line):
@@ -379,9 +521,12 @@ class Poster:
         move_values = []
         line_values = []  # per move: list of (line values, tax lines)
         accounts = set()
+        companies = {}
         for sale in sales:
-            company = Company(sale['company'])
-            currency = company.currency
+            if sale['company'] not in companies:
+                company = Company(sale['company'])
+                companies[company.id] = (company, company.currency)
+            company, currency = companies[sale['company']]
             point = self.point(sale['point'])
             date = sale['date']
             lines = []
@@ -427,17 +572,17 @@ class Poster:
                     debit, credit = Decimal(0), untax
                 else:
                     debit, credit = -untax, Decimal(0)
-                line_taxes = _Taxable(company, currency,
-                    [(taxes, line['unit_list_price'], quantity, date)],
-                    date)._get_taxes().values()
                 lines.append(({
                             'debit': debit, 'credit': credit,
                             'account': account.id,
                             'origin': f'sale.point.sale.line,{line["id"]}',
-                            }, [{'amount': t.base, 'type': 'base',
-                                'tax': t.tax.id}
-                            for t in line_taxes]))
-            taxes = sale_taxes(company, currency, taxable, total_tax, date)
+                            }, [{'amount': base, 'type': 'base',
+                                'tax': tax}
+                            for tax, base in self.line_taxes(company,
+                                currency, taxes, line['unit_list_price'],
+                                quantity, date)]))
+            taxes = self.sale_taxes(company, currency, taxable, total_tax,
+                date)
             for tax in taxes:
                 amount = tax.amount
                 if not amount:
@@ -524,6 +669,31 @@ class Poster:
                     where=table.id == sale['id']))
         self.invalidate([Sale, StockMove])
         return left
+
+    def line_taxes(self, company, currency, taxes, unit_price, quantity,
+            date):
+        """[(tax id, base)] of a line as its TaxableMixin._get_taxes
+        computes them, kept for the same figures"""
+        key = (company.id, currency.id, tuple(t.id for t in taxes),
+            str(unit_price), repr(quantity), date)
+        if key not in self.line_tax_bases:
+            self.line_tax_bases[key] = [(t.tax.id, t.base)
+                for t in _Taxable(company, currency,
+                    [(taxes, unit_price, quantity, date)],
+                    date)._get_taxes().values()]
+        return self.line_tax_bases[key]
+
+    def sale_taxes(self, company, currency, taxable, total_tax, date):
+        "sale_taxes(), kept for the same figures"
+        key = (company.id, currency.id, tuple(
+                (tuple(t.id for t in taxes), str(price), repr(quantity),
+                    date_)
+                for taxes, price, quantity, date_ in taxable),
+            str(total_tax), date)
+        if key not in self.taxes_of_sales:
+            self.taxes_of_sales[key] = sale_taxes(
+                company, currency, taxable, total_tax, date)
+        return self.taxes_of_sales[key]
 
     def method(self, method_id):
         Method = Pool().get('sale.point.payment.method')

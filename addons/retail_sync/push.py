@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from itertools import count
 
 from sql import Null
+from sql.functions import CurrentTimestamp
 
 from trytond import backend
 from trytond.config import config
@@ -27,7 +28,8 @@ from trytond.transaction import Transaction, TransactionError
 
 from . import schema
 from .changelog import in_
-from .posting import Poster
+from .posting import Poster, update
+from .recording import Recorder
 from .serialise import product_prices
 from .tax import TaxLookup
 from .wire import Rejected, TerminalContext, parse_time, to_int
@@ -95,6 +97,7 @@ class Batch(TerminalContext):
         # Flags found when posting: {sale id: set of kinds}
         self.post_flags = {}
         self.poster = Poster(self.tax_lookup)
+        self.recorder = Recorder()
         self.company_today = None
         # The id of the terminal's open cash session, False for none, None
         # when not looked up (sale_push.py)
@@ -430,37 +433,71 @@ class Push(Model):
             recorded, failed = cls.record_operations(terminal, [
                     o for o in operations
                     if not o.sale and o.sale_values], batch=batch)
-        operations = Operation.browse([o.id for o in operations])
-        by_sale = {o.sale.id: o for o in operations if o.sale}
-        ids = [o.sale.id for o in operations if o.sale]
+        # Read as stored, in SQL: the sale of each operation and its state
+        cursor = Transaction().connection.cursor()
+        operation, sale = Operation.__table__(), Sale.__table__()
+        order = {o.id: i for i, o in enumerate(operations)}
+        linked = []
+        for sub in grouped_slice(sorted(order), 1000):
+            cursor.execute(*operation.join(sale, 'LEFT',
+                    condition=operation.sale == sale.id).select(
+                    operation.id, operation.sale, sale.state,
+                    where=in_(operation.id, list(sub))))
+            linked.extend(cursor)
+        linked.sort(key=lambda r: order[r[0]])
+        ids = [s for _, s, _ in linked if s is not None]
         if ids:
             with Transaction().set_context(company=terminal.company.id):
                 cls.post_sales(batch, ids)
+        states = {}
+        for sub in grouped_slice(ids, 1000):
+            cursor.execute(*sale.select(sale.id, sale.state,
+                    where=in_(sale.id, list(sub))))
+            states.update(cursor)
+        failed = {o.id: reason for o, reason in failed.items()}
         posted = []
-        for sale in Sale.browse(ids):
-            if sale.state == 'posted':
-                posted.append(by_sale[sale.id])
-            else:
-                flags = Flag.search([
-                        ('sale', '=', sale.id),
-                        ('kind', '=', 'posting_error'),
-                        ], order=[('id', 'DESC')], limit=1)
-                failed[by_sale[sale.id]] = (flags[0].actual if flags
-                    else f"Sale {sale.rec_name} is {sale.state}.")
-        # A sale gone (deleted in the back office) has nothing to post
-        failed_ids = {o.id for o in failed}
-        posted.extend(o for o in operations
-            if not o.sale and o.id not in failed_ids)
-        if posted:
-            Operation.write(posted, {'posting': 'posted'})
-        for operation, reason in failed.items():
-            Operation.write([operation], {
-                    'posting': 'failed',
-                    'posting_reason': reason,
-                    })
+        for operation_id, sale_id, _ in linked:
+            if operation_id in failed:
+                continue
+            if sale_id is None or states.get(sale_id) == 'posted':
+                # A sale gone (deleted in the back office) has nothing to
+                # post
+                posted.append(operation_id)
+                continue
+            flags = Flag.search([
+                    ('sale', '=', sale_id),
+                    ('kind', '=', 'posting_error'),
+                    ], order=[('id', 'DESC')], limit=1)
+            failed[operation_id] = (flags[0].actual if flags
+                else f"Sale {Sale(sale_id).rec_name} is "
+                f"{states.get(sale_id)}.")
+        cls.write_posting(posted, [(i, r) for i, r in failed.items()])
         if recorded:
             # The stock they leave, now posted
             cls.flag_recorded(batch, list(recorded.values()))
+
+    @classmethod
+    def write_posting(cls, posted, failed):
+        """Mark the operations of ids posted, those of failed [(id,
+        reason)] failed with their reason, as Operation.write would (the
+        operations have no hook on their posting state)"""
+        Operation = Pool().get('retail.sync.operation')
+        table = Operation.__table__()
+        cursor = Transaction().connection.cursor()
+        user = Transaction().user
+        for sub in grouped_slice(posted, 1000):
+            cursor.execute(*table.update(
+                    [table.posting, table.posting_reason, table.write_uid,
+                        table.write_date],
+                    ['posted', Null, user, CurrentTimestamp()],
+                    where=in_(table.id, list(sub))))
+        for id_, reason in failed:
+            cursor.execute(*table.update(
+                    [table.posting, table.posting_reason, table.write_uid,
+                        table.write_date],
+                    ['failed', reason, user, CurrentTimestamp()],
+                    where=table.id == id_))
+        Poster.invalidate([Operation])
 
     @classmethod
     def record_operations(cls, terminal, operations, batch=None):
@@ -479,18 +516,9 @@ class Push(Model):
         recorded, failed = cls._operation_handlers()['sale'].record(
             batch, operations)
         table = Operation.__table__()
-        cursor = Transaction().connection.cursor()
-        for operation, sale in recorded.items():
-            cursor.execute(*table.update(
-                    [table.sale, table.sale_values],
-                    [sale, Null],
-                    where=table.id == operation.id))
-        for operation, reason in failed.items():
-            cursor.execute(*table.update(
-                    [table.posting, table.posting_reason],
-                    ['failed', reason],
-                    where=table.id == operation.id))
-        Poster.invalidate([Operation])
+        update(table, [table.sale, table.sale_values],
+            [(o.id, [sale, None]) for o, sale in recorded.items()])
+        cls.write_posting([], [(o.id, r) for o, r in failed.items()])
         return recorded, failed
 
     @classmethod

@@ -47,6 +47,13 @@ class POSSale(metaclass=PoolMeta):
                 })
 
     @classmethod
+    def retail_sales_inserted(cls, sale_ids):
+        """sale_ids were recorded in bulk (recording.py: their rows
+        inserted in the done state with their lines, lots and payments,
+        without create): extend it with super() to do for them what an
+        extension of create does"""
+
+    @classmethod
     def refundable_methods(cls, company, branch, original_receipt):
         """Return {method id: amount} that a return of original_receipt may
         refund to each non-cash method: what the original sale was paid with

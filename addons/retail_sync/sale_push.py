@@ -21,7 +21,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, TransactionError
 
 from .changelog import in_
-from .posting import sale_taxes
+from .posting import BROWSE_SLICE, sale_taxes
 from .push import OperationHandler, savepoint
 from .serialise import (
     fefo_key, gross_price_used, product_prices, sell_by, stock_quantities)
@@ -31,6 +31,8 @@ from .wire import Rejected, dec, money, to_decimal, to_int, utc
 logger = logging.getLogger(__name__)
 POST_CHUNK = 25
 BULK_POST_CHUNK = 500
+# The most sales recorded with one insert per model
+BULK_RECORD_CHUNK = 500
 
 
 class SaleHandler(OperationHandler):
@@ -532,13 +534,57 @@ class SaleHandler(OperationHandler):
 
     @classmethod
     def create_entries(cls, batch, entries):
-        """Create the sales of entries, POST_CHUNK at a time; an entry
-        whose sale cannot be created gets "rejected" {code, message}"""
-        # Records created together are validated together, and
-        # instantiating each costs O(len(records)) in trytond: chunks keep
-        # the whole linear
-        for i in range(0, len(entries), POST_CHUNK):
-            cls._flush_chunk(batch, entries[i:i + POST_CHUNK])
+        """Create the sales of entries, in their order: in bulk those the
+        recorder covers (recording.py), BULK_RECORD_CHUNK at a time, the
+        others with create_sales, POST_CHUNK at a time; an entry whose sale
+        cannot be created gets "rejected" {code, message}"""
+        recorder = batch.recorder
+        if not entries:
+            return
+        if recorder.triggers():
+            runs = [(False, entries)]
+        else:
+            recorder.prefetch(entries)
+            runs = []
+            for entry in entries:
+                covered = recorder.covered(batch, entry)
+                if runs and runs[-1][0] == covered:
+                    runs[-1][1].append(entry)
+                else:
+                    runs.append((covered, [entry]))
+        for covered, run in runs:
+            if covered:
+                for i in range(0, len(run), BULK_RECORD_CHUNK):
+                    cls._record_chunk(batch, run[i:i + BULK_RECORD_CHUNK])
+            else:
+                # Records created together are validated together, and
+                # instantiating each costs O(len(records)) in trytond:
+                # chunks keep the whole linear
+                for i in range(0, len(run), POST_CHUNK):
+                    cls._flush_chunk(batch, run[i:i + POST_CHUNK])
+
+    @classmethod
+    def _record_chunk(cls, batch, entries):
+        "Record entries in bulk; through create_sales if that fails"
+        Sale = Pool().get('sale.point.sale')
+        try:
+            with savepoint():
+                ids = batch.recorder.record(batch, entries)
+                sales = []
+                for sub in grouped_slice(ids, BROWSE_SLICE):
+                    sales.extend(Sale.browse(list(sub)))
+                cls.count_corrections(batch, sales, entries)
+        except (backend.DatabaseOperationalError, TransactionError):
+            raise
+        except Exception:
+            logger.info("bulk recording failed, recording by create",
+                exc_info=True)
+            for i in range(0, len(entries), POST_CHUNK):
+                cls._flush_chunk(batch, entries[i:i + POST_CHUNK])
+            return
+        for entry, sale_id in zip(entries, ids):
+            entry['result']['sale'] = sale_id
+        batch.sales.extend(sales)
 
     @classmethod
     def _flush_chunk(cls, batch, entries):
@@ -709,23 +755,20 @@ class SaleHandler(OperationHandler):
         posting task (retail.sync.operation post_pending) and flag them
         against the stock their branch will have once every recorded sale
         is posted"""
-        Sale = Pool().get('sale.point.sale')
         if not batch.sales:
             return
         ids = [s.id for s in batch.sales]
-        sales = Sale.browse(ids)
         if batch.defer_posting:
-            cls.flag_oversell(batch, sales, unposted=True)
+            cls.flag_oversell(batch, ids, unposted=True)
             return
         cls.post_sales(batch, ids)
-        cls.flag_oversell(batch, sales)
+        cls.flag_oversell(batch, ids)
 
     @classmethod
     def flag_recorded(cls, batch, ids):
         """Flag the sales ids that the posting task recorded and posted
         against the stock they leave (oversell, lot_oversell)"""
-        Sale = Pool().get('sale.point.sale')
-        cls.flag_oversell(batch, Sale.browse(ids), unposted=True)
+        cls.flag_oversell(batch, ids, unposted=True)
 
     @classmethod
     def post_sales(cls, batch, ids):
@@ -782,18 +825,24 @@ class SaleHandler(OperationHandler):
                                 batch=batch)])
 
     @classmethod
-    def flag_oversell(cls, batch, sales, unposted=False):
-        """Flag the sales of products whose branch stock went negative
-        (oversell), and of lots whose branch stock went negative
+    def flag_oversell(cls, batch, sale_ids, unposted=False):
+        """Flag the sales of sale_ids whose products' branch stock went
+        negative (oversell), and whose lots' branch stock went negative
         (lot_oversell); with unposted, the stock is what the done moves
         leave less what the branch's recorded but not yet posted sales
         take"""
         Flag = Pool().get('retail.sync.sale.flag')
-        products = {line_.product.id for s in sales for line_ in s.lines
-            if line_.quantity > 0 and line_.product.type != 'service'}
+        poster = batch.poster
+        # The sales' lines as stored, read in SQL
+        sales = poster.read(sale_ids)
+        poster.prefetch(sales)
+        products = {line['product'] for s in sales for line in s['lines']
+            if line['quantity'] > 0
+            and poster.product(line['product']).type != 'service'}
         quantities = stock_quantities(list(products), batch.locations)
-        lot_products = {line_.product.id for s in sales for line_ in s.lines
-            if line_.product.id in products and line_.lot}
+        lot_products = {line['product'] for s in sales
+            for line in s['lines']
+            if line['product'] in products and line['lot']}
         lot_quantities = stock_quantities(
             list(lot_products), batch.locations, by_lot=True)
         if unposted and products:
@@ -801,28 +850,27 @@ class SaleHandler(OperationHandler):
                 quantities, lot_quantities)
         flags = []
         for sale in sales:
-            for line in sale.lines:
-                if line.product.id not in products:
+            for line in sale['lines']:
+                product = line['product']
+                if product not in products:
                     continue
-                if quantities.get(line.product.id, 0) < 0:
-                    flags.append(cls.flag(sale.id, 'oversell', line.product,
-                            actual=dec(quantities[line.product.id]),
-                            batch=batch))
-                if not line.lot:
+                if quantities.get(product, 0) < 0:
+                    flags.append(cls.flag(sale['id'], 'oversell',
+                            poster.product(product),
+                            actual=dec(quantities[product]), batch=batch))
+                if not line['lot']:
                     continue
-                for lot, _ in line.lot_quantities():
-                    quantity = lot_quantities.get(
-                        (line.product.id, lot.id), 0)
+                for lot, _ in poster.lot_quantities(line):
+                    quantity = lot_quantities.get((product, lot), 0)
                     if quantity < 0:
-                        flags.append(cls.flag(sale.id, 'lot_oversell',
-                                line.product, actual=dec(quantity),
-                                batch=batch, lot=lot.id))
+                        flags.append(cls.flag(sale['id'], 'lot_oversell',
+                                poster.product(product),
+                                actual=dec(quantity), batch=batch, lot=lot))
         if flags:
             Flag.create(flags)
         batch.sales = []
         for flag in flags:
             batch.post_flags.setdefault(flag['sale'], set()).add(flag['kind'])
-
 
     @classmethod
     def subtract_unposted(cls, batch, products, lot_products, quantities,
@@ -833,6 +881,7 @@ class SaleHandler(OperationHandler):
         pool = Pool()
         Sale = pool.get('sale.point.sale')
         Line = pool.get('sale.point.sale.line')
+        LineLot = pool.get('sale.point.sale.line.lot')
         Point = pool.get('sale.point')
         Uom = pool.get('product.uom')
         points = [p.id for p in Point.search([
@@ -842,7 +891,15 @@ class SaleHandler(OperationHandler):
             return
         sale = Sale.__table__()
         line = Line.__table__()
+        line_lot = LineLot.__table__()
         cursor = Transaction().connection.cursor()
+        poster = batch.poster
+
+        def default_unit(product_id, quantity):
+            product = poster.product(product_id)
+            return Decimal(str(Uom.compute_qty(product.sale_uom,
+                        float(quantity or 0), product.default_uom,
+                        round=False)))
         for sub in grouped_slice(sorted(products), 1000):
             cursor.execute(*line.join(sale,
                     condition=line.sale == sale.id).select(
@@ -852,26 +909,27 @@ class SaleHandler(OperationHandler):
                     & sale.state.in_(['open', 'done']),
                     group_by=[line.product]))
             for product_id, quantity in cursor.fetchall():
-                product = batch.products.get(product_id) or cls.get_product(
-                    product_id)
-                quantity = Uom.compute_qty(product.sale_uom,
-                    float(quantity or 0), product.default_uom, round=False)
-                quantities[product_id] -= Decimal(str(quantity))
-        if not lot_products:
-            return
-        for line_ in Line.search([
-                    ('product', 'in', sorted(lot_products)),
-                    ('sale.point', 'in', points),
-                    ('sale.state', 'in', ['open', 'done']),
-                    ]):
-            sign = 1 if line_.quantity > 0 else -1
-            for lot, quantity in line_.lot_quantities():
+                quantities[product_id] -= default_unit(product_id, quantity)
+        # The lines of lot products by lot: from their lots (a line taken
+        # from several) or their lot (POSSaleLine.lot_quantities)
+        for sub in grouped_slice(sorted(lot_products), 1000):
+            cursor.execute(*line.join(sale,
+                    condition=line.sale == sale.id).join(line_lot, 'LEFT',
+                    condition=line_lot.line == line.id).select(
+                    line.product, line.quantity, line.lot, line_lot.lot,
+                    line_lot.quantity,
+                    where=in_(line.product, list(sub))
+                    & in_(sale.point, points)
+                    & sale.state.in_(['open', 'done'])))
+            for product_id, quantity, lot, split_lot, split in (
+                    cursor.fetchall()):
+                sign = 1 if quantity > 0 else -1
+                if split_lot is not None:
+                    lot, quantity = split_lot, split
                 if lot is None:
                     continue
-                quantity = Uom.compute_qty(line_.product.sale_uom,
-                    quantity, line_.product.default_uom, round=False)
-                lot_quantities[(line_.product.id, lot.id)] -= (
-                    sign * Decimal(str(quantity)))
+                lot_quantities[(product_id, lot)] -= (
+                    sign * default_unit(product_id, abs(quantity)))
 
 
 class ReturnHandler(SaleHandler):

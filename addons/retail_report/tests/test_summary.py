@@ -49,15 +49,17 @@ class SummaryTestCase(TestCase):
         super().tearDownClass()
         drop_db()
 
-    def push_sales(self):
+    def push_sales(self, defer_records=False):
         """24.00, 30.00 (a discount of 2.00 on each of 3), a return of
-        -12.00; the sales are recorded"""
+        -12.00; the sales are recorded (by the posting task with
+        defer_records, as with a queue worker)"""
         pool = Pool()
         Push = pool.get('retail.sync.push')
         Terminal = pool.get('sale.point')
         shop = self.shop
         product = shop.products[0]
-        with Transaction().set_context(company=shop.company):
+        with Transaction().set_context(company=shop.company,
+                retail_sync_defer_records=defer_records):
             results = Push.push(Terminal(shop.terminal), [
                     sale_op(shop, 1),
                     sale_op(shop, 2, lines=[{'product': product,
@@ -99,6 +101,20 @@ class SummaryTestCase(TestCase):
         products = rows(*PRODUCTS)
         self.assertEqual(list(products.values()),
             [(Decimal('4.00'), Decimal('42.00'))])
+        self.assert_rebuild_equal()
+
+    @with_transaction()
+    def test_sales_recorded_by_the_posting_task_are_summarised(self):
+        """The sales the posting task records in bulk are in the
+        summaries (retail_sales_inserted)"""
+        pool = Pool()
+        Summary = pool.get('retail.report.sales_summary')
+        Sale = pool.get('sale.point.sale')
+        self.push_sales(defer_records=True)
+        self.assertEqual(Sale.search([], count=True), 3)
+        Summary.flush()
+        self.assertEqual(self.totals(), [Decimal(2), Decimal('54.00'),
+                Decimal(1), Decimal('-12.00'), Decimal('6.00')])
         self.assert_rebuild_equal()
 
     @with_transaction()

@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from sql import Column, Table
 
+from trytond.modules.company.tests.test_module import (
+    create_company, create_employee)
 from trytond.modules.retail_sync.posting import Poster
 from trytond.modules.retail_sync.push import Batch
 from trytond.modules.retail_sync.sale_push import SaleHandler
@@ -771,6 +773,144 @@ class PostingTestCase(TestCase):
                     self.assertEqual(self.posting(new), self.posting(ref))
                 compared += len(reference)
         self.assertEqual(compared, 4 * per_case)
+
+    def recorded(self, sale_ids):
+        """The rows of the sales of sale_ids with their lines, lots,
+        payments and flags, without ids and stamps, in order"""
+        def clean(row, *drop):
+            return {k: normal(v) for k, v in row.items()
+                if k not in STAMPS | set(drop)}
+        result = []
+        for sale_id in sale_ids:
+            sale, = rows('sale_point_sale', 'id', [sale_id])
+            lines = sorted(rows('sale_point_sale_line', 'sale', [sale_id]),
+                key=lambda r: r['id'])
+            result.append({
+                    'sale': clean(sale),
+                    'lines': [(clean(line, 'sale'), [clean(lot, 'line')
+                                for lot in sorted(rows(
+                                        'sale_point_sale_line_lot', 'line',
+                                        [line['id']]),
+                                    key=lambda r: r['id'])])
+                        for line in lines],
+                    'payments': [clean(p, 'sale') for p in sorted(
+                            rows('sale_point_payment', 'sale', [sale_id]),
+                            key=lambda r: r['id'])],
+                    'flags': [clean(f, 'sale') for f in sorted(
+                            rows('retail_sync_sale_flag', 'sale',
+                                [sale_id]), key=lambda r: r['id'])],
+                    })
+        return result
+
+    @with_transaction()
+    def test_bulk_recording_equals_create(self):
+        """The bulk recording inserts the rows that create_sales creates
+        (one create per model, validated), on generated sales with lots,
+        returns, units by weight, discounts, customers and flags"""
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        Lot = pool.get('stock.lot')
+        Party = pool.get('party.party')
+        shop = self.shop()
+        terminal = self.terminal()
+        products = self.catalog(shop)
+        p = shop.products
+        lots = Lot.create([{'number': f'R-{i}', 'product': p[1]}
+                for i in range(2)])
+        for lot in lots:
+            self.receive(p[1], 5, lot=lot.id)
+        customer, = Party.create([{'name': "Recorded customer"}])
+        rng = random.Random(20261206)
+        operations = self.generated(shop, terminal, products, rng, 20000,
+            max(4, GENERATED_SALES // 4))
+        operations += self.operations(20500, [lots[0].id])
+        operations += [
+            # A line taken from two lots, paid by card, with a customer
+            sale_op(shop, 20600, client_time=NOON, customer=customer.id,
+                lines=[{'product': p[1], 'quantity': '3',
+                        'unit_price': '12.00', 'price': '12.00',
+                        'lots': [{'lot': lots[0].id, 'quantity': '1'},
+                            {'lot': lots[1].id, 'quantity': '2'}]}],
+                payments=[{'method': shop.card, 'amount': '36.00'}]),
+            # Flagged: an unknown customer and a price that drifted
+            sale_op(shop, 20601, client_time=NOON, customer=10 ** 8,
+                lines=[{'product': p[0], 'quantity': '1',
+                        'unit_price': '9.99', 'price': '9.99'}]),
+            ]
+        batch = Batch(terminal)
+        # Checked and kept, as a push with a worker keeps them
+        batch.defer_records = True
+        batch.preload(operations)
+        with Transaction().set_context(company=shop.company):
+            for data in operations:
+                _, answer = Push.apply(batch, data)
+                self.assertEqual(answer['status'], 'accepted', answer)
+            Push.flush(batch)
+            stored = [SaleHandler.encode(e) for e in batch.deferred]
+            self.assertEqual(len(stored), len(operations))
+            reference = SaleHandler.create_sales(
+                batch, [SaleHandler.decode(t) for t in stored])
+            entries = [SaleHandler.decode(t) for t in stored]
+            recorder = batch.recorder
+            recorder.prefetch(entries)
+            self.assertTrue(all(recorder.covered(batch, e)
+                    for e in entries))
+            bulk = recorder.record(batch, entries)
+        expected = self.recorded([s.id for s in reference])
+        recorded = self.recorded(bulk)
+        self.assertEqual(len(recorded), len(operations))
+        for new, ref in zip(recorded, expected):
+            self.assertEqual(new, ref)
+        # What the comparison covers
+        self.assertTrue(any(line[1] for r in recorded
+                for line in r['lines']))
+        self.assertTrue(any(r['flags'] for r in recorded))
+        self.assertTrue(any(r['sale']['customer'] for r in recorded))
+        self.assertTrue(all(r['sale']['cash_session'] for r in recorded))
+        self.assertTrue(any(p['session'] for r in recorded
+                for p in r['payments']))
+        self.assertTrue(any(p['session'] is None for r in recorded
+                for p in r['payments']))
+
+    @with_transaction()
+    def test_bulk_recording_leaves_what_create_checks_otherwise(self):
+        """A sale that create's validation would refuse or that the bulk
+        recording does not know is left to create_sales"""
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        shop = self.shop()
+        terminal = self.terminal()
+        batch = Batch(terminal)
+        batch.defer_records = True
+        operations = [sale_op(shop, 21000 + i, client_time=NOON)
+            for i in range(6)]
+        batch.preload(operations)
+        with Transaction().set_context(company=shop.company):
+            for data in operations:
+                Push.apply(batch, data)
+            Push.flush(batch)
+        entries = [SaleHandler.decode(SaleHandler.encode(e))
+            for e in batch.deferred]
+        employee = create_employee(create_company(name="Other company"))
+        self.assertNotEqual(employee.company.id, shop.company)
+        entries[0]['sale']['employee'] = employee.id
+        entries[1]['payments'][0]['amount'] += Decimal('0.01')
+        entries[2]['lines'][0]['unit_gross_price'] = Decimal('12.00001')
+        entries[3]['sale']['state'] = 'open'
+        entries[4]['lines'][0]['quantity'] = 2.123456789
+        recorder = batch.recorder
+        recorder.prefetch(entries)
+        self.assertEqual([recorder.covered(batch, e) for e in entries],
+            [False, False, False, False, False, True])
+        # The sales create_sales refuses are rejected with its reason, in
+        # their order with the others
+        with Transaction().set_context(company=shop.company):
+            SaleHandler.create_entries(batch, entries)
+        self.assertEqual([bool(e.get('rejected')) for e in entries],
+            [True, True, True, False, True, False])
+        self.assertEqual([e['result'].get('sale') is not None
+                for e in entries],
+            [False, False, False, True, False, True])
 
     @with_transaction()
     def test_tax_lookup_keeps_its_batch_lookups_only(self):
