@@ -304,7 +304,7 @@ def gc_paused():
     is done).  A page of 20,000 products makes some 400,000 objects, none
     of them in a reference cycle: each few hundred of them started a
     collection that walked the process's objects (the pool's included),
-    which took two thirds of the time of making the page; reference
+    which took most of the time of making the page; reference
     counting frees the page's objects all the same."""
     global _gc_pausers, _gc_was_enabled
     with _gc_lock:
@@ -528,7 +528,20 @@ class BootstrapPage(ModelSQL):
         txid, id_ = parse_cursor(Change.start_cursor())
         values = make()
         body = json.dumps(values, separators=(',', ':')).encode()
-        cursor.execute(*table.delete(where=where))
+        # it replaces the pages of the branch whose ranges overlap its own
+        # (made for a plan before records came or went) and those of
+        # other days: a branch keeps one page per range at most
+        overlap = table.upto == Null
+        if upto is not None:
+            overlap |= table.upto > after
+            overlap &= table.after < upto
+        else:
+            overlap |= table.upto > after
+        cursor.execute(*table.delete(where=(
+                    (table.branch == scope.branch.id)
+                    & (table.company == scope.company.id)
+                    & (((table.kind == kind.name) & overlap)
+                        | (table.day != day)))))
         cursor.execute(*table.insert([table.branch, table.company,
                     table.kind, table.after, table.upto, table.key,
                     table.day, table.made_txid, table.made_id, table.count,

@@ -27,7 +27,13 @@ default; 0 for the single trytond process), as docs/deployment.md runs it:
 the till fetches the pages of a bootstrap plan (protocol 1.4) several at
 once, and each worker serves one.  "Server alone" fetches the same pages
 with as many requests at once as the till (--parallel, 3), and page after
-page as a till before protocol 1.4 does.
+page as a till before protocol 1.4 does.  The server keeps the pages it
+made for a branch (retail.sync.bootstrap.page): the script drops them
+before the server alone's first run and before the first till's
+bootstrap ("pages made", the first till of a branch after a catalog
+change), then enrolls a second till ("pages kept") and measures the rest
+with it.  A database kept from an earlier version of the suite needs
+`trytond-admin -u retail_sync` first.
 """
 import argparse
 import concurrent.futures

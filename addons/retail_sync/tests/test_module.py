@@ -347,6 +347,32 @@ class RetailSyncTestCase(ModuleTestCase):
                     'template_name'], "Not logged again")
 
     @with_transaction()
+    def test_bootstrap_page_kept_replaces_overlapping_pages(self):
+        "A branch keeps one page per range: a page replaces those it overlaps"
+        pool = Pool()
+        Kept = pool.get('retail.sync.bootstrap.page')
+        shop = self.shop()
+        scope = Scope(self.terminal(shop))
+        product = pool.get('retail.sync.pull').kinds().index('product')
+
+        def product_pages(limit):
+            tokens, _, _ = bootstrap_plan(scope, limit)
+            return [t for t in tokens
+                if decode_token(t)['r'][0][0] == product]
+        for token in product_pages(1):
+            page_records(scope, token, 1)
+        self.assertEqual(Kept.search([], count=True), len(shop.products))
+        # a plan in pages of 3: its first page replaces the 3 it overlaps
+        first = product_pages(3)[0]
+        self.assertEqual(len(page_records(scope, first, 3)['product']), 3)
+        self.assertEqual(Kept.search([], count=True),
+            len(shop.products) - 3 + 1)
+        # the pages of another day go
+        Kept.write(Kept.search([]), {'day': dt.date(2000, 1, 1)})
+        page_records(scope, first, 3)
+        self.assertEqual(Kept.search([], count=True), 1)
+
+    @with_transaction()
     def test_bootstrap_plan_token_bounds(self):
         "A page token of a plan with ranges out of bounds is refused"
         shop = self.shop()

@@ -66,8 +66,8 @@ export class Cart {
   }
 
   // The selected row into view at the next frame: scrolling now would
-  // lay the page out within the scan (2.6 ms of a scan's 2.9 ms at p50,
-  // measured with 100,000 products), the frame lays it out anyway.
+  // lay the page out within the scan (most of a scan's time), and the
+  // frame lays it out anyway.
   scrollToSelected() {
     if (this.scrollPending) return;
     const later = globalThis.requestAnimationFrame || ((fn) => setTimeout(fn, 0));
