@@ -98,7 +98,11 @@ class RealServer:
         self.setup_s = time.perf_counter() - t0
         self.gunicorn = None
         if workers:
-            self.serve_with_gunicorn(workers)
+            try:
+                self.serve_with_gunicorn(workers)
+            except BaseException:
+                self.close()
+                raise
         from tests.e2e.backoffice import Backoffice
         self.office = Backoffice(self.server)
         self.url = self.server.url
