@@ -343,6 +343,46 @@ class Uom(ChangeLogMixin, metaclass=PoolMeta):
 class Tax(ChangeLogMixin, metaclass=PoolMeta):
     __name__ = 'account.tax'
     _sync_kind = 'tax'
+    # What a tax-included price depends on (serialise.product_prices)
+    _sync_price_fields = {'rate', 'amount', 'type', 'childs', 'parent',
+        'active', 'start_date', 'end_date', 'sequence', 'update_unit_price'}
+
+    @classmethod
+    def _sync_changes(cls, records, mode, field_names=None):
+        changes = super()._sync_changes(records, mode, field_names)
+        if mode == 'write' and field_names and (
+                field_names & cls._sync_price_fields):
+            # The tax-included prices of the products the taxes (or a tax
+            # they are a child of) apply to through their accounting
+            # category, or a category taking its parent's taxes
+            pool = Pool()
+            Category = pool.get('product.category')
+            Template = pool.get('product.template')
+            with Transaction().set_context(active_test=False):
+                taxes, parents = list(records), list(records)
+                while parents:
+                    parents = [t.parent for t in parents
+                        if t.parent and t.parent not in taxes]
+                    taxes.extend(parents)
+                categories = Category.search([
+                        ('customer_taxes', 'in', [t.id for t in taxes]),
+                        ])
+                children = categories
+                while children:
+                    children = Category.search([
+                            ('parent', 'in', [c.id for c in children]),
+                            ('taxes_parent', '=', True),
+                            ])
+                    children = [c for c in children if c not in categories]
+                    categories.extend(children)
+                templates = Template.search([
+                        ('account_category', 'in',
+                            [c.id for c in categories]),
+                        ]) if categories else []
+            if templates:
+                changes.append(('product', _template_products(
+                            [t.id for t in templates]), None))
+        return changes
 
 
 def _price_list_branches(price_list_ids):

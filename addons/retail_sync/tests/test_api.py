@@ -3,6 +3,7 @@
 "The sync API through trytond's real WSGI application and database"
 import datetime as dt
 import unittest
+from decimal import Decimal
 from unittest import mock
 
 from trytond import backend
@@ -297,6 +298,68 @@ class SyncApiTestCase(TestCase):
                 for c in data['changes'] if c['kind'] == 'category'),
             sorted([(gone, 'delete', None), (990001, 'delete', None),
                     (kept, 'upsert', "Bakery & Pastry")]))
+
+    def test_tax_rate_change_sends_its_products(self):
+        """A new rate of a tax reaches the tills with the tax-included
+        prices of the products it applies to (the tax record alone left
+        their gross prices stale)"""
+        key, _ = self.enroll(self.shop)
+        api = Api(key)
+
+        def make():
+            pool = Pool()
+            Tax = pool.get('account.tax')
+            Category = pool.get('product.category')
+            Template = pool.get('product.template')
+            Product = pool.get('product.product')
+            tax, = Tax.copy([Tax(self.shop.tax)], {'name': "Reduced"})
+            Tax.write([tax], {'rate': Decimal('0.06')})
+            product = Product(self.shop.products[0])
+            category, = Category.copy([product.template.account_category],
+                {'name': "Books"})
+            Category.write([category], {'customer_taxes': [
+                        ('remove', [self.shop.tax]), ('add', [tax.id])]})
+            # a subcategory taking its parent's taxes
+            child, = Category.copy([category], {'name': "Comics",
+                    'parent': category.id})
+            Category.write([child], {'taxes_parent': True,
+                    'customer_taxes': [('remove', [tax.id])]})
+            book, comic = Template.copy([product.template] * 2)
+            Template.write([book], {'account_category': category.id},
+                [comic], {'account_category': child.id})
+            Company = pool.get('company.company')
+            with set_company(Company(self.shop.company)):
+                Template.write([book, comic],
+                    {'list_price': Decimal('10.0000'), 'gross_price': None})
+            return (tax.id, book.products[0].id, comic.products[0].id,
+                Pool().get('retail.sync.change').start_cursor())
+        tax, book, comic, cursor = committed(make)
+
+        def gross_prices(cursor):
+            status, data = api.get('changes', cursor=cursor)
+            self.assertEqual(status, 200, data)
+            return {c['id']: c['data']['gross_price']
+                for c in data['changes']
+                if c['kind'] == 'product' and c['op'] == 'upsert'
+                and c['id'] in {book, comic}}
+
+        def new_rate():
+            Tax = Pool().get('account.tax')
+            Tax.write([Tax(tax)], {'rate': Decimal('0.12')})
+            return Pool().get('retail.sync.change').start_cursor()
+        committed(new_rate)
+        prices = gross_prices(cursor)
+        self.assertEqual({book, comic} & set(prices), {book, comic})
+        for product in [book, comic]:
+            self.assertEqual(Decimal(prices[product]), Decimal('11.20'))
+
+        def rename():
+            Tax = Pool().get('account.tax')
+            cursor = Pool().get('retail.sync.change').start_cursor()
+            Tax.write([Tax(tax)], {'description': "Reduced rate"})
+            return cursor
+        # a new name is the tax's alone
+        self.assertFalse(set(gross_prices(committed(rename))) & {book, comic})
 
     def test_enroll_again_continues_numbering(self):
         """Enrolling again answers the last receipt number and sequence,
