@@ -264,6 +264,9 @@ class Device(ModelSQL, ModelView):
             code_expires=dt.datetime.now()
             + dt.timedelta(seconds=ENROLLMENT_TTL))
         device.save()
+        # The till bootstraps minutes later: its branch's pages are made
+        # ahead meanwhile
+        Pool().get('retail.sync.bootstrap.page').queue_warm([terminal])
         return device, code
 
     @classmethod
@@ -382,6 +385,14 @@ class Terminal(metaclass=PoolMeta):
         Device = Pool().get('retail.sync.device')
         Device.revoke(terminals)
         cls.write(list(terminals), {'device_state': 'revoked'})
+
+    @classmethod
+    def retail_sync_warm(cls, terminals):
+        """The task of the queue retail_sync_warm: make ahead the kept
+        bootstrap pages of the branch of each terminal"""
+        BootstrapPage = Pool().get('retail.sync.bootstrap.page')
+        for terminal in terminals:
+            BootstrapPage.warm(terminal, commit=True)
 
     def get_receipt_report(self, name):
         Operation = Pool().get('retail.sync.operation')

@@ -23,7 +23,7 @@ from sql.operators import Or
 
 from trytond import config
 from trytond.model import Model, ModelSQL, fields
-from trytond.pool import Pool
+from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
 from . import serialise
@@ -552,6 +552,104 @@ class BootstrapPage(ModelSQL):
         return body, len(values)
 
     @classmethod
+    def warm_limit(cls):
+        """[retail_sync] bootstrap_warm_limit: the page size of the plans
+        whose pages are made ahead (the reference till's, 20000 by
+        default; 0 makes no page ahead)"""
+        if not cls.enabled():
+            return 0
+        return config.getint('retail_sync', 'bootstrap_warm_limit',
+            default=20000)
+
+    @classmethod
+    def queue_warm(cls, terminals):
+        """Queue the making ahead of the kept pages of the branches of
+        terminals (warm): one task per branch of the queue
+        retail_sync_warm, unless one of the branch waits already; it runs
+        after the commit, in trytond-worker when [queue] worker is set,
+        else in the request once its transaction is committed"""
+        pool = Pool()
+        Terminal = pool.get('sale.point')
+        Queue = pool.get('ir.queue')
+        if cls.warm_limit() <= 0:
+            return
+        by_branch = {}
+        for terminal in terminals:
+            if terminal.branch:
+                by_branch.setdefault(terminal.branch.id, terminal.id)
+        if not by_branch:
+            return
+        # The terminals of the tasks a worker has not started yet (without
+        # a worker a task runs in the request that queued it)
+        queue = Queue.__table__()
+        cursor = Transaction().connection.cursor()
+        waiting = set()
+        if config.getboolean('queue', 'worker', default=False):
+            cursor.execute(*queue.select(queue.id,
+                    where=(queue.name == 'retail_sync_warm')
+                    & (queue.dequeued_at == Null)))
+            tasks = Queue.browse([i for i, in cursor.fetchall()])
+        else:
+            tasks = []
+        for task in tasks:
+            instances = (task.data or {}).get('instances') or []
+            waiting.update(instances if isinstance(instances, (list, tuple))
+                else [instances])
+        waiting_branches = {t.branch.id for t in Terminal.browse(
+                list(waiting)) if t.branch} if waiting else set()
+        with Transaction().set_context(
+                queue_name='retail_sync_warm', _request=None):
+            for branch, terminal in sorted(by_branch.items()):
+                if branch not in waiting_branches:
+                    Terminal.__queue__.retail_sync_warm([terminal])
+
+    @classmethod
+    def warm(cls, terminal, limit=None, commit=False):
+        """Make the kept pages of the branch of terminal that a plan of
+        limit records a page (warm_limit) holds now, before a till asks
+        for them; a page kept and still valid stays as it is.  With
+        commit, each page is committed once made, so a till that
+        bootstraps meanwhile reads it.  Return the number of pages made."""
+        pool = Pool()
+        Pull = pool.get('retail.sync.pull')
+        if limit is None:
+            limit = cls.warm_limit()
+        if limit <= 0 or not terminal.branch:
+            return 0
+        scope = Scope(terminal)
+        kinds = list(Pull._kinds().values())
+        tokens, _, _ = bootstrap_plan(scope, limit)
+        made = 0
+        for token in tokens:
+            state = decode_token(token)
+            ranges = state['r']
+            if len(ranges) != 1 or not kinds[ranges[0][0]].keepable:
+                continue
+            index, after, upto = ranges[0]
+            kind = kinds[index]
+
+            def make():
+                nonlocal made
+                made += 1
+                return _range_records(Pull, scope, kind, after, upto)
+            with gc_paused():
+                cls.made(scope, kind, after, upto, make)
+            if commit:
+                Transaction().commit()
+        return made
+
+    @classmethod
+    def warm_branches(cls):
+        """Cron: make ahead the kept pages of every branch with an enrolled
+        terminal (after the day changed, after catalog changes), one
+        queue task per branch"""
+        Terminal = Pool().get('sale.point')
+        cls.queue_warm(Terminal.search([
+                    ('branch', '!=', None),
+                    ('device_state', '=', 'enrolled'),
+                    ], order=[('id', 'ASC')]))
+
+    @classmethod
     def _changed(cls, scope, kind, after, upto, txid, id_):
         "Whether a record of the range was logged after (txid, id_)"
         Change = Pool().get('retail.sync.change')
@@ -567,6 +665,17 @@ class BootstrapPage(ModelSQL):
         cursor = Transaction().connection.cursor()
         cursor.execute(*change.select(Literal(1), where=where, limit=1))
         return cursor.fetchone() is not None
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.append(
+            ('retail.sync.bootstrap.page|warm_branches',
+                "Make the Branches' Bootstrap Pages Ahead"))
 
 
 _made_keys = weakref.WeakKeyDictionary()

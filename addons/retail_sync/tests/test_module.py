@@ -5,6 +5,7 @@ import json
 from decimal import Decimal
 from unittest import mock
 
+from trytond import config
 from trytond.modules.retail.tests.views import (
     unapplied_view_extensions, unrenderable_tree_columns)
 from trytond.modules.retail_sync.pull import (
@@ -371,6 +372,123 @@ class RetailSyncTestCase(ModuleTestCase):
         Kept.write(Kept.search([]), {'day': dt.date(2000, 1, 1)})
         page_records(scope, first, 3)
         self.assertEqual(Kept.search([], count=True), 1)
+
+    def kept_pages(self, scope, limit):
+        "The tokens of the pages of a plan that are kept (one range each)"
+        kinds = list(Pool().get('retail.sync.pull')._kinds().values())
+        tokens, _, _ = bootstrap_plan(scope, limit)
+        return [t for t in tokens if len(decode_token(t)['r']) == 1
+            and kinds[decode_token(t)['r'][0][0]].keepable]
+
+    @with_transaction()
+    def test_bootstrap_pages_made_ahead(self):
+        "The pages made ahead are those a till gets, made again once stale"
+        pool = Pool()
+        Kept = pool.get('retail.sync.bootstrap.page')
+        Template = pool.get('product.template')
+        Product = pool.get('product.product')
+        shop = self.shop()
+        terminal = self.terminal(shop)
+        scope = Scope(terminal)
+        tokens = self.kept_pages(scope, 2)
+        # the products (5, in pages of 2), lots and stock
+        self.assertGreaterEqual(len(tokens), 5)
+        with mock.patch.object(Kept, 'enabled', return_value=False):
+            on_demand = [page_records(scope, t, 2) for t in tokens]
+        self.assertEqual(Kept.warm(terminal, limit=2), len(tokens))
+        self.assertEqual(Kept.search([], count=True), len(tokens))
+        made = {k.id: k.made_txid for k in Kept.search([])}
+        # what a till gets is what a page made on demand sends, from the
+        # pages made ahead (none made again)
+        self.assertEqual([page_records(scope, t, 2) for t in tokens],
+            on_demand)
+        self.assertEqual({k.id: k.made_txid for k in Kept.search([])}, made)
+        # nothing changed: nothing to make
+        self.assertEqual(Kept.warm(terminal, limit=2), 0)
+        # a change after the pages were made ahead: its page is stale and
+        # never answered; made again on demand or by the next warm, which
+        # makes only that one
+        product = shop.products[1]
+        template = Product(product).template
+        Template.write([template], {'name': "Changed after warm"})
+        page, = [t for t in tokens if decode_token(t)['r'][0][0]
+            == pool.get('retail.sync.pull').kinds().index('product')
+            and any(p['id'] == product for p in page_records(scope, t, 2)[
+                    'product'])]
+        self.assertEqual([p['template_name'] for p in page_records(
+                    scope, page, 2)['product'] if p['id'] == product],
+            ["Changed after warm"])
+        Template.write([template], {'name': "Changed again"})
+        self.assertEqual(Kept.warm(terminal, limit=2), 1)
+        self.assertEqual([p['template_name'] for p in page_records(
+                    scope, page, 2)['product'] if p['id'] == product],
+            ["Changed again"])
+        # no page ahead without keeping pages, or with a limit of 0
+        with mock.patch.object(Kept, 'enabled', return_value=False):
+            self.assertEqual(Kept.warm_limit(), 0)
+
+    @with_transaction()
+    def test_enrollment_code_queues_pages_made_ahead(self):
+        "An enrollment code queues the making of its branch's pages ahead"
+        pool = Pool()
+        Device = pool.get('retail.sync.device')
+        Kept = pool.get('retail.sync.bootstrap.page')
+        Queue = pool.get('ir.queue')
+        shop = self.shop()
+        terminal = self.terminal(shop)
+
+        def warm_tasks():
+            return [q for q in Queue.search([
+                        ('name', '=', 'retail_sync_warm'),
+                        ('dequeued_at', '=', None)])]
+        Queue.delete(warm_tasks())
+        Device.new_enrollment(terminal)
+        task, = warm_tasks()
+        self.assertEqual((task.data['method'], list(task.data['instances'])),
+            ('retail_sync_warm', [terminal.id]))
+        Kept.delete(Kept.search([]))
+        with mock.patch.object(Kept, 'warm_limit', return_value=2), \
+                mock.patch.object(Transaction(), 'commit'):
+            task.run()
+        self.assertEqual(Kept.search([], count=True),
+            len(self.kept_pages(Scope(terminal), 2)))
+        # with a worker, a branch has one task waiting at most
+        Queue.delete(warm_tasks())
+        config.set('queue', 'worker', 'True')
+        try:
+            Device.new_enrollment(terminal)
+            Device.new_enrollment(terminal)
+            Kept.warm_branches()
+        finally:
+            config.set('queue', 'worker', 'False')
+        self.assertEqual(len(warm_tasks()), 1)
+        # no task when no page is made ahead
+        Queue.delete(warm_tasks())
+        with mock.patch.object(Kept, 'warm_limit', return_value=0):
+            Device.new_enrollment(terminal)
+        self.assertEqual(warm_tasks(), [])
+
+    @with_transaction()
+    def test_bootstrap_warm_cron_queues_enrolled_terminals_branches(self):
+        "The cron queues a task for each branch with an enrolled terminal"
+        pool = Pool()
+        Kept = pool.get('retail.sync.bootstrap.page')
+        Queue = pool.get('ir.queue')
+        Terminal = pool.get('sale.point')
+        Cron = pool.get('ir.cron')
+        shop = self.shop()
+        terminal = self.terminal(shop)
+        self.assertIn('retail.sync.bootstrap.page|warm_branches',
+            dict(Cron.method.selection))
+        Queue.delete(Queue.search([('name', '=', 'retail_sync_warm')]))
+        Terminal.write([terminal], {'device_state': 'unenrolled'})
+        Kept.warm_branches()
+        self.assertEqual(Queue.search([
+                    ('name', '=', 'retail_sync_warm')], count=True), 0)
+        Terminal.write([terminal], {'device_state': 'enrolled'})
+        Kept.warm_branches()
+        task, = Queue.search([('name', '=', 'retail_sync_warm')])
+        self.assertEqual(list(task.data['instances']), [terminal.id])
 
     @with_transaction()
     def test_bootstrap_plan_token_bounds(self):
