@@ -103,3 +103,48 @@ def test_worker_posts_pushed_sales(server, tmp_path):
             ('origin', 'like', 'sale.point.sale.line,%'),
             ('state', '=', 'done')])
     assert moves >= 3
+
+
+
+def query(server, sql, *args):
+    "Rows of sql on the server's database"
+    import psycopg
+
+    from retail_setup.server import _pg_conninfo
+    with psycopg.connect(_pg_conninfo(server.db_uri, server.database)) as c:
+        return c.execute(sql, args).fetchall()
+
+
+def test_worker_makes_bootstrap_pages_ahead(server, tmp_path):
+    """An enrollment code queues the making of its branch's bootstrap pages
+    (queue retail_sync_warm): the worker makes them before the till asks"""
+    office = Backoffice(server)
+    terminal = office.terminal('BXL2')
+    branch, = [t['branch'] for t in office.admin.search_read('sale.point',
+            [('id', '=', terminal['id'])], ['branch'])]
+    tasks = ("SELECT id FROM ir_queue WHERE name = 'retail_sync_warm' "
+        "AND finished_at IS NULL")
+    before = query(server, tasks)
+    office.enrollment_code('BXL2')
+    task, = set(query(server, tasks)) - set(before)
+    log = open(tmp_path / 'worker.log', 'w')
+    worker = subprocess.Popen([WORKER, '-c', server.config_path,
+            '-d', server.database, '-n', '1'], stdout=log,
+        stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while query(server, 'SELECT id FROM ir_queue '
+                'WHERE id = %s AND finished_at IS NULL', task[0]):
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(30)
+        log.close()
+    pages = query(server, 'SELECT kind, after, upto '
+        'FROM retail_sync_bootstrap_page WHERE branch = %s', branch)
+    # the branch's products, lots and stock in pages of the reference
+    # till's size: one range each, the last one open
+    assert {p[0] for p in pages} >= {'product', 'stock'}, pages
+    assert {(p[1], p[2]) for p in pages if p[0] == 'product'} == {
+        (0, None)}
