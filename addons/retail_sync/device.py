@@ -392,7 +392,7 @@ class Terminal(metaclass=PoolMeta):
         bootstrap pages of the branch of each terminal"""
         BootstrapPage = Pool().get('retail.sync.bootstrap.page')
         for terminal in terminals:
-            BootstrapPage.warm(terminal, commit=True)
+            BootstrapPage.warm(terminal)
 
     def get_receipt_report(self, name):
         Operation = Pool().get('retail.sync.operation')

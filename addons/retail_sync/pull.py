@@ -604,12 +604,11 @@ class BootstrapPage(ModelSQL):
                     Terminal.__queue__.retail_sync_warm([terminal])
 
     @classmethod
-    def warm(cls, terminal, limit=None, commit=False):
+    def warm(cls, terminal, limit=None):
         """Make the kept pages of the branch of terminal that a plan of
         limit records a page (warm_limit) holds now, before a till asks
-        for them; a page kept and still valid stays as it is.  With
-        commit, each page is committed once made, so a till that
-        bootstraps meanwhile reads it.  Return the number of pages made."""
+        for them; a page kept and still valid stays as it is.  Return the
+        number of pages made."""
         pool = Pool()
         Pull = pool.get('retail.sync.pull')
         if limit is None:
@@ -634,8 +633,6 @@ class BootstrapPage(ModelSQL):
                 return _range_records(Pull, scope, kind, after, upto)
             with gc_paused():
                 cls.made(scope, kind, after, upto, make)
-            if commit:
-                Transaction().commit()
         return made
 
     @classmethod

@@ -447,8 +447,7 @@ class RetailSyncTestCase(ModuleTestCase):
         self.assertEqual((task.data['method'], list(task.data['instances'])),
             ('retail_sync_warm', [terminal.id]))
         Kept.delete(Kept.search([]))
-        with mock.patch.object(Kept, 'warm_limit', return_value=2), \
-                mock.patch.object(Transaction(), 'commit'):
+        with mock.patch.object(Kept, 'warm_limit', return_value=2):
             task.run()
         self.assertEqual(Kept.search([], count=True),
             len(self.kept_pages(Scope(terminal), 2)))
