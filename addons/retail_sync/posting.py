@@ -32,10 +32,12 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from sql import Column, Null
-from sql.functions import CurrentTimestamp
+from sql import Column, Expression
+from sql.aggregate import Sum
+from sql.functions import Abs, CurrentTimestamp, Round
 
 from trytond.model import fields
+from trytond.modules.account.move import Move as AccountMoveBase
 from trytond.modules.account.tax import TaxableMixin
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
@@ -110,20 +112,24 @@ def executemany(query, params):
 
 def update(table, columns, rows):
     """Set columns of the rows of table given as [(id, [values])], with
-    one statement run for all (executemany)"""
+    one statement run for all (executemany); a value that is an SQL
+    expression (CurrentTimestamp()) must be the same in every row"""
     if not rows:
         return
     id_, values = rows[0]
     query, params = tuple(table.update(columns, list(values),
             where=table.id == id_))
-    assert len(params) == len(columns) + 1, query
-    executemany(query, [list(v) + [i] for i, v in rows])
+    plain = [not isinstance(v, Expression) for v in values]
+    assert len(params) == sum(plain) + 1, query
+    executemany(query, [[v for v, p in zip(values, plain) if p] + [i]
+            for i, values in rows])
 
 
-def insert(Model, vlist):
+def insert(Model, vlist, written=False):
     """Insert vlist as ModelSQL.create does (the same default values and
     SQL formats) but without validation and hooks: the caller does what
-    they would have done.  Return the ids."""
+    they would have done.  With written, the rows have the write stamps a
+    write after the creation leaves (StockMove.do's).  Return the ids."""
     transaction = Transaction()
     database = transaction.database
     cursor = transaction.connection.cursor()
@@ -141,9 +147,16 @@ def insert(Model, vlist):
     names = sorted((names | set(defaults))
         - {n for n in names | set(defaults)
             if hasattr(Model._fields[n], 'set')})
-    columns = [table.create_uid, table.create_date] + [
+    stamps = [CurrentTimestamp()]
+    if written:
+        names = ['write_uid'] + names
+        stamps.append(CurrentTimestamp())
+    columns = [table.create_uid, table.create_date] + (
+        [table.write_date] if written else []) + [
         Column(table, n) for n in names]
     formats = [Model._fields[n].sql_format for n in names]
+    if written:
+        defaults['write_uid'] = transaction.user
     # sql_format is a function of the field and the value: the same ids,
     # states and dates come again and again (not decimals: 1.0 == 1.00)
     formatted = {}
@@ -166,8 +179,7 @@ def insert(Model, vlist):
         if not isinstance(new_ids, list):
             new_ids = [new_ids]
         query, params = tuple(table.insert(columns + [table.id],
-                [[rows[0][0], CurrentTimestamp()] + rows[0][1:]
-                    + [new_ids[0]]]))
+                [[rows[0][0]] + stamps + rows[0][1:] + [new_ids[0]]]))
         if len(params) == len(rows[0]) + 1:
             executemany(query, [r + [i] for r, i in zip(rows, new_ids)])
             ids = new_ids
@@ -176,12 +188,12 @@ def insert(Model, vlist):
             ids = new_ids
             for row, id_ in zip(rows, new_ids):
                 cursor.execute(*table.insert(columns + [table.id],
-                        [[row[0], CurrentTimestamp()] + row[1:] + [id_]]))
+                        [[row[0]] + stamps + row[1:] + [id_]]))
     else:
         # SQLite: the ids as the database gives them, a row at a time
         ids = []
         for row in rows:
-            row = [row[0], CurrentTimestamp()] + row[1:]
+            row = [row[0]] + stamps + row[1:]
             if database.has_returning():
                 cursor.execute(*table.insert(columns, [row], [table.id]))
                 ids.append(cursor.fetchone()[0])
@@ -621,8 +633,7 @@ class Poster:
         self.check_accounts(accounts)
 
         # Stock: the moves done, as StockMove.do leaves them
-        stock_ids = insert(StockMove, stock_values)
-        self.stamp_written(StockMove, stock_ids)
+        insert(StockMove, stock_values, written=True)
         location2branch = branches_of_locations(
             [v['from_location'] for v in stock_values]
             + [v['to_location'] for v in stock_values])
@@ -636,11 +647,14 @@ class Poster:
             Change.log('stock', list(branches), branches)
 
         # Accounting: moves, lines and tax lines, then AccountMove.post
+        # (or what it does, post_moves)
+        plain = self.plain_post(line_values)
         move_ids = insert(AccountMove, move_values)
         lines, tax_lines = [], []
         for move_id, lines_ in zip(move_ids, line_values):
             for values, _ in lines_:
-                lines.append(dict(values, move=move_id))
+                lines.append(dict(values, move=move_id,
+                        **({'state': 'valid'} if plain else {})))
         line_ids = insert(Line, lines)
         ids = iter(line_ids)
         for lines_ in line_values:
@@ -653,20 +667,21 @@ class Poster:
         Period = pool.get('account.period')
         for journal, period in sorted(journal_periods):
             Line.check_journal_period_modify(Period(period), Journal(journal))
-        moves = AccountMove.browse(move_ids)
-        AccountMove.validate_move(moves)
-        AccountMove.post(moves)
+        if plain:
+            self.post_moves(move_ids, move_values, companies)
+        else:
+            moves = AccountMove.browse(move_ids)
+            AccountMove.validate_move(moves)
+            AccountMove.post(moves)
 
         # The sales: posted with their move, as Sale.post writes them
         table = Sale.__table__()
-        cursor = Transaction().connection.cursor()
-        user = Transaction().user
-        for sale, move_id in zip(sales, move_ids):
-            cursor.execute(*table.update(
-                    [table.move, table.state, table.write_uid,
-                        table.write_date],
-                    [move_id, 'posted', user, CurrentTimestamp()],
-                    where=table.id == sale['id']))
+        update(table,
+            [table.move, table.state, table.write_uid, table.write_date],
+            [(sale['id'], [move_id, 'posted', Transaction().user,
+                        CurrentTimestamp()])
+                for sale, move_id in zip(sales, move_ids)])
+        self.invalidate([AccountMove, Line])
         self.invalidate([Sale, StockMove])
         return left
 
@@ -719,16 +734,74 @@ class Poster:
                 raise ValueError(
                     f"Account {account.rec_name} cannot take POS lines.")
 
-    @staticmethod
-    def stamp_written(Model, ids):
-        "The write stamps the do transition leaves"
-        table = Model.__table__()
+    def plain_post(self, line_values):
+        """Whether post_moves does all AccountMove.validate_move and post
+        do for moves of lines line_values: no module extends them, no
+        trigger acts on writing a move, no line of nothing on an account
+        to reconcile (post reconciles them)"""
+        pool = Pool()
+        AccountMove = pool.get('account.move')
+        Trigger = pool.get('ir.trigger')
+        for name in ['post', 'validate_move']:
+            owner = next(c for c in AccountMove.__mro__ if name in vars(c))
+            if owner is not AccountMoveBase:
+                return False
+        if Trigger.get_triggers('account.move', 'write'):
+            return False
+        Account = pool.get('account.account')
+        for lines in line_values:
+            for values, _ in lines:
+                if not values['debit'] and not values['credit'] and (
+                        Account(values['account']).reconcile):
+                    return False
+        return True
+
+    def post_moves(self, move_ids, move_values, companies):
+        """Post the moves of move_ids (with move_values, all made by the
+        bulk posting, their lines valid) as AccountMove.post does: each
+        balanced (checked in SQL, as post checks it), numbered in their
+        order from its period's sequence (the strict sequence gives the
+        numbers in a row), posted on the company's today"""
+        pool = Pool()
+        AccountMove = pool.get('account.move')
+        Line = pool.get('account.move.line')
+        Date = pool.get('ir.date')
+        Period = pool.get('account.period')
+        move, line = AccountMove.__table__(), Line.__table__()
         cursor = Transaction().connection.cursor()
-        for sub in grouped_slice(ids, 1000):
-            cursor.execute(*table.update(
-                    [table.write_uid, table.write_date],
-                    [Transaction().user, CurrentTimestamp()],
-                    where=in_(table.id, sub) & (table.write_uid == Null)))
+        by_company = defaultdict(list)
+        for move_id, values in zip(move_ids, move_values):
+            by_company[values['company']].append((move_id, values))
+        rows = []
+        for company_id, c_moves in by_company.items():
+            company, currency = companies[company_id]
+            with Transaction().set_context(company=company_id):
+                today = Date.today()
+            for sub in grouped_slice([m for m, _ in c_moves], 1000):
+                cursor.execute(*line.select(line.move,
+                        where=in_(line.move, list(sub)),
+                        group_by=line.move,
+                        having=Abs(Round(Sum(line.debit - line.credit),
+                                currency.digits)) >= abs(currency.rounding),
+                        limit=1))
+                unbalanced = cursor.fetchone()
+                if unbalanced:
+                    raise ValueError(
+                        f"Move {unbalanced[0]} is not balanced.")
+            sequences = defaultdict(list)
+            for move_id, values in c_moves:
+                sequence = Period(values['period']).move_sequence_used
+                sequences[sequence].append(move_id)
+            for sequence, ids in sequences.items():
+                with Transaction().set_context(company=company_id):
+                    numbers = list(sequence.get_many(len(ids)))
+                rows.extend((i, ['posted', n, today, Transaction().user,
+                            CurrentTimestamp()])
+                    for i, n in zip(ids, numbers))
+        rows.sort(key=lambda r: r[0])
+        update(move,
+            [move.state, move.number, move.post_date, move.write_uid,
+                move.write_date], rows)
 
     @staticmethod
     def invalidate(models):

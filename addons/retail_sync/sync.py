@@ -17,6 +17,7 @@ from trytond.model import (
 from trytond.modules.retail.company import PIN_MAX_LENGTH, PIN_MIN_LENGTH
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .exceptions import ReplayError
@@ -218,7 +219,15 @@ class Operation(ModelSQL, ModelView):
         pool = Pool()
         Push = pool.get('retail.sync.push')
         Terminal = pool.get('sale.point')
-        for terminal in sorted({o.terminal.id for o in operations}):
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        terminals = set()
+        for sub in grouped_slice([o.id for o in operations], 1000):
+            cursor.execute(*table.select(table.terminal,
+                    where=table.id.in_(list(sub)),
+                    group_by=[table.terminal]))
+            terminals.update(t for t, in cursor)
+        for terminal in sorted(terminals):
             cls.lock_move_sequences(Terminal(terminal))
             cls.lock_posting(terminal)
             pending = cls.search([

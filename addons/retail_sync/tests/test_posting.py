@@ -5,6 +5,7 @@ sale.point.sale.post: stock moves, account moves, lines and tax lines"""
 import datetime as dt
 import os
 import random
+import re
 import uuid
 from decimal import Decimal
 
@@ -293,6 +294,33 @@ class PostingTestCase(TestCase):
         self.assertEqual(Poster().post(ids), ids)
         self.assertEqual(Sale(ids[0]).state, 'done')
         self.assertIsNone(Sale(ids[0]).move)
+
+    @with_transaction()
+    def test_bulk_posted_moves_are_numbered_in_order(self):
+        """The moves of a bulk posting take the next numbers of their
+        period's sequence, in the order of their sales, without a gap
+        after the moves posted before them"""
+        pool = Pool()
+        Sale = pool.get('sale.point.sale')
+        Sequence = pool.get('ir.sequence.strict')
+        shop = self.shop()
+        self.receive(shop.products[0], 20)
+        first = self.create_sales([sale_op(shop, 450, client_time=NOON)])
+        Sale.post(Sale.browse(first))
+        ids = self.create_sales([sale_op(shop, n, client_time=NOON)
+                for n in range(451, 456)])
+        sequence = Sale(first[0]).move.period.move_sequence_used
+        next_number = sequence.number_next
+        self.assertEqual(Poster().post(ids), [])
+        sales = Sale.browse(ids)
+        self.assertEqual([s.move.state for s in sales], ['posted'] * 5)
+        self.assertEqual([int(re.search(r'(\d+)\D*$', s.move.number)[1])
+                for s in sales], list(range(next_number, next_number + 5)))
+        self.assertEqual(
+            Sequence(sequence.id).number_next, next_number + 5)
+        self.assertTrue(all(s.move.post_date for s in sales))
+        self.assertTrue(all(line.state == 'valid' for s in sales
+                for line in s.move.lines))
 
     @with_transaction()
     def test_posted_sale_is_not_posted_again(self):
