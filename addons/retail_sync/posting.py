@@ -23,10 +23,12 @@ to five times slower, so their rules are kept here and
 statement per model; then what `StockMove.do` and `AccountMove.post`
 decide is done the same way: done state with the product's cost price, the
 sync change log of branch stock, journal period, balance check, line state,
-and `AccountMove.post` itself for the post number.  A sale this does not
-cover exactly (a lot past its shelf life, a replaced product, a lot
-required but missing, a date in the future, a closed stock period, a sale
-not in state done) is left to `sale.point.sale.post`.
+the post number from the period's strict sequence in the sales' order and
+the posted state (`Poster.post_moves`; `AccountMove.post` itself when a
+module extends it).  A sale this does not cover exactly (a lot past its
+shelf life, a replaced product, a lot required but missing, a date in the
+future, a closed stock period, a sale not in state done) is left to
+`sale.point.sale.post`.
 """
 import datetime as dt
 from collections import defaultdict

@@ -67,6 +67,11 @@ def main():
         run(args)
 
 
+def load():
+    "The load averages (1, 5, 15 min) as the run prints them"
+    return '/'.join(f'{v:.2f}' for v in os.getloadavg())
+
+
 def percentile(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * len(values))))]
@@ -83,6 +88,7 @@ def run(args):
     from trytond.transaction import Transaction
     from trytond.worker import run_task
 
+    print(f"load average at start: {load()}", flush=True)
     started = time.monotonic()
     activate_module(['retail_sync'])
     print(f"database ready in {time.monotonic() - started:.0f} s",
@@ -213,13 +219,14 @@ def run(args):
         flush=True)
 
     # 2. Background posting, the queued tasks run as the worker runs them
+    print(f"load average before posting: {load()}", flush=True)
     post_s, tasks = drain()
     sales_posted, moves, states, _ = committed(counts)
     post_rate = (sales_posted - before[0]) / post_s
     print(f"posting: {sales_posted - before[0]} sales posted by {tasks} "
         f"tasks in {post_s:.1f} s = {post_rate:.0f} sales/s; done stock "
         f"moves of sale lines: {moves}; operations by posting state: "
-        f"{states}", flush=True)
+        f"{states}; load average after posting: {load()}", flush=True)
     assert sales_posted == args.sales, (sales_posted, args.sales)
     assert states.get('pending') is None and states.get('failed') is None
 
@@ -274,6 +281,7 @@ def run(args):
     print(f"ratio acknowledgement / baseline: "
         f"{ack_rate / baseline_rate:.1f}x; posting / baseline: "
         f"{post_rate / baseline_rate:.1f}x", flush=True)
+    print(f"load average at the end: {load()}", flush=True)
 
 
 if __name__ == '__main__':
