@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import logging
 import zoneinfo
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from itertools import count
 
 from sql import Null
@@ -45,6 +45,12 @@ class ConcurrentPush(Exception):
     duplicates with their first result"""
 
 
+class SavepointsNeeded(Exception):
+    """An operation applied without a savepoint of its own (its handler
+    writes nothing) failed otherwise than by a rejection: the push is
+    applied again, each operation in its savepoint"""
+
+
 @contextmanager
 def savepoint():
     transaction = Transaction()
@@ -58,7 +64,7 @@ def savepoint():
     name = f'retail_sync_{next(_savepoints)}'
     cursor.execute(f'SAVEPOINT {name}')
     try:
-        yield
+        yield name
     except BaseException:
         cursor.execute(f'ROLLBACK TO SAVEPOINT {name}')
         cursor.execute(f'RELEASE SAVEPOINT {name}')
@@ -67,6 +73,54 @@ def savepoint():
         raise
     else:
         cursor.execute(f'RELEASE SAVEPOINT {name}')
+
+
+def rollback_to(name):
+    """Undo what was done since the savepoint name was taken (by
+    savepoint), which stays taken"""
+    transaction = Transaction()
+    transaction.connection.cursor().execute(
+        f'ROLLBACK TO SAVEPOINT {name}')
+    transaction.cache.clear()
+
+
+class ProductInfo:
+    """What the check of a sold line needs of a product, read for all the
+    products of a push in one query (Batch.load_products) rather than
+    through the attributes of each product record.
+
+    active: the product and its template are active
+    unit: the sale unit, (id, digits), or None"""
+    __slots__ = ('id', 'template', 'active', 'type', 'unit',
+        'account_category')
+
+    def __init__(self, id, template, active, type, unit, account_category):
+        self.id = id
+        self.template = template
+        self.active = active
+        self.type = type
+        self.unit = unit
+        self.account_category = account_category
+
+    @property
+    def record(self):
+        "The product.product"
+        Product = Pool().get('product.product')
+        with Transaction().set_context(active_test=False):
+            return Product(self.id)
+
+
+class UnitInfo:
+    "The sale unit of a product as ProductInfo keeps it"
+    __slots__ = ('id', 'digits')
+
+    def __init__(self, id, digits):
+        self.id = id
+        self.digits = digits
+
+    @property
+    def symbol(self):
+        return Pool().get('product.uom')(self.id).symbol
 
 
 class Batch(TerminalContext):
@@ -78,7 +132,14 @@ class Batch(TerminalContext):
         # The stored values of the operation being applied
         self.values = None
         self.employees = set()
+        # {product id: product.product} (OperationHandler.get_product)
         self.products = {}
+        # {product id: ProductInfo} (load_products)
+        self.product_info = {}
+        # {(tax ids, price, date, tax included): SaleHandler.unit_prices}
+        self.unit_prices = {}
+        # {taxable lines, total tax, date: SaleHandler.summary_taxes}
+        self.sale_taxes = {}
         self.price_data = {}
         self.lot_products = set()
         self.methods = None
@@ -109,12 +170,15 @@ class Batch(TerminalContext):
         # their entries here, stored with their operation (sale_values)
         self.defer_records = False
         self.deferred = []
+        # Every operation is applied in a savepoint of its own; a push
+        # first tries without one for the handlers that write nothing
+        # (OperationHandler.writes)
+        self.savepoints = True
 
     def preload(self, operations):
         """Read at once what the operations refer to: products with their
         prices and lots, employees, payment methods, receipt numbers"""
         pool = Pool()
-        Product = pool.get('product.product')
         Employee = pool.get('company.employee')
         Lot = pool.get('stock.lot')
         Operation = pool.get('retail.sync.operation')
@@ -133,14 +197,13 @@ class Batch(TerminalContext):
                 if isinstance(line, dict) and valid(
                         line.get('product')) is not None:
                     product_ids.add(line['product'])
-        new_products = [i for i in product_ids if i not in self.products]
+        new_products = [i for i in product_ids
+            if i not in self.product_info]
         if new_products:
-            with Transaction().set_context(active_test=False):
-                for product in Product.search(
-                        [('id', 'in', new_products)]):
-                    self.products[product.id] = product
+            self.load_products(new_products)
             self.price_data.update(product_prices(
-                    list(self.products), self.company.id))
+                    [i for i in new_products if i in self.product_info],
+                    self.company.id))
             lot = Lot.__table__()
             cursor = Transaction().connection.cursor()
             for sub in grouped_slice(new_products, 1000):
@@ -160,6 +223,34 @@ class Batch(TerminalContext):
                         & in_(table.receipt_number, sub)))
                 self.receipts.update(n for n, in cursor)
 
+    def load_products(self, ids):
+        """Read the products ids (archived too) in one query: their
+        ProductInfo in product_info; an id of no product is left out"""
+        pool = Pool()
+        Product = pool.get('product.product')
+        Template = pool.get('product.template')
+        Uom = pool.get('product.uom')
+        product = Product.__table__()
+        template = Template.__table__()
+        uom = Uom.__table__()
+        cursor = Transaction().connection.cursor()
+        for sub in grouped_slice(sorted(set(ids)), 1000):
+            cursor.execute(*product.join(template,
+                    condition=product.template == template.id
+                    ).join(uom, 'LEFT',
+                    condition=template.sale_uom == uom.id
+                    ).select(product.id, template.id, product.active,
+                    template.active, template.type, uom.id, uom.digits,
+                    template.account_category,
+                    where=in_(product.id, list(sub))))
+            for (id_, template_id, active, template_active, type_, unit,
+                    digits, category) in cursor:
+                self.product_info[id_] = ProductInfo(id_, template_id,
+                    bool(active) and bool(template_active), type_,
+                    UnitInfo(unit, digits) if unit is not None else None,
+                    category)
+
+
     def method(self, method_id):
         if self.methods is None:
             Method = Pool().get('sale.point.payment.method')
@@ -168,7 +259,25 @@ class Batch(TerminalContext):
         return self.methods.get(method_id)
 
     def customer_taxes(self, product):
-        return self.tax_lookup.customer_taxes(product, self.company)
+        "The customer taxes of product (a record or a ProductInfo)"
+        if not isinstance(product, ProductInfo):
+            return self.tax_lookup.customer_taxes(product, self.company)
+        company = self.company
+        key = (company.id, product.account_category
+            if product.account_category is not None
+            else ('template', product.template))
+
+        def compute():
+            Category = Pool().get('product.category')
+            with Transaction().set_context(company=company.id):
+                if product.account_category is not None:
+                    # What the template's customer_taxes_used answers
+                    # for a template with an accounting category, without
+                    # reading the product and its template
+                    return Category(
+                        product.account_category).customer_taxes_used
+                return product.record.customer_taxes_used
+        return self.tax_lookup.customer_taxes_of(key, compute)
 
 
 class OperationHandler:
@@ -183,13 +292,19 @@ class OperationHandler:
     closed_session: with session, a session closed since is accepted too
     receipt: the payload's receipt_number is stored with the operation
     batched: operations of this type applied one after the other are not
-        flushed between them (see flush)"""
+        flushed between them (see flush)
+    writes: handle may write to the database, so each operation is
+        applied in a savepoint of its own that a rejection rolls back; a
+        handler whose handle writes nothing (what it makes waits in the
+        batch for flush) sets it False and a push saves the savepoint's
+        round trips to the database"""
     string = None
     payload_schema = {'type': 'object'}
     session = False
     closed_session = False
     receipt = False
     batched = False
+    writes = True
 
     @classmethod
     def handle(cls, batch, data, payload, client_time):
@@ -230,11 +345,30 @@ class OperationHandler:
         return min(local, batch.company_today)
 
     @classmethod
+    def get_product_info(cls, product_id, batch):
+        """The ProductInfo of a pushed id (archived too), read with the
+        batch's; Rejected if none"""
+        to_int(product_id, 'product')
+        if product_id not in batch.product_info:
+            batch.load_products([product_id])
+            if product_id not in batch.product_info:
+                raise Rejected('unknown_product',
+                    f"Product {product_id} does not exist.")
+        return batch.product_info[product_id]
+
+    @classmethod
     def get_product(cls, product_id, batch=None):
-        "The product of a pushed id (archived too); Rejected if none"
+        """The product of a pushed id (archived too), kept in the batch;
+        Rejected if none"""
         Product = Pool().get('product.product')
         to_int(product_id, 'product')
-        if batch is not None and product_id in batch.products:
+        if batch is not None:
+            if product_id not in batch.products:
+                if product_id in batch.product_info:
+                    product = batch.product_info[product_id].record
+                else:
+                    product = cls.get_product(product_id)
+                batch.products[product_id] = product
             return batch.products[product_id]
         with Transaction().set_context(active_test=False):
             products = Product.search([('id', '=', product_id)])
@@ -293,22 +427,33 @@ class Push(Model):
 
     @classmethod
     def push(cls, terminal, operations):
-        "Apply operations of terminal; return the result of each"
+        """Apply operations of terminal; return the result of each.
+
+        The operations whose handler writes nothing while handling are
+        applied without a savepoint of their own; if one of them fails
+        otherwise than by a rejection, the push starts again from a
+        savepoint taken before it, every operation in its savepoint, so
+        that the answers and what is stored are those of that way."""
+        with savepoint() as name:
+            try:
+                return cls._push(terminal, operations, savepoints=False)
+            except SavepointsNeeded:
+                pass
+            rollback_to(name)
+        return cls._push(terminal, operations, savepoints=True)
+
+    @classmethod
+    def _push(cls, terminal, operations, savepoints=True):
         pool = Pool()
         Operation = pool.get('retail.sync.operation')
         handlers = cls._operation_handlers()
         batch = Batch(terminal)
+        batch.savepoints = savepoints
         batch.defer_posting = True
         batch.defer_records = cls.defer_records()
 
-        uuids = [o['uuid'] for o in operations]
-        known = {}
-        for sub in [uuids[i:i + 500] for i in range(0, len(uuids), 500)]:
-            for operation in Operation.search([
-                        ('terminal', '=', terminal.id),
-                        ('uuid', 'in', sub),
-                        ]):
-                known[operation.uuid] = operation
+        known = cls.known_operations(
+            terminal, [o['uuid'] for o in operations])
 
         batch.preload([o for o in operations if o['uuid'] not in known])
         results = {}
@@ -370,12 +515,12 @@ class Push(Model):
                 if 'result' in answer else None)
         if to_create:
             try:
-                with savepoint():
-                    created = Operation.create(to_create)
+                created = Operation.insert_pushed(to_create)
             except (backend.DatabaseIntegrityError, SQLConstraintError) as e:
+                # The push's savepoint undoes it (push)
                 raise ConcurrentPush(str(e)) from e
-            cls.enqueue_posting(
-                [o for o in created if o.posting == 'pending'])
+            cls.enqueue_posting([o for o, v in zip(created, to_create)
+                    if v.get('posting') == 'pending'])
         sequences = [schema.valid_int(o.get('sequence'))
             for o in operations]
         sequences = [s for s in sequences if s is not None]
@@ -393,6 +538,19 @@ class Push(Model):
             seen.add(uuid)
             answers.append(answer)
         return answers
+
+    @classmethod
+    def known_operations(cls, terminal, uuids):
+        "Return {uuid: operation} of the uuids terminal pushed already"
+        Operation = Pool().get('retail.sync.operation')
+        known = {}
+        for sub in grouped_slice(uuids, 500):
+            for operation in Operation.search([
+                        ('terminal', '=', terminal.id),
+                        ('uuid', 'in', list(sub)),
+                        ]):
+                known[operation.uuid] = operation
+        return known
 
     @classmethod
     def defer_records(cls):
@@ -588,22 +746,35 @@ class Push(Model):
         "Apply one operation; return (operation values, answer)"
         values = cls.operation_values(batch.terminal, data, batch.employees)
         batch.values = values
+        type_ = data.get('type')
+        handler = cls._operation_handlers().get(type_) if isinstance(
+            type_, str) else None
+        # A handler that writes nothing needs no savepoint to undo it
+        protected = batch.savepoints or handler is None or handler.writes
         try:
             # Nothing is written for an operation that does not fit the
             # protocol's bounds
             cls.check(batch, data)
-            with savepoint():
+            with savepoint() if protected else nullcontext():
                 result = cls.handle(batch, data)
         except (backend.DatabaseOperationalError, TransactionError):
             raise
         except Rejected as e:
             reason = {'code': e.code, 'message': e.message}
-        except (UserError, UserWarning, ValidationError) as e:
-            reason = {'code': 'error', 'message': str(e.message)
-                if hasattr(e, 'message') else str(e)}
         except Exception as e:
-            logger.exception("sync operation %s failed", data.get('uuid'))
-            reason = {'code': 'error', 'message': f"{type(e).__name__}: {e}"}
+            if not protected:
+                # Perhaps from a failed statement, after which the
+                # transaction is only usable again from a savepoint taken
+                # before it: start again, each operation in its own
+                raise SavepointsNeeded() from e
+            if isinstance(e, (UserError, UserWarning, ValidationError)):
+                reason = {'code': 'error', 'message': str(e.message)
+                    if hasattr(e, 'message') else str(e)}
+            else:
+                logger.exception(
+                    "sync operation %s failed", data.get('uuid'))
+                reason = {'code': 'error',
+                    'message': f"{type(e).__name__}: {e}"}
         else:
             values['state'] = 'accepted'
             values['first_state'] = 'accepted'

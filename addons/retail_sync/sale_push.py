@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import logging
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from sql.aggregate import Sum
 
@@ -45,6 +45,10 @@ class SaleHandler(OperationHandler):
     receipt = True
     # Sales in a row are created together
     batched = True
+    # What handle checks waits in the batch until flush creates it (or
+    # the posting task records it); only the opening of a cash session
+    # writes, in a savepoint of its own (sale_session)
+    writes = False
     sign = 1
 
     @classmethod
@@ -62,6 +66,11 @@ class SaleHandler(OperationHandler):
             raise Rejected('invalid_payload', "A sale needs lines.")
         date = cls.business_date(batch, client_time)
         currency = batch.company.currency
+        # currency.round without reading the currency for each amount
+        factor = currency.rounding
+
+        def round_(amount):
+            return currency._round(amount, factor, ROUND_HALF_EVEN)
         flags = []
         line_values = []
         total = Decimal(0)
@@ -72,25 +81,26 @@ class SaleHandler(OperationHandler):
             for i, line in enumerate(lines):
                 if not isinstance(line, dict):
                     raise Rejected('invalid_payload', f"Line {i} is bad.")
-                product = cls.get_product(line.get('product'), batch)
+                # Read with the push's other products (ProductInfo)
+                product = cls.get_product_info(line.get('product'), batch)
                 quantity = to_decimal(line.get('quantity'), 'quantity')
                 if sign < 0 and quantity > 0:
                     quantity = -quantity
                 # A quantity is in the product's sale unit, with its digits
                 # (a kilogram of 3 digits: grams)
-                unit = product.sale_uom
+                unit = product.unit
                 if unit.digits is not None and quantity != round(
                         quantity, unit.digits):
                     raise Rejected('invalid_payload',
                         f"Line {i}: quantity {quantity} of "
-                        f"{product.rec_name} has more decimals than its "
-                        f"unit {unit.symbol} allows ({unit.digits}).")
+                        f"{product.record.rec_name} has more decimals than "
+                        f"its unit {unit.symbol} allows ({unit.digits}).")
                 price = to_decimal(line.get('price'), 'price')
                 base = to_decimal(line.get('unit_price', line.get('price')),
                     'unit_price')
                 taxes = batch.customer_taxes(product)
-                list_price, gross = cls.unit_prices(
-                    price, taxes, date, terminal.tax_included)
+                list_price, gross = cls.batch_unit_prices(
+                    batch, price, taxes, date, terminal.tax_included)
                 allocations = cls.line_lots(
                     batch, product, line, quantity, date)
                 lot = allocations[0][0] if allocations else None
@@ -110,21 +120,25 @@ class SaleHandler(OperationHandler):
                                         for lot_id, qty in allocations])]
                         if len(allocations) > 1 else [],
                         })
-                gross_amount = currency.round(quantity * gross)
+                gross_amount = round_(quantity * gross)
                 total += gross_amount
-                total_tax += gross_amount - currency.round(
+                total_tax += gross_amount - round_(
                     quantity * list_price)
                 taxable.append((taxes, list_price, float(quantity), date))
                 # What the line would have cost without its discount
-                full = base if terminal.tax_included else cls.unit_prices(
-                    base, taxes, date, False)[1]
-                discounts += currency.round(quantity * full) - gross_amount
-                if not (product.active and product.template.active):
+                full = base if terminal.tax_included else (
+                    cls.batch_unit_prices(batch, base, taxes, date, False)[1])
+                discounts += round_(quantity * full) - gross_amount
+                # The product and its template active
+                if not product.active:
                     flags.append(cls.flag(None, 'archived_product', product,
                             batch=batch))
                 # A lot sold at its own price (a markdown) is not a drift
-                expected = Pool().get('retail.sync.push').lot_unit_price(
-                    batch, product, quantity, date, allocations)
+                expected = None
+                if allocations:
+                    expected = Pool().get('retail.sync.push').lot_unit_price(
+                        batch, cls.get_product(product.id, batch), quantity,
+                        date, allocations)
                 if expected is None:
                     expected = cls.server_price(
                         batch, product, quantity, date)
@@ -161,20 +175,19 @@ class SaleHandler(OperationHandler):
         number = f'{terminal.receipt_prefix}-{receipt_number:06d}'
         result = {'sale': None, 'number': number,
             'flags': sorted({f['kind'] for f in flags})}
-        session = cls.sale_session(batch, payment_values)
-        with batch.tax_lookup.active():
-            sale_taxes_ = sale_taxes(batch.company, currency, taxable,
-                total_tax, date)
-        batch.values['session'] = session
-        batch.values['summary'] = json.dumps({
+        summary = json.dumps({
                 'total': dec(total),
                 'tax': dec(total_tax),
-                'taxes': [[t.tax.id, dec(t.base), dec(t.amount)]
-                    for t in sale_taxes_],
+                'taxes': cls.summary_taxes(
+                    batch, taxable, total_tax, date),
                 'payments': [[p['method'], dec(p['amount'])]
                     for p in payment_values],
                 'discount': dec(discounts),
                 }, separators=(',', ':'))
+        # Last: nothing rejects the sale once its session is opened
+        session = cls.sale_session(batch, payment_values)
+        batch.values['session'] = session
+        batch.values['summary'] = summary
         # The device's receipt number is the sale's number: no sequence
         batch.pending.append({
                 'sale': {
@@ -204,6 +217,23 @@ class SaleHandler(OperationHandler):
         return result
 
     @classmethod
+    def summary_taxes(cls, batch, taxable, total_tax, date):
+        """The taxes of a sale in its summary, [[tax id, base, amount]]:
+        those posting.sale_taxes computes from its taxable lines [(taxes,
+        unit list price, quantity, date)] and total tax, once per batch
+        for the same ones (a function of them within a push)"""
+        key = (tuple((tuple(t.id for t in taxes), str(price), repr(qty),
+                    line_date) for taxes, price, qty, line_date in taxable),
+            str(total_tax), date)
+        if key not in batch.sale_taxes:
+            with batch.tax_lookup.active():
+                batch.sale_taxes[key] = [
+                    [t.tax.id, dec(t.base), dec(t.amount)]
+                    for t in sale_taxes(batch.company,
+                        batch.company.currency, taxable, total_tax, date)]
+        return batch.sale_taxes[key]
+
+    @classmethod
     def sale_session(cls, batch, payments):
         """The id of the cash session a sale joins: the terminal's open
         one, opened for a sale paid in cash if there is none (as sale_point
@@ -220,7 +250,10 @@ class SaleHandler(OperationHandler):
                     ], limit=1)
             batch.current_session = sessions[0].id if sessions else False
         if not batch.current_session and cash:
-            batch.current_session = Session.get_current(batch.terminal).id
+            # The one write of the handler (see writes): undone if it fails
+            with savepoint():
+                batch.current_session = Session.get_current(
+                    batch.terminal).id
         if not cash and not batch.terminal.branch:
             return None
         return batch.current_session or None
@@ -279,7 +312,7 @@ class SaleHandler(OperationHandler):
         without lots.  Kept for the batch: what its sales take is taken
         off."""
         Lot = Pool().get('stock.lot')
-        if product.id in batch.products and (
+        if product.id in batch.product_info and (
                 product.id not in batch.lot_products):
             return None
         if product.id not in batch.lot_stock:
@@ -356,9 +389,10 @@ class SaleHandler(OperationHandler):
                     product_prices([product.id], batch.company.id))
             prices = batch.price_data.get(product.id, {})
             if price_list:
+                record = cls.get_product(product.id, batch)
                 with Transaction().set_context(company=batch.company.id):
                     price = price_list.compute(
-                        product, quantity, product.sale_uom)
+                        record, quantity, record.sale_uom)
                 list_included = bool(price_list.tax_included)
             elif included:
                 price = gross_price_used(prices.get('list_price'),
@@ -375,6 +409,16 @@ class SaleHandler(OperationHandler):
                             price, taxes, date=date))
             batch.prices[key] = price
         return batch.prices[key]
+
+    @classmethod
+    def batch_unit_prices(cls, batch, price, taxes, date, tax_included):
+        "unit_prices, computed once per batch for the same arguments"
+        key = (tuple(t.id for t in taxes), str(price), date,
+            bool(tax_included))
+        if key not in batch.unit_prices:
+            batch.unit_prices[key] = cls.unit_prices(
+                price, taxes, date, tax_included)
+        return batch.unit_prices[key]
 
     @classmethod
     def unit_prices(cls, price, taxes, date, tax_included):
@@ -979,6 +1023,7 @@ class VoidHandler(OperationHandler):
     string = 'retail_sync.msg_operation_type_void'
     payload_schema = 'VoidPayload'
     receipt = True
+    writes = False
 
     @classmethod
     def handle(cls, batch, data, payload, client_time):

@@ -6,8 +6,9 @@ import json
 import time
 from collections import Counter
 
-from sql import For, Null
+from sql import Column, For, Null
 from sql.aggregate import Count, Max
+from sql.functions import CurrentTimestamp
 
 from trytond import backend
 from trytond.config import config
@@ -18,8 +19,9 @@ from trytond.modules.retail.company import PIN_MAX_LENGTH, PIN_MIN_LENGTH
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
+from .changelog import in_
 from .exceptions import ReplayError
 from .wire import dec, money
 
@@ -194,6 +196,84 @@ class Operation(ModelSQL, ModelView):
     @classmethod
     def default_replays(cls):
         return 0
+
+    @classmethod
+    def insert_pushed(cls, vlist):
+        """Create the operations a push applied (vlist: their values, as
+        create takes them) with one INSERT statement run for each, and
+        return them in the order of vlist.
+
+        The push makes the values (retail.sync.push), within the bounds of
+        the protocol and of the fields, so the validation of each row that
+        create runs is left out; what other modules hook on the creation
+        of an operation runs as after create, for all of them at once
+        (check_modification, on_modification, computed fields, triggers).
+        A (terminal, uuid) stored already raises
+        backend.DatabaseIntegrityError (a concurrent push committed it)."""
+        pool = Pool()
+        Trigger = pool.get('ir.trigger')
+        transaction = Transaction()
+        database = transaction.database
+        cursor = transaction.connection.cursor()
+        table = cls.__table__()
+        if not vlist:
+            return []
+        audit = {'id', 'create_uid', 'create_date', 'write_uid',
+            'write_date'}
+        given = set().union(*vlist) - audit
+        names = sorted(n for n, f in cls._fields.items()
+            if n not in audit and not hasattr(f, 'set')
+            and not isinstance(f, fields.Function))
+        unknown = given - set(names)
+        if unknown:
+            # Values this insert cannot store (a field with a setter)
+            return cls.create(vlist)
+        defaults = cls._clean_defaults(cls.default_get(
+                [n for n in names], with_rec_name=False))
+        # The columns given or with a default, as create would store them
+        names = [n for n in names if n in given or defaults.get(n)
+            is not None]
+        formats = [cls._fields[n].sql_format for n in names]
+        rows = [[format_(values[n] if n in values else defaults.get(n))
+                for n, format_ in zip(names, formats)]
+            for values in vlist]
+        columns = [table.create_uid, table.create_date] + [
+            Column(table, n) for n in names]
+        # One statement for all: prepared once and run for each row (a
+        # pipeline of psycopg), as a statement of as many rows costs the
+        # driver's parsing of every parameter
+        ids = database.nextid(
+            transaction.connection, cls._table, count=len(rows))
+        if isinstance(ids, int):
+            ids = [ids]
+        if ids is not None:
+            columns.append(table.id)
+            rows = [r + [i] for r, i in zip(rows, ids)]
+        query, _ = tuple(table.insert(columns,
+                [[transaction.user, CurrentTimestamp()] + rows[0]]))
+        cursor.executemany(query, [[transaction.user] + r for r in rows])
+        if ids is None:
+            found = {}
+            keys = {(v['terminal'], v['uuid']) for v in vlist}
+            for terminal in {t for t, _ in keys}:
+                uuids = sorted(u for t, u in keys if t == terminal)
+                for sub in grouped_slice(uuids, 1000):
+                    cursor.execute(*table.select(
+                            table.id, table.terminal, table.uuid,
+                            where=(table.terminal == terminal)
+                            & in_(table.uuid, list(sub))))
+                    found.update(((t, u), i) for i, t, u in cursor)
+            ids = [found[(v['terminal'], v['uuid'])] for v in vlist]
+        cls._insert_history(ids)
+        records = cls.browse(ids)
+        with without_check_access():
+            cls.check_modification('create', records)
+            cls._compute_fields(records)
+            cls.on_modification('create', records)
+            for trigger in Trigger.get_triggers(cls.__name__, 'create'):
+                trigger.queue_trigger_action(records)
+        transaction.create_records[cls.__name__].extend(ids)
+        return records
 
     @classmethod
     def get_types(cls):

@@ -63,14 +63,18 @@ class TaxLookup:
         time for its accounting category (its template when it has none),
         by default product.customer_taxes_used in the company's context"""
         key = self.customer_taxes_key(product, company)
-        if key not in self._customer_taxes:
-            if compute is None:
+        if compute is None:
+            def compute():
                 Product = product.__class__
                 with Transaction().set_context(company=company.id):
-                    taxes = Product(product.id).customer_taxes_used
-            else:
-                taxes = compute()
-            self._customer_taxes[key] = taxes
+                    return Product(product.id).customer_taxes_used
+        return self.customer_taxes_of(key, compute)
+
+    def customer_taxes_of(self, key, compute):
+        """The customer taxes of key (as customer_taxes_key makes it):
+        compute() the first time"""
+        if key not in self._customer_taxes:
+            self._customer_taxes[key] = compute()
         return self._customer_taxes[key]
 
     def compute(self, taxes, price_unit, quantity, date, compute):

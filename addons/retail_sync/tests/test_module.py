@@ -603,15 +603,21 @@ class RetailSyncTestCase(ModuleTestCase):
 
     @with_transaction()
     def test_push_unique_violation_is_a_concurrent_push(self):
-        "A (terminal, uuid) already recorded by a concurrent push restarts"
-        from trytond.model.exceptions import SQLConstraintError
+        """A (terminal, uuid) recorded by a concurrent push after this one
+        looked for it restarts the request; nothing of it stays"""
         from trytond.modules.retail_sync.push import ConcurrentPush
-        Operation = Pool().get('retail.sync.operation')
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        Operation = pool.get('retail.sync.operation')
         shop = self.shop()
-        with mock.patch.object(Operation, 'create',
-                side_effect=SQLConstraintError("unique")):
+        first, second = sale_op(shop, 1), sale_op(shop, 2)
+        self.push(shop, [first])
+        stored = Operation.search([], count=True)
+        # The concurrent push committed after the lookup of this one
+        with mock.patch.object(Push, 'known_operations', return_value={}):
             with self.assertRaises(ConcurrentPush):
-                self.push(shop, [sale_op(shop, 1)])
+                self.push(shop, [second, first])
+        self.assertEqual(Operation.search([], count=True), stored)
 
     @with_transaction()
     def test_push_replay_answers_first_result(self):
