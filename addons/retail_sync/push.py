@@ -180,7 +180,6 @@ class Batch(TerminalContext):
         prices and lots, employees, payment methods, receipt numbers"""
         pool = Pool()
         Employee = pool.get('company.employee')
-        Lot = pool.get('stock.lot')
         Operation = pool.get('retail.sync.operation')
         product_ids, employee_ids, receipts = set(), set(), set()
         valid = schema.valid_int
@@ -204,12 +203,6 @@ class Batch(TerminalContext):
             self.price_data.update(product_prices(
                     [i for i in new_products if i in self.product_info],
                     self.company.id))
-            lot = Lot.__table__()
-            cursor = Transaction().connection.cursor()
-            for sub in grouped_slice(new_products, 1000):
-                cursor.execute(*lot.select(lot.product,
-                        where=in_(lot.product, sub), group_by=[lot.product]))
-                self.lot_products.update(p for p, in cursor)
         if employee_ids - self.employees:
             with Transaction().set_context(active_test=False):
                 self.employees.update(e.id for e in Employee.search(
@@ -225,8 +218,10 @@ class Batch(TerminalContext):
 
     def load_products(self, ids):
         """Read the products ids (archived too) in one query: their
-        ProductInfo in product_info; an id of no product is left out"""
+        ProductInfo in product_info (an id of no product is left out),
+        and those with lots in lot_products"""
         pool = Pool()
+        Lot = pool.get('stock.lot')
         Product = pool.get('product.product')
         Template = pool.get('product.template')
         Uom = pool.get('product.uom')
@@ -249,6 +244,12 @@ class Batch(TerminalContext):
                     bool(active) and bool(template_active), type_,
                     UnitInfo(unit, digits) if unit is not None else None,
                     category)
+        lot = Lot.__table__()
+        for sub in grouped_slice(sorted(set(ids)), 1000):
+            cursor.execute(*lot.select(lot.product,
+                    where=in_(lot.product, list(sub)),
+                    group_by=[lot.product]))
+            self.lot_products.update(p for p, in cursor)
 
 
     def method(self, method_id):

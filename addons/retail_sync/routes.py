@@ -336,7 +336,7 @@ def api(endpoint_name, authenticated=True, body_limit=None, kinds=None):
                 duration=int((time.monotonic() - started) * 1000),
                 remote_addr=request.remote_addr)
             if log.get('terminal'):
-                Request.create([log])
+                Request.log(log)
             return response
         return wrapper
     return decorator

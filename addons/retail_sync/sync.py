@@ -620,6 +620,21 @@ class Request(ModelSQL, ModelView):
         super().__setup__()
         cls._order = [('id', 'DESC')]
 
+    @classmethod
+    def log(cls, values):
+        """Record the request of values (the API's own, of the fields'
+        types) with one INSERT, without create's reading back and
+        validation of the row: every request of a till writes one"""
+        transaction = Transaction()
+        table = cls.__table__()
+        names = sorted(values)
+        transaction.connection.cursor().execute(*table.insert(
+                [table.create_uid, table.create_date]
+                + [Column(table, n) for n in names],
+                [[transaction.user, CurrentTimestamp()]
+                    + [cls._fields[n].sql_format(values[n])
+                        for n in names]]))
+
 
 class SaleFlag(ModelSQL, ModelView):
     "Sale Flag: a synced sale that differs from what the server expected"

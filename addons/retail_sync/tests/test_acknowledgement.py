@@ -211,10 +211,14 @@ class AcknowledgementTestCase(TestCase):
                     }])
         other_product, = other.products
         Template.write([other], {'active': False})
+        Lot = pool.get('stock.lot')
+        Lot.create([{'number': "L-INFO", 'product': first.id}])
         ids = [first.id, second.id, third.id, other_product.id]
         batch = Batch(self.terminal())
         batch.load_products(ids + [-1])
         self.assertEqual(set(batch.product_info), set(ids))
+        # The products with lots: the others need no first expiring first
+        self.assertEqual(batch.lot_products, {first.id})
         with Transaction().set_context(
                 company=shop.company, active_test=False):
             for product in Product.browse(ids):
