@@ -11,6 +11,7 @@ import json
 import logging
 import zoneinfo
 from contextlib import contextmanager, nullcontext
+from functools import cached_property
 from itertools import count
 
 from sql import Null
@@ -252,6 +253,27 @@ class Batch(TerminalContext):
             self.lot_products.update(p for p, in cursor)
 
 
+    @cached_property
+    def tax_included(self):
+        "The terminal's prices include their taxes"
+        return bool(self.terminal.tax_included)
+
+    @cached_property
+    def price_list(self):
+        "The branch's price list"
+        return self.branch.price_list
+
+    @cached_property
+    def zone(self):
+        "The branch's time zone"
+        return zoneinfo.ZoneInfo(self.branch.timezone or 'UTC')
+
+    @cached_property
+    def cash_methods(self):
+        "The ids of the company's payment methods in cash"
+        self.method(None)
+        return {i for i, m in self.methods.items() if m.cash}
+
     def method(self, method_id):
         if self.methods is None:
             Method = Pool().get('sale.point.payment.method')
@@ -337,8 +359,7 @@ class OperationHandler:
         company's today: a done stock move cannot be dated in the future,
         so a branch whose time zone is ahead of the company's (after its
         midnight) or a till whose clock runs fast books on that today"""
-        zone = zoneinfo.ZoneInfo(batch.branch.timezone or 'UTC')
-        local = client_time.astimezone(zone).date()
+        local = client_time.astimezone(batch.zone).date()
         if batch.company_today is None:
             Date = Pool().get('ir.date')
             with Transaction().set_context(company=batch.company.id):

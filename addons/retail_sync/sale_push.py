@@ -100,7 +100,7 @@ class SaleHandler(OperationHandler):
                     'unit_price')
                 taxes = batch.customer_taxes(product)
                 list_price, gross = cls.batch_unit_prices(
-                    batch, price, taxes, date, terminal.tax_included)
+                    batch, price, taxes, date, batch.tax_included)
                 allocations = cls.line_lots(
                     batch, product, line, quantity, date)
                 lot = allocations[0][0] if allocations else None
@@ -126,7 +126,7 @@ class SaleHandler(OperationHandler):
                     quantity * list_price)
                 taxable.append((taxes, list_price, float(quantity), date))
                 # What the line would have cost without its discount
-                full = base if terminal.tax_included else (
+                full = base if batch.tax_included else (
                     cls.batch_unit_prices(batch, base, taxes, date, False)[1])
                 discounts += round_(quantity * full) - gross_amount
                 # The product and its template active
@@ -242,7 +242,7 @@ class SaleHandler(OperationHandler):
         sales handled in a row (batch.current_session, reset by flush)."""
         pool = Pool()
         Session = pool.get('sale.point.cash.session')
-        cash = any(batch.method(p['method']).cash for p in payments)
+        cash = any(p['method'] in batch.cash_methods for p in payments)
         if batch.current_session is None:
             sessions = Session.search([
                     ('point', '=', batch.terminal.id),
@@ -381,9 +381,9 @@ class SaleHandler(OperationHandler):
         # A price list may have quantity breaks: the price depends on it
         key = (product.id, quantity)
         if key not in batch.prices:
-            included = bool(batch.terminal.tax_included)
+            included = batch.tax_included
             taxes = batch.customer_taxes(product)
-            price_list = batch.branch.price_list
+            price_list = batch.price_list
             if product.id not in batch.price_data:
                 batch.price_data.update(
                     product_prices([product.id], batch.company.id))

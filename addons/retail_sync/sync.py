@@ -242,16 +242,21 @@ class Operation(ModelSQL, ModelView):
         # One statement for all: prepared once and run for each row (a
         # pipeline of psycopg), as a statement of as many rows costs the
         # driver's parsing of every parameter
-        ids = database.nextid(
-            transaction.connection, cls._table, count=len(rows))
-        if isinstance(ids, int):
-            ids = [ids]
-        if ids is not None:
-            columns.append(table.id)
-            rows = [r + [i] for r, i in zip(rows, ids)]
+        returning = [table.id] if database.has_returning() else None
         query, _ = tuple(table.insert(columns,
-                [[transaction.user, CurrentTimestamp()] + rows[0]]))
-        cursor.executemany(query, [[transaction.user] + r for r in rows])
+                [[transaction.user, CurrentTimestamp()] + rows[0]],
+                returning=returning))
+        params = [[transaction.user] + r for r in rows]
+        ids = None
+        if returning and hasattr(cursor, 'results'):
+            # psycopg: the id of each row, in their order
+            cursor.executemany(query, params, returning=True)
+            ids = [r.fetchone()[0] for r in cursor.results()]
+        else:
+            if returning:
+                query, _ = tuple(table.insert(columns,
+                        [[transaction.user, CurrentTimestamp()] + rows[0]]))
+            cursor.executemany(query, params)
         if ids is None:
             found = {}
             keys = {(v['terminal'], v['uuid']) for v in vlist}
