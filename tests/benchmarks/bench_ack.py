@@ -25,7 +25,7 @@ WSGI application, in one run:
 
 Usage: .venv/bin/python tests/benchmarks/bench_ack.py
     [--variants 2000] [--sales 5000] [--batch 500] [--small-pushes 60]
-    [--baseline-sales 100] [--database-uri postgresql://...]
+    [--baseline-sales 100] [--prices 1] [--database-uri postgresql://...]
 """
 import argparse
 import os
@@ -48,6 +48,10 @@ def main():
     parser.add_argument('--batch', type=int, default=500)
     parser.add_argument('--small-pushes', type=int, default=60)
     parser.add_argument('--baseline-sales', type=int, default=100)
+    parser.add_argument('--prices', type=int, default=1,
+        help="the number of different prices of the variants (1: all at "
+        "24.00; more: 97 prices from 1.20, a sale's lines at their "
+        "product's price), so that the sales' taxes are not all alike")
     parser.add_argument('--database-uri',
         help="a PostgreSQL server to use instead of starting one; its "
         "template of the activated modules is kept there and reused "
@@ -79,6 +83,7 @@ def percentile(values, p):
 
 def run(args):
     import datetime as dt
+    from decimal import Decimal
 
     from trytond import config
     from trytond.modules.retail_sync.tests.tools import (
@@ -125,7 +130,11 @@ def run(args):
             "WHERE t.name LIKE 'Bench %%' RETURNING id")
         products = [r for r, in cursor.fetchall()]
         for table, column, price in [('product_list_price', 'list_price',
-                    20), ('product_gross_price', 'gross_price', 24)]:
+                    '20'), ('product_gross_price', 'gross_price', '24')]:
+            if args.prices > 1:
+                # From 1.00 (1.20 with its tax) by steps of 0.25
+                price = (f'(1 + (id %% {args.prices}) * 0.25)'
+                    + (' * 1.2' if column == 'gross_price' else ''))
             cursor.execute(
                 f'INSERT INTO {table} (template, company, {column}, '
                 'create_uid, create_date) '
@@ -143,8 +152,13 @@ def run(args):
             (uom, supplier.id, terminal.storage_location.id,
                 dt.date.today(), shop.company, terminal.company.currency.id))
         cursor.execute('ANALYZE')
-        return products
-    product_ids = committed(catalog)
+        cursor.execute('SELECT p.id, g.gross_price FROM product_product p '
+            'JOIN product_gross_price g ON g.template = p.template '
+            "WHERE p.code LIKE 'B%%'")
+        prices = {i: Decimal(g).quantize(Decimal('0.01'))
+            for i, g in cursor.fetchall()}
+        return products, prices
+    product_ids, prices = committed(catalog)
     api = Api(key)
     sequence = iter(range(1, 10 ** 7))
 
@@ -152,8 +166,9 @@ def run(args):
         lines = []
         for i in range(3):
             product = product_ids[(n * 3 + i) % len(product_ids)]
+            price = str(prices[product])
             lines.append({'product': product, 'quantity': '1',
-                    'unit_price': '24.00', 'price': '24.00'})
+                    'unit_price': price, 'price': price})
         return sale_op(shop, n, lines=lines, sequence=next(sequence))
 
     def push(operations):
@@ -210,9 +225,9 @@ def run(args):
         assert not any(r['posted'] for r in data['results'])
     ack_s = time.monotonic() - started
     ack_rate = args.sales / ack_s
-    print(f"acknowledgement: {args.sales} sales of 3 lines in batches of "
-        f"{args.batch} in {ack_s:.1f} s = {ack_rate:.0f} sales/s",
-        flush=True)
+    print(f"acknowledgement: {args.sales} sales of 3 lines ({args.prices} "
+        f"price(s)) in batches of {args.batch} in {ack_s:.1f} s = "
+        f"{ack_rate:.0f} sales/s", flush=True)
     before = committed(counts)
     print(f"  after the acknowledgement: {before[3]} POS sales recorded, "
         f"{before[0]} posted, operations by posting state: {before[2]}",
