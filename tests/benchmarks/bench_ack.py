@@ -50,8 +50,9 @@ def main():
     parser.add_argument('--baseline-sales', type=int, default=100)
     parser.add_argument('--prices', type=int, default=1,
         help="the number of different prices of the variants (1: all at "
-        "24.00; more: 97 prices from 1.20, a sale's lines at their "
-        "product's price), so that the sales' taxes are not all alike")
+        "24.00; N: from 1.20 by steps of 0.30, tax included; a sale's "
+        "lines at their product's price), so that the sales' taxes are "
+        "not all alike")
     parser.add_argument('--database-uri',
         help="a PostgreSQL server to use instead of starting one; its "
         "template of the activated modules is kept there and reused "
