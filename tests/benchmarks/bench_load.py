@@ -215,13 +215,15 @@ class Topology:
     """gunicorn (WSGI workers), two trytond-worker processes and
     trytond-cron on one configuration"""
 
-    def __init__(self, directory, pg_uri, wsgi_workers, queue_workers=2):
+    def __init__(self, directory, pg_uri, wsgi_workers, queue_workers=2,
+            worker_nice=0):
         self.directory = directory
         self.pg_uri = pg_uri
         self.port = free_port()
         self.config = os.path.join(directory, 'trytond.conf')
         self.configure()
         self.wsgi_workers = wsgi_workers
+        self.worker_nice = worker_nice
         self.queue_workers = queue_workers
         self.processes = []
 
@@ -266,7 +268,11 @@ class Topology:
                     'trytond.application:app'],
                 env, self.log('gunicorn')))
         for n in range(1, self.queue_workers + 1):
-            self.processes.append(Process(f'worker{n}', [
+            # nice: the posting yields the cores to the pushes
+            # (docs/deployment.md, Nice= of trytond-worker.service)
+            nice = (['nice', '-n', str(self.worker_nice)]
+                if self.worker_nice else [])
+            self.processes.append(Process(f'worker{n}', nice + [
                         os.path.join(BIN, 'trytond-worker'),
                         '-c', self.config, '-d', DATABASE, '-n', '1',
                         '--logconf', self.logconf(f'worker{n}')],
@@ -841,7 +847,7 @@ class Bench:
         say(f"load average at start {loadavg()}; {os.cpu_count()} CPUs")
         self.prepare()
         self.topology = Topology(self.directory, self.pg.uri,
-            args.wsgi_workers)
+            args.wsgi_workers, worker_nice=args.worker_nice)
         self.topology.start()
         say(f"topology: gunicorn {args.wsgi_workers} workers on "
             f"{self.topology.url}, trytond-worker x2 (-n 1), trytond-cron; "
@@ -905,6 +911,8 @@ def main():
     parser.add_argument('--burst-size', type=int, default=25)
     parser.add_argument('--price-change', type=int, default=10000)
     parser.add_argument('--wsgi-workers', type=int, default=4)
+    parser.add_argument('--worker-nice', type=int, default=0,
+        help="the queue workers' nice value (0: the WSGI workers' own)")
     parser.add_argument('--compare-uncached', action='store_true',
         help="after the price change and its pulls, another price change "
         "pulled with the delta page cache off (delta_cache_size = 0)")
