@@ -6,12 +6,13 @@ is wrong and what to do, and a non-zero exit, never a traceback."""
 import argparse
 import configparser
 import getpass
+import hashlib
 import os
 import secrets
 import sys
 import time
 
-from . import VAR, SetupError, addon_modules
+from . import ADDONS, VAR, SetupError, addon_modules
 from . import server as srv
 
 DEFAULT_PORT = 8000
@@ -68,6 +69,8 @@ def prepare_database(backend, uri, config_path, name, demo=True,
     when not var/; summary: keep the demo logins in that file (the demo of
     setup/start) rather than print them once"""
     if srv.database_exists(backend, uri, name, db_path=db_path):
+        update_database(backend, uri, config_path, name, say=say,
+            db_path=db_path)
         return False
     say(f"Creating database '{name}' ({backend})")
     srv.create_database(backend, uri, name, db_path=db_path)
@@ -92,6 +95,57 @@ def prepare_database(backend, uri, config_path, name, demo=True,
         # A half-made database would be taken for a good one next time
         srv.drop_database(backend, uri, name, db_path=db_path)
         raise
+    _write_stamp(backend, uri, name, db_path)
+    return True
+
+
+def modules_stamp():
+    """A fingerprint of what the suite's modules put in a database: the
+    contents of their code, views, data and translations (not their
+    tests)"""
+    digest = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(ADDONS):
+        dirnames[:] = sorted(d for d in dirnames
+            if d not in {'tests', '__pycache__'}
+            and not d.endswith('.egg-info'))
+        for filename in sorted(filenames):
+            if filename.endswith(('.py', '.xml', '.cfg', '.po', '.fodt')):
+                path = os.path.join(dirpath, filename)
+                digest.update(os.path.relpath(path, ADDONS).encode())
+                with open(path, 'rb') as fp:
+                    digest.update(fp.read())
+    return digest.hexdigest()
+
+
+def _stamp_path(backend, uri, name, db_path=None):
+    "Where the stamp of one database (its server or file and name) is"
+    where = hashlib.sha256(
+        f'{backend}|{uri}|{db_path}|{name}'.encode()).hexdigest()[:16]
+    return os.path.join(VAR, 'stamps', f'modules-{name}-{where}')
+
+
+def _write_stamp(backend, uri, name, db_path=None):
+    path = _stamp_path(backend, uri, name, db_path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as fp:
+        fp.write(modules_stamp())
+
+
+def update_database(backend, uri, config_path, name, say=print,
+        db_path=None):
+    """Update the suite's modules in an existing database when their code
+    changed since it was last made or updated (a new version of the suite:
+    new tables, fields, views, data), as `trytond-admin -u` does"""
+    path = _stamp_path(backend, uri, name, db_path)
+    if os.path.exists(path):
+        with open(path) as fp:
+            if fp.read().strip() == modules_stamp():
+                return False
+    say(f"Updating the modules of database '{name}' to this version")
+    start = time.monotonic()
+    srv.update_database(config_path, name, _modules())
+    _write_stamp(backend, uri, name, db_path)
+    say(f"Modules updated in {time.monotonic() - start:.0f}s")
     return True
 
 

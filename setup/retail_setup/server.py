@@ -145,6 +145,19 @@ def initialize_database(config_path, name, password, modules=None):
             f"Installing the modules in database '{name}' failed:\n{tail}")
 
 
+def update_database(config_path, name, modules):
+    """Update the modules (and activate new dependencies) of an existing
+    database with trytond-admin"""
+    result = subprocess.run([
+            os.path.join(BIN, 'trytond-admin'), '-c', config_path,
+            '-d', name, '--activate-dependencies', '-u', *modules],
+        capture_output=True, text=True)
+    if result.returncode:
+        tail = '\n'.join(result.stderr.strip().splitlines()[-15:])
+        raise SetupError(
+            f"Updating the modules of database '{name}' failed:\n{tail}")
+
+
 class TrytondProcess:
     """Run trytond with a configuration file and wait until it answers"""
 
