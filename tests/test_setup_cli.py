@@ -175,3 +175,49 @@ def test_port_in_use_for_trytond(tmp_path):
         with pytest.raises(SetupError, match=f"Port {port} .* in use"):
             process.start()
     assert process.process is None
+
+
+def test_start_updates_an_older_database(var, tmp_path):
+    """A database made by an earlier version of the modules is updated by
+    the next start (trytond-admin -u), once: a table the new version adds
+    is made (the demo had no bootstrap page table, and every enrollment
+    failed)"""
+    import sqlite3
+    code = ("import sys; from retail_setup import cli, server as s;"
+        "cli.prepare_database('sqlite', 'sqlite://', sys.argv[1], 'older',"
+        " demo=False, db_path=sys.argv[2]);"
+        "print('updated' if cli.update_database('sqlite', 'sqlite://',"
+        " sys.argv[1], 'older', db_path=sys.argv[2], say=lambda *a: None)"
+        " else 'current')")
+    db_path = tmp_path / 'db'
+    db_path.mkdir()
+    config = tmp_path / 'trytond.conf'
+    environ = dict(os.environ, PYTHONPATH=os.path.join(ROOT, 'setup'),
+        RETAIL_ADDONS='retail_sync')
+    code = ("import sys; from retail_setup import server as s;"
+        "s.write_config(sys.argv[1], 'sqlite://', 0, db_path=sys.argv[2])"
+        ) + ';' + code.split(';', 1)[1]
+
+    def run():
+        return subprocess.run([sys.executable, '-c', code, str(config),
+                str(db_path)], capture_output=True, text=True, env=environ,
+            cwd=ROOT, timeout=600)
+    made = run()
+    assert made.stdout.split()[-1:] == ['current'], made.stderr
+    table = 'retail_sync_bootstrap_page'
+    with sqlite3.connect(db_path / 'older.sqlite') as connection:
+        connection.execute(f'DROP TABLE {table}')
+    # the modules changed since (their stamp says another version)
+    stamp, = (var / 'stamps').glob('modules-older-*')
+    stamp.write_text('an earlier version')
+    updated = run()
+    # prepare_database (as start calls it) updated it, once
+    assert "Updating the modules of database 'older'" in updated.stdout, (
+        updated.stdout, updated.stderr)
+    assert updated.stdout.split()[-1:] == ['current'], updated.stderr
+    with sqlite3.connect(db_path / 'older.sqlite') as connection:
+        assert connection.execute("SELECT COUNT(*) FROM sqlite_master "
+            "WHERE name = ?", (table,)).fetchone() == (1,)
+    again = run()
+    assert 'Updating' not in again.stdout
+    assert again.stdout.split()[-1:] == ['current'], again.stderr
