@@ -129,33 +129,31 @@ def initialize_database(config_path, name, password, modules=None):
     fd, passfile = tempfile.mkstemp(prefix=f'.{name}-', suffix='.pass')
     with os.fdopen(fd, 'w') as fp:
         fp.write(password)
-    env = dict(os.environ, TRYTONPASSFILE=passfile)
     try:
-        result = subprocess.run([
-                os.path.join(BIN, 'trytond-admin'), '-c', config_path,
-                '-d', name, '--email', 'admin@example.com',
-                '--activate-dependencies',
-                '-u', *modules],
-            env=env, capture_output=True, text=True)
+        _trytond_admin(config_path, name, modules, "Installing the modules in",
+            ['--email', 'admin@example.com'],
+            dict(os.environ, TRYTONPASSFILE=passfile))
     finally:
         os.remove(passfile)
+
+
+def _trytond_admin(config_path, name, modules, doing, options=(), env=None):
+    """trytond-admin activating or updating modules (and the modules they
+    depend on) in database name; SetupError with its last lines if it
+    fails"""
+    result = subprocess.run([
+            os.path.join(BIN, 'trytond-admin'), '-c', config_path,
+            '-d', name, *options, '--activate-dependencies', '-u', *modules],
+        env=env, capture_output=True, text=True)
     if result.returncode:
         tail = '\n'.join(result.stderr.strip().splitlines()[-15:])
-        raise SetupError(
-            f"Installing the modules in database '{name}' failed:\n{tail}")
+        raise SetupError(f"{doing} database '{name}' failed:\n{tail}")
 
 
 def update_database(config_path, name, modules):
     """Update the modules (and activate new dependencies) of an existing
     database with trytond-admin"""
-    result = subprocess.run([
-            os.path.join(BIN, 'trytond-admin'), '-c', config_path,
-            '-d', name, '--activate-dependencies', '-u', *modules],
-        capture_output=True, text=True)
-    if result.returncode:
-        tail = '\n'.join(result.stderr.strip().splitlines()[-15:])
-        raise SetupError(
-            f"Updating the modules of database '{name}' failed:\n{tail}")
+    _trytond_admin(config_path, name, modules, "Updating the modules of")
 
 
 class TrytondProcess:
