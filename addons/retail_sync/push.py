@@ -11,6 +11,7 @@ import json
 import logging
 import zoneinfo
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from functools import cached_property
 from itertools import count
 
@@ -85,23 +86,20 @@ def rollback_to(name):
     transaction.cache.clear()
 
 
+@dataclass(slots=True, eq=False)
 class ProductInfo:
     """What the check of a sold line needs of a product, read for all the
     products of a push in one query (Batch.load_products) rather than
     through the attributes of each product record.
 
     active: the product and its template are active
-    unit: the sale unit, (id, digits), or None"""
-    __slots__ = ('id', 'template', 'active', 'type', 'unit',
-        'account_category')
-
-    def __init__(self, id, template, active, type, unit, account_category):
-        self.id = id
-        self.template = template
-        self.active = active
-        self.type = type
-        self.unit = unit
-        self.account_category = account_category
+    unit: the sale unit (UnitInfo), or None"""
+    id: int
+    template: int
+    active: bool
+    type: str
+    unit: object
+    account_category: object
 
     @property
     def record(self):
@@ -111,13 +109,11 @@ class ProductInfo:
             return Product(self.id)
 
 
+@dataclass(slots=True, eq=False)
 class UnitInfo:
     "The sale unit of a product as ProductInfo keeps it"
-    __slots__ = ('id', 'digits')
-
-    def __init__(self, id, digits):
-        self.id = id
-        self.digits = digits
+    id: int
+    digits: int
 
     @property
     def symbol(self):
