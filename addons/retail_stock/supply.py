@@ -42,6 +42,19 @@ class OrderPoint(metaclass=PoolMeta):
         return [('location', 'child_of', warehouses, 'parent')]
 
 
+class Location(metaclass=PoolMeta):
+    __name__ = 'stock.location'
+    # Reverse links for the record rule that lets each branch read the
+    # locations that provision its order points or take their overflow
+    # (retail's rule hides the locations of other branches' warehouses)
+    retail_provisioned_points = fields.One2Many(
+        'stock.order_point', 'provisioning_location',
+        "Provisioned Order Points", readonly=True)
+    retail_overflowed_points = fields.One2Many(
+        'stock.order_point', 'overflowing_location',
+        "Overflowed Order Points", readonly=True)
+
+
 class LowStock(BranchStockMixin, ModelSQL, ModelView):
     """The products a branch holds less of than the minimum of their order
     point (stock_supply's), with what the supply wizard would bring them

@@ -404,6 +404,50 @@ class RetailStockTestCase(CompanyTestMixin, ModuleTestCase):
                 sorted([(early.id, 6), (late.id, 2)]))
 
     @with_transaction()
+    def test_manager_reads_order_point_provisioned_by_another_branch(self):
+        """A store manager opens the order points of their branch that are
+        provisioned by another branch: the provisioning location's name
+        shows, the other branch's other locations stay hidden"""
+        pool = Pool()
+        OrderPoint = pool.get('stock.order_point')
+        Location = pool.get('stock.location')
+        company = create_company()
+        with set_company(company):
+            product = lot_product()
+            shop1 = create_branch(company, code='S1')
+            shop2 = create_branch(company, code='S2')
+            shop3 = create_branch(company, code='S3')
+            storage1 = shop1.warehouse.storage_location
+            storage2 = shop2.warehouse.storage_location
+            point, = OrderPoint.create([{
+                        'product': product.id, 'type': 'internal',
+                        'location': storage1.id,
+                        'provisioning_location': storage2.id,
+                        'company': company.id,
+                        'min_quantity': 5, 'target_quantity': 10}])
+            user1 = self.manager(shop1, 'manager1')
+            user2 = self.manager(shop2, 'manager2')
+            # what the form reads (sao asks for the names of its links)
+            fields = ['location.rec_name', 'provisioning_location.rec_name',
+                'product.rec_name']
+            with Transaction().set_user(user1.id), \
+                    Transaction().set_context(_check_access=True):
+                self.assertEqual(
+                    [p.id for p in OrderPoint.search([])], [point.id])
+                row, = OrderPoint.read([point.id], fields)
+                self.assertEqual(
+                    row['provisioning_location.']['rec_name'],
+                    storage2.rec_name)
+                self.assertNotIn(shop3.warehouse,
+                    Location.search([('type', '=', 'warehouse')]))
+                self.assertNotIn(shop2.warehouse,
+                    Location.search([('type', '=', 'warehouse')]))
+            # the provisioning branch's manager does not see the point
+            with Transaction().set_user(user2.id), \
+                    Transaction().set_context(_check_access=True):
+                self.assertEqual(OrderPoint.search([]), [])
+
+    @with_transaction()
     def test_receipt_scan_creates_lot_with_expiry(self):
         "A GS1-128 label scanned on a receipt sets a new lot with its expiry"
         pool = Pool()
