@@ -221,3 +221,17 @@ def test_start_updates_an_older_database(var, tmp_path):
     again = run()
     assert 'Updating' not in again.stdout
     assert again.stdout.split()[-1:] == ['current'], again.stderr
+
+
+def test_detached_start_says_how_to_stop_it():
+    """A start in the background says its pid and how to stop it, not
+    Ctrl-C, which no longer reaches it"""
+    sys.path.insert(0, os.path.join(ROOT, 'setup'))
+    try:
+        from retail_setup.cli import how_to_stop
+    finally:
+        sys.path.remove(os.path.join(ROOT, 'setup'))
+    detached = how_to_stop('var/log/trytond.log', 4242, True)
+    assert 'Ctrl-C' not in detached
+    assert 'kill 4242' in detached and 'var/log/trytond.log' in detached
+    assert 'Ctrl-C' in how_to_stop('var/log/trytond.log', 4242, False)

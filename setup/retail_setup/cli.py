@@ -226,6 +226,14 @@ def format_figures(figures):
         f"{figures['currency']} at cost price.")
 
 
+def how_to_stop(log_path, pid, detach):
+    "Where the server logs and how to stop it, as start says it last"
+    if detach:
+        return (f"Log: {log_path}. Running in the background (pid {pid}): "
+            f"stop it with `kill {pid}`.")
+    return f"Log: {log_path}. Stop with Ctrl-C."
+
+
 def cmd_start(args):
     from .pg import port_in_use
     if port_in_use(args.port):
@@ -252,9 +260,8 @@ def cmd_start(args):
     figures = srv.shop_figures(backend, uri, args.name)
     if figures:
         print(format_figures(figures))
-    print(f"Log: {process.log_path}. Stop with Ctrl-C.")
+    print(how_to_stop(process.log_path, process.process.pid, args.detach))
     if args.detach:
-        print(f"Running in the background (pid {process.process.pid}).")
         return 0
     try:
         return process.wait()
