@@ -164,6 +164,23 @@ def test_fixed_code_page_prints_what_it_cannot_carry_as_an_image():
     assert len(d.find("image")) == 1
 
 
+def test_typographic_punctuation_prints_as_text_in_a_fixed_code_page():
+    """CP858 has no ’ – “ ” nor the narrow space of French: they print as ' - " and
+    a space, in the same columns, and the line stays text (no image line)"""
+    data = receipt(codepage="CP858", lines=[
+        {"name": "Pomme d\u2019Api \u2013 1\u202fkg", "total": "1.00"},
+        {"name": "\u201cBio\u201d caf\u00e9 \u2014 Ath", "total": "2.00"}],
+        total="3.00")
+    raw, d = render(data)
+    assert d.find("image") == []
+    assert "Pomme d'Api - 1 kg" in d.text and '"Bio" café - Ath' in d.text
+    line = next(line for line in d.text.splitlines() if line.startswith("Pomme"))
+    assert len(line) == 48 and line.endswith("1.00")
+    # a code page that carries them prints them as they are
+    raw, d = render(dict(data, codepage="CP1252"))
+    assert "Pomme d\u2019Api \u2013 1" in d.text and d.find("image") == []
+
+
 def test_hebrew_is_printed_in_visual_order_through_a_hebrew_code_page():
     data = receipt(codepage="AUTO", lines=[{"name": "שלום עולם (3)", "total": "2.00"}],
                    total="2.00")

@@ -12,6 +12,10 @@ in visual order, and an image line for text no code page can carry.
   Each printed line is put in visual order with python-bidi (the Unicode
   bidirectional algorithm) after Arabic letters are given their joined forms with
   arabic-reshaper, so the printer needs no bidi or shaping of its own.
+* Typographic punctuation a code page does not carry (the French apostrophe ’,
+  quotes “ ”, dashes – —, narrow and thin spaces) is printed as its plain form
+  (' " - and a space), one column for one, so a French or Dutch product name stays
+  text rather than turning its whole line into an image.
 * A line holding a character that no code page of the printer carries (Chinese,
   Japanese, Korean, emoji...; or, with a fixed code page, anything outside it) is
   printed as a raster image of the same columns, drawn with the first installed font
@@ -152,6 +156,30 @@ def carriable(p: Any, text: str) -> bool:
     return True
 
 
+#: Typographic punctuation and its plain form of the same width, printed instead
+#: when the printer's code page does not carry it (CP858 has none of these).
+PLAIN_PUNCTUATION = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+    "\u2015": "-", "\u2212": "-",
+    "\u2009": " ", "\u200a": " ", "\u202f": " ", "\u2007": " ", "\u2008": " ",
+})
+
+
+def plain_punctuation(p: Any, text: str) -> str:
+    """``text`` with the typographic punctuation that no code page of ``p`` carries
+    replaced by its plain form (the same columns)."""
+    magic = p.magic
+    encoder = magic.encoder
+    pages = [magic.encoding] if magic.disabled else list(encoder.codepages)
+    return "".join(
+        ch.translate(PLAIN_PUNCTUATION)
+        if ord(ch) >= 128 and not any(encoder.can_encode(page, ch) for page in pages)
+        else ch
+        for ch in text)
+
+
 # -- image lines ------------------------------------------------------------------------
 @functools.lru_cache(maxsize=32)
 def _cmap(path: str) -> frozenset[int]:
@@ -273,6 +301,8 @@ class LineWriter:
         """Print one line, already in visual order (see :func:`visual`)."""
         # Control characters never reach the printer as commands.
         line = "".join("?" if unicodedata.category(ch) == "Cc" else ch for ch in text)
+        if not carriable(self.p, line):
+            line = plain_punctuation(self.p, line)
         if carriable(self.p, line):
             self.p.textln(line)
         else:
