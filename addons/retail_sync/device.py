@@ -265,8 +265,10 @@ class Device(ModelSQL, ModelView):
             + dt.timedelta(seconds=ENROLLMENT_TTL))
         device.save()
         # The till bootstraps minutes later: its branch's pages are made
-        # ahead meanwhile
-        Pool().get('retail.sync.bootstrap.page').queue_warm([terminal])
+        # ahead meanwhile by a queue worker; without one, the code is
+        # answered at once and the cron (warm_stale) or the till makes them
+        if config.getboolean('queue', 'worker', default=False):
+            Pool().get('retail.sync.bootstrap.page').queue_warm([terminal])
         return device, code
 
     @classmethod

@@ -17,7 +17,7 @@ from collections import OrderedDict, defaultdict
 from contextlib import contextmanager
 
 from sql import Literal, Null, Window
-from sql.aggregate import Count
+from sql.aggregate import Count, Min
 from sql.functions import RowNumber
 from sql.operators import Or
 
@@ -647,6 +647,86 @@ class BootstrapPage(ModelSQL):
                     ], order=[('id', 'ASC')]))
 
     @classmethod
+    def warm_stale(cls):
+        """Cron (every few minutes): make ahead again the kept pages of the
+        branches that a catalog change made stale (a change of a kind of
+        _warm_kinds logged after a page of the branch was made), and those
+        of the branches without a page of the day while a till of theirs
+        is enrolled or an enrollment code of theirs waits: one queue task
+        per branch (queue_warm), which makes only the stale pages"""
+        pool = Pool()
+        Terminal = pool.get('sale.point')
+        Device = pool.get('retail.sync.device')
+        if cls.warm_limit() <= 0:
+            return
+        terminals = Terminal.search([
+                ('branch', '!=', None),
+                ('device_state', '=', 'enrolled'),
+                ], order=[('id', 'ASC')])
+        terminals += [d.terminal for d in Device.search([
+                    ('state', '=', 'pending'),
+                    ('code_expires', '>', dt.datetime.now()),
+                    ('terminal.branch', '!=', None),
+                    ], order=[('id', 'ASC')])]
+        by_branch = {}
+        for terminal in terminals:
+            by_branch.setdefault(terminal.branch.id, terminal)
+        stale = cls.stale_branches(list(by_branch))
+        cls.queue_warm([by_branch[b] for b in sorted(stale)])
+
+    # The kinds whose changes make a branch's pages made ahead again within
+    # minutes (warm_stale): the catalog; a stale stock page (a sale) is
+    # made again by the hourly cron (warm_branches) or the next till
+    _warm_kinds = ['product', 'lot']
+
+    @classmethod
+    def stale_branches(cls, branch_ids):
+        """The branches of branch_ids with no page kept of the day (and the
+        modules activated now) or with a kept page that a change of a kind
+        of _warm_kinds or _stale_kinds made stale, in two queries"""
+        pool = Pool()
+        Branch = pool.get('retail.branch')
+        Change = pool.get('retail.sync.change')
+        Date = pool.get('ir.date')
+        if not branch_ids:
+            return set()
+        page = cls.__table__()
+        change = Change.__table__()
+        cursor = Transaction().connection.cursor()
+        # the day of each company, as made() keeps it
+        days = []
+        for company in {b.company.id for b in Branch.browse(branch_ids)}:
+            with Transaction().set_context(company=company):
+                days.append((page.company == company)
+                    & (page.day == Date.today()))
+        current = (Or(days) & (page.key == _made_key(pool))
+            & in_(page.branch, branch_ids))
+        cursor.execute(*page.select(page.branch, Min(page.made_txid),
+                where=current, group_by=[page.branch]))
+        made = dict(cursor.fetchall())
+        stale = set(branch_ids) - set(made)
+        if not made:
+            return stale
+        in_range = ((change.kind == page.kind)
+            & change.kind.in_(cls._warm_kinds)
+            & (change.record > page.after)
+            & ((page.upto == Null) | (change.record <= page.upto)))
+        query = page.join(change, condition=(
+                # the index of the change log on (txid, id)
+                (change.txid >= min(made.values()))
+                & ((change.txid > page.made_txid)
+                    | ((change.txid == page.made_txid)
+                        & (change.id > page.made_id)))
+                & ((change.branch == Null) | (change.branch == page.branch))
+                & (in_range | change.kind.in_(cls._stale_kinds)))
+            ).select(page.branch,
+                where=current & in_(page.branch, list(made)),
+                group_by=[page.branch])
+        cursor.execute(*query)
+        stale.update(b for b, in cursor.fetchall())
+        return stale
+
+    @classmethod
     def _changed(cls, scope, kind, after, upto, txid, id_):
         "Whether a record of the range was logged after (txid, id_)"
         Change = Pool().get('retail.sync.change')
@@ -670,9 +750,12 @@ class Cron(metaclass=PoolMeta):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.method.selection.append(
-            ('retail.sync.bootstrap.page|warm_branches',
-                "Make the Branches' Bootstrap Pages Ahead"))
+        cls.method.selection.extend([
+                ('retail.sync.bootstrap.page|warm_branches',
+                    "Make the Branches' Bootstrap Pages Ahead"),
+                ('retail.sync.bootstrap.page|warm_stale',
+                    "Make the Branches' Stale Bootstrap Pages Again"),
+                ])
 
 
 _made_keys = weakref.WeakKeyDictionary()

@@ -442,30 +442,134 @@ class RetailSyncTestCase(ModuleTestCase):
                         ('name', '=', 'retail_sync_warm'),
                         ('dequeued_at', '=', None)])]
         Queue.delete(warm_tasks())
+        # without a worker, nothing is made in the request: the code is
+        # answered at once (the cron or the till makes the pages)
         Device.new_enrollment(terminal)
-        task, = warm_tasks()
-        self.assertEqual((task.data['method'], list(task.data['instances'])),
-            ('retail_sync_warm', [terminal.id]))
-        Kept.delete(Kept.search([]))
-        with mock.patch.object(Kept, 'warm_limit', return_value=2):
-            task.run()
-        self.assertEqual(Kept.search([], count=True),
-            len(self.kept_pages(Scope(terminal), 2)))
-        # with a worker, a branch has one task waiting at most
-        Queue.delete(warm_tasks())
+        self.assertEqual(warm_tasks(), [])
+        self.assertEqual(Transaction().tasks, [])
         config.set('queue', 'worker', 'True')
         try:
             Device.new_enrollment(terminal)
+            task, = warm_tasks()
+            self.assertEqual(
+                (task.data['method'], list(task.data['instances'])),
+                ('retail_sync_warm', [terminal.id]))
+            Kept.delete(Kept.search([]))
+            with mock.patch.object(Kept, 'warm_limit', return_value=2):
+                task.run()
+            self.assertEqual(Kept.search([], count=True),
+                len(self.kept_pages(Scope(terminal), 2)))
+            # with a worker, a branch has one task waiting at most
+            Queue.delete(warm_tasks())
+            Device.new_enrollment(terminal)
             Device.new_enrollment(terminal)
             Kept.warm_branches()
+            self.assertEqual(len(warm_tasks()), 1)
+            # no task when no page is made ahead
+            Queue.delete(warm_tasks())
+            with mock.patch.object(Kept, 'warm_limit', return_value=0):
+                Device.new_enrollment(terminal)
+            self.assertEqual(warm_tasks(), [])
         finally:
             config.set('queue', 'worker', 'False')
-        self.assertEqual(len(warm_tasks()), 1)
-        # no task when no page is made ahead
-        Queue.delete(warm_tasks())
+
+    @with_transaction()
+    def test_stale_pages_made_again_ahead(self):
+        """The cron of every few minutes queues the branches whose pages a
+        catalog change made stale, or without pages while a till of theirs
+        is enrolled or an enrollment code waits; never a stale page served"""
+        pool = Pool()
+        Kept = pool.get('retail.sync.bootstrap.page')
+        Queue = pool.get('ir.queue')
+        Terminal = pool.get('sale.point')
+        Device = pool.get('retail.sync.device')
+        Template = pool.get('product.template')
+        Product = pool.get('product.product')
+        Tax = pool.get('account.tax')
+        Cron = pool.get('ir.cron')
+        shop = self.shop()
+        terminal = self.terminal(shop)
+        scope = Scope(terminal)
+        self.assertIn('retail.sync.bootstrap.page|warm_stale',
+            dict(Cron.method.selection))
+        cron, = Cron.search([
+                ('method', '=', 'retail.sync.bootstrap.page|warm_stale')])
+        self.assertEqual((cron.interval_number, cron.interval_type),
+            (5, 'minutes'))
+
+        def queued():
+            tasks = Queue.search([('name', '=', 'retail_sync_warm'),
+                    ('dequeued_at', '=', None)])
+            instances = [list(t.data['instances']) for t in tasks]
+            Queue.delete(tasks)
+            Transaction().tasks.clear()
+            return instances
+        queued()
+        Kept.delete(Kept.search([]))
+        # no till enrolled nor code waiting: nothing
+        Terminal.write([terminal], {'device_state': 'unenrolled'})
+        Device.delete(Device.search([]))
+        Kept.warm_stale()
+        self.assertEqual(queued(), [])
+        # a code waiting, no page of the day: its branch is queued
+        Device.new_enrollment(terminal)
+        Kept.warm_stale()
+        self.assertEqual(queued(), [[terminal.id]])
+        Device.delete(Device.search([]))
+        Terminal.write([terminal], {'device_state': 'enrolled'})
+        Kept.warm_stale()
+        self.assertEqual(queued(), [[terminal.id]])
+        with mock.patch.object(Kept, 'warm_limit', return_value=2):
+            tokens = self.kept_pages(scope, 2)
+            self.assertEqual(Kept.warm(terminal), len(tokens))
+            # pages made: nothing stale, nothing queued
+            Kept.warm_stale()
+            self.assertEqual(queued(), [])
+            # a sale's stock change alone: left to the hourly cron
+            self.receive(shop, shop.products[0], 1)
+            Kept.warm_stale()
+            self.assertEqual(queued(), [])
+            self.assertEqual(Kept.warm(terminal), 1)
+            # a product renamed: its page is stale, queued once, never
+            # served stale meanwhile
+            product = shop.products[1]
+            template = Product(product).template
+            Template.write([template], {'name': "Renamed"})
+            self.assertEqual(Kept.stale_branches([shop.branch]),
+                {shop.branch})
+            Kept.warm_stale()
+            self.assertEqual(queued(), [[terminal.id]])
+            index = pool.get('retail.sync.pull').kinds().index('product')
+            page, = [t for t in tokens
+                if decode_token(t)['r'][0][0] == index
+                and product in [p['id'] for p in page_records(
+                        scope, t, 2).get('product', [])]]
+            self.assertEqual([p['template_name'] for p in page_records(
+                        scope, page, 2)['product'] if p['id'] == product],
+                ["Renamed"])
+            # renamed again: the page made on demand is stale again; the
+            # task makes only that one, then nothing is stale
+            Template.write([template], {'name': "Renamed again"})
+            self.assertEqual(Kept.warm(terminal), 1)
+            self.assertEqual(Kept.stale_branches([shop.branch]), set())
+            self.assertEqual([p['template_name'] for p in page_records(
+                        scope, page, 2)['product'] if p['id'] == product],
+                ["Renamed again"])
+            # a tax change makes every page of every branch stale
+            tax, = Tax.search([], limit=1)
+            Tax.write([tax], {'description': "Changed"})
+            self.assertEqual(Kept.stale_branches([shop.branch]),
+                {shop.branch})
+            self.assertEqual(Kept.warm(terminal), len(tokens))
+            self.assertEqual(Kept.stale_branches([shop.branch]), set())
+            # the pages of another day are none of the day's
+            Kept.write(Kept.search([]), {'day': dt.date(2000, 1, 1)})
+            self.assertEqual(Kept.stale_branches([shop.branch]),
+                {shop.branch})
+        # no page ahead: nothing queued
         with mock.patch.object(Kept, 'warm_limit', return_value=0):
-            Device.new_enrollment(terminal)
-        self.assertEqual(warm_tasks(), [])
+            Kept.warm_stale()
+        self.assertEqual(queued(), [])
 
     @with_transaction()
     def test_bootstrap_warm_cron_queues_enrolled_terminals_branches(self):
