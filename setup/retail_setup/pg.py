@@ -44,12 +44,23 @@ class PostgresServer:
     """Start a PostgreSQL 15 server; ``uri`` is its connection URI.
 
     When RETAIL_TEST_PG_URI is set (the test runner started one already),
-    that server is reused and nothing is started or stopped."""
+    that server is reused and nothing is started or stopped.
 
-    def __init__(self, reuse_env=True):
+    directory: a data directory kept between runs (made on the first one,
+    stopped cleanly and kept on exit) instead of a temporary one removed.
+    durable: PostgreSQL's own defaults (fsync, synchronous_commit and
+    full_page_writes on: a committed transaction survives a crash of the
+    machine), as a production server runs; without it the server trades
+    durability for speed, which only tests may do."""
+
+    def __init__(self, reuse_env=True, directory=None, durable=False,
+            settings=None):
         self.reuse = (
             os.environ.get('RETAIL_TEST_PG_URI') if reuse_env else None)
+        self.kept = directory
         self.directory = None
+        self.durable = durable
+        self.settings = dict(settings or {})
         self.port = None
         self._run_as = None
 
@@ -64,11 +75,25 @@ class PostgresServer:
             return ['runuser', '-u', self._run_as, '--'] + args
         return args
 
+    def options(self):
+        "The server's settings (postgres -c options)"
+        settings = {'listen_addresses': '127.0.0.1', 'max_connections': 200}
+        if not self.durable:
+            settings.update(fsync='off', synchronous_commit='off',
+                full_page_writes='off')
+        settings.update(self.settings)
+        return ' '.join([f'-p {self.port}', f'-k {self.directory}']
+            + [f'-c {k}={v}' for k, v in settings.items()])
+
     def start(self):
         if self.reuse:
             return self
         _check_binaries()
-        self.directory = tempfile.mkdtemp(prefix='retail-pg-')
+        if self.kept:
+            self.directory = os.path.abspath(self.kept)
+            os.makedirs(self.directory, exist_ok=True)
+        else:
+            self.directory = tempfile.mkdtemp(prefix='retail-pg-')
         data = os.path.join(self.directory, 'data')
         if os.geteuid() == 0:
             # PostgreSQL refuses to run as root
@@ -81,26 +106,17 @@ class PostgresServer:
                     "run 'apt-get install postgresql-15'.")
         self.port = free_port()
         try:
-            subprocess.run(self._cmd([
-                        os.path.join(PG_BIN, 'initdb'), '-D', data,
-                        '-U', 'postgres', '-A', 'trust', '-E', 'UTF8',
-                        '--locale=C.UTF-8', '--no-sync']),
-                check=True, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE)
+            if not os.path.exists(os.path.join(data, 'PG_VERSION')):
+                subprocess.run(self._cmd([
+                            os.path.join(PG_BIN, 'initdb'), '-D', data,
+                            '-U', 'postgres', '-A', 'trust', '-E', 'UTF8',
+                            '--locale=C.UTF-8', '--no-sync']),
+                    check=True, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE)
             subprocess.run(self._cmd([
                         os.path.join(PG_BIN, 'pg_ctl'), '-D', data,
                         '-l', os.path.join(self.directory, 'server.log'),
-                        '-w', '-t', '60',
-                        '-o', ' '.join([
-                                f'-p {self.port}',
-                                f'-k {self.directory}',
-                                "-c listen_addresses=127.0.0.1",
-                                '-c fsync=off',
-                                '-c synchronous_commit=off',
-                                '-c full_page_writes=off',
-                                '-c max_connections=200',
-                                ]),
-                        'start']),
+                        '-w', '-t', '60', '-o', self.options(), 'start']),
                 check=True, stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE)
         except subprocess.CalledProcessError as exc:
@@ -122,9 +138,11 @@ class PostgresServer:
         if os.path.exists(os.path.join(data, 'postmaster.pid')):
             subprocess.run(self._cmd([
                         os.path.join(PG_BIN, 'pg_ctl'), '-D', data,
-                        '-m', 'immediate', '-w', 'stop']),
+                        '-m', 'fast' if self.kept else 'immediate',
+                        '-w', 'stop']),
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(self.directory, ignore_errors=True)
+        if not self.kept:
+            shutil.rmtree(self.directory, ignore_errors=True)
         self.directory = None
 
     def __enter__(self):
