@@ -52,6 +52,7 @@ Usage: .venv/bin/python tests/benchmarks/bench_load.py
 """
 import argparse
 import collections
+import contextlib
 import gzip
 import json
 import os
@@ -74,6 +75,8 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, 'setup')]
 
 from retail_setup import server as srv  # noqa: E402
 from retail_setup.cli import ADMIN_PASSWORD  # noqa: E402
+from retail_setup.cli import modules_stamp  # noqa: E402
+from retail_setup.cli import _modules as cli_modules  # noqa: E402
 from retail_setup.demo import EMPLOYEES  # noqa: E402
 from retail_setup.pg import PostgresServer, free_port  # noqa: E402
 from tests.support.rpc import Client  # noqa: E402
@@ -255,19 +258,14 @@ class Topology:
                     access=self.log('access')))
         return path
 
-    def start(self):
-        env = dict(os.environ, TRYTOND_CONFIG=self.config,
-            TRYTOND_DATABASE_NAMES=DATABASE)
-        self.processes.append(Process('gunicorn', [
-                    os.path.join(BIN, 'gunicorn'),
-                    '--workers', str(self.wsgi_workers),
-                    '--bind', f'127.0.0.1:{self.port}',
-                    '--timeout', '600',
-                    '--log-config', self.gunicorn_logconf(),
-                    '--access-logformat', '%(p)s %(m)s %(U)s %(s)s %(L)s',
-                    'trytond.application:app'],
-                env, self.log('gunicorn')))
-        for n in range(1, self.queue_workers + 1):
+    def env(self, name):
+        # TRYTOND_APPNAME: PostgreSQL's application_name of the process's
+        # connections (pg_stat_activity tells whose each backend is)
+        return dict(os.environ, TRYTOND_CONFIG=self.config,
+            TRYTOND_DATABASE_NAMES=DATABASE, TRYTOND_APPNAME=name)
+
+    def start_queue_workers(self, count, first=1):
+        for n in range(first, first + count):
             # nice: the posting yields the cores to the pushes
             # (docs/deployment.md, Nice= of trytond-worker.service)
             nice = (['nice', '-n', str(self.worker_nice)]
@@ -276,11 +274,23 @@ class Topology:
                         os.path.join(BIN, 'trytond-worker'),
                         '-c', self.config, '-d', DATABASE, '-n', '1',
                         '--logconf', self.logconf(f'worker{n}')],
-                    env, self.log(f'worker{n}.out')))
+                    self.env(f'worker{n}'), self.log(f'worker{n}.out')))
+
+    def start(self):
+        self.processes.append(Process('gunicorn', [
+                    os.path.join(BIN, 'gunicorn'),
+                    '--workers', str(self.wsgi_workers),
+                    '--bind', f'127.0.0.1:{self.port}',
+                    '--timeout', '600',
+                    '--log-config', self.gunicorn_logconf(),
+                    '--access-logformat', '%(p)s %(m)s %(U)s %(s)s %(L)s',
+                    'trytond.application:app'],
+                self.env('wsgi'), self.log('gunicorn')))
+        self.start_queue_workers(self.queue_workers)
         self.processes.append(Process('cron', [
                     os.path.join(BIN, 'trytond-cron'), '-c', self.config,
                     '-d', DATABASE, '--logconf', self.logconf('cron')],
-                env, self.log('cron.out')))
+                self.env('cron'), self.log('cron.out')))
         end = time.monotonic() + 180
         while time.monotonic() < end:
             for process in self.processes:
@@ -309,9 +319,18 @@ class Topology:
         with open(path, errors='replace') as fp:
             return sum(1 for line in fp if pattern in line)
 
+    def worker_names(self):
+        return [p.name for p in self.processes
+            if p.name.startswith('worker')]
+
+    def pids(self):
+        "{role: pid} of the processes started (their children belong to it)"
+        return {('queue workers' if p.name.startswith('worker')
+                else p.name): p.process.pid for p in self.processes}
+
     def retries(self):
         "The retries logged so far, by where they happened"
-        workers = [f'worker{n}' for n in range(1, self.queue_workers + 1)]
+        workers = self.worker_names()
         return {
             'sync API retries (lock/serialisation)': self.count(
                 'wsgi', 'sync: retry'),
@@ -324,8 +343,7 @@ class Topology:
 
     def tasks_by_worker(self):
         return {w: self.count(w, '@' + DATABASE + '> in ')
-            for w in (f'worker{n}'
-                for n in range(1, self.queue_workers + 1))}
+            for w in self.worker_names()}
 
     def pushes_by_pid(self):
         by_pid = collections.Counter()
@@ -396,7 +414,9 @@ class Terminal:
     def sale(self, lines):
         self.receipt += 1
         self.sequence += 1
-        total = sum(Decimal(line['price']) for line in lines)
+        # The amount each line charges (its quantity times its price,
+        # rounded to the currency as the till does)
+        total = sum(Decimal(line.pop('amount')) for line in lines)
         operation = {
             'uuid': str(uuid.uuid4()), 'type': 'sale',
             'terminal': self.id, 'sequence': self.sequence,
@@ -435,11 +455,26 @@ class Catalog:
         self.lock = threading.Lock()
 
     def lines(self, count=3):
+        "Lines of one unit each, with the amount the till charges"
         with self.lock:
             start, self.next = self.next, self.next + count
         return [dict(self.products[(start + i) % len(self.products)],
                 quantity='1', discount=None, lot=None)
             for i in range(count)]
+
+
+def till_prices(records, products, currency_digits=2):
+    """{product id: {unit_price, amount, source}}: the unit price and line
+    amount of one unit as the till works them out from its bootstrap's
+    records (tests/benchmarks/till_prices.mjs runs the till's catalog and
+    pricing code under node)"""
+    result = subprocess.run(['node',
+            os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                'till_prices.mjs')],
+        input=json.dumps({'records': records, 'products': products,
+                'currency_digits': currency_digits}),
+        capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
 
 
 def run_together(terminals, work):
@@ -451,7 +486,8 @@ def run_together(terminals, work):
     def target(i, terminal):
         barrier.wait()
         results[i] = work(terminal)
-    threads = [threading.Thread(target=target, args=(i, t))
+    # daemon: an interrupted run exits (its topology stopped by main)
+    threads = [threading.Thread(target=target, args=(i, t), daemon=True)
         for i, t in enumerate(terminals)]
     for thread in threads:
         thread.start()
@@ -469,6 +505,215 @@ def latency_line(times):
         f"max {max(times) * 1000:.0f} ms over {len(times)} pushes")
 
 
+class Profiler:
+    """py-spy recording every WSGI worker (--profile): samples of every
+    thread, idle ones included (waiting for PostgreSQL shows), in
+    py-spy's raw format, one file per process, summed up at the end"""
+
+    def __init__(self, bench, label):
+        self.bench = bench
+        self.label = label
+        self.records = []
+
+    def wsgi_pids(self):
+        table = proc_table()
+        master = self.bench.topology.pids()['gunicorn']
+        return [pid for pid, (ppid, _) in table.items() if ppid == master]
+
+    def __enter__(self):
+        spy = os.path.join(BIN, 'py-spy')
+        for pid in self.wsgi_pids():
+            path = os.path.join(self.bench.directory,
+                f'py-spy-{self.label}-{pid}.txt')
+            self.records.append((path, subprocess.Popen([spy, 'record',
+                            '--idle', '--rate', '50', '--format', 'raw',
+                            '--pid', str(pid), '--output', path,
+                            '--nonblocking'],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL)))
+        return self
+
+    def __exit__(self, *exc):
+        for _, process in self.records:
+            process.send_signal(signal.SIGINT)
+        for _, process in self.records:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        inclusive, own, total = (collections.Counter(),
+            collections.Counter(), 0)
+        for path, _ in self.records:
+            if not os.path.exists(path):
+                continue
+            with open(path) as fp:
+                for line in fp:
+                    stack, _, count = line.rstrip().rpartition(' ')
+                    if not count.isdigit():
+                        continue
+                    count = int(count)
+                    if 'dispatch_request' not in stack:
+                        # the process's other threads, or between requests
+                        continue
+                    frames = [f.split(' (')[0] + ' (' + f.split(' (')[-1]
+                            .split(':')[0].rsplit('/', 1)[-1] + ')'
+                        for f in stack.split(';')]
+                    total += count
+                    own[frames[-1]] += count
+                    for frame in set(frames):
+                        inclusive[frame] += count
+        if not total:
+            say("   py-spy: no samples")
+            return
+        say(f"   py-spy over the WSGI workers' requests during {self.label} "
+            f"({total} samples, files in {self.bench.directory}): "
+            "inclusive: " + '; '.join(f'{f} {n / total * 100:.0f} %'
+                for f, n in inclusive.most_common(60)
+                if 'gunicorn' not in f and 'wsgi' not in f))
+        say("   own: " + '; '.join(f'{f} {n / total * 100:.0f} %'
+                for f, n in own.most_common(15)))
+
+
+TICKS = os.sysconf('SC_CLK_TCK')
+
+
+def proc_table():
+    "{pid: (parent pid, CPU seconds used, user and system)} of the machine"
+    table = {}
+    for name in os.listdir('/proc'):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f'/proc/{name}/stat') as fp:
+                stat = fp.read()
+        except OSError:
+            continue
+        # after the command's closing parenthesis: state ppid ... utime stime
+        fields = stat[stat.rindex(')') + 2:].split()
+        table[int(name)] = (int(fields[1]),
+            (int(fields[11]) + int(fields[12])) / TICKS)
+    return table
+
+
+def machine_cpu():
+    "CPU seconds the whole machine used (not idle, not waiting for IO)"
+    with open('/proc/stat') as fp:
+        values = [int(v) for v in fp.readline().split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / TICKS
+
+
+class Observer:
+    """What the machine does during a measured phase: CPU seconds by role
+    (this client, the WSGI workers, the queue workers, cron, PostgreSQL,
+    everything else on the machine) and, sampled every --sample-interval
+    seconds, what each PostgreSQL backend of the database is doing, by
+    the process it serves (application_name) and its wait event; the
+    locks waited for, by what is locked"""
+
+    def __init__(self, bench, interval):
+        self.bench = bench
+        self.interval = interval
+        self.samples = collections.Counter()
+        self.locks = collections.Counter()
+        self.count = 0
+        self._stop = threading.Event()
+        self._thread = None
+
+    def roots(self):
+        roots = {os.getpid(): 'client'}
+        for role, pid in self.bench.topology.pids().items():
+            roots[pid] = role
+        with open(os.path.join(self.bench.pg.directory, 'data',
+                    'postmaster.pid')) as fp:
+            roots[int(fp.readline())] = 'postgres'
+        return roots
+
+    def cpu(self):
+        table = proc_table()
+        roots = self.roots()
+        by_role = collections.Counter()
+        for pid, (ppid, seconds) in table.items():
+            p, seen = pid, 0
+            while p and p not in roots and seen < 20:
+                p, seen = table.get(p, (0, 0))[0], seen + 1
+            if p in roots:
+                by_role[roots[p]] += seconds
+        return by_role, machine_cpu()
+
+    def sample(self):
+        import psycopg
+        conninfo = srv._pg_conninfo(self.bench.pg.uri, DATABASE)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            while not self._stop.wait(self.interval):
+                rows = conn.execute(
+                    'SELECT application_name, state, wait_event_type, '
+                    'wait_event FROM pg_stat_activity WHERE datname = %s '
+                    'AND pid <> pg_backend_pid() '
+                    "AND backend_type = 'client backend'",
+                    (DATABASE,)).fetchall()
+                self.count += 1
+                for app, state, wtype, wevent in rows:
+                    if state == 'active':
+                        what = (f'waits {wtype}:{wevent}' if wtype
+                            else 'runs (CPU)')
+                    else:
+                        what = state
+                    self.samples[(app, what)] += 1
+                for row in conn.execute(
+                        'SELECT a.application_name, l.locktype, '
+                        'l.relation::regclass::text, l.mode '
+                        'FROM pg_locks l JOIN pg_stat_activity a '
+                        'ON a.pid = l.pid WHERE NOT l.granted '
+                        'AND a.datname = %s', (DATABASE,)).fetchall():
+                    self.locks[row] += 1
+
+    def __enter__(self):
+        self.started = time.monotonic()
+        self.cpu_before, self.machine_before = self.cpu()
+        if self.interval:
+            self._thread = threading.Thread(target=self.sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+        self.seconds = time.monotonic() - self.started
+        cpu_after, machine_after = self.cpu()
+        self.by_role = {role: cpu_after[role] - self.cpu_before.get(role, 0)
+            for role in cpu_after}
+        self.machine = machine_after - self.machine_before
+
+    def report(self, label):
+        seconds = self.seconds
+        cores = os.cpu_count()
+        ours = sum(self.by_role.values())
+        parts = [f'{role} {cpu:.1f} s ({cpu / seconds * 100:.0f} %)'
+            for role, cpu in sorted(self.by_role.items(),
+                key=lambda i: -i[1])]
+        parts.append(f'the rest of the machine {self.machine - ours:.1f} s '
+            f'({(self.machine - ours) / seconds * 100:.0f} %)')
+        say(f"   CPU during {label} ({seconds:.1f} s, {cores} cores = "
+            f"{seconds * cores:.0f} CPU s; 100 % = one core): "
+            + ', '.join(parts))
+        if self.count:
+            by_app = collections.defaultdict(list)
+            for (app, what), n in self.samples.items():
+                by_app[app].append((n, what))
+            for app, items in sorted(by_app.items()):
+                items.sort(reverse=True)
+                say(f"   PostgreSQL backends of {app} (mean over "
+                    f"{self.count} samples): " + ', '.join(
+                        f'{what} {n / self.count:.2f}'
+                        for n, what in items[:6]))
+            if self.locks:
+                say("   locks waited for (samples): " + '; '.join(
+                        f'{n} x {app} {kind} {rel or ""} {mode}'
+                        for (app, kind, rel, mode), n
+                        in self.locks.most_common(6)))
+
+
 class Bench:
 
     def __init__(self, args, pg, directory):
@@ -476,6 +721,9 @@ class Bench:
         self.pg = pg
         self.directory = directory
         self.topology = None
+        log = os.path.join(pg.directory, 'server.log')
+        self.pg_log_start = (os.path.getsize(log)
+            if os.path.exists(log) else 0)
 
     def sql(self, query, params=()):
         import psycopg
@@ -483,29 +731,42 @@ class Bench:
         with psycopg.connect(conninfo) as conn:
             return conn.execute(query, params).fetchall()
 
-    def pg_errors(self):
+    def pg_log(self):
+        "The lines PostgreSQL logged since this run started"
         path = os.path.join(self.pg.directory, 'server.log')
-        counts = dict.fromkeys(PG_ERRORS, 0)
         with open(path, errors='replace') as fp:
-            for line in fp:
-                if 'ERROR:' not in line:
-                    continue
-                for name, text in PG_ERRORS.items():
-                    if text in line:
-                        counts[name] += 1
+            fp.seek(self.pg_log_start)
+            yield from fp
+
+    def pg_errors(self):
+        counts = dict.fromkeys(PG_ERRORS, 0)
+        for line in self.pg_log():
+            if 'ERROR:' not in line:
+                continue
+            for name, text in PG_ERRORS.items():
+                if text in line:
+                    counts[name] += 1
         return counts
 
     def pg_error_summary(self):
         "The errors PostgreSQL logged, by message"
-        path = os.path.join(self.pg.directory, 'server.log')
         messages = collections.Counter()
-        with open(path, errors='replace') as fp:
-            for line in fp:
-                if 'ERROR:' in line:
-                    messages[line.split('ERROR:', 1)[1].strip()] += 1
+        for line in self.pg_log():
+            if 'ERROR:' in line:
+                messages[line.split('ERROR:', 1)[1].strip()] += 1
         say("PostgreSQL errors of the whole run, by message: "
             + ('; '.join(f'{n} x {m}' for m, n in messages.most_common(8))
                 or 'none'))
+
+    @contextlib.contextmanager
+    def observe(self, label):
+        "CPU by role, PostgreSQL's wait events and py-spy (--profile)"
+        observer = Observer(self, self.args.sample_interval)
+        profiler = (Profiler(self, label.replace(' ', '-'))
+            if self.args.profile else contextlib.nullcontext())
+        with observer, profiler:
+            yield
+        observer.report(label)
 
     def counters(self):
         return dict(self.topology.retries(), **{
@@ -523,6 +784,26 @@ class Bench:
         config = os.path.join(self.directory, 'prepare.conf')
         srv.write_config(config, self.pg.uri, free_port(),
             db_path=os.path.join(self.directory, 'db'))
+        template = f'{DATABASE}_template_{self.args.products}'
+        kept = self.args.pg_dir and self.template_stamp(template)
+        if kept:
+            # A database made by an earlier run on this --pg-dir server
+            stamp = modules_stamp()
+            if kept != stamp:
+                if self.args.update_template:
+                    srv.update_database(config, template, cli_modules())
+                    self.sql_admin(f'COMMENT ON DATABASE "{template}" IS '
+                        f"'{stamp}'")
+                else:
+                    say("WARNING: the modules changed since the kept "
+                        f"database {template} was made (--update-template "
+                        "updates it)")
+            self.sql_admin(f'DROP DATABASE IF EXISTS "{DATABASE}"')
+            self.sql_admin(
+                f'CREATE DATABASE "{DATABASE}" TEMPLATE "{template}"')
+            say(f"database {DATABASE}: copied from {template} (made by an "
+                f"earlier run) in {time.monotonic() - started:.0f} s")
+            return
         arguments = json.dumps(['postgresql', self.pg.uri, config, DATABASE,
                 {'demo': True, 'products': self.args.products,
                     'db_path': os.path.join(self.directory, 'db'),
@@ -533,6 +814,28 @@ class Bench:
                         os.path.join(ROOT, 'setup')])))
         say(f"database {DATABASE}: demo chain and {self.args.products} "
             f"scale variants in {time.monotonic() - started:.0f} s")
+        if self.args.pg_dir:
+            # Kept for the next runs on this server
+            self.sql_admin(f'DROP DATABASE IF EXISTS "{template}"')
+            self.sql_admin(
+                f'CREATE DATABASE "{template}" TEMPLATE "{DATABASE}"')
+            self.sql_admin(f'COMMENT ON DATABASE "{template}" IS '
+                f"'{modules_stamp()}'")
+
+    def sql_admin(self, query, params=()):
+        "A statement outside any database's transaction"
+        import psycopg
+        conninfo = srv._pg_conninfo(self.pg.uri, 'postgres')
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            cursor = conn.execute(query, params)
+            return cursor.fetchall() if cursor.description else None
+
+    def template_stamp(self, template):
+        "The modules' stamp of the kept database template, or None"
+        rows = self.sql_admin('SELECT shobj_description(oid, %s) '
+            'FROM pg_database WHERE datname = %s',
+            ('pg_database', template))
+        return (rows[0][0] or 'unknown') if rows else None
 
     def terminals(self, admin):
         """The demo's terminals and as many more as --tills, each enrolled
@@ -597,29 +900,33 @@ class Bench:
         return terminals
 
     def bootstrap(self, terminal):
-        """A till's whole bootstrap: the scale products it sells (at the
-        gross prices it charges) and the cursor to pull from"""
+        """A till's whole bootstrap: the scale products it sells, each at
+        the price a till of its branch charges, and the cursor to pull
+        from"""
         started = time.monotonic()
-        products, page, size, count = [], None, 0, 0
+        records, page, size = collections.defaultdict(list), None, 0
         while True:
             path = 'bootstrap?limit=5000' + (f'&page={page}' if page else '')
             status, answer, received = terminal.sync.call(path)
             assert status == 200, (status, answer)
             size += received
-            for record in answer['records'].get('product', []):
-                count += 1
-                # The price the till charges, in cents
-                price = round(Decimal(record['gross_price'] or 0), 2)
-                if record['name'].startswith('Scale item') and price > 0:
-                    products.append({'product': record['id'],
-                            'unit_price': f'{price:.2f}',
-                            'price': f'{price:.2f}'})
+            for kind, values in answer['records'].items():
+                records[kind].extend(values)
             page = answer['next_page']
             if not page:
                 break
-        say(f"bootstrap of {terminal.prefix}: {count} products in "
+        scale = [r['id'] for r in records['product']
+            if r['name'].startswith('Scale item')]
+        prices = till_prices(records, scale)
+        products = [{'product': int(id_), 'unit_price': p['unit_price'],
+                'price': p['unit_price'], 'amount': p['amount']}
+            for id_, p in prices.items() if Decimal(p['amount']) > 0]
+        sources = collections.Counter(p['source'] for p in prices.values())
+        say(f"bootstrap of {terminal.prefix} ({terminal.branch}): "
+            f"{len(records['product'])} products in "
             f"{time.monotonic() - started:.1f} s, {size / 1e6:.1f} MB "
-            f"gzipped; {len(products)} scale products to sell")
+            f"gzipped; {len(products)} scale products to sell at the "
+            f"till's prices ({dict(sources)})")
         return products, answer['cursor']
 
     def catch_up(self, terminals, cursor):
@@ -706,7 +1013,8 @@ class Bench:
         self.print_retries(before, 'the baseline')
         before = self.counters()
         busy = sum(t.sync.busy for t in terminals)
-        seconds, results = run_together(terminals, work)
+        with self.observe('the burst'):
+            seconds, results = run_together(terminals, work)
         times = [t for r in results for t in r[0]]
         errors = sum(r[1] for r in results)
         busy = sum(t.sync.busy for t in terminals) - busy
@@ -718,18 +1026,23 @@ class Bench:
         retries = self.print_retries(before, 'the burst')
         return {'rate': rate, 'errors': errors, 'retries': retries}
 
-    def storm(self, terminals, catalog):
+    def wait_posted(self, deadline):
+        """Wait until no sale is left to post (or deadline; at once when
+        no queue worker runs); the counts"""
+        counts = self.posting_counts()
+        while (counts.get('pending') and self.topology.worker_names()
+                and time.monotonic() < deadline):
+            time.sleep(1)
+            counts = self.posting_counts()
+        return counts
+
+    def push_backlogs(self, terminals, catalog, sales, label):
+        """Each terminal pushes a backlog of sales in batches of
+        --storm-batch, all from the same instant; (seconds, push times,
+        errors, 503 answers)"""
         args = self.args
         backlogs = {t.id: [t.sale(catalog[t.branch].lines())
-                for _ in range(args.storm_sales)] for t in terminals}
-        total = args.storm_sales * len(terminals)
-        # The storm starts on a quiet server: what the burst left to post
-        # is posted first (so that the storm's posting time is its own)
-        deadline = time.monotonic() + args.post_timeout
-        while (self.posting_counts().get('pending')
-                and time.monotonic() < deadline):
-            time.sleep(2)
-        pending_before = self.posting_counts().get('pending', 0)
+                for _ in range(sales)] for t in terminals}
 
         def work(terminal):
             backlog = backlogs[terminal.id]
@@ -739,15 +1052,62 @@ class Bench:
                     backlog[i:i + args.storm_batch])
                 times.append(elapsed)
                 errors += failed
-            return times, errors, time.monotonic()
+            return times, errors
 
-        before = self.counters()
         busy = sum(t.sync.busy for t in terminals)
-        started = time.monotonic()
-        seconds, results = run_together(terminals, work)
+        with self.observe(label):
+            seconds, results = run_together(terminals, work)
         times = [t for r in results for t in r[0]]
         errors = sum(r[1] for r in results)
         busy = sum(t.sync.busy for t in terminals) - busy
+        return seconds, times, errors, busy
+
+    def sweep(self, terminals, catalog):
+        """The storm's pushes with 1, 5, ... terminals at once (--sweep):
+        where the rate of the whole stops growing with the terminals"""
+        args = self.args
+        rates = {}
+        # One terminal of each branch alone: what a push costs there
+        for branch in sorted({t.branch for t in terminals}):
+            first = [t for t in terminals if t.branch == branch][:1]
+            self.wait_posted(time.monotonic() + args.post_timeout)
+            label = f'one terminal of {branch} alone'
+            seconds, times, errors, _ = self.push_backlogs(
+                first, catalog, args.sweep_sales, label)
+            rates[branch] = args.sweep_sales / seconds
+            say(f"0. sweep: {label}: {args.sweep_sales} sales in pushes of "
+                f"{args.storm_batch} in {seconds:.1f} s = "
+                f"{rates[branch]:.1f} sales/s; {latency_line(times)}; "
+                f"errors {errors} (load {loadavg()})")
+        for count in args.sweep:
+            self.wait_posted(time.monotonic() + args.post_timeout)
+            before = self.counters()
+            label = f'{count} terminals at once'
+            seconds, times, errors, busy = self.push_backlogs(
+                terminals[:count], catalog, args.sweep_sales, label)
+            total = count * args.sweep_sales
+            rates[count] = total / seconds
+            say(f"0. sweep: {count} terminals x {args.sweep_sales} sales in "
+                f"pushes of {args.storm_batch}: {total} acknowledged in "
+                f"{seconds:.1f} s = {total / seconds:.1f} sales/s; "
+                f"{latency_line(times)}; errors {errors}; 503 answers "
+                f"{busy} (load {loadavg()})")
+            self.print_retries(before, label)
+        say("0. sweep, sales/s by terminals at once: " + ', '.join(
+                f'{c}: {r:.1f}' for c, r in rates.items()))
+        return rates
+
+    def storm(self, terminals, catalog):
+        args = self.args
+        total = args.storm_sales * len(terminals)
+        # The storm starts on a quiet server: what the burst left to post
+        # is posted first (so that the storm's posting time is its own)
+        pending_before = self.wait_posted(
+            time.monotonic() + args.post_timeout).get('pending', 0)
+        before = self.counters()
+        started = time.monotonic()
+        seconds, times, errors, busy = self.push_backlogs(
+            terminals, catalog, args.storm_sales, 'the storm')
         say(f"2. storm: {len(terminals)} terminals x {args.storm_sales} "
             f"sales in pushes of {args.storm_batch}: all {total} "
             f"acknowledged in {seconds:.1f} s = {total / seconds:.1f} "
@@ -758,12 +1118,22 @@ class Bench:
         counts = self.posting_counts()
         say(f"   at the last acknowledgement: operations by posting state "
             f"{counts}")
-        deadline = started + args.post_timeout
-        while time.monotonic() < deadline:
-            counts = self.posting_counts()
-            if not counts.get('pending'):
-                break
-            time.sleep(2)
+        if not self.topology.worker_names():
+            # --queue-workers 0: the acknowledgement measured alone, the
+            # posting after it
+            posting_started = time.monotonic()
+            self.topology.start_queue_workers(2)
+            say("   no queue worker ran during the storm: two started now")
+            with self.observe('the posting after the storm'):
+                counts = self.wait_posted(
+                    posting_started + args.post_timeout)
+            posting_s = time.monotonic() - posting_started
+            say(f"   posted by two queue workers in {posting_s:.1f} s "
+                f"= {total / posting_s:.1f} sales/s; operations by posting "
+                f"state {counts} (load {loadavg()})")
+        else:
+            with self.observe('the posting after the acknowledgement'):
+                counts = self.wait_posted(started + args.post_timeout)
         posted_s = time.monotonic() - started
         say(f"   all posted by the queue workers {posted_s:.1f} s after the "
             f"storm began (target 300 s: "
@@ -847,10 +1217,13 @@ class Bench:
         say(f"load average at start {loadavg()}; {os.cpu_count()} CPUs")
         self.prepare()
         self.topology = Topology(self.directory, self.pg.uri,
-            args.wsgi_workers, worker_nice=args.worker_nice)
+            args.wsgi_workers, queue_workers=args.queue_workers,
+            worker_nice=args.worker_nice)
         self.topology.start()
         say(f"topology: gunicorn {args.wsgi_workers} workers on "
-            f"{self.topology.url}, trytond-worker x2 (-n 1), trytond-cron; "
+            f"{self.topology.url}, trytond-worker x{args.queue_workers} "
+            f"(-n 1), trytond-cron; PostgreSQL "
+            f"{'durable' if args.durable else 'NOT durable (fsync off)'}; "
             f"logs in {self.directory}")
         admin = Client(self.topology.url, DATABASE).login(
             'admin', ADMIN_PASSWORD)
@@ -882,6 +1255,10 @@ class Bench:
                 say(f"3. price change FAILED: {e!r}")
                 ok = False
         lines = 0
+        if 'sweep' in args.scenarios:
+            self.sweep(terminals, catalog)
+            lines += 3 * args.sweep_sales * (sum(args.sweep) + len(
+                    {t.branch for t in terminals}))
         if 'burst' in args.scenarios:
             self.burst(terminals, catalog)
             lines += 3 * args.burst_size * args.burst_pushes * (
@@ -890,10 +1267,9 @@ class Bench:
             self.storm(terminals, catalog)
             lines += 3 * args.storm_sales * len(terminals)
         if lines:
-            deadline = time.monotonic() + args.post_timeout
-            while (self.posting_counts().get('pending')
-                    and time.monotonic() < deadline):
-                time.sleep(2)
+            if not self.topology.worker_names():
+                self.topology.start_queue_workers(2)
+            self.wait_posted(time.monotonic() + args.post_timeout)
             ok = self.proof(terminals, lines) and ok
         self.pg_error_summary()
         say(f"load average at the end {loadavg()}")
@@ -911,6 +1287,27 @@ def main():
     parser.add_argument('--burst-size', type=int, default=25)
     parser.add_argument('--price-change', type=int, default=10000)
     parser.add_argument('--wsgi-workers', type=int, default=4)
+    parser.add_argument('--queue-workers', type=int, default=2,
+        help="trytond-worker processes during the pushes; 0: the "
+        "acknowledgement measured alone, two workers started after it")
+    parser.add_argument('--sweep', default='1,5,10,50',
+        help="the sweep scenario's numbers of terminals pushing at once")
+    parser.add_argument('--sweep-sales', type=int, default=100,
+        help="sales each terminal pushes in each step of the sweep")
+    parser.add_argument('--sample-interval', type=float, default=0.1,
+        help="seconds between samples of PostgreSQL's activity during "
+        "the measured phases (0: none)")
+    parser.add_argument('--profile', action='store_true',
+        help="py-spy records every WSGI worker during the measured phases")
+    parser.add_argument('--pg-dir',
+        help="keep PostgreSQL's data directory here, and the database "
+        "made for --products as a template that the next runs copy")
+    parser.add_argument('--update-template', action='store_true',
+        help="with --pg-dir: update the kept database's modules when "
+        "their code changed since it was made")
+    parser.add_argument('--durable', action=argparse.BooleanOptionalAction,
+        default=True, help="PostgreSQL with fsync and synchronous commit "
+        "(the default, as in production); --no-durable turns them off")
     parser.add_argument('--worker-nice', type=int, default=0,
         help="the queue workers' nice value (0: the WSGI workers' own)")
     parser.add_argument('--compare-uncached', action='store_true',
@@ -919,16 +1316,18 @@ def main():
     parser.add_argument('--post-timeout', type=int, default=1800,
         help="seconds to wait for the posting to finish")
     parser.add_argument('--scenarios', default='pull,burst,storm',
-        help="comma-separated: pull, burst, storm")
+        help="comma-separated: pull, sweep, burst, storm")
     parser.add_argument('--keep', action='store_true',
         help="keep the logs' directory")
     args = parser.parse_args()
     args.scenarios = set(args.scenarios.split(','))
+    args.sweep = [int(n) for n in args.sweep.split(',')]
     args.tills = max(args.tills, args.terminals)
 
     directory = tempfile.mkdtemp(prefix='bench-load-')
     bench = None
-    with PostgresServer(reuse_env=False) as pg:
+    with PostgresServer(reuse_env=False, directory=args.pg_dir,
+            durable=args.durable) as pg:
         try:
             bench = Bench(args, pg, directory)
             ok = bench.run()
