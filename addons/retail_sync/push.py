@@ -383,10 +383,16 @@ class OperationHandler:
         if batch is not None:
             if product_id not in batch.products:
                 if product_id in batch.product_info:
-                    product = batch.product_info[product_id].record
+                    # Browsed with the push's other products: the ORM then
+                    # reads a field of them all in one query (a branch's
+                    # price list reads several fields of each product sold)
+                    # instead of one query per product and field
+                    ids = [i for i in batch.product_info
+                        if i not in batch.products]
+                    with Transaction().set_context(active_test=False):
+                        batch.products.update(zip(ids, Product.browse(ids)))
                 else:
-                    product = cls.get_product(product_id)
-                batch.products[product_id] = product
+                    batch.products[product_id] = cls.get_product(product_id)
             return batch.products[product_id]
         with Transaction().set_context(active_test=False):
             products = Product.search([('id', '=', product_id)])

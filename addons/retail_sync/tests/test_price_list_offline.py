@@ -3,7 +3,9 @@
 """The till computes the branch price list as the server does: the server's
 price_list.compute and the till's evaluator (pricing.js, run with node) on
 the records the pull sends; and the tills' settings record."""
+import contextlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -12,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from unittest import mock
 
+from trytond import backend
 from trytond.modules.product import round_price
 from trytond.modules.retail_sync.changelog import SETTINGS_ID
 from trytond.modules.retail_sync.pull import Scope, bootstrap_page, delta
@@ -367,6 +370,92 @@ class PriceListOfflineTestCase(SyncDatabaseTestCase):
             total = (quantity * price).quantize(Decimal('0.01'))
             op['payload']['payments'][0]['amount'] = str(total)
         return ops
+
+    @with_transaction()
+    def test_price_list_check_reads_the_products_together(self):
+        """Checking the lines of a push against the branch's price list
+        costs a few statements for the whole push, not some per product
+        (Tryton's price_list.compute reads several fields of a product:
+        the push's products are read together)"""
+        pool = Pool()
+        Branch = pool.get('retail.branch')
+        Category = pool.get('product.category')
+        Push = pool.get('retail.sync.push')
+        Template = pool.get('product.template')
+        Terminal = pool.get('sale.point')
+        sold = 12
+        shop = setup_shop(code='PQ', prefix='PQA', products=2 * sold)
+        Transaction().set_context(company=shop.company)
+        category = Category(name="Sold by the list")
+        category.save()
+        Template.write(
+            [p.template for p in pool.get('product.product').browse(
+                    shop.products)],
+            {'categories': [('add', [category.id])]})
+        price_list = self.price_list_of(
+            [{'category': category.id, 'quantity': 5,
+                    'formula': 'unit_price * 2'},
+                {'formula': 'unit_price * Decimal("1.05")'}])
+        terminal = Terminal(shop.terminal)
+
+        def push(products, first):
+            ops = [sale_op(shop, first + i, lines=[{
+                            'product': product, 'quantity': '1',
+                            'unit_price': '12.00', 'price': '12.00'}])
+                for i, product in enumerate(products)]
+            Transaction().cache.clear()
+            with count_statements() as count, Transaction().set_context(
+                    retail_sync_defer_records=True):
+                results = Push.push(terminal, ops)
+            self.assertEqual({r['status'] for r in results}, {'accepted'})
+            return count[0], results
+
+        without, _ = push(shop.products[:sold], 1)
+        Branch.write([Branch(shop.branch)], {'price_list': price_list.id})
+        with_list, results = push(shop.products[sold:], 1 + sold)
+        # The list was applied: 12.00 is not the server's price
+        self.assertTrue(all('price_drift' in r['result']['flags']
+                for r in results))
+        self.assertLess(with_list - without, sold, (with_list, without))
+
+    def price_list_of(self, lines):
+        PriceList = Pool().get('product.price_list')
+        price_list, = PriceList.create([{
+                    'name': "Branch prices", 'price': 'list_price',
+                    'lines': [('create', lines)]}])
+        return price_list
+
+
+@contextlib.contextmanager
+def count_statements():
+    "Count the SQL statements the transaction's connection runs: [count]"
+    count = [0]
+    connection = Transaction().connection
+    if backend.name == 'sqlite':
+        def trace(statement):
+            count[0] += 1
+        connection.set_trace_callback(trace)
+        try:
+            yield count
+        finally:
+            connection.set_trace_callback(None)
+    else:
+        logger = logging.getLogger('trytond.backend.postgresql.database')
+
+        class Counter(logging.Handler):
+            def emit(self, record):
+                count[0] += 1
+        handler, level = Counter(logging.DEBUG), logger.level
+        propagate = logger.propagate
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+        try:
+            yield count
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+            logger.propagate = propagate
 
 
 class SettingsPullTestCase(SyncDatabaseTestCase):
