@@ -450,6 +450,17 @@ class Push(Model):
                 where=table.id == terminal.id))
 
     @classmethod
+    def mark_acknowledging(cls):
+        """Name the PostgreSQL session of the push's transaction until it
+        ends: a posting task gives way to the pushes being acknowledged
+        (retail.sync.operation give_way)"""
+        Operation = Pool().get('retail.sync.operation')
+        if backend.name == 'postgresql':
+            Transaction().connection.cursor().execute(
+                "SELECT set_config('application_name', %s, true)",
+                (Operation.acknowledging_name(),))
+
+    @classmethod
     def push(cls, terminal, operations):
         """Apply operations of terminal; return the result of each.
 
@@ -458,6 +469,7 @@ class Push(Model):
         otherwise than by a rejection, the push starts again from a
         savepoint taken before it, every operation in its savepoint, so
         that the answers and what is stored are those of that way."""
+        cls.mark_acknowledging()
         with savepoint() as name:
             try:
                 return cls._push(terminal, operations, savepoints=False)

@@ -3,11 +3,12 @@
 "Pushed operations (with their quarantine), request log, flags, counts"
 import datetime as dt
 import json
+import logging
 import time
 from collections import Counter
 
-from sql import Column, For, Null
-from sql.aggregate import Count, Max
+from sql import Column, Null
+from sql.aggregate import Count, Max, Min
 from sql.functions import CurrentTimestamp
 
 from trytond import backend
@@ -19,17 +20,29 @@ from trytond.modules.retail.company import PIN_MAX_LENGTH, PIN_MIN_LENGTH
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import (
+    Transaction, TransactionError, without_check_access)
 
 from .changelog import in_
 from .exceptions import ReplayError
 from .wire import dec, money
 
+logger = logging.getLogger(__name__)
+
 # The first key of the advisory lock that serialises the posting tasks of a
 # terminal (the second is the terminal's id)
 POSTING_LOCK = 0x52535950
-# The most operations a posting task posts in its transaction
-POSTING_LIMIT = 1000
+# The first key of the advisory lock that runs the postings of a company
+# one at a time (the second is the company's id)
+POSTING_COMPANY_LOCK = 0x52535043
+# The application name of a push's PostgreSQL session while it is
+# acknowledged (Push.mark_acknowledging), which a posting task gives way to
+ACKNOWLEDGING = 'retail_sync push'
+# Seconds between two looks at the pushes while a posting task gives way
+GIVE_WAY_POLL = 0.2
+# The most seconds a posting waits for a company's move sequences that a
+# numbering other than a posting holds (a back-office posting)
+SEQUENCE_WAIT = 60
 # When the posting task of a sale cannot have run: the task was lost with
 # its process (a trytond-worker killed after it took the task, a trytond
 # without worker killed between the commit of a push and the run of its
@@ -39,6 +52,19 @@ POSTING_RECOVERY = config.getint('retail_sync', 'posting_recovery',
     default=60)
 # terminal id: time.monotonic() of its last recovery, in this process
 _recovered = {}
+
+
+def posting_limit():
+    """The most operations a posting transaction posts ([retail_sync]
+    posting_limit)"""
+    return max(config.getint('retail_sync', 'posting_limit', default=1000),
+        1)
+
+
+def posting_defer():
+    """The most seconds a pending operation's posting gives way to the
+    pushes being acknowledged ([retail_sync] posting_defer, 0 never)"""
+    return config.getfloat('retail_sync', 'posting_defer', default=30)
 
 
 class Configuration(ModelSingleton, ModelSQL, ModelView):
@@ -299,10 +325,19 @@ class Operation(ModelSQL, ModelView):
     def post_pending(cls, operations):
         """The posting task (queue retail_sync_post): post the pending
         operations of the terminals of operations, one terminal at a time,
-        in the order of their sequence.  A concurrent task of the same
-        terminal waits, then finds nothing left to post."""
+        in the order of their sequence.
+
+        On PostgreSQL the postings of a company run one at a time, each in
+        a transaction of its own started once the company's posting lock
+        is held (posting_transaction): its snapshot is never older than
+        the last posting's commit, so the tasks of two queue workers never
+        fail each other (serialisation failures on the move sequence and
+        the operations).  That transaction also posts the company's other
+        terminals with pending operations, at most [retail_sync]
+        posting_limit operations in all; a task of its own posts the rest.
+        In trytond-worker the task first gives way to the pushes being
+        acknowledged (give_way)."""
         pool = Pool()
-        Push = pool.get('retail.sync.push')
         Terminal = pool.get('sale.point')
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
@@ -312,66 +347,183 @@ class Operation(ModelSQL, ModelView):
                     where=table.id.in_(list(sub)),
                     group_by=[table.terminal]))
             terminals.update(t for t, in cursor)
-        for terminal in sorted(terminals):
-            cls.lock_move_sequences(Terminal(terminal))
+        if not terminals:
+            return
+        if backend.name != 'postgresql':
+            # One writer at a time: the task's own transaction
+            cls.post_terminals(sorted(terminals))
+            return
+        cls.give_way(sorted(terminals))
+        companies = {}
+        for terminal in Terminal.browse(sorted(terminals)):
+            companies.setdefault(terminal.company.id, []).append(terminal.id)
+        for company in sorted(companies):
+            cls.lock_company_posting(company)
+            cls.posting_transaction(company, companies[company])
+
+    @classmethod
+    def lock_company_posting(cls, company):
+        """Wait for the posting of company that another task runs, then
+        hold the company's posting lock until this task's transaction ends
+        (a PostgreSQL advisory lock; taken in the order of the companies)"""
+        Transaction().connection.cursor().execute(
+            'SELECT pg_advisory_xact_lock(%s, %s)',
+            (POSTING_COMPANY_LOCK, company))
+
+    @classmethod
+    def posting_transaction(cls, company, terminals):
+        """Post, in a transaction started now (under the company's posting
+        lock, so that its snapshot follows the last posting's commit), the
+        pending operations of terminals then of the company's other
+        terminals, with the company's open move sequences locked from its
+        start (what trytond's strict sequence asks for)"""
+        extras = {}
+        sequences = cls.move_sequences(company)
+        if sequences:
+            extras['_lock_records'] = {'ir_sequence_strict': sequences}
+        transaction = Transaction()
+        started = time.monotonic()
+        while True:
+            try:
+                with transaction.new_transaction(**extras) as inner:
+                    try:
+                        cls.post_terminals(terminals, company)
+                    except TransactionError as e:
+                        inner.rollback()
+                        e.fix(extras)
+                        continue
+                return
+            except backend.DatabaseOperationalError:
+                # The sequences held by a numbering that is not a posting
+                # (a back-office posting; trytond's NOWAIT lock at the
+                # start of the transaction failed its retries): wait
+                if time.monotonic() - started > SEQUENCE_WAIT:
+                    raise
+                logger.info("posting of company %s: the database failed "
+                    "it, again", company, exc_info=True)
+                time.sleep(0.1)
+
+    @classmethod
+    def post_terminals(cls, terminals, company=None):
+        """Post the pending operations of terminals, each in the order of
+        its sequence, then (with company) those of the company's other
+        terminals, at most posting_limit operations; queue the posting of
+        the rest"""
+        pool = Pool()
+        Push = pool.get('retail.sync.push')
+        Terminal = pool.get('sale.point')
+        limit = posting_limit()
+        order = list(terminals)
+        if company is not None:
+            order.extend(t for t in cls.pending_terminals(company)
+                if t not in set(terminals))
+        left = []
+        for terminal in order:
+            if limit <= 0:
+                left.extend(cls.search([
+                            ('terminal', '=', terminal),
+                            ('posting', '=', 'pending'),
+                            ], limit=1))
+                continue
             cls.lock_posting(terminal)
             pending = cls.search([
                     ('terminal', '=', terminal),
                     ('posting', '=', 'pending'),
                     ], order=[('sequence', 'ASC NULLS FIRST'), ('id', 'ASC')],
-                limit=POSTING_LIMIT + 1)
+                limit=limit + 1)
             if not pending:
                 continue
-            pending, left = pending[:POSTING_LIMIT], pending[POSTING_LIMIT:]
+            pending, rest = pending[:limit], pending[limit:]
+            limit -= len(pending)
             # The queue skips the warnings of its tasks; posting a sale
             # stops at them as it did inside the push (an expired lot),
             # and the sale is flagged
             with Transaction().set_context(_skip_warnings=False):
                 Push.post(Terminal(terminal), pending)
-            if left:
-                # A transaction posts at most POSTING_LIMIT sales: a task
-                # of its own posts the next ones
-                Push.enqueue_posting(left)
+            left.extend(rest[:1])
+        if left:
+            # A transaction posts at most posting_limit operations: a task
+            # of its own posts the next ones
+            Push.enqueue_posting(left)
 
     @classmethod
-    def lock_move_sequences(cls, terminal):
-        """Wait for the account move sequences of the company's open
-        periods, which the posting of terminal's pending sales numbers
-        from, then take them for the transaction.
+    def pending_terminals(cls, company):
+        "The ids of the terminals of company with pending operations"
+        Terminal = Pool().get('sale.point')
+        table, terminal = cls.__table__(), Terminal.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.join(terminal,
+                condition=table.terminal == terminal.id).select(
+                table.terminal,
+                where=(table.posting == 'pending')
+                & (terminal.company == company),
+                group_by=[table.terminal],
+                order_by=[table.terminal.asc]))
+        return [t for t, in cursor]
 
-        Every posting of the company numbers its account moves from the
-        same strict sequence (the period's), which trytond locks with
-        NOWAIT from the start of the transaction, after a first attempt
-        that runs until the numbering and starts again.  Between two queue
-        workers that lock is always held by the other one's posting: the
-        task failed its retries and was rescheduled seconds later, and
-        every task posted its sales twice.  Waiting here for the lock and
-        asking for it before any work makes the tasks of several workers
-        queue up on it instead."""
-        pool = Pool()
-        Period = pool.get('account.period')
-        Sequence = pool.get('ir.sequence.strict')
-        if backend.name != 'postgresql' or not cls.search([
-                    ('terminal', '=', terminal.id),
-                    ('posting', '=', 'pending'),
-                    ], limit=1):
-            return
+    @classmethod
+    def move_sequences(cls, company):
+        """The ids of the strict sequences of company's open periods,
+        which the posting numbers account moves from"""
+        Period = Pool().get('account.period')
         periods = Period.search([
-                ('fiscalyear.company', '=', terminal.company.id),
+                ('fiscalyear.company', '=', company),
                 ('state', '=', 'open'),
                 ('type', '=', 'standard'),
                 ])
-        sequences = sorted({p.move_sequence_used.id for p in periods
+        return sorted({p.move_sequence_used.id for p in periods
                 if p.move_sequence_used})
-        if not sequences:
-            return
-        table = Sequence.__table__()
-        # Blocks until the posting holding them commits
-        Transaction().connection.cursor().execute(*table.select(table.id,
-                where=table.id.in_(sequences), for_=For('UPDATE')))
-        # Not taken at the start of this transaction: trytond starts it
-        # again with them locked (TransactionError)
-        Sequence.lock(Sequence.browse(sequences))
+
+    @classmethod
+    def give_way(cls, terminals, clock=time.monotonic, sleep=time.sleep):
+        """In trytond-worker, wait while pushes are being acknowledged
+        (acknowledging) as long as the oldest pending operation of
+        terminals is younger than [retail_sync] posting_defer seconds: the
+        posting's CPU and PostgreSQL backends would slow the pushes of a
+        reconnect storm.  Return the seconds waited."""
+        defer = posting_defer()
+        if (backend.name != 'postgresql' or defer <= 0
+                or not config.getboolean('queue', 'worker', default=False)
+                or not cls.acknowledging()):
+            return 0
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(Min(table.create_date),
+                where=(table.posting == 'pending')
+                & table.terminal.in_(list(terminals))))
+        oldest, = cursor.fetchone()
+        if oldest is None:
+            return 0
+        # create_date is the database's time (of the push's transaction)
+        cursor.execute('SELECT LOCALTIMESTAMP')
+        database_now, = cursor.fetchone()
+        started = clock()
+        deadline = started + defer - max(
+            (database_now - oldest).total_seconds(), 0)
+        while clock() < deadline and cls.acknowledging():
+            sleep(min(GIVE_WAY_POLL, max(deadline - clock(), 0)))
+        return clock() - started
+
+    @staticmethod
+    def acknowledging_name():
+        "The application name of the session of a push being acknowledged"
+        return ACKNOWLEDGING
+
+    @classmethod
+    def acknowledging(cls):
+        """Whether a push is being acknowledged now in another transaction
+        of the database (Push.mark_acknowledging names its PostgreSQL
+        session)"""
+        if backend.name != 'postgresql':
+            return False
+        cursor = Transaction().connection.cursor()
+        # Else pg_stat_activity is read once per transaction
+        cursor.execute('SELECT pg_stat_clear_snapshot()')
+        cursor.execute('SELECT 1 FROM pg_stat_activity '
+            'WHERE datname = current_database() '
+            'AND application_name = %s AND pid <> pg_backend_pid() '
+            'AND xact_start IS NOT NULL LIMIT 1', (ACKNOWLEDGING,))
+        return cursor.fetchone() is not None
 
     @classmethod
     def recover_posting(cls, terminal, now=None):

@@ -3,9 +3,11 @@
 """Concurrent transactions on PostgreSQL: out-of-order commits and the same
 batch pushed twice at once.  SQLite serialises writers, so these rules hold
 there by construction and the tests are skipped."""
+import logging
 import threading
 import time
 import unittest
+from collections import Counter
 
 from trytond import backend, config
 from trytond.modules.retail_sync.tests.tools import (
@@ -269,3 +271,178 @@ class SyncConcurrencyTestCase(TestCase):
         self.assertEqual(committed(states), {'posted'})
         self.assertEqual(committed(queued), [])
         self.assertGreater(waited, 1.5)
+
+    def prepare_posting(self):
+        "The shop's today is the company's (a later sale is not posted)"
+        def prepare():
+            pool = Pool()
+            Company = pool.get('company.company')
+            Branch = pool.get('retail.branch')
+            Company.write([Company(self.shop.company)],
+                {'timezone': Branch(self.shop.branch).timezone})
+        committed(prepare)
+
+    def push_with_worker(self, key, ops):
+        "Push ops with a queue worker; return the posting tasks queued"
+        def queued():
+            Queue = Pool().get('ir.queue')
+            return [t.id for t in Queue.search([
+                        ('name', '=', 'retail_sync_post'),
+                        ('dequeued_at', '=', None),
+                        ], order=[('id', 'ASC')])]
+        before = set(committed(queued))
+        config.set('queue', 'worker', 'True')
+        try:
+            status, data = Api(key).push(ops)
+        finally:
+            config.set('queue', 'worker', 'False')
+        self.assertEqual(status, 200, data)
+        self.assertEqual({r['status'] for r in data['results']},
+            {'accepted'}, data)
+        return [t for t in committed(queued) if t not in before]
+
+    def postings(self, ops):
+        "{posting state: count} of the operations of ops"
+        def states():
+            Operation = Pool().get('retail.sync.operation')
+            return Counter(o.posting for o in Operation.search([
+                        ('uuid', 'in', [o['uuid'] for o in ops])]))
+        return committed(states)
+
+    def test_two_posting_workers_do_not_fail_each_other(self):
+        """The posting task of a terminal, started while another worker
+        posts another terminal of the company, waits for it and posts with
+        no database error: waiting on the move sequence inside its
+        transaction failed to serialise when the other committed, and the
+        queue retried it (155 retries in the storm of 50 terminals)"""
+        from trytond.worker import run_task
+        pool = Pool(DB_NAME)
+        self.prepare_posting()
+
+        def second_shop():
+            Company = Pool().get('company.company')
+            shop = setup_shop('W2', 'W2A',
+                company=Company(self.shop.company))
+            return shop, enroll(shop.terminal)
+        other, other_key = committed(second_shop)
+        big = [sale_op(self.shop, n) for n in range(1000, 1150)]
+        small = [sale_op(other, n) for n in range(1, 6)]
+        first_tasks = self.push_with_worker(self.key, big)
+        second_tasks = self.push_with_worker(other_key, small)
+
+        records = []
+        handler = logging.Handler(logging.DEBUG)
+        handler.emit = records.append
+        loggers = [logging.getLogger(n) for n in [
+                'trytond.worker', 'trytond.modules.retail_sync']]
+        levels = [lg.level for lg in loggers]
+        for lg in loggers:
+            lg.addHandler(handler)
+            lg.setLevel(logging.DEBUG)
+
+        def first_worker():
+            for task in first_tasks:
+                run_task(pool, task)
+
+        def writing():
+            "Whether another transaction of the database has written"
+            cursor = Transaction().connection.cursor()
+            cursor.execute('SELECT count(*) FROM pg_stat_activity '
+                'WHERE datname = current_database() '
+                'AND backend_xid IS NOT NULL '
+                'AND pid <> pg_backend_pid()')
+            return cursor.fetchone()[0] > 0
+        thread = threading.Thread(target=first_worker)
+        try:
+            thread.start()
+            deadline = time.monotonic() + TIMEOUT
+            while not committed(writing) and thread.is_alive():
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.01)
+            # The first worker is posting (or done, on a fast machine)
+            for task in second_tasks:
+                run_task(pool, task)
+        finally:
+            thread.join(TIMEOUT)
+            for lg, level in zip(loggers, levels):
+                lg.removeHandler(handler)
+                lg.setLevel(level)
+        failures = [r.getMessage() for r in records
+            if r.getMessage().startswith('Retry')
+            or 'again' in r.getMessage()
+            or 'failed' in r.getMessage()]
+        self.assertEqual(failures, [])
+        self.assertEqual(self.postings(big + small), {'posted': 155})
+
+        def numbers():
+            Move = Pool().get('account.move')
+            return [m.number for m in Move.search([
+                        ('origin', 'like', 'sale.point.sale,%'),
+                        ('state', '=', 'posted'),
+                        ])]
+        numbers = committed(numbers)
+        self.assertEqual(len(numbers), len(set(numbers)))
+
+    def test_posting_gives_way_to_acknowledgement(self):
+        """In trytond-worker, a posting task waits while a push is being
+        acknowledged, at most [retail_sync] posting_defer seconds after
+        the oldest operation it posts was pushed"""
+        from trytond.worker import run_task
+        pool = Pool(DB_NAME)
+        self.prepare_posting()
+        ops = [sale_op(self.shop, n) for n in range(2000, 2003)]
+        tasks = self.push_with_worker(self.key, ops)
+        self.assertTrue(tasks)
+        acknowledging, release = threading.Event(), threading.Event()
+
+        def push_in_progress():
+            with Transaction().start(DB_NAME, 0) as transaction:
+                pool.get('retail.sync.push').mark_acknowledging()
+                acknowledging.set()
+                release.wait(TIMEOUT)
+                transaction.rollback()
+
+        def run(tasks, defer):
+            if not config.has_section('retail_sync'):
+                config.add_section('retail_sync')
+            before = config.get('retail_sync', 'posting_defer', '30')
+            config.set('queue', 'worker', 'True')
+            config.set('retail_sync', 'posting_defer', str(defer))
+            try:
+                started = time.monotonic()
+                for task in tasks:
+                    run_task(pool, task)
+                return time.monotonic() - started
+            finally:
+                config.set('queue', 'worker', 'False')
+                config.set('retail_sync', 'posting_defer', before)
+
+        thread = threading.Thread(target=push_in_progress)
+        thread.start()
+        try:
+            self.assertTrue(acknowledging.wait(TIMEOUT))
+            threading.Timer(2, release.set).start()
+            waited = run(tasks, 60)
+            self.assertFalse(thread.is_alive())
+        finally:
+            release.set()
+            thread.join(TIMEOUT)
+        self.assertGreater(waited, 1.5)
+        self.assertEqual(self.postings(ops), {'posted': 3})
+
+        # Never longer than posting_defer after the push
+        acknowledging.clear()
+        release.clear()
+        ops = [sale_op(self.shop, n) for n in range(2003, 2006)]
+        tasks = self.push_with_worker(self.key, ops)
+        thread = threading.Thread(target=push_in_progress)
+        thread.start()
+        try:
+            self.assertTrue(acknowledging.wait(TIMEOUT))
+            waited = run(tasks, 1)
+            self.assertTrue(thread.is_alive())
+        finally:
+            release.set()
+            thread.join(TIMEOUT)
+        self.assertLess(waited, 10)
+        self.assertEqual(self.postings(ops), {'posted': 3})
