@@ -31,6 +31,7 @@ future, a closed stock period, a sale not in state done) is left to
 `sale.point.sale.post`.
 """
 import datetime as dt
+import json
 from collections import defaultdict
 from decimal import Decimal
 
@@ -208,19 +209,31 @@ def insert(Model, vlist, written=False):
     return ids
 
 
+def _multi_selection(value):
+    "The list a multi-selection column stores (JSON text or a list)"
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return json.loads(value)
+    return list(value)
+
+
 class ProductFacts:
     """What the posting reads of a product, read once with the others of
     its batch (a product answers each field of its template through a
     function field, computed again for each record browsed with it)"""
     __slots__ = ('record', 'id', 'type', 'template', 'sale_uom',
-        'default_uom', 'replaced_by')
+        'default_uom', 'replaced_by', 'account_category', 'lot_types')
 
     @property
     def lot_required(self):
+        "The template's lot_required (read with the template's columns)"
+        if self.lot_types is not None:
+            return self.lot_types
         return self.template.lot_required
 
     def __init__(self, record, type, template, sale_uom, default_uom,
-            replaced_by):
+            replaced_by, account_category=None, lot_types=None):
         self.record = record
         self.id = record.id
         self.type = type
@@ -228,6 +241,10 @@ class ProductFacts:
         self.sale_uom = sale_uom
         self.default_uom = default_uom
         self.replaced_by = replaced_by
+        # The id of the template's accounting category, None for none
+        self.account_category = account_category
+        # The template's lot_required as a list, None when not read
+        self.lot_types = lot_types
 
 
 class Poster:
@@ -296,7 +313,14 @@ class Poster:
             if field is not None and not isinstance(field, fields.Function)
             else None)
         columns = [product.id, product.template, template.type,
-            template.sale_uom, template.default_uom]
+            template.sale_uom, template.default_uom,
+            template.account_category]
+        # The template's lot_required (stock_lot), a stored multi-selection
+        lot_field = Template._fields.get('lot_required')
+        lots = (lot_field is not None
+            and not isinstance(lot_field, fields.Function))
+        if lots:
+            columns.append(Column(template, 'lot_required'))
         if replaced is not None:
             columns.append(replaced)
         rows = []
@@ -320,14 +344,19 @@ class Poster:
                 for uom in row[3:5]:
                     if uom not in self.uoms:
                         self.uoms[uom] = Uom(uom)
+                lot_types = None
+                if lots:
+                    lot_types = _multi_selection(row[6])
                 self.products[row[0]] = ProductFacts(
                     record=record,
                     type=row[2],
                     template=templates[row[1]],
                     sale_uom=self.uoms[row[3]],
                     default_uom=self.uoms[row[4]],
-                    replaced_by=(row[5] if replaced is not None
-                        else replaced_by.get(row[0])))
+                    replaced_by=(row[-1] if replaced is not None
+                        else replaced_by.get(row[0])),
+                    account_category=row[5],
+                    lot_types=lot_types)
 
     def product(self, product_id):
         "The ProductFacts of product_id"
@@ -336,9 +365,9 @@ class Poster:
         return self.products[product_id]
 
     def revenue_account(self, product, company):
-        template = product.template
-        key = (company.id, template.account_category.id
-            if template.account_category else ('template', template.id))
+        key = (company.id, product.account_category
+            if product.account_category is not None
+            else ('template', product.record.template.id))
         if key not in self.accounts:
             with Transaction().set_context(company=company.id):
                 self.accounts[key] = product.record.account_revenue_used
@@ -350,7 +379,11 @@ class Poster:
             Product = product.record.__class__
             with Transaction().set_context(company=company.id):
                 return Product(product.id).customer_taxes_used
-        return self.taxes.customer_taxes(product, company, compute)
+        if product.account_category is None:
+            return self.taxes.customer_taxes(product, company, compute)
+        # TaxLookup.customer_taxes_key without reading the template
+        return self.taxes.customer_taxes_of(
+            (company.id, product.account_category), compute)
 
     def cost_price(self, product, company):
         key = (company.id, product.id)
