@@ -44,11 +44,31 @@ every pushed sale is posted with its account move and its lines' done
 stock moves, every account move balances, and which gunicorn and queue
 worker processes did the work.
 
+0. sweep (not in the default scenarios): one terminal of each branch
+   alone, then --sweep numbers of terminals at once, each pushing
+   --sweep-sales sales in batches of --storm-batch: where the rate of the
+   whole stops growing with the terminals.
+
+Every measured phase also prints the CPU seconds each role used (this
+script, the WSGI workers, the queue workers, cron, PostgreSQL, and the
+rest of the machine), what PostgreSQL's backends of each process were
+doing (pg_stat_activity sampled every --sample-interval seconds; each
+process names its connections with TRYTOND_APPNAME) and the locks waited
+for; with --profile, py-spy's samples of the WSGI workers' requests.
+--queue-workers 0 measures the acknowledgement alone (two workers are
+started after it to post).  PostgreSQL runs with its durable defaults
+unless --no-durable; --pg-dir keeps its data directory and the database
+made for --products as a template that the next runs copy.  The tills
+charge what a till of their branch charges (till_prices.mjs: the till's
+catalog and pricing code under node).
+
 Usage: .venv/bin/python tests/benchmarks/bench_load.py
     [--products 20000] [--terminals 50] [--tills 100] [--storm-sales 500]
     [--storm-batch 100] [--burst-pushes 4] [--burst-size 25]
     [--price-change 10000] [--wsgi-workers 4] [--compare-uncached]
-    [--scenarios pull,burst,storm]
+    [--queue-workers 2] [--sweep 1,5,10,50] [--sweep-sales 100]
+    [--profile] [--pg-dir DIR [--update-template]] [--no-durable]
+    [--scenarios pull,sweep,burst,storm]
 """
 import argparse
 import collections
@@ -1294,7 +1314,7 @@ def main():
         help="the sweep scenario's numbers of terminals pushing at once")
     parser.add_argument('--sweep-sales', type=int, default=100,
         help="sales each terminal pushes in each step of the sweep")
-    parser.add_argument('--sample-interval', type=float, default=0.1,
+    parser.add_argument('--sample-interval', type=float, default=1.0,
         help="seconds between samples of PostgreSQL's activity during "
         "the measured phases (0: none)")
     parser.add_argument('--profile', action='store_true',
