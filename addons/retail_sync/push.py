@@ -250,6 +250,37 @@ class Batch(TerminalContext):
 
 
     @cached_property
+    def handlers(self):
+        "{operation type: handler} of retail.sync.push, read once"
+        return Pool().get('retail.sync.push')._operation_handlers()
+
+    @cached_property
+    def currency(self):
+        "The company's currency"
+        return self.company.currency
+
+    @cached_property
+    def schema_context(self):
+        "The context of the schemas' checks (schema.validate)"
+        return {'currency_digits': self.currency.digits}
+
+    @cached_property
+    def receipt_prefix(self):
+        "The terminal's receipt prefix"
+        return self.terminal.receipt_prefix
+
+    def client_time(self, value):
+        """The client time of value (wire.parse_time), parsed once for
+        the batch"""
+        times = self.__dict__.setdefault('_client_times', {})
+        time = times.get(value) if isinstance(value, str) else None
+        if time is None:
+            time = parse_time(value)
+            if isinstance(value, str):
+                times[value] = time
+        return time
+
+    @cached_property
     def tax_included(self):
         "The terminal's prices include their taxes"
         return bool(self.terminal.tax_included)
@@ -482,8 +513,8 @@ class Push(Model):
     def _push(cls, terminal, operations, savepoints=True):
         pool = Pool()
         Operation = pool.get('retail.sync.operation')
-        handlers = cls._operation_handlers()
         batch = Batch(terminal)
+        handlers = batch.handlers
         batch.savepoints = savepoints
         batch.defer_posting = True
         batch.defer_records = cls.defer_records()
@@ -744,12 +775,13 @@ class Push(Model):
             handler.finish(batch)
 
     @classmethod
-    def operation_values(cls, terminal, data, employees):
+    def operation_values(cls, terminal, data, employees, batch=None):
         "What is stored of an operation, valid or not"
         type_ = data.get('type')
         handler = None
         if isinstance(type_, str):
-            handler = cls._operation_handlers().get(type_)
+            handler = (batch.handlers if batch is not None
+                else cls._operation_handlers()).get(type_)
         if handler is None:
             type_ = None
         values = {
@@ -761,8 +793,8 @@ class Push(Model):
             'replays': 0,
             }
         try:
-            values['client_time'] = parse_time(
-                data.get('client_time')).astimezone(
+            values['client_time'] = (batch.client_time if batch is not None
+                else parse_time)(data.get('client_time')).astimezone(
                 dt.timezone.utc).replace(tzinfo=None)
         except Rejected:
             pass
@@ -780,10 +812,11 @@ class Push(Model):
     @classmethod
     def apply(cls, batch, data):
         "Apply one operation; return (operation values, answer)"
-        values = cls.operation_values(batch.terminal, data, batch.employees)
+        values = cls.operation_values(batch.terminal, data, batch.employees,
+            batch=batch)
         batch.values = values
         type_ = data.get('type')
-        handler = cls._operation_handlers().get(type_) if isinstance(
+        handler = batch.handlers.get(type_) if isinstance(
             type_, str) else None
         # A handler that writes nothing needs no savepoint to undo it
         protected = batch.savepoints or handler is None or handler.writes
@@ -868,8 +901,8 @@ class Push(Model):
     def check(cls, batch, data):
         """Check data against the schema of its type; raise Rejected
         invalid_payload naming the first field that does not fit"""
-        handlers = cls._operation_handlers()
-        context = {'currency_digits': batch.company.currency.digits}
+        handlers = batch.handlers
+        context = batch.schema_context
         try:
             schema.validate(data, 'OperationBase', context=context)
             handler = handlers.get(data['type'])
@@ -886,10 +919,10 @@ class Push(Model):
         type_ = data.get('type')
         if not isinstance(data.get('payload'), dict):
             raise Rejected('invalid_payload', "payload must be an object.")
-        handler = cls._operation_handlers().get(type_)
+        handler = batch.handlers.get(type_)
         if handler is None:
             raise Rejected('invalid_payload', f"Unknown type {type_!r}.")
-        client_time = parse_time(data.get('client_time'))
+        client_time = batch.client_time(data.get('client_time'))
         employee = data.get('employee')
         if employee is not None:
             if (not isinstance(employee, int) or isinstance(employee, bool)

@@ -65,7 +65,7 @@ class SaleHandler(OperationHandler):
         if not isinstance(lines, list) or not lines:
             raise Rejected('invalid_payload', "A sale needs lines.")
         date = cls.business_date(batch, client_time)
-        currency = batch.company.currency
+        currency = batch.currency
         # currency.round without reading the currency for each amount
         factor = currency.rounding
 
@@ -172,7 +172,7 @@ class SaleHandler(OperationHandler):
         if receipt_number in batch.receipts:
             flags.append(cls.flag(None, 'duplicate_receipt',
                     actual=str(receipt_number), batch=batch))
-        number = f'{terminal.receipt_prefix}-{receipt_number:06d}'
+        number = f'{batch.receipt_prefix}-{receipt_number:06d}'
         result = {'sale': None, 'number': number,
             'flags': sorted({f['kind'] for f in flags})}
         summary = json.dumps({
@@ -240,9 +240,9 @@ class SaleHandler(OperationHandler):
         does for a cash payment); None for a sale not paid in cash when
         none is open, or at a terminal without a branch.  The same for the
         sales handled in a row (batch.current_session, reset by flush)."""
-        pool = Pool()
-        Session = pool.get('sale.point.cash.session')
-        cash = any(p['method'] in batch.cash_methods for p in payments)
+        Session = Pool().get('sale.point.cash.session')
+        cash_methods = batch.cash_methods
+        cash = any(p['method'] in cash_methods for p in payments)
         if batch.current_session is None:
             sessions = Session.search([
                     ('point', '=', batch.terminal.id),
@@ -264,7 +264,6 @@ class SaleHandler(OperationHandler):
         signed as the line's: the till's "lots" (a line it split over
         lots) or its "lot", else first expiring first out for a sold
         product with lots"""
-        Lot = Pool().get('stock.lot')
         given = line.get('lots')
         if given is not None:
             if not isinstance(given, list) or not given:
@@ -289,6 +288,7 @@ class SaleHandler(OperationHandler):
             return cls.fefo_lots(batch, product, quantity, date)
         else:
             return []
+        Lot = Pool().get('stock.lot')
         ids = {lot for lot, _ in allocations}
         if len(ids) != len(allocations):
             raise Rejected('invalid_payload',
@@ -376,11 +376,10 @@ class SaleHandler(OperationHandler):
         terms (tax included when its tax_included is set): the branch price
         list's, else the product's own as sale_point prices a line (its
         gross price, or its list price with its taxes)"""
-        pool = Pool()
-        Tax = pool.get('account.tax')
         # A price list may have quantity breaks: the price depends on it
         key = (product.id, quantity)
         if key not in batch.prices:
+            Tax = Pool().get('account.tax')
             included = batch.tax_included
             taxes = batch.customer_taxes(product)
             price_list = batch.price_list
@@ -482,14 +481,16 @@ class SaleHandler(OperationHandler):
         and never more than was paid with it (all refunds of the receipt
         together).  Return {method id: amount} refunded to non-cash
         methods."""
-        Sale = Pool().get('sale.point.sale')
         refunds = defaultdict(Decimal)
         for payment in payments:
+            if payment['amount'] >= 0:
+                continue
             method = batch.method(payment['method'])
-            if payment['amount'] < 0 and method.type != 'cash':
+            if method.type != 'cash':
                 refunds[method.id] -= payment['amount']
         if not refunds:
             return refunds
+        Sale = Pool().get('sale.point.sale')
         original = payload.get('original_receipt')
         if original is not None and not isinstance(original, str):
             raise Rejected('invalid_payload',

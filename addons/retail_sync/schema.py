@@ -405,8 +405,13 @@ def validate(value, schema, path='', context=None):
     if isinstance(schema, str):
         schema = SCHEMAS[schema]
     if '$ref' in schema:
-        extra = {k: v for k, v in schema.items() if k != '$ref'}
-        schema = dict(SCHEMAS[schema['$ref'].rsplit('/', 1)[1]], **extra)
+        if len(schema) == 1:
+            # A plain reference: the schema it names, as it is
+            schema = SCHEMAS[schema['$ref'].rsplit('/', 1)[1]]
+        else:
+            extra = {k: v for k, v in schema.items() if k != '$ref'}
+            schema = dict(
+                SCHEMAS[schema['$ref'].rsplit('/', 1)[1]], **extra)
     if value is None:
         if schema.get('nullable'):
             return

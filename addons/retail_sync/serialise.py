@@ -297,8 +297,9 @@ def product_prices(product_ids, company_id):
                 if id_ not in wanted:
                     continue
                 price = own if own is not None else template
-                result.setdefault(id_, {})[field] = (
-                    Decimal(str(price)) if price is not None else None)
+                if price is not None and not isinstance(price, Decimal):
+                    price = Decimal(str(price))
+                result.setdefault(id_, {})[field] = price
     return result
 
 

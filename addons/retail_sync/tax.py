@@ -19,7 +19,7 @@ can change under it; outside a batch nothing is kept.
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from trytond.pool import PoolMeta
+from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
 _current = ContextVar('retail_sync_tax_lookup', default=None)
@@ -36,6 +36,11 @@ class TaxLookup:
         self._computed = {}
         # {(pattern, context company): tax rounding of the configuration}
         self._roundings = {}
+        # {tax id: account.tax}: the records Tax.compute runs
+        # on, kept so that what it reads of them (their children, an
+        # x2many that trytond reads again for every new record) is read
+        # once for the batch
+        self._taxes = {}
 
     @staticmethod
     def current():
@@ -78,13 +83,35 @@ class TaxLookup:
         return self._customer_taxes[key]
 
     def compute(self, taxes, price_unit, quantity, date, compute):
-        """compute() the first time for the same taxes, price, quantity and
-        date; a copy of each tax's dict every time"""
+        """compute(taxes) the first time for the same taxes, price,
+        quantity and date, with the records of taxes kept for the batch
+        (kept_taxes); a copy of each tax's dict every time"""
         key = (tuple(getattr(t, 'id', t) for t in taxes),
             str(price_unit), repr(quantity), date)
         if key not in self._computed:
-            self._computed[key] = compute()
+            self._computed[key] = compute(self.kept_taxes(taxes))
         return [dict(t) for t in self._computed[key]]
+
+    def kept_taxes(self, taxes):
+        """The records of taxes (account.tax records or ids) kept for the
+        batch: the same instance for the same tax (the first given)"""
+        if not taxes:
+            return taxes
+        Tax = Pool().get('account.tax')
+        kept = []
+        for tax in taxes:
+            id_ = getattr(tax, 'id', tax)
+            if id_ is None or id_ < 0:
+                # A tax not saved: as given
+                kept.append(tax)
+                continue
+            record = self._taxes.get(id_)
+            if record is None:
+                if isinstance(tax, int):
+                    tax = Tax(tax)
+                record = self._taxes[id_] = tax
+            kept.append(record)
+        return kept
 
 
     def tax_rounding(self, pattern, compute):
@@ -118,4 +145,4 @@ class Tax(metaclass=PoolMeta):
             return super().compute(taxes, price_unit, quantity, date)
         parent = super()
         return lookup.compute(taxes, price_unit, quantity, date,
-            lambda: parent.compute(taxes, price_unit, quantity, date))
+            lambda kept: parent.compute(kept, price_unit, quantity, date))
