@@ -90,12 +90,16 @@ def run(args):
     from trytond.modules.retail_sync.tests.tools import (
         Api, committed, enroll, sale_op, setup_shop)
     from trytond.pool import Pool
-    from trytond.tests.test_tryton import DB_NAME, activate_module
+    from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
     from trytond.transaction import Transaction
     from trytond.worker import run_task
 
     print(f"load average at start: {load()}", flush=True)
     started = time.monotonic()
+    if args.database_uri:
+        # The database of an earlier run on that server: made again, from
+        # the template kept there
+        drop_db()
     activate_module(['retail_sync'])
     print(f"database ready in {time.monotonic() - started:.0f} s",
         flush=True)
