@@ -12,7 +12,9 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 
-from trytond.model import fields
+from sql import Null
+
+from trytond.model import Index, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
@@ -121,13 +123,27 @@ class Operation(metaclass=PoolMeta):
     journal_break = fields.Text("Journal Break", readonly=True)
 
     @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        # The head of a terminal's journal (journal_head), read by every
+        # push: without it, all the terminal's operations were read
+        cls._sql_indexes.add(
+            Index(t, (t.terminal, Index.Equality()),
+                (t.sequence, Index.Range()), (t.id, Index.Range()),
+                where=t.journal_hash != Null))
+
+    @classmethod
     def journal_head(cls, terminal):
         "The last journal hash the server holds of terminal, or None"
-        records = cls.search([
-                ('terminal', '=', terminal.id),
-                ('journal_hash', '!=', None),
-                ], order=[('sequence', 'DESC'), ('id', 'DESC')], limit=1)
-        return records[0].journal_hash if records else None
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(table.journal_hash,
+                where=(table.terminal == terminal.id)
+                & (table.journal_hash != Null),
+                order_by=[table.sequence.desc, table.id.desc], limit=1))
+        row = cursor.fetchone()
+        return row[0] if row else None
 
     @classmethod
     def verify_journal(cls, terminals=None):

@@ -39,6 +39,10 @@ from .wire import Rejected, TerminalContext, parse_time, to_int
 logger = logging.getLogger(__name__)
 MAX_OPERATIONS = schema.MAX_OPERATIONS
 _savepoints = count()
+# {database name: (stamp, {key: figure})}: see SharedFigures
+_shared_figures = {}
+# The most figures kept for a database
+SHARED_FIGURES_LIMIT = 100_000
 
 
 class ConcurrentPush(Exception):
@@ -84,6 +88,58 @@ def rollback_to(name):
     transaction.connection.cursor().execute(
         f'ROLLBACK TO SAVEPOINT {name}')
     transaction.cache.clear()
+
+
+class SharedFigures:
+    """What the pushes derive from the taxes of the database, kept across
+    the pushes of the process: the customer taxes of an accounting
+    category, the unit prices of a price with taxes, the taxes of a
+    sale's summary.  They depend only on the rows of TABLES (and on the
+    configuration file): the figures are kept with a stamp of those rows
+    read in the push's own transaction (their count, transaction ids and
+    places, which every insert, update and delete changes) and used only
+    by a push
+    whose transaction reads the same stamp, so a change is seen by the
+    next push of every process, exactly when its transaction sees it.
+
+    On PostgreSQL only (the stamp reads the rows' xmin); elsewhere each
+    push computes them again (get answers None)."""
+    TABLES = ['account.tax', 'product.category',
+        'product.category-customer-account.tax',
+        'account.configuration.tax_rounding', 'currency.currency']
+
+    @classmethod
+    def get(cls):
+        """The figures kept for the transaction's database and stamp (a
+        dict to read and add to), or None"""
+        if backend.name != 'postgresql':
+            return None
+        transaction = Transaction()
+        stamp = cls.stamp()
+        name = transaction.database.name
+        entry = _shared_figures.get(name)
+        if (entry is None or entry[0] != stamp
+                or len(entry[1]) > SHARED_FIGURES_LIMIT):
+            entry = _shared_figures[name] = (stamp, {})
+        return entry[1]
+
+    @classmethod
+    def stamp(cls):
+        "The stamp of the rows of TABLES, with one query"
+        pool = Pool()
+        parts = []
+        for i, name in enumerate(cls.TABLES):
+            try:
+                Model = pool.get(name)
+            except KeyError:
+                continue
+            parts.append(f'SELECT {i}, COUNT(*), SUM(xmin::text::bigint), '
+                'MAX(xmin::text::bigint), '
+                'SUM(hashtext(ctid::text || xmin::text)) '
+                f'FROM "{Model._table}"')
+        cursor = Transaction().connection.cursor()
+        cursor.execute(' UNION ALL '.join(parts))
+        return tuple(sorted(cursor))
 
 
 @dataclass(slots=True, eq=False)
@@ -281,6 +337,23 @@ class Batch(TerminalContext):
         return time
 
     @cached_property
+    def shared(self):
+        """The figures kept across pushes (SharedFigures), a dict, or None
+        when they are not kept"""
+        return SharedFigures.get()
+
+    def shared_figure(self, key, compute):
+        """The figure of key (a tuple) kept across pushes, compute() the
+        first time"""
+        shared = self.shared
+        if shared is None:
+            return compute()
+        value = shared.get(key)
+        if value is None:
+            value = shared[key] = compute()
+        return value
+
+    @cached_property
     def tax_included(self):
         "The terminal's prices include their taxes"
         return bool(self.terminal.tax_included)
@@ -318,15 +391,21 @@ class Batch(TerminalContext):
             else ('template', product.template))
 
         def compute():
-            Category = Pool().get('product.category')
+            pool = Pool()
+            Category = pool.get('product.category')
+            Tax = pool.get('account.tax')
             with Transaction().set_context(company=company.id):
-                if product.account_category is not None:
-                    # What the template's customer_taxes_used answers
-                    # for a template with an accounting category, without
+                if product.account_category is None:
+                    return product.record.customer_taxes_used
+
+                def ids():
+                    # What the template's customer_taxes_used answers for
+                    # a template with an accounting category, without
                     # reading the product and its template
-                    return Category(
-                        product.account_category).customer_taxes_used
-                return product.record.customer_taxes_used
+                    return tuple(t.id for t in Category(
+                            product.account_category).customer_taxes_used)
+                return tuple(Tax.browse(self.shared_figure(
+                            ('customer_taxes',) + key, ids)))
         return self.tax_lookup.customer_taxes_of(key, compute)
 
 

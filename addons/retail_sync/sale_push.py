@@ -226,11 +226,15 @@ class SaleHandler(OperationHandler):
                     line_date) for taxes, price, qty, line_date in taxable),
             str(total_tax), date)
         if key not in batch.sale_taxes:
-            with batch.tax_lookup.active():
-                batch.sale_taxes[key] = [
-                    [t.tax.id, dec(t.base), dec(t.amount)]
-                    for t in sale_taxes(batch.company,
-                        batch.company.currency, taxable, total_tax, date)]
+            def compute():
+                with batch.tax_lookup.active():
+                    return [
+                        [t.tax.id, dec(t.base), dec(t.amount)]
+                        for t in sale_taxes(batch.company, batch.currency,
+                            taxable, total_tax, date)]
+            batch.sale_taxes[key] = batch.shared_figure(
+                ('summary_taxes', batch.company.id, batch.currency.id)
+                + key, compute)
         return batch.sale_taxes[key]
 
     @classmethod
@@ -415,8 +419,9 @@ class SaleHandler(OperationHandler):
         key = (tuple(t.id for t in taxes), str(price), date,
             bool(tax_included))
         if key not in batch.unit_prices:
-            batch.unit_prices[key] = cls.unit_prices(
-                price, taxes, date, tax_included)
+            batch.unit_prices[key] = batch.shared_figure(
+                ('unit_prices',) + key,
+                lambda: cls.unit_prices(price, taxes, date, tax_included))
         return batch.unit_prices[key]
 
     @classmethod

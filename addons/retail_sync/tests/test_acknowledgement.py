@@ -4,13 +4,16 @@
 savepoint each, a failure that is not a rejection applied again the safe
 way, the operations stored together"""
 import datetime as dt
+import json
 import uuid
+from decimal import Decimal
 from unittest import mock
 
 from sql import Table
 
 from trytond import backend
 from trytond.modules.retail_sync import push as push_module
+from trytond.modules.retail_sync import sale_push as sale_push_module
 from trytond.modules.retail_sync.push import Batch
 from trytond.modules.retail_sync.sale_push import SaleHandler
 from trytond.modules.retail_sync.tests.tools import (
@@ -232,3 +235,70 @@ class AcknowledgementTestCase(TestCase):
                     list(batch.customer_taxes(info)),
                     list(Product(product.id).customer_taxes_used))
                 self.assertEqual(info.record, product)
+
+    @with_transaction()
+    def test_shared_figures_follow_the_taxes(self):
+        """The figures a push derives from the taxes are kept for the next
+        pushes (on PostgreSQL, SharedFigures), and computed again as soon
+        as a tax or the taxes of an accounting category change"""
+        pool = Pool()
+        Operation = pool.get('retail.sync.operation')
+        Tax = pool.get('account.tax')
+        Product = pool.get('product.product')
+        Category = pool.get('product.category')
+        shared = backend.name == 'postgresql'
+
+        def summary_taxes(n):
+            # Always the same product, at the same price
+            operations = self.sales(n, 1)
+            with mock.patch.object(sale_push_module, 'sale_taxes',
+                    wraps=sale_push_module.sale_taxes) as computed:
+                results = self.push(operations)
+            self.assertEqual(results[0]['status'], 'accepted')
+            operation, = Operation.search(
+                [('uuid', '=', operations[0]['uuid'])])
+            return json.loads(operation.summary)['taxes'], computed.called
+
+        first, _ = summary_taxes(603)
+        (tax_id, base, amount), = first
+        self.assertEqual(summary_taxes(606), (first, not shared))
+
+        tax = Tax(tax_id)
+        Tax.write([tax], {'rate': tax.rate * 2})
+        taxes, computed = summary_taxes(609)
+        self.assertTrue(computed)
+        # The prices include the taxes: a higher rate, a smaller base
+        (tax_id2, base2, amount2), = taxes
+        self.assertEqual(tax_id2, tax_id)
+        self.assertGreater(Decimal(amount2), Decimal(amount))
+        self.assertLess(Decimal(base2), Decimal(base))
+
+        category = Product(self._shop.products[0]).account_category
+        Category.write([category], {
+                'customer_taxes': [('remove', [tax_id])]})
+        self.assertEqual(summary_taxes(612), ([], True))
+
+    @with_transaction()
+    def test_tax_lookup_reads_a_tax_once(self):
+        """Under a batch's TaxLookup, Tax.compute runs on the same
+        account.tax records for every price: their children are read once,
+        not once per new record"""
+        from trytond.modules.retail_sync.tax import TaxLookup
+        Tax = Pool().get('account.tax')
+        tax, = Tax.search([('company', '=', self._shop.company)], limit=1)
+        lookup = TaxLookup()
+        reads = []
+        read = Tax.read
+
+        def counted(cls, ids, fields_names, *args, **kwargs):
+            if 'childs' in (fields_names or []):
+                reads.append(ids)
+            return read(ids, fields_names, *args, **kwargs)
+        today = dt.date.today()
+        with lookup.active(), mock.patch.object(
+                Tax, 'read', classmethod(counted)):
+            amounts = [Tax.compute(Tax.browse([tax.id]), Decimal(price), 1,
+                    today)[0]['amount'] for price in ['10', '20', '30']]
+        self.assertEqual(len(reads), 1)
+        self.assertEqual(amounts, [Tax.compute([tax], Decimal(price), 1,
+                    today)[0]['amount'] for price in ['10', '20', '30']])
