@@ -344,9 +344,11 @@ class Topology:
             if p.name.startswith('worker')]
 
     def pids(self):
-        "{role: pid} of the processes started (their children belong to it)"
-        return {('queue workers' if p.name.startswith('worker')
-                else p.name): p.process.pid for p in self.processes}
+        """{pid: role} of the processes started (their children belong to
+        it); both queue workers are the role 'queue workers'"""
+        return {p.process.pid: ('queue workers'
+                if p.name.startswith('worker') else p.name)
+            for p in self.processes}
 
     def retries(self):
         "The retries logged so far, by where they happened"
@@ -537,7 +539,8 @@ class Profiler:
 
     def wsgi_pids(self):
         table = proc_table()
-        master = self.bench.topology.pids()['gunicorn']
+        master, = [pid for pid, role in self.bench.topology.pids().items()
+            if role == 'gunicorn']
         return [pid for pid, (ppid, _) in table.items() if ppid == master]
 
     def __enter__(self):
@@ -641,8 +644,7 @@ class Observer:
 
     def roots(self):
         roots = {os.getpid(): 'client'}
-        for role, pid in self.bench.topology.pids().items():
-            roots[pid] = role
+        roots.update(self.bench.topology.pids())
         with open(os.path.join(self.bench.pg.directory, 'data',
                     'postmaster.pid')) as fp:
             roots[int(fp.readline())] = 'postgres'
