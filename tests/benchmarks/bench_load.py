@@ -689,8 +689,28 @@ class Observer:
                         'AND a.datname = %s', (DATABASE,)).fetchall():
                     self.locks[row] += 1
 
+    def statements(self, reset=False):
+        """PostgreSQL's statements of the database by total time
+        (pg_stat_statements, --statements): reset, or the top ones"""
+        import psycopg
+        conninfo = srv._pg_conninfo(self.bench.pg.uri, DATABASE)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            if reset:
+                conn.execute('CREATE EXTENSION IF NOT EXISTS '
+                    'pg_stat_statements')
+                conn.execute('SELECT pg_stat_statements_reset()')
+                return
+            return conn.execute(
+                'SELECT s.total_exec_time, s.calls, s.query '
+                'FROM pg_stat_statements s JOIN pg_database d '
+                'ON d.oid = s.dbid WHERE d.datname = %s '
+                'ORDER BY s.total_exec_time DESC LIMIT 12',
+                (DATABASE,)).fetchall()
+
     def __enter__(self):
         self.started = time.monotonic()
+        if self.bench.args.statements:
+            self.statements(reset=True)
         self.cpu_before, self.machine_before = self.cpu()
         if self.interval:
             self._thread = threading.Thread(target=self.sample, daemon=True)
@@ -706,6 +726,8 @@ class Observer:
         self.by_role = {role: cpu_after[role] - self.cpu_before.get(role, 0)
             for role in cpu_after}
         self.machine = machine_after - self.machine_before
+        self.top = (self.statements() if self.bench.args.statements
+            else [])
 
     def report(self, label):
         seconds = self.seconds
@@ -729,6 +751,10 @@ class Observer:
                     f"{self.count} samples): " + ', '.join(
                         f'{what} {n / self.count:.2f}'
                         for n, what in items[:6]))
+            for total, calls, query in self.top:
+                say(f"   statement: {total / 1000:.1f} s in {calls} calls "
+                    f"({total / calls:.2f} ms each): "
+                    + ' '.join(query.split())[:300])
             if self.locks:
                 say("   locks waited for (samples): " + '; '.join(
                         f'{n} x {app} {kind} {rel or ""} {mode}'
@@ -1319,6 +1345,9 @@ def main():
     parser.add_argument('--sample-interval', type=float, default=1.0,
         help="seconds between samples of PostgreSQL's activity during "
         "the measured phases (0: none)")
+    parser.add_argument('--statements', action='store_true',
+        help="PostgreSQL's pg_stat_statements: the statements of each "
+        "measured phase that took the most time")
     parser.add_argument('--profile', action='store_true',
         help="py-spy records every WSGI worker during the measured phases")
     parser.add_argument('--pg-dir',
@@ -1348,8 +1377,10 @@ def main():
 
     directory = tempfile.mkdtemp(prefix='bench-load-')
     bench = None
+    settings = ({'shared_preload_libraries': 'pg_stat_statements'}
+        if args.statements else None)
     with PostgresServer(reuse_env=False, directory=args.pg_dir,
-            durable=args.durable) as pg:
+            durable=args.durable, settings=settings) as pg:
         try:
             bench = Bench(args, pg, directory)
             ok = bench.run()
