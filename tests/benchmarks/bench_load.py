@@ -54,7 +54,9 @@ script, the WSGI workers, the queue workers, cron, PostgreSQL, and the
 rest of the machine), what PostgreSQL's backends of each process were
 doing (pg_stat_activity sampled every --sample-interval seconds; each
 process names its connections with TRYTOND_APPNAME) and the locks waited
-for; with --profile, py-spy's samples of the WSGI workers' requests.
+for; with --profile, py-spy's samples of the WSGI workers' requests;
+with --statements, the statements that took PostgreSQL the most time
+(pg_stat_statements).
 --queue-workers 0 measures the acknowledgement alone (two workers are
 started after it to post).  PostgreSQL runs with its durable defaults
 unless --no-durable; --pg-dir keeps its data directory and the database
@@ -67,7 +69,8 @@ Usage: .venv/bin/python tests/benchmarks/bench_load.py
     [--storm-batch 100] [--burst-pushes 4] [--burst-size 25]
     [--price-change 10000] [--wsgi-workers 4] [--compare-uncached]
     [--queue-workers 2] [--sweep 1,5,10,50] [--sweep-sales 100]
-    [--profile] [--pg-dir DIR [--update-template]] [--no-durable]
+    [--profile] [--statements] [--sample-interval 1.0]
+    [--pg-dir DIR [--update-template]] [--no-durable]
     [--scenarios pull,sweep,burst,storm]
 """
 import argparse
