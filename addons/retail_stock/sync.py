@@ -6,9 +6,10 @@ its markdown price is not a price drift."""
 from sql import Literal, Null, Union
 
 from trytond.modules.retail_sync import schema
-from trytond.modules.retail_sync.changelog import ChangeLogMixin
+from trytond.modules.retail_sync.changelog import ChangeLogMixin, in_
 from trytond.modules.retail_sync.pull import PulledKind
 from trytond.modules.retail_sync.push import OperationHandler
+from trytond.modules.retail_sync.serialise import id_slices
 from trytond.modules.retail_sync.wire import Rejected, dec, to_decimal
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
@@ -46,23 +47,31 @@ class OrderPoint(ChangeLogMixin, metaclass=PoolMeta):
 def stock_thresholds(product_ids, locations):
     """{product id: (min, target)} of the order points of the products in
     the locations (a branch's): the highest of each when there are several
-    (a purchase and an internal one)"""
+    (a purchase and an internal one).  Read by ranges of product ids (a
+    stock page of a bootstrap asks for 20,000 products)"""
     OrderPoint = Pool().get('stock.order_point')
+    point = OrderPoint.__table__()
+    cursor = Transaction().connection.cursor()
     result = {}
     if not product_ids or not locations:
         return result
-    for point in OrderPoint.search([
-                ('product', 'in', list(product_ids)),
-                ('location', 'in', list(locations)),
-                ]):
-        low, target = result.get(point.product.id, (None, None))
-        if point.min_quantity is not None:
-            low = max(low, point.min_quantity) if low is not None else (
-                point.min_quantity)
-        if point.target_quantity is not None:
-            target = (max(target, point.target_quantity)
-                if target is not None else point.target_quantity)
-        result[point.product.id] = (low, target)
+    wanted = set(product_ids)
+    for where in id_slices(point.product, product_ids):
+        cursor.execute(*point.select(point.product, point.min_quantity,
+                point.target_quantity,
+                where=where & in_(point.location, list(locations)),
+                order_by=[point.id.asc]))
+        for product, min_quantity, target_quantity in cursor.fetchall():
+            if product not in wanted:
+                continue
+            low, target = result.get(product, (None, None))
+            if min_quantity is not None:
+                low = max(low, min_quantity) if low is not None else (
+                    min_quantity)
+            if target_quantity is not None:
+                target = (max(target, target_quantity)
+                    if target is not None else target_quantity)
+            result[product] = (low, target)
     return result
 
 

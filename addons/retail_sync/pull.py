@@ -26,9 +26,10 @@ from trytond.model import Model, ModelSQL, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
-from . import serialise
+from . import deflated, serialise
 from .changelog import (
     SETTINGS_ID, BigInteger, format_cursor, in_, parse_cursor)
+from .deflated import DeflatedJSON
 from .wire import TerminalContext
 
 
@@ -428,8 +429,7 @@ def planned_page(scope, kinds, state):
         body, count = Pool().get('retail.sync.bootstrap.page').made(
             scope, kind, after, upto,
             lambda: _range_records(Pull, scope, kind, after, upto))
-        return KeptRecords(b'{' + json.dumps(kind.name).encode() + b':'
-            + body + b'}', count)
+        return KeptRecords(kind.name, body, count)
     records = {}
     for index, after, upto in ranges:
         kind = kinds[index]
@@ -483,7 +483,11 @@ class BootstrapPage(ModelSQL):
     made_txid = BigInteger("Made at Transaction", required=True)
     made_id = BigInteger("Made at Change", required=True)
     count = fields.Integer("Records", required=True)
+    # the JSON of the records as a raw deflate stream (deflated.py), its
+    # CRC-32 and its size: a gzip answer takes it as it is
     body = fields.Binary("JSON", required=True)
+    crc = BigInteger("CRC-32")
+    size = BigInteger("Size")
 
     # A change of these kinds, since a page was made, makes every page
     # stale: the data of a product depends on its taxes, categories, units
@@ -497,8 +501,8 @@ class BootstrapPage(ModelSQL):
 
     @classmethod
     def made(cls, scope, kind, after, upto, make):
-        """(JSON, count) of the records of a range: kept, or made by
-        make() and kept"""
+        """(JSON, count) of the records of a range, the JSON deflated
+        (DeflatedJSON): kept, or made by make() and kept"""
         pool = Pool()
         Change = pool.get('retail.sync.change')
         Date = pool.get('ir.date')
@@ -517,17 +521,21 @@ class BootstrapPage(ModelSQL):
             & ((table.upto == upto) if upto is not None
                 else (table.upto == Null)))
         cursor.execute(*table.select(table.id, table.made_txid,
-                table.made_id, table.body, table.count,
-                where=where & (table.key == key) & (table.day == day),
+                table.made_id, table.body, table.count, table.crc,
+                table.size,
+                where=where & (table.key == key) & (table.day == day)
+                # a page kept before its JSON was deflated is none
+                & (table.crc != Null),
                 order_by=[table.id.desc], limit=1))
         row = cursor.fetchone()
         if row and not cls._changed(scope, kind, after, upto, row[1], row[2]):
-            return bytes(row[3]), row[4]
+            return DeflatedJSON(bytes(row[3]), row[5], row[6]), row[4]
         # the cursor before reading the records: a change committed after
         # it makes the page stale
         txid, id_ = parse_cursor(Change.start_cursor())
         values = make()
-        body = json.dumps(values, separators=(',', ':')).encode()
+        body = DeflatedJSON.deflate(
+            json.dumps(values, separators=(',', ':')).encode())
         # it replaces the pages of the branch whose ranges overlap its own
         # (made for a plan before records came or went) and those of
         # other days: a branch keeps one page per range at most
@@ -545,9 +553,11 @@ class BootstrapPage(ModelSQL):
         cursor.execute(*table.insert([table.branch, table.company,
                     table.kind, table.after, table.upto, table.key,
                     table.day, table.made_txid, table.made_id, table.count,
-                    table.body, table.create_uid, table.create_date],
+                    table.body, table.crc, table.size, table.create_uid,
+                    table.create_date],
                 [[scope.branch.id, scope.company.id, kind.name, after, upto,
-                        key, day, txid, id_, len(values), body,
+                        key, day, txid, id_, len(values),
+                        body.data, body.crc, body.size,
                         Transaction().user, dt.datetime.now()]]))
         return body, len(values)
 
@@ -774,13 +784,17 @@ class RawJSON(bytes):
     "A value already encoded as JSON (routes.json_response inserts it)"
 
 
-class KeptRecords(RawJSON):
-    "The JSON of the records of a page, and their number"
+class KeptRecords:
+    """The records of a kept page ({kind: [records]}) as parts of JSON,
+    the records' deflated (deflated.DeflatedJSON), and their number"""
 
-    def __new__(cls, value, count):
-        self = super().__new__(cls, value)
+    def __init__(self, kind, body, count):
+        self.parts = [b'{' + json.dumps(kind).encode() + b':', body, b'}']
         self.count = count
-        return self
+
+    def json(self):
+        "The JSON of the records"
+        return deflated.join(self.parts)
 
 
 class PageCache:

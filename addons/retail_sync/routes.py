@@ -18,7 +18,7 @@ from trytond.protocols.wrappers import HTTPStatus, Response
 from trytond.transaction import Transaction, TransactionError
 from trytond.wsgi import app
 
-from . import schema
+from . import deflated, schema
 from .changelog import parse_cursor
 from .pull import (
     KeptRecords, RawJSON, Scope, bootstrap_page, bootstrap_plan, decode_token,
@@ -48,25 +48,46 @@ def server_time():
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')
 
 
+def json_parts(data):
+    """The JSON of a dict as parts (deflated.join, gzip_join): its values
+    may be RawJSON (inserted as they are) or KeptRecords (whose deflated
+    part is inserted as it is)"""
+    if not any(isinstance(v, (RawJSON, KeptRecords)) for v in data.values()):
+        return [json.dumps(data, separators=(',', ':')).encode('utf-8')]
+    parts = [b'{']
+    for i, (k, v) in enumerate(data.items()):
+        parts.append((b',' if i else b'') + json.dumps(k).encode('utf-8')
+            + b':')
+        if isinstance(v, KeptRecords):
+            parts.extend(v.parts)
+        else:
+            parts.append(v if isinstance(v, RawJSON) else json.dumps(
+                    v, separators=(',', ':')).encode('utf-8'))
+    parts.append(b'}')
+    return parts
+
+
 def encode_json(data):
-    "The JSON of a dict whose values may be RawJSON (inserted as they are)"
-    if not any(isinstance(v, RawJSON) for v in data.values()):
-        return json.dumps(data, separators=(',', ':')).encode('utf-8')
-    return b'{' + b','.join(
-        json.dumps(k).encode('utf-8') + b':' + (v if isinstance(v, RawJSON)
-            else json.dumps(v, separators=(',', ':')).encode('utf-8'))
-        for k, v in data.items()) + b'}'
+    "The JSON of a dict whose values may be RawJSON or KeptRecords"
+    return deflated.join(json_parts(data))
 
 
 def json_response(request, data, status=HTTPStatus.OK):
-    body = encode_json(data)
+    parts = json_parts(data)
     headers = {'Vary': 'Accept-Encoding', 'Cache-Control': 'no-store'}
     if 'gzip' in (request.headers.get('Accept-Encoding') or ''):
-        # Level 1 on large bodies (bootstrap pages): 3 times faster than
-        # level 5 for a few percent more bytes
-        body = gzip.compress(body,
-            compresslevel=1 if len(body) > 1_000_000 else 5)
+        if any(isinstance(p, deflated.DeflatedJSON) for p in parts):
+            # a kept page's records as they are kept, compressed once
+            body = deflated.gzip_join(parts)
+        else:
+            body = deflated.join(parts)
+            # Level 1 on large bodies (delta pages): 3 times faster than
+            # level 5 for a few percent more bytes
+            body = gzip.compress(body,
+                compresslevel=1 if len(body) > 1_000_000 else 5)
         headers['Content-Encoding'] = 'gzip'
+    else:
+        body = deflated.join(parts)
     return Response(body, status=status, headers=headers,
         content_type='application/json')
 

@@ -27,11 +27,22 @@ from .changelog import SETTINGS_ID, in_
 from .wire import dec
 
 
+class SortedIds(list):
+    "Ids sorted, each once (sorted_ids): id_slices takes them as they are"
+
+
+def sorted_ids(ids):
+    "The ids sorted, each once, as SortedIds"
+    if isinstance(ids, SortedIds):
+        return ids
+    return SortedIds(sorted(set(ids)))
+
+
 def id_slices(column, ids, size=1000):
     """Yield SQL conditions that select the ids: one range when the ids are
     dense (a bootstrap page), chunks of IN lists otherwise; a range may
     select more rows, callers keep only the ids they asked for"""
-    ids = sorted(set(ids))
+    ids = sorted_ids(ids)
     if not ids:
         return
     if len(ids) > 100 and ids[-1] - ids[0] < 4 * len(ids):
@@ -267,46 +278,84 @@ def ser_employee(ids, scope):
     return result
 
 
-def product_prices(product_ids, company_id):
-    "Return {product: (list_price, gross_price)} of the products"
+_ZERO = Decimal(0)
+
+
+def _decimal(value):
+    "A number read from the database as a Decimal (None stays None)"
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
+def price_values(templates, company_id, product_ids=None):
+    """Return {product: (list price, gross price)} of the products of
+    templates ({product: template}): the product's own value for the
+    company, else its template's.  Each table is read by ranges of
+    product ids, then of template ids (id_slices): a join of the products
+    with the templates' values read every value of the table for each
+    page of a bootstrap."""
     pool = Pool()
-    Product = pool.get('product.product')
     ListPrice = pool.get('product.list_price')
     GrossPrice = pool.get('product.gross_price')
-    product = Product.__table__()
     cursor = Transaction().connection.cursor()
-    result = {}
+    product_ids = sorted_ids(templates if product_ids is None
+        else product_ids)
+    template_ids = sorted_ids(templates.values())
+    values = []
     for Value, field in [(ListPrice, 'list_price'),
             (GrossPrice, 'gross_price')]:
         value = Value.__table__()
-        tvalue = Value.__table__()
-        wanted = set(product_ids)
-        for where in id_slices(product.id, product_ids):
-            query = product.join(value, 'LEFT', condition=(
-                    (value.product == product.id)
-                    & (value.company == company_id))
-                ).join(tvalue, 'LEFT', condition=(
-                    (tvalue.template == product.template)
-                    & (tvalue.product == Null)
-                    & (tvalue.company == company_id))
-                ).select(product.id, getattr(value, field),
-                    getattr(tvalue, field),
-                    where=where)
-            cursor.execute(*query)
-            for id_, own, template in cursor.fetchall():
-                if id_ not in wanted:
-                    continue
-                price = own if own is not None else template
-                if price is not None and not isinstance(price, Decimal):
-                    price = Decimal(str(price))
-                result.setdefault(id_, {})[field] = price
+        column = getattr(value, field)
+        own, of_template = {}, {}
+        for where in id_slices(value.product, product_ids):
+            cursor.execute(*value.select(value.product, column,
+                    where=where & (value.company == company_id)))
+            for product, price in cursor.fetchall():
+                if price is not None:
+                    own[product] = price
+        for where in id_slices(value.template, template_ids):
+            cursor.execute(*value.select(value.template, column,
+                    where=where & (value.product == Null)
+                    & (value.company == company_id)))
+            for template, price in cursor.fetchall():
+                if price is not None:
+                    of_template[template] = price
+        values.append((own, of_template))
+    (own_list, template_list), (own_gross, template_gross) = values
+    result = {}
+    for product, template in templates.items():
+        list_price = own_list.get(product)
+        if list_price is None:
+            list_price = template_list.get(template)
+        gross_price = own_gross.get(product)
+        if gross_price is None:
+            gross_price = template_gross.get(template)
+        result[product] = (_decimal(list_price), _decimal(gross_price))
     return result
 
 
-def variant_attributes(product_ids):
+def product_prices(product_ids, company_id):
+    "Return {product: {list_price, gross_price}} of the products"
+    Product = Pool().get('product.product')
+    product = Product.__table__()
+    cursor = Transaction().connection.cursor()
+    wanted = set(product_ids)
+    templates = {}
+    for where in id_slices(product.id, product_ids):
+        cursor.execute(*product.select(product.id, product.template,
+                where=where))
+        templates.update(r for r in cursor.fetchall() if r[0] in wanted)
+    return {p: {'list_price': list_price, 'gross_price': gross_price}
+        for p, (list_price, gross_price) in price_values(
+            templates, company_id).items()}
+
+
+def variant_attributes(product_ids, template_ids=None):
     """Return {product: [{name, label, value, text}]}: the attribute values
     of the variants (product_attribute activated), in the order of their
-    template's attribute set"""
+    template's attribute set.  template_ids: the templates of the products
+    when known (their attribute sets are read first, by range)"""
     pool = Pool()
     Product = pool.get('product.product')
     if 'attributes' not in Product._fields:
@@ -320,13 +369,31 @@ def variant_attributes(product_ids):
     cursor = Transaction().connection.cursor()
     rows = []
     wanted = set(product_ids)
-    for where in id_slices(product.id, product_ids):
-        cursor.execute(*product.join(template,
-                condition=product.template == template.id).select(
-                product.id, template.attribute_set, product.attributes,
-                where=where & (template.attribute_set != Null)
-                & (product.attributes != Null)))
-        rows.extend(r for r in cursor.fetchall() if r[0] in wanted)
+    if template_ids is not None:
+        # the templates with an attribute set, then their products: a
+        # join read every template for each page of a bootstrap
+        sets = {}
+        for where in id_slices(template.id, template_ids):
+            cursor.execute(*template.select(
+                    template.id, template.attribute_set,
+                    where=where & (template.attribute_set != Null)))
+            sets.update(cursor.fetchall())
+        if not sets:
+            return {}
+        for where in id_slices(product.id, product_ids):
+            cursor.execute(*product.select(
+                    product.id, product.template, product.attributes,
+                    where=where & (product.attributes != Null)))
+            rows.extend((r[0], sets[r[1]], r[2]) for r in cursor.fetchall()
+                if r[0] in wanted and r[1] in sets)
+    else:
+        for where in id_slices(product.id, product_ids):
+            cursor.execute(*product.join(template,
+                    condition=product.template == template.id).select(
+                    product.id, template.attribute_set, product.attributes,
+                    where=where & (template.attribute_set != Null)
+                    & (product.attributes != Null)))
+            rows.extend(r for r in cursor.fetchall() if r[0] in wanted)
     if not rows:
         return {}
     order = defaultdict(list)
@@ -370,6 +437,8 @@ class TaxPlan:
         Date = pool.get('ir.date')
         self.taxes = taxes
         self.date = date or Date.today()
+        # round_price's
+        self.exponent = Decimal(1) / 10 ** price_digits[1]
         self.rates = []
         for tax in Tax.sort_taxes(taxes):
             start = tax.start_date or dt.date.min
@@ -386,8 +455,11 @@ class TaxPlan:
         if self.rates is None or gross_price is not None or list_price is None:
             return gross_price_used(list_price, gross_price, self.taxes,
                 self.date)
-        tax_amount = sum((list_price * r for r in self.rates), Decimal(0))
-        return round_price(list_price + tax_amount)
+        # as sum() from Decimal(0), then round_price
+        tax_amount = _ZERO
+        for rate in self.rates:
+            tax_amount += list_price * rate
+        return (list_price + tax_amount).quantize(self.exponent)
 
 
 def gross_price_used(list_price, gross_price, taxes, date=None):
@@ -407,6 +479,11 @@ def gross_price_used(list_price, gross_price, taxes, date=None):
 
 
 def ser_product(ids, scope):
+    """The products of ids for the tills.  A bootstrap page sends 20,000 of
+    them: the columns are read by ranges of ids (id_slices), the products'
+    then their templates' (a join read every template for each page), and
+    what a record takes from its template, its prices or its taxes is
+    worked out once per template and per price"""
     pool = Pool()
     Product = pool.get('product.product')
     Template = pool.get('product.template')
@@ -420,30 +497,37 @@ def ser_product(ids, scope):
     cursor = Transaction().connection.cursor()
     company_id = scope.company.id
     result = dict.fromkeys(ids)
-    rows = []
+    products = []
     wanted = set(ids)
     for where in id_slices(product.id, ids):
-        cursor.execute(*product.join(template,
-                condition=product.template == template.id).select(
-                product.id, product.template, template.name, product.code,
-                product.active, template.active, template.salable,
-                template.sale_uom, template.default_uom,
+        cursor.execute(*product.select(
+                product.id, product.template, product.code, product.active,
+                where=where))
+        products.extend(r for r in cursor.fetchall() if r[0] in wanted)
+    product_ids = sorted_ids(r[0] for r in products)
+    template_ids = {r[1] for r in products}
+    sorted_templates = sorted_ids(template_ids)
+    template_rows = []
+    for where in id_slices(template.id, sorted_templates):
+        cursor.execute(*template.select(
+                template.id, template.name, template.active,
+                template.salable, template.sale_uom, template.default_uom,
                 template.account_category, template.lot_required,
                 template.type,
                 where=where))
-        rows.extend(r for r in cursor.fetchall() if r[0] in wanted)
+        template_rows.extend(
+            r for r in cursor.fetchall() if r[0] in template_ids)
     barcodes = defaultdict(list)
     categories = {}
     all_categories = defaultdict(set)
-    template_ids = {r[1] for r in rows}
-    for where in id_slices(identifier.product, [r[0] for r in rows]):
+    for where in id_slices(identifier.product, product_ids):
         cursor.execute(*identifier.select(
                 identifier.product, identifier.code,
                 where=where,
                 order_by=[identifier.sequence.asc, identifier.id.asc]))
         for id_, code in cursor.fetchall():
             barcodes[id_].append(code)
-    for where in id_slices(tcategory.template, template_ids):
+    for where in id_slices(tcategory.template, sorted_templates):
         cursor.execute(*tcategory.select(
                 tcategory.template, tcategory.category,
                 where=where, order_by=[tcategory.id.asc]))
@@ -453,7 +537,7 @@ def ser_product(ids, scope):
                 all_categories[template_id].add(category)
     taxes = {}
     tax_records = {}
-    account_categories = {r[9] for r in rows if r[9]}
+    account_categories = {r[6] for r in template_rows if r[6]}
     if account_categories:
         with Transaction().set_context(company=company_id):
             for category in Category.browse(list(account_categories)):
@@ -461,34 +545,58 @@ def ser_product(ids, scope):
                     category.customer_taxes_used)
                 taxes[category.id] = sorted(
                     t.id for t in tax_records[category.id])
-    prices = product_prices([r[0] for r in rows], company_id)
-    variants = variant_attributes([r[0] for r in rows])
-    # the tax-included price of each (list price, gross price, account
-    # category) once: products share few of them and computing the taxes
-    # was most of a bootstrap page's time
-    gross_prices = {}
+    # What a product takes from its active template
+    templates = {}
+    lot_required_of = {}
+    for (template_id, name, active, salable, sale_uom, default_uom,
+            account_category, lot_required, type_) in template_rows:
+        if not active:
+            continue
+        # a JSON text, or a list on PostgreSQL
+        lot_key = (tuple(lot_required) if isinstance(lot_required, list)
+            else lot_required)
+        if lot_key not in lot_required_of:
+            value = lot_required
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    value = []
+            lot_required_of[lot_key] = bool(value
+                and ({'customer', 'storage'} & set(value)))
+        templates[template_id] = (name, bool(salable),
+            sale_uom or default_uom, categories.get(template_id),
+            # What price list lines match on (Tryton's categories_all)
+            sorted(all_categories.get(template_id, set())
+                | ({account_category} if account_category else set())),
+            default_uom, account_category,
+            taxes.get(account_category, []),
+            lot_required_of[lot_key], type_)
+    prices = price_values({r[0]: r[1] for r in products}, company_id,
+        product_ids)
+    variants = variant_attributes(product_ids, sorted_templates)
+    # the (list price, tax-included price) as sent of each (list price,
+    # gross price, account category) once: products share few of them and
+    # computing the taxes was most of a bootstrap page's time
+    sent_prices = {}
     plans = {}
-
-    def gross_of(price, account_category):
-        key = (price.get('list_price'), price.get('gross_price'),
-            account_category)
-        if key not in gross_prices:
+    no_price = (None, None)
+    for id_, template_id, code, active in products:
+        info = templates.get(template_id)
+        if not active or info is None:
+            continue
+        (name, salable, uom, category, all_, default_uom, account_category,
+            taxes_, lot_required, type_) = info
+        list_price, gross_price = prices.get(id_, no_price)
+        key = (list_price, gross_price, account_category)
+        sent = sent_prices.get(key)
+        if sent is None:
             plan = plans.get(account_category)
             if plan is None:
                 plan = plans[account_category] = TaxPlan(
                     tax_records.get(account_category, []))
-            gross_prices[key] = plan.gross(key[0], key[1])
-        return gross_prices[key]
-    for (id_, template_id, name, code, active, tactive, salable, sale_uom,
-            default_uom, account_category, lot_required, type_) in rows:
-        if not active or not tactive:
-            continue
-        price = prices.get(id_, {})
-        if isinstance(lot_required, str):
-            try:
-                lot_required = json.loads(lot_required)
-            except ValueError:
-                lot_required = []
+            sent = sent_prices[key] = (dec(list_price),
+                dec(plan.gross(list_price, gross_price)))
         attributes = variants.get(id_, [])
         result[id_] = {
             'id': id_, 'template': template_id,
@@ -496,18 +604,15 @@ def ser_product(ids, scope):
             'name': (f"{name} ({', '.join(a['text'] for a in attributes)})"
                 if attributes else name),
             'template_name': name, 'attributes': attributes, 'code': code,
-            'salable': bool(salable), 'uom': sale_uom or default_uom,
-            'category': categories.get(template_id),
-            # What price list lines match on (Tryton's categories_all)
-            'categories': sorted(all_categories.get(template_id, set())
-                | ({account_category} if account_category else set())),
+            'salable': salable, 'uom': uom,
+            'category': category,
+            'categories': all_,
             'default_uom': default_uom,
-            'list_price': dec(price.get('list_price')),
-            'gross_price': dec(gross_of(price, account_category)),
-            'taxes': taxes.get(account_category, []),
+            'list_price': sent[0],
+            'gross_price': sent[1],
+            'taxes': taxes_,
             'barcodes': barcodes.get(id_, []),
-            'lot_required': bool(lot_required
-                and ({'customer', 'storage'} & set(lot_required))),
+            'lot_required': lot_required,
             # goods and assets have stock, services not
             'type': type_,
             }
@@ -547,16 +652,30 @@ def stock_quantities(product_ids, locations, by_lot=False):
 def ser_stock(ids, scope):
     # One query by lot; the product's quantity is the sum of its lots
     lots = stock_quantities(ids, scope.locations, by_lot=True)
-    quantities = defaultdict(Decimal)
-    for (product, _), quantity in lots.items():
-        quantities[product] += quantity
-    lot_list = defaultdict(list)
-    for (product, lot), quantity in sorted(lots.items(),
-            key=lambda i: (i[0][0], i[0][1] or 0)):
+    zero = Decimal(0)
+    quantities = {}
+    lot_list = {}
+    for (product, lot), quantity in lots.items():
+        quantities[product] = quantities.get(product, zero) + quantity
         if lot and quantity:
-            lot_list[product].append({'lot': lot, 'quantity': dec(quantity)})
-    return {i: {'id': i, 'product': i, 'quantity': dec(quantities.get(i, 0)),
-            'lots': lot_list.get(i, [])} for i in ids}
+            lot_list.setdefault(product, []).append((lot, quantity))
+    # the quantities as sent, each value once (many products have the
+    # same): equal Decimals have the same text but for the sign of zero,
+    # which a sum from Decimal(0) never has (and a lot of 0 is not sent)
+    sent = {}
+
+    def text(value):
+        result = sent.get(value)
+        if result is None:
+            result = sent[value] = dec(value)
+        return result
+    lot_list = {p: [{'lot': lot, 'quantity': text(quantity)}
+            for lot, quantity in sorted(values)]
+        for p, values in lot_list.items()}
+    no_lots = []
+    return {i: {'id': i, 'product': i,
+            'quantity': text(quantities.get(i, zero)),
+            'lots': lot_list.get(i, no_lots)} for i in ids}
 
 
 # The serialiser of each kind retail_sync sends

@@ -3,6 +3,7 @@
 "The sync API through trytond's real WSGI application and database"
 import datetime as dt
 import unittest
+import zlib
 from decimal import Decimal
 from unittest import mock
 
@@ -270,6 +271,48 @@ class SyncApiTestCase(TestCase):
             (400, 'bad_request'))
         status, data = Api('nope').get('bootstrap/plan')
         self.assertEqual(status, 401)
+
+    def test_bootstrap_page_kept_answered_compressed(self):
+        "A kept page answers the JSON it made, gzipped as kept or plain"
+        import json
+
+        from trytond.modules.retail_sync.pull import decode_token
+        key, _ = self.enroll(self.shop)
+        api = Api(key)
+        status, plan = api.get('bootstrap/plan', limit=3)
+        self.assertEqual(status, 200, plan)
+        product = committed(
+            lambda: Pool().get('retail.sync.pull').kinds().index('product'))
+        token = [t for t in plan['pages']
+            if decode_token(t)['r'][0][0] == product][0]
+
+        def kept():
+            Page = Pool().get('retail.sync.bootstrap.page')
+            return [(p.count, p.size, p.crc) for p in Page.search([
+                        ('branch', '=', self.shop.branch),
+                        ('kind', '=', 'product')])]
+        committed(lambda: Pool().get('retail.sync.bootstrap.page').delete(
+                Pool().get('retail.sync.bootstrap.page').search([])))
+        status, made = api.get('bootstrap', page=token, limit=3)
+        self.assertEqual(status, 200, made)
+        (count, size, crc), = committed(kept)
+        self.assertEqual(count, len(made['records']['product']))
+        records = json.dumps(made['records']['product'],
+            separators=(',', ':')).encode()
+        self.assertEqual((size, crc), (len(records), zlib.crc32(records)))
+        # answered from the kept page: gzipped, then plain
+        status, again = api.get('bootstrap', page=token, limit=3)
+        response = api.client.get(api.url('bootstrap'),
+            query_string={'page': token, 'limit': 3},
+            headers={'Authorization': f'Bearer {key}'})
+        self.assertNotIn('Content-Encoding', response.headers)
+        plain = json.loads(response.get_data())
+        for page in [again, plain]:
+            del page['server_time']
+        del made['server_time']
+        self.assertEqual(again, made)
+        self.assertEqual(plain, made)
+        self.assertEqual(committed(kept), [(count, size, crc)])
 
     def test_delta_page_with_deleted_and_changed_records(self):
         "A page mixing a deleted and a changed record answers both"

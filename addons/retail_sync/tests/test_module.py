@@ -9,8 +9,8 @@ from trytond import config
 from trytond.modules.retail.tests.views import (
     unapplied_view_extensions, unrenderable_tree_columns)
 from trytond.modules.retail_sync.pull import (
-    PageCache, RawJSON, Scope, bootstrap_page, bootstrap_plan, decode_token,
-    delta, delta_page, encode_token)
+    KeptRecords, PageCache, Scope, bootstrap_page, bootstrap_plan,
+    decode_token, delta, delta_page, encode_token)
 from trytond.modules.retail_sync.tests.tools import (
     committed, operation, pull_own_changes, push_and_post, sale_op, setup_shop)
 from trytond.pool import Pool
@@ -23,7 +23,9 @@ UTC = dt.timezone.utc
 def page_records(scope, token, limit):
     "The records of a bootstrap page as a dict (a kept page is its JSON)"
     records = bootstrap_page(scope, token, limit)[0]
-    return json.loads(records) if isinstance(records, RawJSON) else records
+    if isinstance(records, KeptRecords):
+        return json.loads(records.json())
+    return records
 
 
 def at(hour, minute=0):
@@ -246,8 +248,8 @@ class RetailSyncTestCase(ModuleTestCase):
                 for token in reversed(tokens):
                     records, next_token, page_cursor, page_total = (
                         bootstrap_page(scope, token, limit))
-                    if isinstance(records, RawJSON):
-                        records = json.loads(records)
+                    if isinstance(records, KeptRecords):
+                        records = json.loads(records.json())
                     # asked again (a cut), the same page
                     self.assertEqual(
                         page_records(scope, token, limit), records)

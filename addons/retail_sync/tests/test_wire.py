@@ -1,12 +1,17 @@
 # This file is part of the retail suite.  The COPYRIGHT file at the top level
 # of this repository contains the full copyright notices and license terms.
 """Decimal strings on the wire: dec() gives the plain notation of every
-Decimal, exponents included, without trailing zeros"""
+Decimal, exponents included, without trailing zeros; a kept page's
+deflated JSON inside a gzip answer"""
+import gzip
+import json
 import random
 import time
 import unittest
+import zlib
 from decimal import Decimal
 
+from trytond.modules.retail_sync import deflated
 from trytond.modules.retail_sync.pull import PageCache
 from trytond.modules.retail_sync.wire import dec
 
@@ -65,3 +70,39 @@ class PageCacheTestCase(unittest.TestCase):
         cache.put('a', (b'[]', 0))
         time.sleep(0.01)
         self.assertIsNone(cache.get('a'))
+
+
+class DeflatedTestCase(unittest.TestCase):
+    "A kept page's deflated JSON answered inside a gzip stream as it is"
+
+    def test_crc32_combine(self):
+        "The CRC-32 of A + B from those of A and B, as zlib computes it"
+        rng = random.Random(5)
+        for _ in range(200):
+            first = rng.randbytes(rng.randint(0, 64))
+            second = rng.randbytes(rng.choice(
+                    [0, 1, 7, 1000, rng.randint(0, 70000)]))
+            self.assertEqual(deflated.crc32_combine(zlib.crc32(first),
+                    zlib.crc32(second), len(second)),
+                zlib.crc32(first + second))
+
+    def test_gzip_join(self):
+        "One gzip member of plain and deflated parts, any decoder reads"
+        rng = random.Random(7)
+        page = json.dumps([{'id': i, 'name': f"Item {rng.random()}"}
+                for i in range(3000)]).encode()
+        kept = deflated.DeflatedJSON.deflate(page)
+        self.assertEqual(kept.inflate(), page)
+        self.assertEqual((kept.crc, kept.size), (zlib.crc32(page), len(page)))
+        for parts in [
+                [b'{"records":{"product":', kept, b'},"total":3000}'],
+                [kept], [kept, kept], [b'', kept, b''], [b'[1]'], []]:
+            with self.subTest(parts=len(parts)):
+                body = deflated.gzip_join(parts)
+                self.assertEqual(gzip.decompress(body), deflated.join(parts))
+                # a single member, checked by zlib's own gzip reader
+                decoder = zlib.decompressobj(31)
+                self.assertEqual(decoder.decompress(body),
+                    deflated.join(parts))
+                self.assertTrue(decoder.eof)
+                self.assertEqual(decoder.unused_data, b'')
