@@ -29,14 +29,19 @@ once, and each worker serves one.  "Server alone" fetches the same pages
 with as many requests at once as the till (--parallel, 3), and page after
 page as a till before protocol 1.4 does.  The server keeps the pages it
 made for a branch (retail.sync.bootstrap.page): the script drops them
-before the server alone's first run and after the first till's
-enrollment code, which made them ahead (without a queue worker, in the
-request: "pages made", the first till of a branch after a catalog change
-without pages made ahead); drops them before a second till's enrollment
-code ("pages made ahead", the first till once the code made them), then
-enrolls a third till ("pages kept") and measures the rest with it.  A
-database kept from an earlier version of the suite needs `trytond-admin
--u retail_sync` first.
+before the server alone's first run and before each first till.  The
+first till of the branch enrolls with nothing made ahead ("pages made":
+no queue worker, so its enrollment code queues nothing and answers at
+once; the server makes the pages as the till asks, as for the first till
+after a catalog change).  Then trytond is served with `[queue] worker =
+True` and a trytond-worker process (docs/deployment.md): a second till's
+enrollment code queues the making of the branch's pages, the script waits
+for the worker to finish and enrolls it ("pages made ahead"); a third
+till enrolls ("pages kept") and the rest is measured with it.  Beside
+each bootstrap, the server's CPU seconds (the trytond processes and the
+PostgreSQL backends of the database, from /proc): a figure the load of
+the machine changes less than the seconds.  A database kept from an
+earlier version of the suite needs `trytond-admin -u retail_sync` first.
 """
 import argparse
 import concurrent.futures
@@ -86,6 +91,54 @@ def heap_mb(page, backing=False):
     return used
 
 
+def _cpu_seconds(pid):
+    "The CPU seconds (user and system) a process used, 0 when it is gone"
+    try:
+        with open(f'/proc/{pid}/stat') as fp:
+            fields = fp.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return 0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def _process_tree(pid):
+    "pid and its descendants' pids"
+    children = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open(f'/proc/{entry}/stat') as fp:
+                    ppid = int(fp.read().rsplit(')', 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    result, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        result.append(current)
+        todo.extend(children.get(current, []))
+    return result
+
+
+def cpu_used(backend, before):
+    """{'trytond': s, 'postgresql': s}: the server's CPU seconds since
+    before (backend.cpu()), or None without a real server"""
+    if before is None:
+        return None
+    after = backend.cpu()
+    used = {'trytond': 0.0, 'postgresql': 0.0}
+    for key, seconds in after.items():
+        used[key[0]] += max(0.0, seconds - before.get(key, 0.0))
+    return used
+
+
+def cpu_text(used):
+    if not used:
+        return ''
+    return (f" (server CPU: trytond {used['trytond']:.1f} s, PostgreSQL "
+        f"{used['postgresql']:.1f} s)")
+
+
 class RealServer:
     "trytond with the demo chain and N variants on PostgreSQL"
 
@@ -99,7 +152,8 @@ class RealServer:
             products=products, keep=keep)
         self.server.start(reuse=keep)
         self.setup_s = time.perf_counter() - t0
-        self.gunicorn = None
+        self.gunicorn = self.worker = None
+        self.workers = workers
         if workers:
             try:
                 self.serve_with_gunicorn(workers)
@@ -136,6 +190,69 @@ class RealServer:
                     self.database)) as conn:
             conn.execute('DELETE FROM retail_sync_bootstrap_page')
 
+    def cpu(self):
+        """{(what, pid): CPU seconds so far} of the server's processes: the
+        trytond processes (gunicorn's, or the single trytond) and the
+        PostgreSQL backends connected to the database"""
+        import psycopg
+
+        from retail_setup.server import _pg_conninfo
+        pids = [('trytond', p) for p in _process_tree(
+                self.gunicorn.pid if self.gunicorn
+                else self.server.process.process.pid)]
+        with psycopg.connect(_pg_conninfo(self.server.db_uri,
+                    self.database)) as conn:
+            pids += [('postgresql', p) for p, in conn.execute(
+                    'SELECT pid FROM pg_stat_activity WHERE datname = %s '
+                    'AND pid <> pg_backend_pid()', [self.database])]
+        return {key: _cpu_seconds(key[1]) for key in pids}
+
+    def use_queue_worker(self):
+        """Serve with [queue] worker = True and a trytond-worker process
+        (docs/deployment.md): an enrollment code queues the making of its
+        branch's pages ahead, which the worker runs"""
+        from retail_setup.server import BIN
+        with open(self.server.config_path, 'a') as fp:
+            fp.write('\n[queue]\nworker = True\n')
+        if self.gunicorn:
+            self.stop_gunicorn()
+            self.serve_with_gunicorn(self.workers)
+        else:
+            self.server.restart()
+        log = open(os.path.join(self.server.directory, 'worker.log'), 'ab')
+        self.worker = subprocess.Popen([os.path.join(BIN, 'trytond-worker'),
+                '-c', self.server.config_path, '-d', self.database,
+                '-n', '1'],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT)
+        log.close()
+
+    def wait_tasks(self, timeout=900):
+        """Wait until the queue has no task of retail_sync_warm unfinished;
+        return the seconds waited and the seconds the tasks ran (from
+        dequeued to finished, as the worker recorded them)"""
+        import psycopg
+
+        from retail_setup.server import _pg_conninfo
+        t0 = time.perf_counter()
+        with psycopg.connect(_pg_conninfo(self.server.db_uri,
+                    self.database), autocommit=True) as conn:
+            tasks = [i for i, in conn.execute("SELECT id FROM ir_queue "
+                    "WHERE name = 'retail_sync_warm' "
+                    "AND finished_at IS NULL")]
+            while conn.execute("SELECT 1 FROM ir_queue "
+                    "WHERE name = 'retail_sync_warm' "
+                    "AND finished_at IS NULL").fetchone():
+                if time.perf_counter() - t0 > timeout:
+                    raise RuntimeError("the queue worker did not finish")
+                if self.worker and self.worker.poll() is not None:
+                    raise RuntimeError("trytond-worker stopped")
+                time.sleep(0.2)
+            ran, = conn.execute("SELECT COALESCE(SUM(EXTRACT(EPOCH FROM "
+                    "finished_at - dequeued_at)), 0) FROM ir_queue "
+                    "WHERE id = ANY(%s)", [tasks]).fetchone()
+        return time.perf_counter() - t0, float(ran)
+
     def serve_with_gunicorn(self, workers):
         """The same configuration, port and database served by gunicorn
         with several trytond WSGI workers (docs/deployment.md)"""
@@ -163,14 +280,19 @@ class RealServer:
                 time.sleep(0.1)
         raise RuntimeError("gunicorn did not answer")
 
+    def stop_gunicorn(self):
+        for process in [self.gunicorn, self.worker]:
+            if process and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+        self.worker = None
+
     def close(self):
-        if self.gunicorn and self.gunicorn.poll() is None:
-            os.killpg(self.gunicorn.pid, signal.SIGTERM)
-            try:
-                self.gunicorn.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.gunicorn.pid, signal.SIGKILL)
-                self.gunicorn.wait()
+        self.stop_gunicorn()
         self.server.close()
         self.pg.stop()
 
@@ -201,6 +323,15 @@ class StandIn:
 
     def forget_pages(self):
         pass
+
+    def cpu(self):
+        return None
+
+    def use_queue_worker(self):
+        pass
+
+    def wait_tasks(self):
+        return 0.0, 0.0
 
     def device_key(self, prefix):
         return None
@@ -291,9 +422,12 @@ def main():
         try:
             key = backend.device_key('BXL2')
             backend.forget_pages()
-            cold = server_alone(*key, 20000, args.parallel)
-            warm = server_alone(*key, 20000, args.parallel)
-            one = server_alone(*key, 20000)
+            runs = []
+            for parallel in [args.parallel, args.parallel, 0]:
+                before = backend.cpu()
+                runs.append(server_alone(*key, 20000, parallel))
+                runs[-1]['cpu'] = cpu_used(backend, before)
+            cold, warm, one = runs
         finally:
             backend.close()
         for name, run in [('pages made', cold), ('pages kept', warm),
@@ -302,7 +436,8 @@ def main():
                 f"{run['pages']} pages of 20,000"
                 + (f" ({run['parallel']} at once)" if run['parallel'] else '')
                 + f", {run['records']:,} records, "
-                f"{run['bytes'] / 2 ** 20:.1f} MB on the wire")
+                f"{run['bytes'] / 2 ** 20:.1f} MB on the wire"
+                + cpu_text(run['cpu']))
         print(json.dumps({'server_cold': cold, 'server_warm': warm,
             'server_sequential': one, 'wsgi_workers': args.wsgi_workers,
             'load': os.getloadavg()}))
@@ -313,24 +448,26 @@ def main():
         limit = 20000  # the till's page size (BOOTSTRAP_PAGE, src/main.js)
         other = backend.device_key('BXL2')
         backend.forget_pages()
+        before = backend.cpu()
         cold = server_alone(*other, limit, args.parallel) if other else None
         if cold:
-            print(f"server alone (pages made) {cold['seconds']:.1f} s",
-                flush=True)
+            cold['cpu'] = cpu_used(backend, before)
+            print(f"server alone (pages made) {cold['seconds']:.1f} s"
+                + cpu_text(cold['cpu']), flush=True)
         with sync_playwright() as p:
-            def first_till(forget_after_code):
+            def first_till(ahead):
                 """The enroll click to the login screen of a till of the
                 branch, nothing kept before its enrollment code; with
-                forget_after_code, nor the pages the code made ahead (the
-                server makes them as the till asks).  Return the seconds
-                and the seconds the code took (its pages made ahead in
-                the request, without a queue worker)"""
+                ahead, the pages made by the queue worker after the code
+                (the till starts once they are), otherwise nothing made
+                ahead.  Return the seconds, the seconds the code took, the
+                seconds the worker took and the server's CPU seconds of
+                the bootstrap"""
                 backend.forget_pages()
                 t0 = time.perf_counter()
                 code = backend.enrollment_code()
                 code_s = time.perf_counter() - t0
-                if forget_after_code:
-                    backend.forget_pages()
+                worker_s = backend.wait_tasks() if ahead else (None, None)
                 first = tempfile.mkdtemp(prefix='pos-bench-first-')
                 try:
                     ctx = p.chromium.launch_persistent_context(first,
@@ -340,25 +477,34 @@ def main():
                     page = ctx.new_page()
                     page.goto(backend.url + f'pos/?db={backend.database}')
                     page.fill('#enroll-code', code)
+                    before = backend.cpu()
                     t0 = time.perf_counter()
                     page.click('#enroll-submit')
                     page.wait_for_selector('[data-employee]',
                         timeout=900_000)
                     seconds = time.perf_counter() - t0
+                    used = cpu_used(backend, before)
                     ctx.close()
                 finally:
                     shutil.rmtree(first, ignore_errors=True)
-                return seconds, code_s
-            # The first till of the branch, its pages made as it asks
-            r['bootstrap_made_s'], _ = first_till(True)
-            print(f"bootstrap, pages made {r['bootstrap_made_s']:.1f} s",
-                flush=True)
-            # The first till of the branch after its enrollment code made
-            # the pages ahead
-            r['bootstrap_ahead_s'], r['code_ahead_s'] = first_till(False)
+                return seconds, code_s, worker_s, used
+            # The first till of the branch, nothing made ahead (no queue
+            # worker): its pages made as it asks
+            (r['bootstrap_made_s'], r['code_made_s'], _,
+                r['cpu_made']) = first_till(False)
+            print(f"bootstrap, pages made {r['bootstrap_made_s']:.1f} s"
+                + cpu_text(r['cpu_made']) + " (the enrollment code without "
+                f"a queue worker {r['code_made_s']:.2f} s)", flush=True)
+            # The first till of the branch after the queue worker made the
+            # pages its enrollment code queued
+            backend.use_queue_worker()
+            (r['bootstrap_ahead_s'], r['code_ahead_s'], r['worker_s'],
+                r['cpu_ahead']) = first_till(True)
             print("bootstrap, pages made ahead "
-                f"{r['bootstrap_ahead_s']:.1f} s (the enrollment code "
-                f"making them {r['code_ahead_s']:.1f} s)", flush=True)
+                f"{r['bootstrap_ahead_s']:.1f} s" + cpu_text(r['cpu_ahead'])
+                + f" (the enrollment code {r['code_ahead_s']:.2f} s, the "
+                f"worker making the pages {r['worker_s'][0]:.1f} s after "
+                f"it, its task {r['worker_s'][1]:.1f} s)", flush=True)
             # The next till of the branch (enrolled again): pages kept
             ctx = p.chromium.launch_persistent_context(profile,
                 executable_path='/usr/bin/chromium', args=ARGS, headless=True,
@@ -366,10 +512,14 @@ def main():
             page = ctx.new_page()
             page.goto(backend.url + f'pos/?db={backend.database}')
             page.fill('#enroll-code', backend.enrollment_code())
+            # the worker checks the pages the code queued: all still valid
+            backend.wait_tasks()
+            before = backend.cpu()
             t0 = time.perf_counter()
             page.click('#enroll-submit')
             page.wait_for_selector('[data-employee]', timeout=900_000)
             r['bootstrap_s'] = time.perf_counter() - t0
+            r['cpu_kept'] = cpu_used(backend, before)
             r['records'] = page.evaluate('pos.catalog.size')
             r['products'] = page.evaluate("pos.catalog.map('product').size")
             r['heap_after_load_mb'], r['buffers_after_load_mb'] = heap_mb(
@@ -490,15 +640,21 @@ def main():
     print(f"records synced                : {r['records']:,} "
         f"({r['products']:,} products)")
     print(f"bootstrap end to end          : {r['bootstrap_made_s']:.1f} s "
-        "the first till of the branch (pages made as it asks), "
-        f"{r['bootstrap_ahead_s']:.1f} s the first till after an enrollment "
-        f"code (pages made ahead, in {r['code_ahead_s']:.1f} s), "
-        f"{r['bootstrap_s']:.1f} s the next (pages kept) (target <= 20 s)")
+        "the first till of the branch, nothing made ahead (pages made as it "
+        f"asks){cpu_text(r['cpu_made'])}; "
+        f"{r['bootstrap_ahead_s']:.1f} s the first till after its "
+        f"enrollment code (pages made ahead by the queue worker in "
+        f"{r['worker_s'][1]:.1f} s){cpu_text(r['cpu_ahead'])}; "
+        f"{r['bootstrap_s']:.1f} s the next (pages kept)"
+        f"{cpu_text(r['cpu_kept'])} (target <= 20 s)")
+    print(f"  enrollment code button      : {r['code_made_s']:.2f} s without "
+        f"a queue worker, {r['code_ahead_s']:.2f} s with one")
     if cold:
         print(f"  server alone, pages made    : {cold['seconds']:.1f} s, "
             f"{cold['pages']} pages of {limit:,}, {args.parallel} at once, "
             f"{cold['records']:,} records, "
-            f"{cold['bytes'] / 2 ** 20:.1f} MB on the wire")
+            f"{cold['bytes'] / 2 ** 20:.1f} MB on the wire"
+            + cpu_text(cold['cpu']))
     print(f"  server alone, pages kept    : {alone['seconds']:.1f} s, "
         f"{alone['pages']} pages of {limit:,}, {args.parallel} at once; "
         f"page after page (before 1.4) {sequential['seconds']:.1f} s" + (
