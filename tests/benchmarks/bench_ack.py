@@ -25,7 +25,12 @@ WSGI application, in one run:
 
 Usage: .venv/bin/python tests/benchmarks/bench_ack.py
     [--variants 2000] [--sales 5000] [--batch 500] [--small-pushes 60]
-    [--baseline-sales 100] [--prices 1] [--database-uri postgresql://...]
+    [--baseline-sales 100] [--prices 1] [--no-vacuum]
+    [--database-uri postgresql://...]
+
+After loading the catalog the script runs VACUUM ANALYZE on the database
+(--no-vacuum: not), and after the posting it prints the autovacuum runs
+that finished or ran during it.
 """
 import argparse
 import os
@@ -53,6 +58,10 @@ def main():
         "24.00; N: from 1.20 by steps of 0.30, tax included; a sale's "
         "lines at their product's price), so that the sales' taxes are "
         "not all alike")
+    parser.add_argument('--no-vacuum', dest='vacuum', action='store_false',
+        help="do not VACUUM ANALYZE the database after loading the catalog "
+        "(a database just made by installing the modules is then vacuumed "
+        "by autovacuum during the measures)")
     parser.add_argument('--database-uri',
         help="a PostgreSQL server to use instead of starting one; its "
         "template of the activated modules is kept there and reused "
@@ -164,6 +173,32 @@ def run(args):
             for i, g in cursor.fetchall()}
         return products, prices
     product_ids, prices = committed(catalog)
+    if args.vacuum:
+        import psycopg
+        started = time.monotonic()
+        with psycopg.connect(config.get('database', 'uri'), dbname=DB_NAME,
+                autocommit=True) as connection:
+            connection.execute('VACUUM ANALYZE')
+        print(f"VACUUM ANALYZE in {time.monotonic() - started:.1f} s",
+            flush=True)
+
+    def database_now():
+        cursor = Transaction().connection.cursor()
+        cursor.execute('SELECT clock_timestamp()')
+        return cursor.fetchone()[0]
+
+    def autovacuum(since):
+        "Autovacuum runs finished since, and its workers running now"
+        cursor = Transaction().connection.cursor()
+        cursor.execute('SELECT count(*) FILTER (WHERE last_autovacuum >= %s), '
+            'count(*) FILTER (WHERE last_autoanalyze >= %s) '
+            'FROM pg_stat_user_tables', (since, since))
+        vacuums, analyzes = cursor.fetchone()
+        cursor.execute('SELECT count(*) FROM pg_stat_activity '
+            "WHERE backend_type = 'autovacuum worker'")
+        running, = cursor.fetchone()
+        return (f"autovacuum since the posting began: {vacuums} vacuums, "
+            f"{analyzes} analyzes finished, {running} running")
     api = Api(key)
     sequence = iter(range(1, 10 ** 7))
 
@@ -240,8 +275,10 @@ def run(args):
 
     # 2. Background posting, the queued tasks run as the worker runs them
     print(f"load average before posting: {load()}", flush=True)
+    posting_started = committed(database_now)
     post_s, tasks = drain()
     sales_posted, moves, states, _ = committed(counts)
+    print(committed(lambda: autovacuum(posting_started)), flush=True)
     post_rate = (sales_posted - before[0]) / post_s
     print(f"posting: {sales_posted - before[0]} sales posted by {tasks} "
         f"tasks in {post_s:.1f} s = {post_rate:.0f} sales/s; done stock "
