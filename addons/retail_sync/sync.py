@@ -7,7 +7,7 @@ import logging
 import time
 from collections import Counter
 
-from sql import Column, Null
+from sql import Column, For, Null
 from sql.aggregate import Count, Max, Min
 from sql.functions import CurrentTimestamp
 
@@ -359,7 +359,41 @@ class Operation(ModelSQL, ModelView):
             companies.setdefault(terminal.company.id, []).append(terminal.id)
         for company in sorted(companies):
             cls.lock_company_posting(company)
-            cls.posting_transaction(company, companies[company])
+            if cls.wrote():
+                # The transaction wrote what the posting must see (a
+                # request or a test running the task in its own
+                # transaction): post in it, the move sequences waited for
+                cls.lock_move_sequences(company)
+                cls.post_terminals(companies[company], company)
+            else:
+                cls.posting_transaction(company, companies[company])
+
+    @classmethod
+    def wrote(cls):
+        "Whether the current transaction has written (PostgreSQL)"
+        cursor = Transaction().connection.cursor()
+        cursor.execute(
+            'SELECT pg_current_xact_id_if_assigned() IS NOT NULL')
+        return cursor.fetchone()[0]
+
+    @classmethod
+    def lock_move_sequences(cls, company):
+        """Wait for the account move sequences of the company's open
+        periods, then take them for the current transaction (trytond's
+        strict sequence locks them NOWAIT from the start of the
+        transaction, after a first attempt that runs until the numbering
+        and starts again)"""
+        Sequence = Pool().get('ir.sequence.strict')
+        sequences = cls.move_sequences(company)
+        if not sequences:
+            return
+        table = Sequence.__table__()
+        # Blocks until the numbering holding them commits
+        Transaction().connection.cursor().execute(*table.select(table.id,
+                where=table.id.in_(sequences), for_=For('UPDATE')))
+        # Not taken at the start of this transaction: trytond starts it
+        # again with them locked (TransactionError)
+        Sequence.lock(Sequence.browse(sequences))
 
     @classmethod
     def lock_company_posting(cls, company):
