@@ -377,6 +377,7 @@ class SyncConcurrencyTestCase(TestCase):
         def numbers():
             Move = Pool().get('account.move')
             return [m.number for m in Move.search([
+                        ('company', '=', self.shop.company),
                         ('origin', 'like', 'sale.point.sale,%'),
                         ('state', '=', 'posted'),
                         ])]
