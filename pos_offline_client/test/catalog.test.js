@@ -235,6 +235,25 @@ test('bootstrap of a plan fetches pages at once, stores each by its number and r
   assert.ok(!raw.includes('Alice') && !raw.includes('Bob'));
 });
 
+test('bootstrap of a plan asks for its next page while it stores the one it has', async () => {
+  const db = await freshDb();
+  const vault = await testVault();
+  const pages = [1, 2, 3, 4].map((i) => ({ product: [product(i, { name: `Gouda ${i}` })] }));
+  const api = plannedApi(pages);
+  // the pages stored when each page is asked for
+  const storedWhenAsked = [];
+  const ask = api.bootstrap.bind(api);
+  api.bootstrap = async (token) => {
+    storedWhenAsked.push((await db.catalog.toCollection().primaryKeys()).length);
+    return ask(token);
+  };
+  const state = await bootstrap({ api, db, vault, catalog: new Catalog(), parallel: 1 });
+  assert.equal(state.done, true);
+  assert.equal(api.most(), 1);
+  // one worker: page n + 1 asked before page n is stored
+  assert.deepEqual(storedWhenAsked, [0, 0, 1, 2]);
+});
+
 test('bootstrap from a server without plans (404) goes page after page', async () => {
   const db = await freshDb();
   const vault = await testVault();
