@@ -22,6 +22,7 @@ from trytond.transaction import Transaction, TransactionError
 
 from .changelog import in_
 from .posting import BROWSE_SLICE, sale_taxes
+from .price_check import price_list_product
 from .push import OperationHandler, savepoint
 from .serialise import (
     fefo_key, gross_price_used, product_prices, sell_by, stock_quantities)
@@ -392,7 +393,9 @@ class SaleHandler(OperationHandler):
                     product_prices([product.id], batch.company.id))
             prices = batch.price_data.get(product.id, {})
             if price_list:
-                record = cls.get_product(product.id, batch)
+                # Tryton's compute on the product's fields read with the
+                # push's other products (price_check.py)
+                record = price_list_product(batch, product.id)
                 with Transaction().set_context(company=batch.company.id):
                     price = price_list.compute(
                         record, quantity, record.sale_uom)

@@ -15,8 +15,10 @@ from pathlib import Path
 from unittest import mock
 
 from trytond import backend
+from trytond.modules.company.tests import create_company
 from trytond.modules.product import round_price
 from trytond.modules.retail_sync.changelog import SETTINGS_ID
+from trytond.modules.retail_sync.price_check import PriceListProduct
 from trytond.modules.retail_sync.pull import Scope, bootstrap_page, delta
 from trytond.modules.retail_sync.serialise import SERIALIZERS
 from trytond.modules.retail_sync.tests.tools import (
@@ -412,11 +414,145 @@ class PriceListOfflineTestCase(SyncDatabaseTestCase):
 
         without, _ = push(shop.products[:sold], 1)
         Branch.write([Branch(shop.branch)], {'price_list': price_list.id})
-        with_list, results = push(shop.products[sold:], 1 + sold)
+        # Nor does it look up each product's company-dependent prices
+        # through the ORM (price_check.py)
+        Product = pool.get('product.product')
+        with mock.patch.object(Product, 'get_multivalue', autospec=True,
+                side_effect=Product.get_multivalue) as get_multivalue:
+            with_list, results = push(shop.products[sold:], 1 + sold)
+        self.assertEqual(get_multivalue.call_count, 0)
         # The list was applied: 12.00 is not the server's price
         self.assertTrue(all('price_drift' in r['result']['flags']
                 for r in results))
         self.assertLess(with_list - without, sold, (with_list, without))
+
+    @with_transaction()
+    def test_price_list_product_reads_what_tryton_reads(self):
+        """The products the push gives to price_list.compute carry the
+        categories, units, list price and cost price Tryton reads of the
+        product record: the same formula context and the same prices for
+        product and template list prices, company and company-less
+        values, missing cost prices"""
+        pool = Pool()
+        ListPrice = pool.get('product.list_price')
+        Product = pool.get('product.product')
+        shop = self.make_shop()
+        products = Product.browse(shop.products)
+        # Own list prices of variants, one left empty (its template's
+        # applies), cost prices, values of another company
+        ListPrice.create([
+                {'template': products[0].template.id,
+                    'product': products[0].id, 'company': shop.company,
+                    'list_price': Decimal('7.1234')},
+                {'template': products[1].template.id,
+                    'product': products[1].id, 'company': shop.company,
+                    'list_price': None},
+                {'template': products[2].template.id,
+                    'product': products[2].id, 'company': shop.company,
+                    'list_price': Decimal('3.3333')},
+                ])
+        other = create_company(name="Other company")
+        for company, product, price in [
+                (shop.company, products[0], '4.5678'),
+                (other.id, products[1], '2.2222'),
+                (shop.company, products[2], '1.5'),
+                (other.id, products[2], '9')]:
+            with Transaction().set_context(company=company):
+                Product.write([product], {'cost_price': Decimal(price)})
+        ListPrice.create([{'template': products[3].template.id,
+                    'product': None, 'company': other.id,
+                    'list_price': Decimal('99')}])
+        lists = [self.price_list_of([
+                    {'category': shop.apples, 'quantity': 5,
+                        'formula': 'cost_price * 2 + list_price'},
+                    {'category': shop.fruit,
+                        'formula': 'unit_price * Decimal("0.9")'},
+                    {'product': shop.products[3],
+                        'formula': 'cost_price + 1'},
+                    {'formula': 'unit_price + cost_price / 3'},
+                    ])]
+        lists.append(self.price_list_of(
+                [{'formula': 'unit_price * 1.5 + list_price'}]))
+        lists[1].price = 'cost_price'
+        lists[1].save()
+        Transaction().cache.clear()
+        with Transaction().set_context(active_test=False):
+            records = Product.browse(shop.products)
+        loaded = PriceListProduct.load(records, shop.company)
+        compared = 0
+        for record in Product.browse(shop.products):
+            product = loaded[record.id]
+            with self.subTest(product=record.id):
+                self.assertEqual(product.sale_uom, record.sale_uom)
+                self.assertEqual(product.default_uom, record.default_uom)
+                self.assertEqual(list(product.categories_all),
+                    list(record.categories_all))
+                for price_list in lists:
+                    self.assertEqual(
+                        price_list.get_context_formula(product, 1, None),
+                        price_list.get_context_formula(record, 1, None))
+                    for quantity in ['1', '5', '-6', '0.5']:
+                        self.assertEqual(
+                            price_list.compute(product, Decimal(quantity),
+                                record.sale_uom),
+                            price_list.compute(record, Decimal(quantity),
+                                record.sale_uom))
+                        compared += 1
+        self.assertEqual(compared, 2 * 4 * len(LIST_PRICES))
+        # The cases are different ones
+        self.assertEqual(
+            [loaded[p].list_price_used for p in shop.products[:3]],
+            [Decimal('7.1234'), Decimal(LIST_PRICES[1]), Decimal('3.3333')])
+        self.assertEqual(loaded[shop.products[3]].list_price_used,
+            Decimal(LIST_PRICES[3]))
+        self.assertEqual(
+            [loaded[p].cost_price for p in shop.products[:4]],
+            [Decimal('4.5678'), 0, Decimal('1.5'), 0])
+
+    @with_transaction()
+    def test_price_check_sees_changes_between_pushes(self):
+        """A change of the branch's price list or of a product's price
+        between two pushes is the next push's price: price_drift for the
+        price of before, none for the new one"""
+        pool = Pool()
+        Branch = pool.get('retail.branch')
+        Line = pool.get('product.price_list.line')
+        Product = pool.get('product.product')
+        Template = pool.get('product.template')
+        Terminal = pool.get('sale.point')
+        shop = self.make_shop()
+        terminal = Terminal(shop.terminal)
+        terminal.tax_included = False
+        terminal.save()
+        price_list = self.price_list_of(
+            [{'formula': 'unit_price * Decimal("1.05")'}])
+        Branch.write([Branch(shop.branch)], {'price_list': price_list.id})
+        product = shop.products[3]
+        receipt = [0]
+
+        def drift(price):
+            receipt[0] += 1
+            op, = self.balance(shop, [sale_op(shop, receipt[0], lines=[{
+                                'product': product, 'quantity': '1',
+                                'unit_price': price, 'price': price}],
+                        payments=[{'method': shop.cash, 'amount': '0'}])])
+            Transaction().cache.clear()
+            with Transaction().set_context(company=shop.company):
+                result, = Pool().get('retail.sync.push').push(terminal, [op])
+            self.assertEqual(result['status'], 'accepted', result)
+            return 'price_drift' in result['result']['flags']
+
+        # 19.9900 * 1.05
+        self.assertFalse(drift('20.9895'))
+        self.assertTrue(drift('21.0000'))
+        line, = price_list.lines
+        Line.write([line], {'formula': 'unit_price * Decimal("1.10")'})
+        self.assertTrue(drift('20.9895'))
+        self.assertFalse(drift('21.9890'))
+        Template.write([Product(product).template],
+            {'list_price': Decimal('20')})
+        self.assertTrue(drift('21.9890'))
+        self.assertFalse(drift('22.0000'))
 
     def price_list_of(self, lines):
         PriceList = Pool().get('product.price_list')
