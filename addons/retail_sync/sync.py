@@ -536,7 +536,10 @@ class Operation(ModelSQL, ModelView):
             (database_now - oldest).total_seconds(), 0)
         while clock() < deadline and cls.acknowledging():
             sleep(min(GIVE_WAY_POLL, max(deadline - clock(), 0)))
-        return clock() - started
+        waited = clock() - started
+        logger.info("posting of terminals %s gave way to the pushes for "
+            "%.1f s", terminals, waited)
+        return waited
 
     @staticmethod
     def acknowledging_name():
