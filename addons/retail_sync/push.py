@@ -12,6 +12,7 @@ import logging
 import zoneinfo
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 from itertools import count
 
@@ -257,9 +258,13 @@ class Batch(TerminalContext):
                     [i for i in new_products if i in self.product_info],
                     self.company.id))
         if employee_ids - self.employees:
-            with Transaction().set_context(active_test=False):
-                self.employees.update(e.id for e in Employee.search(
-                        [('id', 'in', list(employee_ids))]))
+            # Those that exist, archived too
+            employee = Employee.__table__()
+            cursor = Transaction().connection.cursor()
+            for sub in grouped_slice(sorted(employee_ids), 1000):
+                cursor.execute(*employee.select(employee.id,
+                        where=in_(employee.id, list(sub))))
+                self.employees.update(i for i, in cursor)
         if receipts:
             table = Operation.__table__()
             cursor = Transaction().connection.cursor()
@@ -311,19 +316,53 @@ class Batch(TerminalContext):
         return Pool().get('retail.sync.push')._operation_handlers()
 
     @cached_property
+    def facts(self):
+        """What the checks read of the terminal, its branch, its company
+        and the company's currency, with one query rather than a read of
+        each record: {name: value}"""
+        pool = Pool()
+        terminal = pool.get('sale.point').__table__()
+        branch = pool.get('retail.branch').__table__()
+        company = pool.get('company.company').__table__()
+        currency = pool.get('currency.currency').__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*terminal.join(company,
+                condition=terminal.company == company.id
+                ).join(currency, condition=company.currency == currency.id
+                ).join(branch, 'LEFT', condition=terminal.branch == branch.id
+                ).select(terminal.receipt_prefix, terminal.tax_included,
+                company.timezone, currency.digits, currency.rounding,
+                branch.timezone, branch.price_list,
+                where=terminal.id == self.terminal.id))
+        facts = dict(zip(['receipt_prefix', 'tax_included',
+                    'company_timezone', 'currency_digits',
+                    'currency_rounding', 'branch_timezone', 'price_list'],
+                cursor.fetchone()))
+        rounding = facts['currency_rounding']
+        if not isinstance(rounding, Decimal):
+            facts['currency_rounding'] = Decimal(str(rounding))
+        facts['tax_included'] = bool(facts['tax_included'])
+        return facts
+
+    @cached_property
     def currency(self):
         "The company's currency"
         return self.company.currency
 
+    @property
+    def currency_rounding(self):
+        "The rounding of the company's currency"
+        return self.facts['currency_rounding']
+
     @cached_property
     def schema_context(self):
         "The context of the schemas' checks (schema.validate)"
-        return {'currency_digits': self.currency.digits}
+        return {'currency_digits': self.facts['currency_digits']}
 
-    @cached_property
+    @property
     def receipt_prefix(self):
         "The terminal's receipt prefix"
-        return self.terminal.receipt_prefix
+        return self.facts['receipt_prefix']
 
     def client_time(self, value):
         """The client time of value (wire.parse_time), parsed once for
@@ -353,20 +392,23 @@ class Batch(TerminalContext):
             value = shared[key] = compute()
         return value
 
-    @cached_property
+    @property
     def tax_included(self):
         "The terminal's prices include their taxes"
-        return bool(self.terminal.tax_included)
+        return self.facts['tax_included']
 
     @cached_property
     def price_list(self):
         "The branch's price list"
-        return self.branch.price_list
+        price_list = self.facts['price_list']
+        if price_list is None:
+            return None
+        return Pool().get('product.price_list')(price_list)
 
     @cached_property
     def zone(self):
         "The branch's time zone"
-        return zoneinfo.ZoneInfo(self.branch.timezone or 'UTC')
+        return zoneinfo.ZoneInfo(self.facts['branch_timezone'] or 'UTC')
 
     @cached_property
     def cash_methods(self):
@@ -468,8 +510,12 @@ class OperationHandler:
         local = client_time.astimezone(batch.zone).date()
         if batch.company_today is None:
             Date = Pool().get('ir.date')
+            timezone = batch.facts['company_timezone']
             with Transaction().set_context(company=batch.company.id):
-                batch.company_today = Date.today()
+                # The company's time zone as Date.today reads it
+                batch.company_today = Date.today(
+                    timezone=zoneinfo.ZoneInfo(timezone) if timezone
+                    else None)
         return min(local, batch.company_today)
 
     @classmethod

@@ -68,7 +68,7 @@ class SaleHandler(OperationHandler):
         date = cls.business_date(batch, client_time)
         currency = batch.currency
         # currency.round without reading the currency for each amount
-        factor = currency.rounding
+        factor = batch.currency_rounding
 
         def round_(amount):
             return currency._round(amount, factor, ROUND_HALF_EVEN)

@@ -402,77 +402,132 @@ def _join(path, name):
 def validate(value, schema, path='', context=None):
     """Check value against schema (a dict or a name of SCHEMAS); raise
     Invalid naming the first field that does not fit"""
+    _validator(schema)(value, path, context)
+
+
+# {name or id of a schema dict: (schema, check)}: each schema turned once
+# into a function (_compile) that makes the checks validate describes
+_validators = {}
+# The most schemas kept turned (callers give names or lasting dicts)
+VALIDATORS_LIMIT = 10_000
+
+
+def _validator(schema):
+    "The check of schema (a dict or a name of SCHEMAS)"
     if isinstance(schema, str):
-        schema = SCHEMAS[schema]
+        key, schema = schema, SCHEMAS[schema]
+    else:
+        key = id(schema)
+    entry = _validators.get(key)
+    # The dict itself is kept with its check: its id is not reused
+    if entry is None or entry[0] is not schema:
+        if len(_validators) > VALIDATORS_LIMIT:
+            _validators.clear()
+        entry = _validators[key] = (schema, _compile(schema))
+    return entry[1]
+
+
+def _compile(schema):
+    """A function (value, path, context) that checks value against schema
+    as validate does, in the same order, with the same messages"""
     if '$ref' in schema:
+        name = schema['$ref'].rsplit('/', 1)[1]
         if len(schema) == 1:
-            # A plain reference: the schema it names, as it is
-            schema = SCHEMAS[schema['$ref'].rsplit('/', 1)[1]]
-        else:
-            extra = {k: v for k, v in schema.items() if k != '$ref'}
-            schema = dict(
-                SCHEMAS[schema['$ref'].rsplit('/', 1)[1]], **extra)
-    if value is None:
-        if schema.get('nullable'):
-            return
-        raise Invalid(path, "must not be null.")
+            # A plain reference: the schema it names, when checked
+            return lambda value, path, context: _validator(name)(
+                value, path, context)
+        extra = {k: v for k, v in schema.items() if k != '$ref'}
+        return _compile(dict(SCHEMAS[name], **extra))
+    nullable = schema.get('nullable')
     kind = schema.get('type')
     if kind == 'integer':
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise Invalid(path, "must be an integer.")
-        if not schema['minimum'] <= value <= schema['maximum']:
-            raise Invalid(path, f"must be from {schema['minimum']} to "
-                f"{schema['maximum']}.")
+        def check(value, path, context):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise Invalid(path, "must be an integer.")
+            if not schema['minimum'] <= value <= schema['maximum']:
+                raise Invalid(path, f"must be from {schema['minimum']} to "
+                    f"{schema['maximum']}.")
     elif kind == 'string':
-        if not isinstance(value, str):
-            raise Invalid(path, "must be a string.")
-        if len(value) > schema.get('maxLength', len(value)):
-            raise Invalid(path,
-                f"must be at most {schema['maxLength']} characters.")
-        if len(value) < schema.get('minLength', 0):
-            raise Invalid(path, "must not be empty.")
-        if 'enum' in schema and value not in schema['enum']:
-            raise Invalid(path,
-                f"must be one of {', '.join(schema['enum'])}.")
-        if 'pattern' in schema and not _match(schema['pattern'], value):
-            raise Invalid(path, schema.get('description')
-                or f"does not match {schema['pattern']}.")
-        if schema.get('x-positive') and not Decimal(value):
-            raise Invalid(path, "must be greater than zero.")
-        digits = (context or {}).get('currency_digits')
-        if schema.get('x-currency') and digits is not None:
-            _, _, decimals = value.partition('.')
-            if len(decimals) > digits:
-                raise Invalid(path, f"has more than the currency's "
-                    f"{digits} decimals.")
-        if schema is SCHEMAS['ClientTime'] or (
-                schema.get('pattern') == TIME_PATTERN):
-            parse_time(value, path)
+        max_length = schema.get('maxLength')
+        min_length = schema.get('minLength', 0)
+        enum = schema.get('enum')
+        pattern = schema.get('pattern')
+        positive = schema.get('x-positive')
+        currency = schema.get('x-currency')
+        time = schema is SCHEMAS['ClientTime'] or pattern == TIME_PATTERN
+
+        def check(value, path, context):
+            if not isinstance(value, str):
+                raise Invalid(path, "must be a string.")
+            if max_length is not None and len(value) > max_length:
+                raise Invalid(path,
+                    f"must be at most {max_length} characters.")
+            if len(value) < min_length:
+                raise Invalid(path, "must not be empty.")
+            if enum is not None and value not in enum:
+                raise Invalid(path, f"must be one of {', '.join(enum)}.")
+            if pattern is not None and not _match(pattern, value):
+                raise Invalid(path, schema.get('description')
+                    or f"does not match {pattern}.")
+            if positive and not Decimal(value):
+                raise Invalid(path, "must be greater than zero.")
+            if currency and context:
+                digits = context.get('currency_digits')
+                if digits is not None:
+                    _, _, decimals = value.partition('.')
+                    if len(decimals) > digits:
+                        raise Invalid(path, f"has more than the currency's "
+                            f"{digits} decimals.")
+            if time:
+                parse_time(value, path)
     elif kind == 'array':
-        if not isinstance(value, list):
-            raise Invalid(path, "must be a list.")
-        if len(value) < schema.get('minItems', 0):
-            raise Invalid(path,
-                f"needs at least {schema['minItems']} item(s).")
-        if len(value) > schema.get('maxItems', len(value)):
-            raise Invalid(path,
-                f"must have at most {schema['maxItems']} items.")
-        for i, item in enumerate(value):
-            validate(item, schema['items'], _join(path, i), context)
+        min_items = schema.get('minItems', 0)
+        max_items = schema.get('maxItems')
+
+        def check(value, path, context):
+            if not isinstance(value, list):
+                raise Invalid(path, "must be a list.")
+            if len(value) < min_items:
+                raise Invalid(path,
+                    f"needs at least {schema['minItems']} item(s).")
+            if max_items is not None and len(value) > max_items:
+                raise Invalid(path,
+                    f"must have at most {max_items} items.")
+            if value:
+                item = _validator(schema['items'])
+                for i, element in enumerate(value):
+                    item(element, _join(path, i), context)
     elif kind == 'object':
-        if not isinstance(value, dict):
-            raise Invalid(path, "must be an object.")
-        for name in schema.get('required', []):
-            if name not in value:
-                raise Invalid(_join(path, name), "is required.")
+        required = schema.get('required', [])
         properties = schema.get('properties', {})
-        if schema.get('additionalProperties') is False:
-            unknown = sorted(set(value) - set(properties))
-            if unknown:
-                raise Invalid(_join(path, unknown[0]), "is not a known field.")
-        for name, sub in properties.items():
-            if name in value:
-                validate(value[name], sub, _join(path, name), context)
+        closed = schema.get('additionalProperties') is False
+        checks = [(name, _validator(sub)) for name, sub in properties.items()]
+
+        def check(value, path, context):
+            if not isinstance(value, dict):
+                raise Invalid(path, "must be an object.")
+            for name in required:
+                if name not in value:
+                    raise Invalid(_join(path, name), "is required.")
+            if closed:
+                unknown = sorted(set(value) - set(properties))
+                if unknown:
+                    raise Invalid(
+                        _join(path, unknown[0]), "is not a known field.")
+            for name, sub in checks:
+                if name in value:
+                    sub(value[name], _join(path, name), context)
+    else:
+        def check(value, path, context):
+            pass
+
+    def checked(value, path, context):
+        if value is None:
+            if nullable:
+                return
+            raise Invalid(path, "must not be null.")
+        check(value, path, context)
+    return checked
 
 
 def parse_time(value, field='client_time', now=None):
