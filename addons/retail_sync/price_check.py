@@ -74,13 +74,14 @@ class PriceListProduct:
         template_ids = sorted(set(templates.values()))
         template_records = dict(zip(
                 template_ids, Template.browse(template_ids)))
+        categories = cls.categories(template_ids)
         list_prices = cls.list_prices(templates, company_id)
         cost_prices = cls.cost_prices(product_ids, company_id)
         result = {}
         for record in records:
             template = template_records[templates[record.id]]
             result[record.id] = cls(record,
-                categories_all=template.categories_all,
+                categories_all=categories.get(template.id, ()),
                 default_uom=template.default_uom,
                 sale_uom=template.sale_uom,
                 list_price_used=list_prices.get(record.id),
@@ -97,6 +98,30 @@ class PriceListProduct:
             cursor.execute(*product.select(product.id, product.template,
                     where=where))
             yield from (r for r in cursor if r[0] in wanted)
+
+    @staticmethod
+    def categories(template_ids):
+        """{template id: (product.category, ...)}: the templates'
+        categories_all, read from its relation in one query"""
+        pool = Pool()
+        Category = pool.get('product.category')
+        Relation = pool.get('product.template-product.category.all')
+        relation = Relation.__table__()
+        cursor = Transaction().connection.cursor()
+        rows = []
+        wanted = set(template_ids)
+        for where in id_slices(relation.template, template_ids):
+            cursor.execute(*relation.select(
+                    relation.template, relation.category, where=where,
+                    order_by=[relation.id]))
+            rows.extend(r for r in cursor if r[0] in wanted)
+        # Browsed together: their parents are read at once
+        category_ids = sorted({c for _, c in rows})
+        records = dict(zip(category_ids, Category.browse(category_ids)))
+        result = {}
+        for template_id, category_id in rows:
+            result.setdefault(template_id, []).append(records[category_id])
+        return {t: tuple(c) for t, c in result.items()}
 
     @staticmethod
     def _values(Value, column, ids, company_id, *columns):

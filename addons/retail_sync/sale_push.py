@@ -384,7 +384,6 @@ class SaleHandler(OperationHandler):
         # A price list may have quantity breaks: the price depends on it
         key = (product.id, quantity)
         if key not in batch.prices:
-            Tax = Pool().get('account.tax')
             included = batch.tax_included
             taxes = batch.customer_taxes(product)
             price_list = batch.price_list
@@ -408,11 +407,15 @@ class SaleHandler(OperationHandler):
                 price = prices.get('list_price')
                 list_included = False
             if price is not None and list_included != included:
+                # As gross_price_used(price, None, ...) and reverse_compute
+                # do, kept across pushes (unit_prices): at a branch with a
+                # price list most prices are new ones
                 if included:
-                    price = gross_price_used(price, None, taxes, date)
+                    price = cls.batch_unit_prices(
+                        batch, price, taxes, date, False)[1]
                 else:
-                    price = round_price(Tax.reverse_compute(
-                            price, taxes, date=date))
+                    price = cls.batch_unit_prices(
+                        batch, price, taxes, date, True)[0]
             batch.prices[key] = price
         return batch.prices[key]
 
