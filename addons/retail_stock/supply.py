@@ -11,6 +11,9 @@ from trytond.transaction import without_check_access
 from .expiry import BranchStockMixin, notify
 from .quantity import warehouse_quantities
 
+# The order point's links to a location that may be another branch's
+OTHER_BRANCH_LOCATIONS = {'provisioning_location', 'overflowing_location'}
+
 
 class OrderPoint(metaclass=PoolMeta):
     __name__ = 'stock.order_point'
@@ -18,6 +21,38 @@ class OrderPoint(metaclass=PoolMeta):
     branch = fields.Function(
         fields.Many2One('retail.branch', "Branch"), 'get_branch',
         searcher='search_branch')
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        """The names of the locations that provision an order point or
+        take its overflow are read whatever their branch: a store manager
+        opens the order points of their branch provisioned by another one
+        (sao reads `provisioning_location.rec_name`), while that branch's
+        locations and their stock stay hidden from them"""
+        names, rest = set(), []
+        for name in fields_names:
+            field, _, nested = name.partition('.')
+            if field in OTHER_BRANCH_LOCATIONS and nested == 'rec_name':
+                names.add(field)
+            else:
+                rest.append(name)
+        if not names:
+            return super().read(ids, fields_names)
+        rows = super().read(ids, rest + sorted(names - set(rest)))
+        Location = Pool().get('stock.location')
+        targets = {r[f] for r in rows for f in names if r[f] is not None}
+        with without_check_access():
+            rec_names = {l.id: l.rec_name
+                for l in Location.browse(sorted(targets))}
+        for row in rows:
+            for field in names:
+                target = row[field]
+                row[field + '.'] = (
+                    {'id': target, 'rec_name': rec_names[target]}
+                    if target is not None else None)
+                if field not in fields_names:
+                    del row[field]
+        return rows
 
     @classmethod
     def get_branch(cls, points, name):
@@ -40,19 +75,6 @@ class OrderPoint(metaclass=PoolMeta):
             branches = Branch.search([(nested, operator, *value)])
         warehouses = [b.warehouse.id for b in branches]
         return [('location', 'child_of', warehouses, 'parent')]
-
-
-class Location(metaclass=PoolMeta):
-    __name__ = 'stock.location'
-    # Reverse links for the record rule that lets each branch read the
-    # locations that provision its order points or take their overflow
-    # (retail's rule hides the locations of other branches' warehouses)
-    retail_provisioned_points = fields.One2Many(
-        'stock.order_point', 'provisioning_location',
-        "Provisioned Order Points", readonly=True)
-    retail_overflowed_points = fields.One2Many(
-        'stock.order_point', 'overflowing_location',
-        "Overflowed Order Points", readonly=True)
 
 
 class LowStock(BranchStockMixin, ModelSQL, ModelView):

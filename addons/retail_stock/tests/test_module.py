@@ -7,6 +7,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.retail.stock import fefo_key, sell_by
@@ -438,10 +439,16 @@ class RetailStockTestCase(CompanyTestMixin, ModuleTestCase):
                 self.assertEqual(
                     row['provisioning_location.']['rec_name'],
                     storage2.rec_name)
-                self.assertNotIn(shop3.warehouse,
-                    Location.search([('type', '=', 'warehouse')]))
-                self.assertNotIn(shop2.warehouse,
-                    Location.search([('type', '=', 'warehouse')]))
+                # the other branch's locations stay hidden
+                found = Location.search([])
+                self.assertIn(storage1, found)
+                self.assertFalse({storage2, shop2.warehouse, shop3.warehouse}
+                    & set(found))
+                with self.assertRaises(AccessError):
+                    Location.read([storage2.id], ['rec_name'])
+                # and the manager still changes their order point
+                OrderPoint.write([OrderPoint(point.id)], {'min_quantity': 3})
+                self.assertEqual(OrderPoint(point.id).min_quantity, 3)
             # the provisioning branch's manager does not see the point
             with Transaction().set_user(user2.id), \
                     Transaction().set_context(_check_access=True):
