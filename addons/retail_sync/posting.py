@@ -33,6 +33,7 @@ future, a closed stock period, a sale not in state done) is left to
 import datetime as dt
 import json
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sql import Column, Expression
@@ -218,12 +219,25 @@ def _multi_selection(value):
     return list(value)
 
 
+@dataclass(slots=True, eq=False)
 class ProductFacts:
     """What the posting reads of a product, read once with the others of
     its batch (a product answers each field of its template through a
     function field, computed again for each record browsed with it)"""
-    __slots__ = ('record', 'id', 'type', 'template', 'sale_uom',
-        'default_uom', 'replaced_by', 'account_category', 'lot_types')
+    record: object
+    type: str
+    template: object
+    sale_uom: object
+    default_uom: object
+    replaced_by: object
+    # The id of the template's accounting category, None for none
+    account_category: object = None
+    # The template's lot_required as a list, None when not read
+    lot_types: object = None
+    id: int = field(init=False)
+
+    def __post_init__(self):
+        self.id = self.record.id
 
     @property
     def lot_required(self):
@@ -231,20 +245,6 @@ class ProductFacts:
         if self.lot_types is not None:
             return self.lot_types
         return self.template.lot_required
-
-    def __init__(self, record, type, template, sale_uom, default_uom,
-            replaced_by, account_category=None, lot_types=None):
-        self.record = record
-        self.id = record.id
-        self.type = type
-        self.template = template
-        self.sale_uom = sale_uom
-        self.default_uom = default_uom
-        self.replaced_by = replaced_by
-        # The id of the template's accounting category, None for none
-        self.account_category = account_category
-        # The template's lot_required as a list, None when not read
-        self.lot_types = lot_types
 
 
 class Poster:

@@ -19,6 +19,7 @@ looks them up (``list_price_used``: the product's own value, else its
 template's; a value of the company first, else one without company; no
 cost price is 0): test_price_list_offline.py
 (test_price_list_product_reads_what_tryton_reads) compares both."""
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sql import Null
@@ -30,22 +31,21 @@ from .push import OperationHandler
 from .serialise import id_slices
 
 
+@dataclass(slots=True, eq=False)
 class PriceListProduct:
     """A product as product.price_list.compute reads it, its fields read
     with the push's other products (load)"""
-    __slots__ = ('record', 'id', 'categories_all', 'default_uom',
-        'sale_uom', 'list_price_used', 'cost_price')
+    record: object
+    # The template's fields, as the product's TemplateFunction reads them
+    categories_all: tuple
+    default_uom: object
+    sale_uom: object
+    list_price_used: object
+    cost_price: object
+    id: int = field(init=False)
 
-    def __init__(self, record, categories_all, default_uom, sale_uom,
-            list_price_used, cost_price):
-        self.record = record
-        self.id = record.id
-        # The template's fields, as the product's TemplateFunction reads them
-        self.categories_all = categories_all
-        self.default_uom = default_uom
-        self.sale_uom = sale_uom
-        self.list_price_used = list_price_used
-        self.cost_price = cost_price
+    def __post_init__(self):
+        self.id = self.record.id
 
     def get_multivalue(self, name, **pattern):
         # The price list asks for the cost price of the context's company,
